@@ -1,0 +1,22 @@
+namespace Flover.Host.Cli;
+
+/// <summary>
+/// The three standard streams a command uses. Commands never touch <see cref="Console"/>
+/// directly, so tests run them in-process with captured streams.
+/// </summary>
+/// <param name="In">Standard input (text for <c>tokenize</c>, ids for <c>detokenize</c>).</param>
+/// <param name="Out">Standard output: results only (with <c>--json</c>, nothing but the JSON).</param>
+/// <param name="Error">Standard error: logs, progress and error messages.</param>
+internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error)
+{
+    /// <summary>The process's own streams (UTF-8 on every platform).</summary>
+    public static CliConsole System
+    {
+        get
+        {
+            Console.InputEncoding = new global::System.Text.UTF8Encoding(false);
+            Console.OutputEncoding = new global::System.Text.UTF8Encoding(false);
+            return new CliConsole(Console.In, Console.Out, Console.Error);
+        }
+    }
+}

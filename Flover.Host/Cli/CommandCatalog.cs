@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Flover.Host.Cli;
+
+/// <summary>Every top-level <c>flover</c> command, in the order <c>--help</c> lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> Create(CliConsole console)
+    {
+        // One line per command; each command lives in its own file under Cli/.
+        yield return VersionCommand.Create(console);
+    }
+}
