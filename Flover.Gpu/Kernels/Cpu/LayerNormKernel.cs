@@ -1,0 +1,71 @@
+using Flover.Gpu.Accelerators;
+
+namespace Flover.Gpu.Kernels.Cpu;
+
+/// <summary>Layer norm, rows spread over workers; each row is normalised by the same fixed-order sums.</summary>
+internal sealed unsafe class LayerNormKernel : IWorkerJob
+{
+    private float* _input;
+    private float* _output;
+    private int _rows;
+    private int _width;
+    private float* _gain;
+    private float* _bias;
+    private float _epsilon;
+
+    public void Set(float* input, float* output, int rows, int width, float* gain, float* bias, float epsilon)
+    {
+        _input = input;
+        _output = output;
+        _rows = rows;
+        _width = width;
+        _gain = gain;
+        _bias = bias;
+        _epsilon = epsilon;
+    }
+
+    public void Execute(int worker, int workerCount)
+    {
+        (int first, int end) = WorkSplit.Range(_rows, worker, workerCount);
+        for (int row = first; row < end; row++)
+        {
+            Normalize(_input + ((long)row * _width), _output + ((long)row * _width));
+        }
+    }
+
+    private void Normalize(float* x, float* y)
+    {
+        float mean = VectorMath.Sum(x, _width) / _width;
+        float variance = VectorMath.SumOfSquaredDeviations(x, _width, mean) / _width;
+        float inverse = 1f / MathF.Sqrt(variance + _epsilon);
+        for (int i = 0; i < _width; i++)
+        {
+            y[i] = ((x[i] - mean) * inverse * _gain[i]) + _bias[i];
+        }
+    }
+}
+
+/// <summary>An activation applied in place, elements spread over workers.</summary>
+internal sealed unsafe class ActivationKernel : IWorkerJob
+{
+    private float* _values;
+    private long _length;
+    private KernelActivation _activation;
+
+    public void Set(float* values, long length, KernelActivation activation)
+    {
+        _values = values;
+        _length = length;
+        _activation = activation;
+    }
+
+    public void Execute(int worker, int workerCount)
+    {
+        long first = _length * worker / workerCount;
+        long end = _length * (worker + 1) / workerCount;
+        for (long i = first; i < end; i++)
+        {
+            _values[i] = ScalarMath.Activate(_values[i], _activation);
+        }
+    }
+}
