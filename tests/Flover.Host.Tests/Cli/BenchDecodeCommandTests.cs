@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace Flover.Host.Tests.Cli;
+
+public sealed class BenchDecodeCommandTests
+{
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Json_output_reports_one_run_per_batch_size()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--batch", "1,2", "--layers", "1", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement root = document.RootElement;
+        Assert.Equal(2, root.GetProperty("threads").GetInt32());
+        JsonElement[] runs = [.. root.GetProperty("runs").EnumerateArray()];
+        Assert.Equal([1, 2], runs.Select(r => r.GetProperty("batch").GetInt32()));
+        Assert.All(runs, r => Assert.True(r.GetProperty("tokens_per_s").GetDouble() > 0));
+        Assert.All(runs, r => Assert.Equal("f32", r.GetProperty("dtype").GetString()));
+        Assert.Contains("batch 2", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_list_with_a_non_number_is_rejected_naming_the_entry()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--batch", "1,x");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'x'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_longer_than_the_model_positions_is_rejected()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--prompt-tokens", "1000", "--steps", "100", "--layers", "1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("exceeds the model's 1024 positions", result.Stderr, StringComparison.Ordinal);
+    }
+}
