@@ -150,22 +150,46 @@ internal sealed unsafe class MatMulKernel : IWorkerJob
         a7.Store(tile + 56);
     }
 
-    /// <summary>Bias, activation and store (or residual add) of a tile's valid columns, element by element.</summary>
+    /// <summary>
+    /// Bias, activation and store (or residual add) of a tile's valid columns. The vector body and the
+    /// scalar tail do the same single-rounding adds, so a column's result does not depend on which runs it.
+    /// </summary>
     private void Epilogue(float* tile, int firstRow, int rowCount, int panel)
     {
         int n = _weights!.OutputSize;
         int firstColumn = panel * PanelWidth;
         int columns = Math.Min(PanelWidth, n - firstColumn);
+        float* bias = _bias == null ? null : _bias + firstColumn;
         for (int r = 0; r < rowCount; r++)
         {
             float* source = tile + (r * PanelWidth);
             float* destination = _output + ((long)(firstRow + r) * n) + firstColumn;
-            for (int j = 0; j < columns; j++)
+            int j = 0;
+            if (_activation == KernelActivation.None)
+            {
+                for (; j + Vector256<float>.Count <= columns; j += Vector256<float>.Count)
+                {
+                    Vector256<float> value = Vector256.Load(source + j);
+                    if (bias != null)
+                    {
+                        value += Vector256.Load(bias + j);
+                    }
+
+                    if (_accumulate)
+                    {
+                        value = Vector256.Load(destination + j) + value;
+                    }
+
+                    value.Store(destination + j);
+                }
+            }
+
+            for (; j < columns; j++)
             {
                 float value = source[j];
-                if (_bias != null)
+                if (bias != null)
                 {
-                    value += _bias[firstColumn + j];
+                    value += bias[j];
                 }
 
                 value = ScalarMath.Activate(value, _activation);
