@@ -81,10 +81,11 @@ public sealed partial class RequestSampler
         double normalizer;
         if (topK > 0)
         {
-            // Top-p after top-k works on the renormalised top-k distribution.
-            for (int i = 0; i < values.Length; i++)
+            // Top-p after top-k works on the renormalised top-k distribution. Only the candidates'
+            // weights are computed (in place); nothing else is read from here on.
+            foreach (int token in candidates[..count])
             {
-                values[i] = MathF.Exp((values[i] - max) * inverseTemperature);
+                values[token] = MathF.Exp((values[token] - max) * inverseTemperature);
             }
 
             normalizer = SumOf(values, candidates[..count]);
@@ -103,9 +104,9 @@ public sealed partial class RequestSampler
                 count = TopSelection.Select(values, Math.Min(count * 4, values.Length), candidates);
             }
 
-            for (int i = 0; i < values.Length; i++)
+            foreach (int token in candidates[..count])
             {
-                values[i] = MathF.Exp((values[i] - max) * inverseTemperature);
+                values[token] = MathF.Exp((values[token] - max) * inverseTemperature);
             }
         }
 
