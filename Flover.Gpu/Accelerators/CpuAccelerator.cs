@@ -71,13 +71,14 @@ internal sealed unsafe class CpuAccelerator : Accelerator
             return;
         }
 
-        _matMul.Set(Pointer(input), rows, (CpuMatrix)weights, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate);
+        var matrix = (CpuMatrix)weights;
+        _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16));
         _pool.Run(_matMul);
     }
 
     protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
     {
-        _layerNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon);
+        _layerNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows));
         _pool.Run(_layerNorm);
     }
 
@@ -88,7 +89,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
             return;
         }
 
-        _activation.Set(Pointer(values), values.Length, activation);
+        _activation.Set(Pointer(values), values.Length, activation, Math.Max(4096, values.Length / (_pool.WorkerCount * 4)));
         _pool.Run(_activation);
     }
 
@@ -116,7 +117,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
             return;
         }
 
-        _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount);
+        _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
         _pool.Run(_attention);
     }
 

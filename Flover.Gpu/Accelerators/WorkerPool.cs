@@ -2,38 +2,57 @@ using System.Runtime.ExceptionServices;
 
 namespace Flover.Gpu.Accelerators;
 
-/// <summary>One parallel kernel launch: each worker runs <see cref="Execute"/> with its own index.</summary>
+/// <summary>One parallel kernel launch: independent chunks that any worker may run, in any order.</summary>
 internal interface IWorkerJob
 {
-    /// <summary>Does worker <paramref name="worker"/>'s share of the work (0 ≤ worker &lt; workerCount).</summary>
-    void Execute(int worker, int workerCount);
+    /// <summary>Number of chunks of this launch (read once when the launch starts).</summary>
+    int ChunkCount { get; }
+
+    /// <summary>Runs chunk <paramref name="chunk"/> on worker <paramref name="worker"/> (for per-worker scratch).</summary>
+    void Execute(int chunk, int worker);
 }
 
 /// <summary>
 /// A fixed set of kernel threads. The thread calling <see cref="Run"/> is worker 0, so a pool of one
-/// is plain sequential code and a pool of n starts only n − 1 threads. Workers wait for a launch by
-/// spinning briefly and then blocking (<see cref="ManualResetEventSlim"/>), which keeps the latency of
-/// back-to-back kernels low without burning a core while the engine is idle.
+/// is plain sequential code and a pool of n starts only n − 1 threads. A launch is a set of chunks that
+/// workers claim one at a time from a shared counter, so a worker the OS has descheduled (other
+/// processes, the actor system's threads) delays a launch by at most one chunk instead of by its
+/// whole static share; the caller never waits for a worker to wake, only for claimed chunks to finish.
+/// Waiting workers spin briefly, then block (<see cref="ManualResetEventSlim"/>).
 /// </summary>
+/// <remarks>
+/// Which worker runs a chunk never changes a result: every kernel computes each output element
+/// entirely inside one chunk, in a fixed order.
+/// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
-    // Spin iterations before a waiting worker blocks: a decode step launches kernels every few
-    // microseconds, so a short spin catches the next launch; longer gaps put the worker to sleep.
+    // Spin iterations before a waiting thread blocks: a decode step launches kernels every few
+    // microseconds, so a short spin catches the next launch; longer gaps put the thread to sleep.
     private const int SpinCount = 200;
+
+    // Low 32 bits of _state when a launch is being set up: no chunk can be claimed.
+    private const uint Closed = uint.MaxValue;
 
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
     private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private readonly Lock _runLock = new();
+
+    // (epoch << 32) | next unclaimed chunk. A claim is a compare-and-swap on this word, so it succeeds
+    // only while the epoch it read is still current: a worker holding a stale job can never claim.
+    private long _state;
+    private long _epoch;
     private IWorkerJob? _job;
+    private int _count;
+    private int _completed;
     private Exception? _failure;
-    private int _pending;
     private volatile bool _disposed;
 
     public WorkerPool(int workerCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workerCount);
         WorkerCount = workerCount;
+        _state = Closed;
         _start = new ManualResetEventSlim[workerCount];
         _threads = new Thread[workerCount];
         for (int i = 1; i < workerCount; i++)
@@ -52,41 +71,46 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Workers, the calling thread included.</summary>
     public int WorkerCount { get; }
 
-    /// <summary>Runs <paramref name="job"/> on every worker and returns when all are done; rethrows the first failure.</summary>
+    /// <summary>A chunk count giving each worker about <paramref name="perWorker"/> chunks of <paramref name="items"/> items.</summary>
+    public int ChunkSize(int items, int perWorker = 4) => Math.Max(1, items / (WorkerCount * perWorker));
+
+    /// <summary>Runs every chunk of <paramref name="job"/> and returns when all are done; rethrows the first failure.</summary>
     public void Run(IWorkerJob job)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (WorkerCount == 1)
+        int count = job.ChunkCount;
+        if (WorkerCount == 1 || count <= 1)
         {
-            job.Execute(0, 1);
+            for (int chunk = 0; chunk < count; chunk++)
+            {
+                job.Execute(chunk, 0);
+            }
+
             return;
         }
 
-        // One launch at a time: the job fields and the done event are shared by every worker.
+        // One launch at a time: the state word, job and counters are shared by every worker.
         lock (_runLock)
         {
-            _job = job;
+            long epoch = ++_epoch;
+            // Close first, then publish the job, then open: a worker that read the old state fails its
+            // claim, and one that reads the open state also reads this job (volatile release order).
+            Volatile.Write(ref _state, (epoch << 32) | Closed);
+            Volatile.Write(ref _job, job);
+            Volatile.Write(ref _count, count);
+            Volatile.Write(ref _completed, 0);
             _failure = null;
-            Volatile.Write(ref _pending, WorkerCount - 1);
-            // Set() is a full fence, so each worker sees _job and _pending written above.
-            for (int i = 1; i < WorkerCount; i++)
+            Volatile.Write(ref _state, epoch << 32);
+            int helpers = Math.Min(WorkerCount - 1, count - 1);
+            for (int i = 1; i <= helpers; i++)
             {
                 _start[i].Set();
             }
 
-            try
-            {
-                job.Execute(0, WorkerCount);
-            }
-            catch (Exception exception)
-            {
-                Interlocked.CompareExchange(ref _failure, exception, null);
-            }
-
-            // Wait for the other workers even when worker 0 failed: they still read the job's buffers.
+            Work(0);
             _done.Wait();
             _done.Reset();
-            _job = null;
+            Volatile.Write(ref _job, null);
             if (_failure is not null)
             {
                 ExceptionDispatchInfo.Throw(_failure);
@@ -116,32 +140,60 @@ internal sealed class WorkerPool : IDisposable
         _done.Dispose();
     }
 
-    private void WorkerLoop(int index)
+    /// <summary>Claims and runs chunks of the current launch until none is left.</summary>
+    private void Work(int worker)
     {
         while (true)
         {
-            _start[index].Wait();
-            // Reset before working: the next Set() can only come after this launch's _done, which
-            // needs this worker's decrement below, so no launch signal is ever lost.
-            _start[index].Reset();
-            if (_disposed)
+            long state = Volatile.Read(ref _state);
+            uint next = (uint)state;
+            if (next == Closed)
             {
                 return;
             }
 
+            IWorkerJob? job = Volatile.Read(ref _job);
+            int count = Volatile.Read(ref _count);
+            if (job is null || next >= (uint)count)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            {
+                continue;
+            }
+
+            // The claim succeeded, so the state was unchanged since it was read: job and count belong to it.
             try
             {
-                _job!.Execute(index, WorkerCount);
+                job.Execute((int)next, worker);
             }
             catch (Exception exception)
             {
                 Interlocked.CompareExchange(ref _failure, exception, null);
             }
 
-            if (Interlocked.Decrement(ref _pending) == 0)
+            if (Interlocked.Increment(ref _completed) == count)
             {
                 _done.Set();
             }
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        while (true)
+        {
+            _start[index].Wait();
+            // Reset before looking for work: a signal that arrives meanwhile is covered by the look.
+            _start[index].Reset();
+            if (_disposed)
+            {
+                return;
+            }
+
+            Work(index);
         }
     }
 }

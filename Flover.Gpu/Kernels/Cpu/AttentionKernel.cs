@@ -21,9 +21,14 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
     private KvCacheLayout _layout;
     private int _layer;
     private float* _output;
+    private int _itemsPerChunk;
 
-    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount)
+    public int ChunkCount { get; private set; }
+
+    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
     {
+        _itemsPerChunk = itemsPerChunk;
+        ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
         _qkv = qkv;
         _rows = rows;
         _slots = slots;
@@ -43,10 +48,11 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         }
     }
 
-    public void Execute(int worker, int workerCount)
+    public void Execute(int chunk, int worker)
     {
         int heads = _layout.HeadCount;
-        (int first, int end) = WorkSplit.Range(_rows * heads, worker, workerCount);
+        int first = chunk * _itemsPerChunk;
+        int end = Math.Min(first + _itemsPerChunk, _rows * heads);
         fixed (float* scores = _scores[worker])
         {
             for (int item = first; item < end; item++)

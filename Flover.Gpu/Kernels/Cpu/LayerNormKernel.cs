@@ -2,7 +2,7 @@ using Flover.Gpu.Accelerators;
 
 namespace Flover.Gpu.Kernels.Cpu;
 
-/// <summary>Layer norm, rows spread over workers; each row is normalised by the same fixed-order sums.</summary>
+/// <summary>Layer norm, chunks of rows spread over workers; each row is normalised by the same fixed-order sums.</summary>
 internal sealed unsafe class LayerNormKernel : IWorkerJob
 {
     private float* _input;
@@ -12,9 +12,14 @@ internal sealed unsafe class LayerNormKernel : IWorkerJob
     private float* _gain;
     private float* _bias;
     private float _epsilon;
+    private int _rowsPerChunk;
 
-    public void Set(float* input, float* output, int rows, int width, float* gain, float* bias, float epsilon)
+    public int ChunkCount { get; private set; }
+
+    public void Set(float* input, float* output, int rows, int width, float* gain, float* bias, float epsilon, int rowsPerChunk)
     {
+        _rowsPerChunk = rowsPerChunk;
+        ChunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
         _input = input;
         _output = output;
         _rows = rows;
@@ -24,9 +29,10 @@ internal sealed unsafe class LayerNormKernel : IWorkerJob
         _epsilon = epsilon;
     }
 
-    public void Execute(int worker, int workerCount)
+    public void Execute(int chunk, int worker)
     {
-        (int first, int end) = WorkSplit.Range(_rows, worker, workerCount);
+        int first = chunk * _rowsPerChunk;
+        int end = Math.Min(first + _rowsPerChunk, _rows);
         for (int row = first; row < end; row++)
         {
             Normalize(_input + ((long)row * _width), _output + ((long)row * _width));
@@ -45,24 +51,29 @@ internal sealed unsafe class LayerNormKernel : IWorkerJob
     }
 }
 
-/// <summary>An activation applied in place, elements spread over workers.</summary>
+/// <summary>An activation applied in place, chunks of elements spread over workers.</summary>
 internal sealed unsafe class ActivationKernel : IWorkerJob
 {
     private float* _values;
     private long _length;
     private KernelActivation _activation;
+    private long _elementsPerChunk;
 
-    public void Set(float* values, long length, KernelActivation activation)
+    public int ChunkCount { get; private set; }
+
+    public void Set(float* values, long length, KernelActivation activation, long elementsPerChunk)
     {
+        _elementsPerChunk = elementsPerChunk;
+        ChunkCount = checked((int)((length + elementsPerChunk - 1) / elementsPerChunk));
         _values = values;
         _length = length;
         _activation = activation;
     }
 
-    public void Execute(int worker, int workerCount)
+    public void Execute(int chunk, int worker)
     {
-        long first = _length * worker / workerCount;
-        long end = _length * (worker + 1) / workerCount;
+        long first = chunk * _elementsPerChunk;
+        long end = Math.Min(first + _elementsPerChunk, _length);
         for (long i = first; i < end; i++)
         {
             _values[i] = ScalarMath.Activate(_values[i], _activation);

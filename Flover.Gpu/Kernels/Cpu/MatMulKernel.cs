@@ -6,7 +6,7 @@ namespace Flover.Gpu.Kernels.Cpu;
 
 /// <summary>
 /// <c>output (+)= activation(input · W + bias)</c> over panel-packed weights (<see cref="CpuMatrix"/>).
-/// Work is split across workers by panels (along N), never along K: every output element is
+/// Work is split into chunks of panels (along N), never along K: every output element is
 /// <c>acc = fma(w[k], x[k], acc)</c> for k = 0, 1, ..., K−1 from zero, then <c>+ bias</c>, then the
 /// activation, whatever the row count, the row's place in its block, the SIMD width or the thread
 /// count. That is the engine's batch invariance.
@@ -23,9 +23,14 @@ internal sealed unsafe class MatMulKernel : IWorkerJob
     private float* _output;
     private KernelActivation _activation;
     private bool _accumulate;
+    private int _panelsPerChunk;
 
-    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate)
+    public int ChunkCount { get; private set; }
+
+    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk)
     {
+        _panelsPerChunk = panelsPerChunk;
+        ChunkCount = (weights.PanelCount + panelsPerChunk - 1) / panelsPerChunk;
         _input = input;
         _rows = rows;
         _weights = weights;
@@ -35,10 +40,11 @@ internal sealed unsafe class MatMulKernel : IWorkerJob
         _accumulate = accumulate;
     }
 
-    public void Execute(int worker, int workerCount)
+    public void Execute(int chunk, int worker)
     {
         CpuMatrix weights = _weights!;
-        (int first, int end) = WorkSplit.Range(weights.PanelCount, worker, workerCount);
+        int first = chunk * _panelsPerChunk;
+        int end = Math.Min(first + _panelsPerChunk, weights.PanelCount);
         float* tile = stackalloc float[4 * PanelWidth];
         int k = weights.InputSize;
         for (int panel = first; panel < end; panel++)
