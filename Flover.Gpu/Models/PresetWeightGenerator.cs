@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Flover.Gpu.Checkpoints;
 
@@ -37,6 +38,7 @@ internal static unsafe class PresetWeightGenerator
             {
                 weights.Allocate(name, dtype, shape);
                 TensorView tensor = weights.Get(name);
+                HugePages.Advise(tensor.Pointer, tensor.ByteLength);
                 (Fill kind, float std) = name.EndsWith(".bias", StringComparison.Ordinal) ? (Fill.Zeros, 0f)
                     : name.Contains("ln_", StringComparison.Ordinal) ? (Fill.Ones, 0f)
                     : name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? (Fill.Normal, residualStd)
@@ -59,6 +61,8 @@ internal static unsafe class PresetWeightGenerator
         }
     }
 
+    // Optimised from the first call, as SeededNormal.Fill is: this runs once, at start-up.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(Chunk chunk, TensorDType dtype)
     {
         int size = dtype.ByteSize();
@@ -101,6 +105,7 @@ internal static unsafe class PresetWeightGenerator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Narrow(ReadOnlySpan<float> values, byte* destination, TensorDType dtype)
     {
         if (dtype == TensorDType.F16)

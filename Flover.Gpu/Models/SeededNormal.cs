@@ -30,6 +30,9 @@ internal static class SeededNormal
     private const float TwoToMinus24 = 1f / 16777216f;
 
     /// <summary>Fills <paramref name="destination"/> with N(0, <paramref name="std"/>) values for elements starting at <paramref name="firstElement"/>.</summary>
+    // Fully optimised from the first call: presets are generated once, at start-up, so tiered
+    // compilation would run most of the work in unoptimised tier-0 code that inlines nothing.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(Span<float> destination, long firstElement, StreamKey key, float std)
     {
         if (firstElement % BlockSize != 0)
