@@ -11,7 +11,8 @@ namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover info (--model DIR|NAME | --preset NAME) [--json]</c>: opens the weights (which runs
-/// every loader check), then prints the configuration, parameter count, dtypes and bytes.
+/// every loader check), reads every weight once to rule out NaN and infinity, then prints the
+/// configuration, parameter count, dtypes and bytes.
 /// </summary>
 internal static class InfoCommand
 {
@@ -31,8 +32,11 @@ internal static class InfoCommand
             var clock = Stopwatch.StartNew();
             using IModelWeights weights = ModelSource.Open(parse.GetValue(model), parse.GetValue(preset));
             double seconds = clock.Elapsed.TotalSeconds;
-            ModelWeightsSummary summary = ModelWeightsSummary.Of(weights);
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded and checked {weights.Source} in {seconds:0.000} s"));
+            clock.Restart();
+            ModelWeightsSummary summary = ModelWeightsSummary.Of(weights);
+            TensorScan.RequireFinite(weights);
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scanned {summary.ByteCount} bytes for NaN and infinity in {clock.Elapsed.TotalSeconds:0.000} s"));
             console.Out.Write(parse.GetValue(json) ? FormatJson(weights, summary, seconds) : FormatText(weights, summary));
             return 0;
         });

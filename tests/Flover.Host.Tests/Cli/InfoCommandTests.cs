@@ -88,6 +88,24 @@ public sealed class InfoCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_holding_an_infinity_fails_naming_the_tensor()
+    {
+        float[] values = TestCheckpoint.ValuesOf("wpe.weight", [16, 8]);
+        values[100] = float.NegativeInfinity;
+        SafetensorsWriter weights = TestCheckpoint.Weights().Remove("transformer.wpe.weight").Add("transformer.wpe.weight", TensorDType.F32, [16, 8], values);
+        TestCheckpoint.Write(_root, weights, TestCheckpoint.ConfigJson());
+
+        CliResult result = CliRunner.Run("info", "--model", _root);
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Empty(result.Stdout);
+        Assert.EndsWith(
+            $"error: {_root}: tensor 'wpe.weight' holds 1 NaN or infinite values: the weights are corrupt or the model diverged.\n",
+            result.Stderr,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_preset_fails_listing_the_valid_ones()
     {
         CliResult result = CliRunner.Run("info", "--preset", "huge");
