@@ -36,6 +36,17 @@ public static class ModelSource
             throw new FloverException($"Give --model DIR|NAME (a Hugging Face GPT-2 folder or cached model) or --preset NAME ({string.Join(", ", Gpt2Presets.Names)}).");
         }
 
+        // A Hugging Face id is NAME or ORG/NAME; anything else shaped like a path is a folder that is
+        // not there, and saying so beats a cache miss for a 'model' no cache could hold.
+        if (LooksLikePath(model!) && !Directory.Exists(model))
+        {
+            throw new FloverException($"{Path.GetFullPath(model!)}: no such folder (--model takes a Hugging Face GPT-2 folder or a model id such as openai-community/gpt2).");
+        }
+
         return Gpt2Checkpoint.Load(ModelLocator.Resolve(model!, environment));
     }
+
+    private static bool LooksLikePath(string model) =>
+        model.StartsWith('.') || model.StartsWith('~') || Path.IsPathRooted(model)
+        || model.Contains('\\', StringComparison.Ordinal) || model.Count(c => c == '/') > 1;
 }

@@ -15,7 +15,7 @@ namespace Flover.Gpu.Models;
 /// radius <c>sqrt(-2 ln u)</c>, the second an angle in the first quadrant plus two sign bits
 /// (sign reflections of a first-quadrant angle cover the circle uniformly). The 8 cosines fill
 /// the block's first half, the 8 sines its second. <c>ln</c>, <c>sin</c> and <c>cos</c> are
-/// polynomials (relative error below 1e-7) built from plain IEEE operations, so results are the
+/// polynomials (errors of a few 1e-7) built from plain IEEE operations, so results are the
 /// same bit for bit with or without hardware vectors.
 /// </remarks>
 internal static class SeededNormal

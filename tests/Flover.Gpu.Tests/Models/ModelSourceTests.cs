@@ -40,6 +40,19 @@ public sealed class ModelSourceTests : IDisposable
         Assert.Equal(snapshot, weights.Source);
     }
 
+    [Theory]
+    [InlineData("./models/gpt2")]
+    [InlineData("/nowhere/gpt2")]
+    [InlineData("a/b/c")]
+    public void A_missing_path_is_reported_as_a_missing_folder_not_a_cache_miss(string model)
+    {
+        var error = Assert.Throws<FloverException>(() => ModelSource.Open(model, null, _ => null));
+
+        Assert.Equal(
+            $"{Path.GetFullPath(model)}: no such folder (--model takes a Hugging Face GPT-2 folder or a model id such as openai-community/gpt2).",
+            error.Message);
+    }
+
     [Fact]
     public void Both_a_model_and_a_preset_are_refused()
     {
