@@ -84,6 +84,24 @@ public sealed class ShardedCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_weight_map_is_reported()
+    {
+        WriteSharded();
+        File.WriteAllText(IndexPath, "{\"weight_map\": {}}");
+
+        Assert.Equal($"{IndexPath}: weight_map is empty.", LoadFails());
+    }
+
+    [Fact]
+    public void A_tensor_listed_twice_in_the_weight_map_is_reported()
+    {
+        WriteSharded();
+        File.WriteAllText(IndexPath, $"{{\"weight_map\": {{\"transformer.wte.weight\": \"{Shard1}\", \"transformer.wte.weight\": \"{Shard2}\"}}}}");
+
+        Assert.Equal($"{IndexPath}: tensor 'transformer.wte.weight' appears twice in weight_map.", LoadFails());
+    }
+
+    [Fact]
     public void An_index_that_is_not_json_is_reported()
     {
         WriteSharded();
