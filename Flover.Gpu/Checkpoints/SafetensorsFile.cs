@@ -91,11 +91,23 @@ public sealed unsafe class SafetensorsFile : IDisposable
             accessor.SafeMemoryMappedViewHandle.AcquirePointer(ref mapped);
             return new SafetensorsFile(path, length, mapping, accessor, mapped + accessor.PointerOffset);
         }
-        catch (IOException exception)
+        catch (Exception exception)
         {
+            // Disposing twice is harmless (a header error has already disposed the new file). The
+            // mapping owns the stream once created; before that the stream is ours to close.
             accessor?.Dispose();
             mapping?.Dispose();
-            throw new FloverException($"{path}: cannot map the weights file into memory ({exception.Message})", exception);
+            if (mapping is null)
+            {
+                stream.Dispose();
+            }
+
+            if (exception is IOException or UnauthorizedAccessException)
+            {
+                throw new FloverException($"{path}: cannot map the weights file into memory ({exception.Message})", exception);
+            }
+
+            throw;
         }
     }
 
