@@ -15,6 +15,14 @@ internal static class Gpt2CheckpointBinder
     public static Dictionary<string, TensorView> Bind(Gpt2Config config, string configPath, IReadOnlyList<SafetensorsFile> files, SafetensorsIndex? index)
     {
         Dictionary<string, Stored> found = Collect(files, index);
+
+        // When the two are tied, some exporters keep lm_head.weight and drop the embedding as its
+        // duplicate (safetensors stores shared tensors once); transformers re-ties them on load.
+        if (!found.ContainsKey(Gpt2TensorNames.TokenEmbedding) && found.Remove(Gpt2TensorNames.LmHead, out Stored head))
+        {
+            found.Add(Gpt2TensorNames.TokenEmbedding, head);
+        }
+
         Dictionary<string, long[]> expected = Gpt2TensorShapes.Required(config).ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
         foreach ((string canonical, Stored stored) in found)
         {

@@ -59,6 +59,18 @@ public sealed class Gpt2CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_stored_lm_head_without_wte_serves_as_both()
+    {
+        long[] shape = Gpt2TensorShapes.LmHead(TestCheckpoint.Config);
+        TestCheckpoint.Write(_root, TestCheckpoint.Weights().Rename("transformer.wte.weight", "lm_head.weight"), TestCheckpoint.ConfigJson());
+
+        using IModelWeights weights = Gpt2Checkpoint.Load(_root);
+
+        Assert.Same(weights.Get(Gpt2TensorNames.TokenEmbedding), weights.Get(Gpt2TensorNames.LmHead));
+        Assert.Equal(TestCheckpoint.ValuesOf(Gpt2TensorNames.TokenEmbedding, shape), TestCheckpoint.Read(weights.Get(Gpt2TensorNames.TokenEmbedding)));
+    }
+
+    [Fact]
     public void Tensors_point_into_the_mapped_file_rather_than_a_copy()
     {
         TestCheckpoint.Write(_root, TestCheckpoint.Weights(withBuffers: false), TestCheckpoint.ConfigJson());
