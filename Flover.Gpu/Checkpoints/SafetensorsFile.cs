@@ -57,7 +57,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Where the data section starts: 8 plus the header length.</summary>
     public long DataOffset { get; }
 
-    /// <summary>Every tensor the header describes, in file order, already validated.</summary>
+    /// <summary>Every tensor the header describes, already validated, ordered by position in the data section.</summary>
     public IReadOnlyList<SafetensorsEntry> Entries { get; }
 
     /// <summary>Maps <paramref name="path"/> and validates its header.</summary>
