@@ -86,6 +86,21 @@ public sealed unsafe class NativeModelWeights : IModelWeights
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="name"/> return the very tensor <paramref name="existingName"/> returns,
+    /// without a copy: how GPT-2's output projection is tied to its token embedding.
+    /// </summary>
+    public void AddAlias(string name, string existingName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_tensors.ContainsKey(name))
+        {
+            throw new ArgumentException($"Tensor '{name}' was already added.", nameof(name));
+        }
+
+        _tensors.Add(name, Get(existingName));
+    }
+
     /// <inheritdoc />
     public TensorView Get(string name)
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flover.Gpu;
@@ -14,8 +13,8 @@ using Flover.Gpu.Sampling;
 namespace Flover.Host.Cli;
 
 /// <summary>
-/// <c>flover bench-decode</c>: decode throughput of a gpt2-shaped model (124M: 12 layers, 12 heads,
-/// 768 wide, vocabulary 50 257) at several batch sizes. Each sequence gets a prompt, then the decode
+/// <c>flover bench-decode [--model DIR|NAME | --preset NAME]</c>: decode throughput (default: the
+/// <c>gpt2</c> preset, 124M) at several batch sizes. Each sequence gets a prompt, then the decode
 /// steps are timed (greedy sampling included), as llama.cpp's <c>llama-batched-bench</c> does.
 /// </summary>
 internal static class BenchDecodeCommand
@@ -26,11 +25,12 @@ internal static class BenchDecodeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of every sequence.", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "Timed decode steps per batch size.", DefaultValueFactory = _ => 64 };
         var threads = new Option<int>("--threads") { Description = "Kernel threads, the calling one included (0 = one per core).", DefaultValueFactory = _ => 0 };
-        var layers = new Option<int>("--layers") { Description = "Transformer blocks (12 for gpt2; fewer for a quick check).", DefaultValueFactory = _ => 12 };
+        Option<string?> model = CommonOptions.Model();
+        Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("bench-decode", "Measure decode tokens/s of a gpt2-shaped model with random weights at several batch sizes.")
+        var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes (default: the gpt2 preset).")
         {
-            batches, promptTokens, steps, threads, layers, json,
+            model, preset, batches, promptTokens, steps, threads, json,
         };
         command.SetAction(parse =>
         {
@@ -39,7 +39,9 @@ internal static class BenchDecodeCommand
                 Positive(parse.GetValue(promptTokens), "--prompt-tokens"),
                 Positive(parse.GetValue(steps), "--steps"),
                 parse.GetValue(threads),
-                Positive(parse.GetValue(layers), "--layers"));
+                parse.GetValue(model),
+                // The gpt2 preset when neither --model nor --preset is given.
+                parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset));
             BenchDecodeReport report = Run(settings, console.Error);
             if (parse.GetValue(json))
             {
@@ -76,19 +78,20 @@ internal static class BenchDecodeCommand
 
     private static BenchDecodeReport Run(BenchDecodeSettings settings, TextWriter log)
     {
-        Gpt2Config config = Gpt2Shape(settings.Layers);
-        int capacity = settings.PromptTokens + settings.Steps;
-        if (capacity > config.MaxPositions)
-        {
-            throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {config.MaxPositions} positions.");
-        }
-
         var context = new AcceleratorContext(new EngineOptions(settings.Threads));
         using Accelerator accelerator = context.CreateDefault();
-        log.WriteLine($"bench-decode: {accelerator.Device.Details}; building random gpt2-shaped weights ({settings.Layers} layers)...");
         Gpt2Model model;
-        using (NativeModelWeights weights = RandomWeights(config, seed: 1))
+        string source;
+        using (IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset))
         {
+            source = weights.Source;
+            int capacity = settings.PromptTokens + settings.Steps;
+            if (capacity > weights.Config.MaxPositions)
+            {
+                throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.Config.MaxPositions} positions.");
+            }
+
+            log.WriteLine($"bench-decode: {accelerator.Device.Details}; uploading {source}...");
             model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
         }
 
@@ -102,7 +105,7 @@ internal static class BenchDecodeCommand
                 runs.Add(run);
             }
 
-            return new BenchDecodeReport(settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads, accelerator.Device.Details, settings.PromptTokens, settings.Steps, runs);
+            return new BenchDecodeReport(new EngineOptions(settings.Threads).ResolveThreadCount(), source, accelerator.Device.Details, settings.PromptTokens, settings.Steps, runs);
         }
     }
 
@@ -154,67 +157,20 @@ internal static class BenchDecodeCommand
 
     private static void WriteTable(BenchDecodeReport report, TextWriter output)
     {
-        output.WriteLine($"decode, gpt2 shape, random weights; {report.Accelerator}; prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
+        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
         output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11}");
         foreach (BenchDecodeRun run in report.Runs)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0}"));
         }
     }
-
-    /// <summary>The gpt2 (124M) shape; swap for the <c>gpt2</c> preset once presets exist.</summary>
-    private static Gpt2Config Gpt2Shape(int layers) =>
-        new(layers, 12, 768, 1024, 3072, 50257, 1e-5f, Gpt2Activation.GeluTanh, 50256, 50256);
-
-    /// <summary>Seeded random weights of <paramref name="config"/>'s shape: uniform ±0.035 (σ ≈ 0.02, GPT-2's init), unit norm gains.</summary>
-    private static unsafe NativeModelWeights RandomWeights(Gpt2Config config, ulong seed)
-    {
-        var weights = new NativeModelWeights(config, "random gpt2-shaped weights");
-        ulong state = seed;
-        void Fill(string name, float scale, float offset, params long[] shape)
-        {
-            Span<float> values = MemoryMarshal.Cast<byte, float>(weights.Allocate(name, TensorDType.F32, shape));
-            for (int i = 0; i < values.Length; i++)
-            {
-                // xorshift64*: fast and good enough for benchmark weights.
-                state ^= state >> 12;
-                state ^= state << 25;
-                state ^= state >> 27;
-                ulong bits = state * 0x2545F4914F6CDD1DUL;
-                values[i] = offset + (scale * (((bits >> 40) * (1f / (1 << 24))) - 0.5f) * 2f);
-            }
-        }
-
-        int e = config.EmbeddingSize;
-        Fill(Gpt2TensorNames.TokenEmbedding, 0.035f, 0f, config.VocabularySize, e);
-        Fill(Gpt2TensorNames.PositionEmbedding, 0.01f, 0f, config.MaxPositions, e);
-        Fill(Gpt2TensorNames.FinalNormWeight, 0f, 1f, e);
-        Fill(Gpt2TensorNames.FinalNormBias, 0f, 0f, e);
-        for (int layer = 0; layer < config.LayerCount; layer++)
-        {
-            Fill(Gpt2TensorNames.Norm1Weight(layer), 0f, 1f, e);
-            Fill(Gpt2TensorNames.Norm1Bias(layer), 0f, 0f, e);
-            Fill(Gpt2TensorNames.AttentionQkvWeight(layer), 0.035f, 0f, e, 3 * e);
-            Fill(Gpt2TensorNames.AttentionQkvBias(layer), 0f, 0f, 3 * e);
-            Fill(Gpt2TensorNames.AttentionOutWeight(layer), 0.035f, 0f, e, e);
-            Fill(Gpt2TensorNames.AttentionOutBias(layer), 0f, 0f, e);
-            Fill(Gpt2TensorNames.Norm2Weight(layer), 0f, 1f, e);
-            Fill(Gpt2TensorNames.Norm2Bias(layer), 0f, 0f, e);
-            Fill(Gpt2TensorNames.MlpUpWeight(layer), 0.035f, 0f, e, config.InnerSize);
-            Fill(Gpt2TensorNames.MlpUpBias(layer), 0f, 0f, config.InnerSize);
-            Fill(Gpt2TensorNames.MlpDownWeight(layer), 0.035f, 0f, config.InnerSize, e);
-            Fill(Gpt2TensorNames.MlpDownBias(layer), 0f, 0f, e);
-        }
-
-        return weights;
-    }
 }
 
 /// <summary>What <c>bench-decode</c> was asked to measure.</summary>
-internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, int Threads, int Layers);
+internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, int Threads, string? Model, string? Preset);
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
-internal sealed record BenchDecodeReport(int Threads, string Accelerator, int PromptTokens, int Steps, IReadOnlyList<BenchDecodeRun> Runs);
+internal sealed record BenchDecodeReport(int Threads, string Model, string Accelerator, int PromptTokens, int Steps, IReadOnlyList<BenchDecodeRun> Runs);
 
 /// <summary>One batch size's measurement.</summary>
 internal sealed record BenchDecodeRun(

@@ -1,5 +1,6 @@
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
+using Flover.Gpu.Tests.Checkpoints;
 
 namespace Flover.Gpu.Tests.Models;
 
@@ -52,6 +53,46 @@ public sealed class Gpt2ModelAccuracyTests
         for (int row = 0; row < actual.Length; row++)
         {
             Assert.True(RelativeL2(actual[row], expected[row]) < 1e-5, $"row {row}");
+        }
+    }
+
+    [Fact]
+    public void The_tiny_preset_matches_the_reference()
+    {
+        using NativeModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+        using var harness = new ModelHarness(weights, threads: 2, slots: 1, capacity: 16);
+        int[] tokens = [50256, 464, 2068, 7586];
+
+        float[][] actual = harness.PrefillAll(0, tokens);
+        double[][] expected = new ReferenceGpt2(weights).Logits(tokens);
+
+        Assert.True(RelativeL2(actual[^1], expected[^1]) < 1e-5);
+    }
+
+    [Theory]
+    [InlineData(TensorDType.BF16)]
+    [InlineData(TensorDType.F16)]
+    public void A_memory_mapped_half_precision_checkpoint_matches_the_reference(TensorDType dtype)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"flover-engine-{Guid.NewGuid():N}");
+        try
+        {
+            TestCheckpoint.Write(folder, TestCheckpoint.Weights(dtype: dtype), TestCheckpoint.ConfigJson());
+            using IModelWeights weights = Gpt2Checkpoint.Load(folder);
+            using var harness = new ModelHarness(weights, threads: 2, slots: 1);
+            int[] tokens = [1, 5, 39, 0, 17];
+
+            float[][] actual = harness.PrefillAll(0, tokens);
+            double[][] expected = new ReferenceGpt2(weights).Logits(tokens);
+
+            for (int row = 0; row < tokens.Length; row++)
+            {
+                Assert.True(RelativeL2(actual[row], expected[row]) < 1e-5, $"row {row}");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -5,10 +5,9 @@ namespace Flover.Host.Tests.Cli;
 public sealed class BenchDecodeCommandTests
 {
     [Fact]
-    [Trait("Category", "Slow")]
     public void Json_output_reports_one_run_per_batch_size()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--batch", "1,2", "--layers", "1", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -33,9 +32,9 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void A_run_longer_than_the_model_positions_is_rejected()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--prompt-tokens", "1000", "--steps", "100", "--layers", "1");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--prompt-tokens", "200", "--steps", "100");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("exceeds the model's 1024 positions", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("exceeds the model's 256 positions", result.Stderr, StringComparison.Ordinal);
     }
 }

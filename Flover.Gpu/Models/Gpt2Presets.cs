@@ -1,0 +1,58 @@
+using Flover.Gpu.Checkpoints;
+
+namespace Flover.Gpu.Models;
+
+/// <summary>
+/// Built-in GPT-2 shapes with seeded random weights, for when no checkpoint is at hand: the
+/// default of <c>serve</c> and of the benchmarks. Their text is meaningless: the weights are
+/// untrained. They exist for serving, testing and benchmarking, where the shape and the cost of
+/// the computation matter and the words do not. All use GPT-2's vocabulary (50 257 tokens, with
+/// <c>&lt;|endoftext|&gt;</c> = 50256 as beginning and end of sequence) and its real tokenizer.
+/// </summary>
+public static class Gpt2Presets
+{
+    /// <summary>The seed presets use unless told otherwise; the same seed always gives the same weights.</summary>
+    public const ulong DefaultSeed = 20230517;
+
+    /// <summary>2 blocks, 12 heads, width 96, 256 positions: fast enough for unit tests (≈ 5 M parameters, mostly embeddings).</summary>
+    public const string Tiny = "tiny";
+
+    /// <summary>GPT-2 small's shape: 12 blocks, 12 heads, width 768, 1024 positions (124 M parameters).</summary>
+    public const string Gpt2 = "gpt2";
+
+    /// <summary>GPT-2 medium's shape: 24 blocks, 16 heads, width 1024, 1024 positions (355 M parameters).</summary>
+    public const string Gpt2Medium = "gpt2-medium";
+
+    private const int Vocabulary = 50257;
+    private const int EndOfText = 50256;
+
+    /// <summary>The preset names, smallest first.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Tiny, Gpt2, Gpt2Medium];
+
+    /// <summary>The configuration of preset <paramref name="name"/>.</summary>
+    /// <exception cref="FloverException">Not a preset name; the message lists the valid ones.</exception>
+    public static Gpt2Config ConfigOf(string name) => name switch
+    {
+        Tiny => Shape(layers: 2, heads: 12, embedding: 96, positions: 256),
+        Gpt2 => Shape(layers: 12, heads: 12, embedding: 768, positions: 1024),
+        Gpt2Medium => Shape(layers: 24, heads: 16, embedding: 1024, positions: 1024),
+        _ => throw new FloverException($"Unknown preset '{name}'; valid presets: {string.Join(", ", Names)}."),
+    };
+
+    /// <summary>
+    /// Generates preset <paramref name="name"/>'s weights the way Hugging Face initialises an
+    /// untrained GPT-2: embeddings and projections N(0, 0.02), the residual output projections
+    /// (<c>attn.c_proj</c>, <c>mlp.c_proj</c>) N(0, 0.02 / sqrt(2 · n_layer)), biases 0, layer-norm
+    /// gains 1; <c>lm_head</c> tied to <c>wte</c>. Generation is parallel and vectorised, and the
+    /// values depend only on <paramref name="seed"/>, never on the number of threads.
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="seed">The seed; the same seed gives bit-identical weights on every run.</param>
+    /// <param name="dtype">The element type to store (values are drawn in F32 and rounded to nearest even).</param>
+    /// <exception cref="FloverException">Not a preset name.</exception>
+    public static NativeModelWeights Create(string name, ulong seed = DefaultSeed, TensorDType dtype = TensorDType.F32) =>
+        PresetWeightGenerator.Generate(ConfigOf(name), $"preset '{name}' (seed {seed}, random weights)", seed, dtype, maxDegreeOfParallelism: -1);
+
+    private static Gpt2Config Shape(int layers, int heads, int embedding, int positions) =>
+        new(layers, heads, embedding, positions, 4 * embedding, Vocabulary, 1e-5f, Gpt2Activation.GeluTanh, EndOfText, EndOfText);
+}

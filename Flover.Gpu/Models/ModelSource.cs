@@ -1,0 +1,52 @@
+using Flover.Gpu.Checkpoints;
+
+namespace Flover.Gpu.Models;
+
+/// <summary>
+/// The one way commands obtain weights: from <c>--model</c> (a Hugging Face folder, or a model in
+/// the local Hugging Face cache) or from <c>--preset</c> (seeded random weights).
+/// </summary>
+public static class ModelSource
+{
+    /// <summary>
+    /// Opens the weights named by exactly one of <paramref name="model"/> and <paramref name="preset"/>.
+    /// Callers with a default (say, a preset for <c>serve</c>) pass it as <paramref name="preset"/>
+    /// when the user gave neither.
+    /// </summary>
+    /// <param name="model">A folder or a Hugging Face model id (see <see cref="ModelLocator.Resolve"/>), or null.</param>
+    /// <param name="preset">A name from <see cref="Gpt2Presets.Names"/>, or null.</param>
+    /// <param name="environment">Reads environment variables for the cache lookup; the process environment when null.</param>
+    /// <exception cref="FloverException">Both or neither given, or the model or preset cannot be opened.</exception>
+    public static IModelWeights Open(string? model, string? preset, Func<string, string?>? environment = null)
+    {
+        bool hasModel = !string.IsNullOrWhiteSpace(model);
+        bool hasPreset = !string.IsNullOrWhiteSpace(preset);
+        if (hasModel && hasPreset)
+        {
+            throw new FloverException($"Give either --model or --preset, not both (got --model '{model}' and --preset '{preset}').");
+        }
+
+        if (hasPreset)
+        {
+            return Gpt2Presets.Create(preset!);
+        }
+
+        if (!hasModel)
+        {
+            throw new FloverException($"Give --model DIR|NAME (a Hugging Face GPT-2 folder or cached model) or --preset NAME ({string.Join(", ", Gpt2Presets.Names)}).");
+        }
+
+        // A Hugging Face id is NAME or ORG/NAME; anything else shaped like a path is a folder that is
+        // not there, and saying so beats a cache miss for a 'model' no cache could hold.
+        if (LooksLikePath(model!) && !Directory.Exists(model))
+        {
+            throw new FloverException($"{Path.GetFullPath(model!)}: no such folder (--model takes a Hugging Face GPT-2 folder or a model id such as openai-community/gpt2).");
+        }
+
+        return Gpt2Checkpoint.Load(ModelLocator.Resolve(model!, environment));
+    }
+
+    private static bool LooksLikePath(string model) =>
+        model.StartsWith('.') || model.StartsWith('~') || Path.IsPathRooted(model)
+        || model.Contains('\\', StringComparison.Ordinal) || model.Count(c => c == '/') > 1;
+}
