@@ -124,7 +124,7 @@ internal sealed partial class HoconParser
             return [];
         }
 
-        if (sawNewline || Peek.Kind == closing)
+        if (sawNewline || Peek.Kind == closing || Peek.Kind == HoconTokenKind.End)
         {
             return comments;
         }

@@ -146,11 +146,10 @@ internal sealed partial class HoconResolver
 
     private static ConfigValue ConcatenateContainers(Concatenation concatenation, List<ConfigValue> pieces, List<ConfigValue> solid)
     {
-        ConfigScalar? quotedSpace = pieces.OfType<ConfigScalar>().FirstOrDefault(p => !p.IsWhitespace);
-        ConfigValue first = solid[0];
-        if (quotedSpace is not null || solid.Any(p => p.GetType() != first.GetType()))
+        ConfigValue first = solid.First(p => p is ConfigObject or ConfigList);
+        ConfigValue? odd = pieces.FirstOrDefault(p => p is not ConfigScalar { IsWhitespace: true } && p.GetType() != first.GetType());
+        if (odd is not null)
         {
-            ConfigValue odd = quotedSpace ?? solid.First(p => p.GetType() != first.GetType());
             throw new ConfigurationException(
                 odd.Origin,
                 $"cannot concatenate {first.Describe()} with {odd.Describe()} in the value at {concatenation.Origin} (objects merge only with objects, lists join only with lists)");
