@@ -10,8 +10,12 @@ internal static class ConfigValidator
     /// <summary>The root whose keys must all be known; other roots (akka, a user's own) may hold anything.</summary>
     public const string ClosedRoot = "flover";
 
-    // Akka.NET settings whose number default may also be switched with on/off.
-    private static readonly HashSet<string> s_numberOrSwitch = new(StringComparer.Ordinal) { "akka.log-dead-letters" };
+    // Settings whose number default may also be a word: Akka.NET's on/off switch, our per-request.
+    private static readonly Dictionary<string, Func<ConfigScalar, bool>> s_alternatives = new(StringComparer.Ordinal)
+    {
+        ["akka.log-dead-letters"] = s => Config.ToBoolean(s) is not null,
+        ["flover.scheduler.instances.count"] = s => s.Text.Trim() == SchedulerSettings.PerRequest,
+    };
 
     public static void Validate(ConfigObject config, ConfigObject reference)
     {
@@ -74,7 +78,7 @@ internal static class ConfigValidator
                 case ConfigScalar { ValueType: ConfigValueType.Null }:
                     break; // no default kind to keep
                 default:
-                    string? expected = s_numberOrSwitch.Contains(rendered) && value is ConfigScalar sw && Config.ToBoolean(sw) is not null
+                    string? expected = s_alternatives.TryGetValue(rendered, out Func<ConfigScalar, bool>? alternative) && value is ConfigScalar word && alternative(word)
                         ? null
                         : ExpectedKind(field.Value, value);
                     if (expected is not null)
