@@ -49,6 +49,9 @@ public abstract class ConfigValue
     /// <summary>Renders the value as HOCON (objects as a braced block).</summary>
     public override string ToString() => HoconRenderer.RenderValue(this, HoconRenderOptions.Hocon);
 
+    /// <summary>Renders the value as JSON (numbers in canonical JSON form).</summary>
+    public string ToJson() => HoconRenderer.RenderValue(this, HoconRenderOptions.Json);
+
     /// <summary>A short description of the value for error messages, e.g. <c>string "abc"</c>.</summary>
     internal string Describe() => this switch
     {

@@ -9,5 +9,6 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in its own file under Cli/.
         yield return VersionCommand.Create(console);
+        yield return ConfigCommand.Create(console);
     }
 }
