@@ -216,4 +216,18 @@ public sealed class ConfigApiTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_numerically_keyed_object_reads_as_a_sorted_compacted_list_ignoring_other_keys()
+    {
+        Config config = Hocon.Parse("o { \"10\" = c, \"2\" = b, \"0\" = a, x = ignored }");
+
+        Assert.Equal(["a", "b", "c"], config.GetStringList("o"));
+    }
+
+    [Fact]
+    public void An_empty_object_is_not_a_list()
+    {
+        Assert.Throws<ConfigurationException>(() => Hocon.Parse("o {}").GetStringList("o"));
+    }
 }

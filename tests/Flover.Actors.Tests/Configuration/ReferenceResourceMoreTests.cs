@@ -144,4 +144,13 @@ public sealed class ReferenceResourceMoreTests
     {
         Assert.False(ConformanceData.Parse(ConformanceData.Resource(file)).IsEmpty);
     }
+
+    [Fact]
+    public void The_copied_data_keeps_its_exact_bytes()
+    {
+        byte[] data = File.ReadAllBytes(Path.Combine(ConformanceData.Root, "akkadotnet-akka.net", "src", "contrib", "cluster", "Akka.DistributedData", "reference.conf"));
+
+        Assert.Equal([0xEF, 0xBB, 0xBF], data[..3]); // the BOM survives
+        Assert.NotEqual((byte)'\n', data[^1]); // no final newline in the source, and none added
+    }
 }
