@@ -172,4 +172,64 @@ public sealed class SubstitutionTests
         Assert.Equal(2, config.GetInt("udp.port"));
         Assert.Equal(1, config.GetInt("tcp.port"));
     }
+
+    [Fact]
+    public void A_redefinition_may_extend_the_older_object_and_read_its_fields()
+    {
+        Config config = Hocon.Parse("a : { b : 1 }\na : ${a} { c : ${a.b} }");
+
+        Assert.Equal(1, config.GetInt("a.b"));
+        Assert.Equal(1, config.GetInt("a.c"));
+    }
+
+    [Fact]
+    public void Repeated_self_references_accumulate_in_order()
+    {
+        Assert.Equal([1, 2, 3], Hocon.Parse("x = [1]\nx = ${x} [2]\nx = ${x} [3]").GetIntList("x"));
+    }
+
+    [Fact]
+    public void A_nested_path_key_self_reference_extends_the_nested_object()
+    {
+        Config config = Hocon.Parse("foo : { bar : { baz : 1 } }\nfoo.bar : ${foo.bar} { qux : 2 }");
+
+        Assert.Equal(1, config.GetInt("foo.bar.baz"));
+        Assert.Equal(2, config.GetInt("foo.bar.qux"));
+    }
+
+    [Fact]
+    public void A_field_redefined_as_its_own_older_value_keeps_it()
+    {
+        Config config = Hocon.Parse("a = { b = 1 }\na = { b = ${a.b} }\nc = 5\nc = ${c}");
+
+        Assert.Equal(1, config.GetInt("a.b"));
+        Assert.Equal(5, config.GetInt("c"));
+    }
+
+    [Fact]
+    public void A_substitution_through_an_object_that_refers_back_is_a_cycle()
+    {
+        Assert.Contains("cycle in substitutions", Hocon.Error("foo = ${bar}\nbar = { a = ${foo} }"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Substitutions_inside_an_included_file_are_re_rooted_including_self_references()
+    {
+        string dir = Directory.CreateTempSubdirectory("flover-hocon-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "inc.conf"), "list = [1]\nlist += 2\ncopy = ${list}");
+            File.WriteAllText(Path.Combine(dir, "main.conf"), "list = [0]\nsub { include \"inc.conf\" }");
+
+            Config config = new(HoconResolver.Resolve(HoconLoader.ParseFileUnresolved(Path.Combine(dir, "main.conf")), ResolveOptions.DocumentOnly));
+
+            Assert.Equal([1, 2], config.GetIntList("sub.list"));
+            Assert.Equal([1, 2], config.GetIntList("sub.copy"));
+            Assert.Equal([0], config.GetIntList("list"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
