@@ -90,7 +90,11 @@ internal sealed partial class HoconParser
                 case HoconTokenKind.Whitespace:
                     break;
                 case HoconTokenKind.Comment:
-                    comments.Add(Peek.Text.Trim());
+                    if (StartsItsLine(_index))
+                    {
+                        comments.Add(Peek.Text.Trim()); // a comment after a value or '{' on the same line documents nothing below
+                    }
+
                     lineIsBlank = false;
                     break;
                 case HoconTokenKind.Newline when newlines:
@@ -107,6 +111,17 @@ internal sealed partial class HoconParser
 
             Take();
         }
+    }
+
+    private bool StartsItsLine(int index)
+    {
+        int i = index - 1;
+        while (i >= 0 && _tokens[i].Kind == HoconTokenKind.Whitespace)
+        {
+            i--;
+        }
+
+        return i < 0 || _tokens[i].Kind == HoconTokenKind.Newline;
     }
 
     /// <summary>

@@ -230,4 +230,13 @@ public sealed class ConfigApiTests
     {
         Assert.Throws<ConfigurationException>(() => Hocon.Parse("o {}").GetStringList("o"));
     }
+
+    [Fact]
+    public void Comment_lines_directly_above_a_field_are_kept_with_its_origin()
+    {
+        Config config = Hocon.Parse("s { # about s\n  # first line\n  // second line\n  a = 1 # trailing\n\n  # detached\n\n  b = 2\n}");
+
+        Assert.Equal(["first line", "second line"], config.GetValue("s.a")!.Origin.Comments);
+        Assert.Empty(config.GetValue("s.b")!.Origin.Comments);
+    }
 }
