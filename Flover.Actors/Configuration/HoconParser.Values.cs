@@ -147,6 +147,7 @@ internal sealed partial class HoconParser
     private ConfigList ParseList(HoconToken opening)
     {
         var items = new List<ConfigValue>();
+        EnterNesting(opening);
         _listDepth++;
         try
         {
@@ -177,6 +178,7 @@ internal sealed partial class HoconParser
         finally
         {
             _listDepth--;
+            _nesting--;
         }
     }
 }

@@ -12,6 +12,10 @@ internal sealed partial class HoconParser
     private readonly List<string> _path = [];
     private int _index;
     private int _listDepth;
+    private int _nesting;
+
+    /// <summary>Objects and lists nested deeper than this are rejected rather than risking a stack overflow.</summary>
+    public const int MaxNesting = 512;
 
     private HoconParser(List<HoconToken> tokens, ParseContext context)
     {
@@ -148,6 +152,27 @@ internal sealed partial class HoconParser
     }
 
     private ConfigObject ParseObjectBody(HoconToken opening, bool braced, List<string> firstComments)
+    {
+        EnterNesting(opening);
+        try
+        {
+            return ParseFields(opening, braced, firstComments);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private void EnterNesting(HoconToken opening)
+    {
+        if (++_nesting > MaxNesting)
+        {
+            throw Error(opening, $"objects and lists are nested more than {MaxNesting} deep");
+        }
+    }
+
+    private ConfigObject ParseFields(HoconToken opening, bool braced, List<string> firstComments)
     {
         var fields = new OrderedDictionary<string, ConfigValue>();
         List<string> comments = firstComments;

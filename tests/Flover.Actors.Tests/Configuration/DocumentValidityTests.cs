@@ -64,4 +64,24 @@ public sealed class DocumentValidityTests
 
         Assert.Equal(json, Hocon.Json(text));
     }
+
+    [Theory]
+    [InlineData('[')]
+    [InlineData('{')]
+    public void Absurdly_deep_nesting_is_an_error_not_a_stack_overflow(char open)
+    {
+        string body = open == '[' ? "a = " + new string('[', 100_000) + new string(']', 100_000) : "a = " + string.Concat(Enumerable.Repeat("{ b = ", 100_000)) + "1" + new string('}', 100_000);
+
+        var error = Assert.Throws<ConfigurationException>(() => Hocon.Parse(body));
+
+        Assert.Contains($"nested more than {HoconParser.MaxNesting} deep", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nesting_up_to_the_limit_is_fine()
+    {
+        string body = "a = " + new string('[', HoconParser.MaxNesting - 1) + "1" + new string(']', HoconParser.MaxNesting - 1);
+
+        Assert.Equal(ConfigValueType.List, Hocon.Parse(body).GetValue("a")!.ValueType);
+    }
 }
