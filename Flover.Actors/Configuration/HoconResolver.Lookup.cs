@@ -4,8 +4,16 @@ namespace Flover.Actors.Configuration;
 
 internal sealed partial class HoconResolver
 {
+    /// <summary>Substitutions leading to substitutions deeper than this are rejected rather than risking a stack overflow.</summary>
+    public const int MaxChain = 1000;
+
     private ConfigValue? ResolveSubstitution(Substitution substitution)
     {
+        if (_chain.Count >= MaxChain)
+        {
+            throw new ConfigurationException(substitution.Origin, $"substitutions refer to substitutions more than {MaxChain} deep (starting at {_chain[0].Written} at {_chain[0].Origin})");
+        }
+
         _chain.Add(substitution);
         try
         {

@@ -232,4 +232,20 @@ public sealed class SubstitutionTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_very_long_chain_of_substitutions_is_an_error_not_a_stack_overflow()
+    {
+        string text = string.Concat(Enumerable.Range(0, 5000).Select(i => $"a{i} = ${{a{i + 1}}}\n")) + "a5000 = 1";
+
+        Assert.Contains($"more than {HoconResolver.MaxChain} deep", Hocon.Error(text), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_chain_below_the_limit_resolves()
+    {
+        string text = string.Concat(Enumerable.Range(0, 500).Select(i => $"a{i} = ${{a{i + 1}}}\n")) + "a500 = 1";
+
+        Assert.Equal(1, Hocon.Parse(text).GetInt("a0"));
+    }
 }
