@@ -110,4 +110,14 @@ public sealed class ConcatenationTests
     {
         Assert.Equal("akka-misc", Hocon.Parse("bindings { \"Akka.Actor.Identify, Akka\" = akka-misc }").GetString("bindings.\"Akka.Actor.Identify, Akka\""));
     }
+
+    [Fact]
+    public void List_elements_may_have_mixed_types()
+    {
+        IList<ConfigValue> items = Hocon.Parse("a = [1, \"x\", { b = 1 }, [2], null, true]").GetValueList("a");
+
+        Assert.Equal(
+            [ConfigValueType.Number, ConfigValueType.String, ConfigValueType.Object, ConfigValueType.List, ConfigValueType.Null, ConfigValueType.Boolean],
+            items.Select(i => i.ValueType));
+    }
 }
