@@ -24,21 +24,21 @@ internal static class BenchDecodeCommand
         var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32" };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of every sequence.", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "Timed decode steps per batch size.", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int>("--threads") { Description = "Kernel threads, the calling one included (0 = one per core).", DefaultValueFactory = _ => 0 };
         Option<string?> model = CommonOptions.Model();
         Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
         var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, threads, json,
+            model, preset, batches, promptTokens, steps, json,
         };
+        EngineCommandOptions engine = EngineCommandOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var settings = new BenchDecodeSettings(
                 ParseBatches(parse.GetValue(batches)!),
                 Positive(parse.GetValue(promptTokens), "--prompt-tokens"),
                 Positive(parse.GetValue(steps), "--steps"),
-                parse.GetValue(threads),
+                engine.Resolve(parse),
                 parse.GetValue(model),
                 // The gpt2 preset when neither --model nor --preset is given.
                 parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset));
@@ -78,7 +78,7 @@ internal static class BenchDecodeCommand
 
     private static BenchDecodeReport Run(BenchDecodeSettings settings, TextWriter log)
     {
-        var context = new AcceleratorContext(new EngineOptions(settings.Threads));
+        var context = new AcceleratorContext(settings.Engine);
         using Accelerator accelerator = context.CreateDefault();
         Gpt2Model model;
         string source;
@@ -105,7 +105,7 @@ internal static class BenchDecodeCommand
                 runs.Add(run);
             }
 
-            return new BenchDecodeReport(new EngineOptions(settings.Threads).ResolveThreadCount(), source, accelerator.Device.Details, settings.PromptTokens, settings.Steps, runs);
+            return new BenchDecodeReport(settings.Engine.ResolveThreadCount(), source, accelerator.Device.Details, settings.PromptTokens, settings.Steps, runs);
         }
     }
 
@@ -167,7 +167,7 @@ internal static class BenchDecodeCommand
 }
 
 /// <summary>What <c>bench-decode</c> was asked to measure.</summary>
-internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, int Threads, string? Model, string? Preset);
+internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, EngineOptions Engine, string? Model, string? Preset);
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
 internal sealed record BenchDecodeReport(int Threads, string Model, string Accelerator, int PromptTokens, int Steps, IReadOnlyList<BenchDecodeRun> Runs);

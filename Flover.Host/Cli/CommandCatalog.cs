@@ -10,6 +10,7 @@ internal static class CommandCatalog
         // One line per command; each command lives in its own file under Cli/.
         yield return VersionCommand.Create(console);
         yield return InfoCommand.Create(console);
+        yield return ConfigCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
     }
 }

@@ -37,4 +37,23 @@ public sealed class BenchDecodeCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("exceeds the model's 256 positions", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Thread_count_comes_from_flover_engine_threads_when_threads_is_not_given()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(3, document.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void A_negative_thread_setting_is_rejected_naming_the_key()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--set", "flover.engine.threads=-2");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("flover.engine.threads", result.Stderr, StringComparison.Ordinal);
+    }
 }
