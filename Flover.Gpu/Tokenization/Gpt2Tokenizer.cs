@@ -131,6 +131,12 @@ public sealed partial class Gpt2Tokenizer
         return bytes;
     }
 
+    /// <summary>The merge rules (for tests).</summary>
+    internal BytePairMerger Merger => _merger;
+
+    /// <summary>The id of the one-byte token for <paramref name="value"/>.</summary>
+    internal int ByteTokenId(byte value) => _byteTokenIds[value];
+
     /// <summary>The number of words in the BPE cache (for tests and diagnostics).</summary>
     internal int CachedWordCount => _cache.Count;
 
