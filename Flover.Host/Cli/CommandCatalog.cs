@@ -9,5 +9,7 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in its own file under Cli/.
         yield return VersionCommand.Create(console);
+        yield return TokenizeCommand.Create(console);
+        yield return DetokenizeCommand.Create(console);
     }
 }
