@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flover.Gpu.Tokenization;
 
 /// <summary>
@@ -17,23 +19,21 @@ internal sealed class BytePairMerger
     /// <summary>Words up to this many symbols use the direct loop; longer ones the priority queue.</summary>
     internal const int DirectLoopMaxLength = 48;
 
-    /// <summary>(left id, right id) packed into a long, to (rank, merged id).</summary>
-    private readonly Dictionary<long, MergeRule> _rules;
+    /// <summary>(left id, right id) to (rank, merged id).</summary>
+    private readonly MergeTable _rules;
 
     /// <summary>Creates a merger from rules already validated against the vocabulary.</summary>
-    public BytePairMerger(Dictionary<long, MergeRule> rules) => _rules = rules;
+    public BytePairMerger(MergeTable rules) => _rules = rules;
 
     /// <summary>The number of merge rules.</summary>
     public int Count => _rules.Count;
-
-    /// <summary>Packs a pair of ids into the rule key.</summary>
-    public static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
     /// <summary>Merges <paramref name="symbols"/> in place and returns how many remain.</summary>
     public int Merge(Span<int> symbols) =>
         symbols.Length <= DirectLoopMaxLength ? MergeDirect(symbols) : MergeWithQueue(symbols);
 
     /// <summary>The reference loop: scan for the cheapest pair, merge all its occurrences, repeat.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int MergeDirect(Span<int> symbols)
     {
         int count = symbols.Length;
@@ -44,7 +44,7 @@ internal sealed class BytePairMerger
             int right = 0;
             for (int i = 0; i + 1 < count; i++)
             {
-                if (_rules.TryGetValue(Key(symbols[i], symbols[i + 1]), out MergeRule rule) && rule.Rank < best.Rank)
+                if (_rules.TryGet(symbols[i], symbols[i + 1], out MergeRule rule) && rule.Rank < best.Rank)
                 {
                     best = rule;
                     left = symbols[i];
@@ -108,7 +108,7 @@ internal sealed class BytePairMerger
             {
                 int right = next[position];
                 // Stale entries (a side already merged away or changed) no longer hold this rank's pair.
-                if (ids[position] < 0 || right < 0 || !_rules.TryGetValue(Key(ids[position], ids[right]), out MergeRule rule) || rule.Rank != rank)
+                if (ids[position] < 0 || right < 0 || !_rules.TryGet(ids[position], ids[right], out MergeRule rule) || rule.Rank != rank)
                 {
                     continue;
                 }
@@ -141,7 +141,7 @@ internal sealed class BytePairMerger
 
     private void Enqueue(PriorityQueue<int, long> queue, int[] ids, int position, int right)
     {
-        if (right >= 0 && _rules.TryGetValue(Key(ids[position], ids[right]), out MergeRule rule))
+        if (right >= 0 && _rules.TryGet(ids[position], ids[right], out MergeRule rule))
         {
             queue.Enqueue(position, ((long)rule.Rank << 32) | (uint)position);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace Flover.Gpu.Tokenization;
 
@@ -43,6 +44,7 @@ internal static class Gpt2PreTokenizer
     /// Returns the length of the piece that starts at <paramref name="start"/> (which must be
     /// inside <paramref name="text"/>): the same match the regex finds there.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int PieceLength(ReadOnlySpan<char> text, int start)
     {
         char first = text[start];
@@ -84,6 +86,7 @@ internal static class Gpt2PreTokenizer
     /// otherwise its last space is left to lead the next piece (" word"), unless the run is that
     /// single space.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SpaceRunLength(ReadOnlySpan<char> text, int start)
     {
         // Every JavaScript space is one UTF-16 unit, so the run can be walked by char.
@@ -128,6 +131,7 @@ internal static class Gpt2PreTokenizer
     }
 
     /// <summary>The class of the code point at <paramref name="index"/>, and its width in UTF-16 units.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static CharClass Classify(ReadOnlySpan<char> text, int index, out int width)
     {
         char c = text[index];

@@ -11,7 +11,7 @@ public sealed partial class Gpt2Tokenizer
         Source = source;
         _tokenBytes = BuildTokenBytes(definition);
         _byteTokenIds = BuildByteTokenIds(definition);
-        _merger = new BytePairMerger(BuildMergeRules(definition));
+        _merger = new BytePairMerger(new MergeTable(BuildMergeRules(definition)));
         SpecialTokens = new Dictionary<string, int>(definition.SpecialTokens, StringComparer.Ordinal);
         _specialTokens = [.. definition.SpecialTokens.OrderByDescending(pair => pair.Key.Length).ThenBy(pair => pair.Key, StringComparer.Ordinal)];
         EndOfTextId = definition.SpecialTokens.TryGetValue(TokenizerFileReader.EndOfText, out int endOfText)
@@ -81,7 +81,7 @@ public sealed partial class Gpt2Tokenizer
             int right = MergeTokenId(definition, merge, merge.Right, "uses");
             int result = MergeTokenId(definition, merge, merge.Left + merge.Right, "makes");
             // A repeated merge takes its last rank, as dict(zip(merges, range(...))) does in OpenAI's encoder.
-            rules[BytePairMerger.Key(left, right)] = new MergeRule(rank, result);
+            rules[MergeTable.Key(left, right)] = new MergeRule(rank, result);
         }
 
         return rules;

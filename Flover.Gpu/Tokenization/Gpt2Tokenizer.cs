@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Runtime.CompilerServices;
 
 namespace Flover.Gpu.Tokenization;
 
@@ -140,6 +141,7 @@ public sealed partial class Gpt2Tokenizer
     /// <summary>The number of words in the BPE cache (for tests and diagnostics).</summary>
     internal int CachedWordCount => _cache.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> ids)
     {
         int position = 0;
@@ -151,6 +153,7 @@ public sealed partial class Gpt2Tokenizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EncodePiece(ReadOnlySpan<char> piece, List<int> ids)
     {
         if (piece.Length <= BpeWordCache.MaxPieceLength && _cache.TryGet(piece, out int[] cached))
