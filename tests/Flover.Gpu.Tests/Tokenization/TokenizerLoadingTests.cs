@@ -62,6 +62,18 @@ public sealed class TokenizerLoadingTests : IDisposable
         Assert.Equal([ab, ab], symbols[..tokenizer.Merger.MergeWithQueue(symbols)]);
     }
 
+    [Fact]
+    public void Merges_with_CRLF_line_endings_and_a_byte_order_mark_load_the_same_rules()
+    {
+        _folder.WriteTiny(["ab", "abc"], ["a b", "ab c"]);
+        string merges = File.ReadAllText(_folder.File("merges.txt"));
+        _folder.Write("merges.txt", "\uFEFF" + merges.Replace("\n", "\r\n", StringComparison.Ordinal));
+
+        Gpt2Tokenizer tokenizer = Gpt2Tokenizer.FromFolder(_folder.Path);
+
+        Assert.Equal([257, 256], tokenizer.Encode("abcab"));
+    }
+
     private static void AssertAgreesWithGolden(Gpt2Tokenizer tokenizer)
     {
         foreach (GoldenEntry entry in GoldenCorpus.Entries)
