@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace Flover.Gpu.Tests.Tokenization;
@@ -8,15 +9,20 @@ namespace Flover.Gpu.Tests.Tokenization;
 /// </summary>
 internal static class GoldenCorpus
 {
-    private static readonly Lazy<IReadOnlyList<GoldenEntry>> s_entries = new(Load);
+    private static readonly Lazy<IReadOnlyList<GoldenEntry>> s_entries = new(() => Load("golden.json"));
+    private static readonly Lazy<IReadOnlyList<GoldenEntry>> s_randomEntries = new(() => Load("golden-random.json"));
 
+    /// <summary>The hand-written corpus.</summary>
     public static IReadOnlyList<GoldenEntry> Entries => s_entries.Value;
+
+    /// <summary>1000 seeded random strings (many with lone surrogates).</summary>
+    public static IReadOnlyList<GoldenEntry> RandomEntries => s_randomEntries.Value;
 
     public static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "TestData", "tokenizer");
 
-    private static List<GoldenEntry> Load()
+    private static List<GoldenEntry> Load(string fileName)
     {
-        using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(DataDirectory, "golden.json")));
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(DataDirectory, fileName)));
         var entries = new List<GoldenEntry>();
         foreach (JsonElement element in document.RootElement.EnumerateArray())
         {
@@ -25,7 +31,10 @@ internal static class GoldenCorpus
             {
                 // Lone surrogates: System.Text.Json cannot read them as a string, so they are code units.
                 string text = new([.. units.EnumerateArray().Select(unit => (char)unit.GetInt32())]);
-                entries.Add(new GoldenEntry(text, ids, element.GetProperty("decoded").GetString()!));
+                string decoded = element.TryGetProperty("decoded", out JsonElement written)
+                    ? written.GetString()!
+                    : Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text));
+                entries.Add(new GoldenEntry(text, ids, decoded));
             }
             else
             {

@@ -45,6 +45,19 @@ public sealed class GoldenIdsTests
     }
 
     [Fact]
+    public void Encode_agrees_id_for_id_with_OpenAIs_encoder_on_a_thousand_random_strings()
+    {
+        IReadOnlyList<GoldenEntry> entries = GoldenCorpus.RandomEntries;
+        Assert.Equal(1000, entries.Count);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            int[] ids = Gpt2Tokenizer.Default.Encode(entries[i].Text);
+            Assert.True(entries[i].Ids.AsSpan().SequenceEqual(ids), $"random entry {i}: expected [{string.Join(",", entries[i].Ids)}], got [{string.Join(",", ids)}]");
+            Assert.Equal(entries[i].Decoded, Gpt2Tokenizer.Default.Decode(ids));
+        }
+    }
+
+    [Fact]
     public void A_fresh_tokenizer_agrees_on_every_entry_both_cold_and_from_its_warm_cache()
     {
         Gpt2Tokenizer tokenizer = Gpt2Tokenizer.LoadEmbedded();
