@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Text;
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace Flover.Gpu.Tokenization;
 
