@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return VersionCommand.Create(console);
         yield return InfoCommand.Create(console);
         yield return ConfigCommand.Create(console);
+        yield return TokenizeCommand.Create(console);
+        yield return DetokenizeCommand.Create(console);
     }
 }
