@@ -11,6 +11,9 @@ internal static class CommandCatalog
         yield return VersionCommand.Create(console);
         yield return InfoCommand.Create(console);
         yield return ConfigCommand.Create(console);
+        yield return TokenizeCommand.Create(console);
+        yield return DetokenizeCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
+        yield return GenerateCommand.Create(console);
     }
 }
