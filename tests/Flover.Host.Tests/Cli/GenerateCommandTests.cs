@@ -1,12 +1,54 @@
 using System.Text.Json;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
+using Flover.Gpu.Tests.Checkpoints;
 using Flover.Gpu.Tokenization;
 using Flover.Host.Cli;
 
 namespace Flover.Host.Tests.Cli;
 
-public sealed class GenerateCommandTests
+public sealed class GenerateCommandTests : IDisposable
 {
+    private readonly string _folder = Directory.CreateTempSubdirectory("flover-cli-generate-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>A tiny GPT-2 with GPT-2's vocabulary, written as a Hugging Face folder (with or without tokenizer files).</summary>
+    private string WriteModelFolder(bool withTokenizer)
+    {
+        Gpt2Config config = TestCheckpoint.Config with { VocabularySize = 50257, BosTokenId = 50256, EosTokenId = 50256 };
+        TestCheckpoint.Write(_folder, TestCheckpoint.Weights(config, TensorDType.F16), TestCheckpoint.ConfigJson(config));
+        if (withTokenizer)
+        {
+            TokenizeCommandTests.WriteGpt2Files(_folder);
+        }
+
+        return _folder;
+    }
+
+    [Fact]
+    public void Generate_runs_a_Hugging_Face_folder_with_its_own_tokenizer()
+    {
+        string folder = WriteModelFolder(withTokenizer: true);
+
+        JsonElement root = Json(CliRunner.Run("generate", "--model", folder, "--prompt", "Hello", "--max-tokens", "3", "--temperature", "0", "--ignore-eos", "--json"));
+
+        int[] ids = Ids(root);
+        Assert.Equal(3, ids.Length);
+        Assert.Equal(Gpt2Tokenizer.Default.Decode(ids), root.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void A_model_folder_without_tokenizer_files_is_rejected_naming_the_folder()
+    {
+        string folder = WriteModelFolder(withTokenizer: false);
+
+        CliResult result = CliRunner.Run("generate", "--model", folder, "--prompt", "Hello", "--max-tokens", "3");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"No tokenizer in {folder}", result.Stderr, StringComparison.Ordinal);
+    }
     private static JsonElement Json(CliResult result)
     {
         Assert.True(result.ExitCode == 0, result.Stderr);
