@@ -75,6 +75,20 @@ public sealed class CpuKernelTests
     }
 
     [Fact]
+    public void Matmul_with_several_panels_per_chunk_matches_the_reference_and_every_thread_count()
+    {
+        // 41 panels: one worker takes them two at a time, two workers one at a time.
+        (float[] one, double[] expected) = MatMul(threads: 1, 3, 8, 2600, MatrixLayout.OutputMajor, KernelActivation.None, accumulate: false);
+        (float[] two, _) = MatMul(threads: 2, 3, 8, 2600, MatrixLayout.OutputMajor, KernelActivation.None, accumulate: false);
+
+        Assert.Equal(one, two);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(one[i] - expected[i]) <= 1e-5, $"element {i}: {one[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
     public void Matmul_with_relu_and_accumulate_adds_the_activated_result_to_the_output()
     {
         (float[] actual, double[] expected) = MatMul(threads: 2, 6, 20, 70, MatrixLayout.InputMajor, KernelActivation.Relu, accumulate: true);
