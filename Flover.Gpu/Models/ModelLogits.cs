@@ -56,6 +56,11 @@ public sealed class ModelLogits
         PromptCount = rowsPerPrompt.Length;
         RowCount = total;
         long needed = (long)total * VocabularySize;
+        if (needed > Array.MaxLength)
+        {
+            throw new ArgumentException($"{total} logits rows of {VocabularySize} do not fit one call's host buffer: ask for fewer rows (LogitsSelection.Last) or split the call.");
+        }
+
         if (_values.Length < needed)
         {
             _values = new float[needed];
