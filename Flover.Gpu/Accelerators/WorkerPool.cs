@@ -40,6 +40,8 @@ internal sealed class WorkerPool : IDisposable
 
     // (epoch << 32) | next unclaimed chunk. A claim is a compare-and-swap on this word, so it succeeds
     // only while the epoch it read is still current: a worker holding a stale job can never claim.
+    // The epoch wraps after 2^32 launches (days of decoding); a claim would need a worker stalled
+    // between its read and its CAS for exactly that many launches to be confused.
     private long _state;
     private long _epoch;
     private IWorkerJob? _job;
