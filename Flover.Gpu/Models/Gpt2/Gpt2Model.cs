@@ -160,7 +160,7 @@ public sealed partial class Gpt2Model : IModel
         for (int i = 0; i < rows.Length; i++)
         {
             DecodeRow row = rows[i];
-            string where = $"Decode row {i} (slot {row.Slot}, position {row.Position}, token {row.Token})";
+            var where = new InputPlace(IsPrompt: false, i, row.Slot, row.Position, row.Token);
             CheckSlot(row.Slot, where);
             if ((uint)row.Position >= (uint)SlotCapacity)
             {
@@ -212,7 +212,7 @@ public sealed partial class Gpt2Model : IModel
 
     private void ValidatePrompt(int index, PrefillPrompt prompt)
     {
-        string where = $"Prompt {index} (slot {prompt.Slot}, start {prompt.StartPosition}, {prompt.Tokens.Length} tokens)";
+        var where = new InputPlace(IsPrompt: true, index, prompt.Slot, prompt.StartPosition, prompt.Tokens.Length);
         CheckSlot(prompt.Slot, where);
         if (prompt.Tokens.IsEmpty)
         {
@@ -230,7 +230,7 @@ public sealed partial class Gpt2Model : IModel
         }
     }
 
-    private void CheckSlot(int slot, string where)
+    private void CheckSlot(int slot, InputPlace where)
     {
         if ((uint)slot >= (uint)SlotCount)
         {
@@ -245,11 +245,22 @@ public sealed partial class Gpt2Model : IModel
         _slotSeen[slot] = true;
     }
 
-    private void CheckToken(int token, string where)
+    private void CheckToken(int token, InputPlace where)
     {
         if ((uint)token >= (uint)VocabularySize)
         {
             throw new ArgumentOutOfRangeException(nameof(token), $"{where}: token {token} is outside the vocabulary of {VocabularySize}.");
         }
+    }
+
+    /// <summary>
+    /// Which input a check is about; a value type whose text is built only when a check fails, so
+    /// validating a step allocates nothing.
+    /// </summary>
+    private readonly record struct InputPlace(bool IsPrompt, int Index, int Slot, int Position, int TokenOrLength)
+    {
+        public override string ToString() => IsPrompt
+            ? $"Prompt {Index} (slot {Slot}, start {Position}, {TokenOrLength} tokens)"
+            : $"Decode row {Index} (slot {Slot}, position {Position}, token {TokenOrLength})";
     }
 }

@@ -78,6 +78,19 @@ public sealed class Gpt2ModelInputTests : IDisposable
     }
 
     [Fact]
+    public void A_decode_step_allocates_nothing_on_the_calling_thread_after_warm_up()
+    {
+        DecodeRow[] rows = [new DecodeRow(0, 0, 5), new DecodeRow(1, 0, 7)];
+        _harness.Model.Decode(rows);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _harness.Model.Decode(rows);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void A_missing_tensor_is_reported_by_name()
     {
         Gpt2Config config = TinyGpt2.Config();
