@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Flover.Gpu.Sampling;
 
 /// <summary>
@@ -65,6 +67,12 @@ public sealed partial class RequestSampler
             throw new ArgumentException($"Expected {_vocabularySize} logits, got {logits.Length}.", nameof(logits));
         }
 
+        int nan = IndexOfNaN(logits);
+        if (nan >= 0)
+        {
+            throw new FloverException($"The model produced a NaN logit (token {nan}): its weights are corrupt or it diverged ('flover info' checks a model's weights).");
+        }
+
         Span<float> values = Scratch(ref t_values, _vocabularySize);
         logits.CopyTo(values);
         Process(values);
@@ -106,6 +114,30 @@ public sealed partial class RequestSampler
         {
             Finish = FinishReason.Length;
         }
+    }
+
+    /// <summary>The index of the first NaN, or −1: a vector scan (NaN is the one value not equal to itself).</summary>
+    private static int IndexOfNaN(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+        {
+            Vector256<float> block = Vector256.Create(values.Slice(i, Vector256<float>.Count));
+            if (!Vector256.EqualsAll(block, block))
+            {
+                break;
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static Span<T> Scratch<T>(ref T[]? array, int length)

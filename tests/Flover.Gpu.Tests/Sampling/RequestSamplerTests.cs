@@ -216,6 +216,16 @@ public sealed class RequestSamplerTests
     }
 
     [Fact]
+    public void A_NaN_logit_is_reported_as_a_corrupt_model_naming_the_token()
+    {
+        float[] logits = RandomLogits(3, 300);
+        logits[123] = float.NaN;
+
+        var error = Assert.Throws<FloverException>(() => Sampler(new SamplingParameters(), 300).Sample(logits));
+        Assert.Contains("NaN logit (token 123)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void End_of_sequence_is_suppressed_until_min_tokens_then_finishes_the_request()
     {
         float[] logits = new float[10];
