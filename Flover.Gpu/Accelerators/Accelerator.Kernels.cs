@@ -1,0 +1,152 @@
+using Flover.Gpu.Memory;
+
+namespace Flover.Gpu.Accelerators;
+
+/// <summary>The fixed set of kernels every accelerator runs; each checks its views, then runs its core.</summary>
+public abstract partial class Accelerator
+{
+    /// <summary>
+    /// <c>output[m, :] (+)= activation(input[m, :] · weights + bias)</c> for <paramref name="rows"/> rows:
+    /// input rows are <see cref="DeviceMatrix.InputSize"/> wide, output rows <see cref="DeviceMatrix.OutputSize"/>.
+    /// Each output element is reduced over the input in index order, whatever the row count and workers.
+    /// </summary>
+    /// <param name="input">rows × K values.</param>
+    /// <param name="rows">M: rows to multiply.</param>
+    /// <param name="weights">The K × N matrix.</param>
+    /// <param name="bias">N values added before the activation, or the default view for none.</param>
+    /// <param name="output">rows × N values; must not overlap <paramref name="input"/>.</param>
+    /// <param name="activation">Applied after the bias.</param>
+    /// <param name="accumulate">Add the result to <paramref name="output"/> (a residual connection) instead of storing it.</param>
+    public void MatMul(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if (!ReferenceEquals(weights.Accelerator, this) || weights.IsDisposed)
+        {
+            throw new ArgumentException($"Matrix '{weights.Name}' is disposed or belongs to another accelerator.", nameof(weights));
+        }
+
+        CheckAtLeast(input, (long)rows * weights.InputSize, nameof(input));
+        CheckAtLeast(output, (long)rows * weights.OutputSize, nameof(output));
+        if (bias.IsValid)
+        {
+            CheckAtLeast(bias, weights.OutputSize, nameof(bias));
+        }
+
+        MatMulCore(input, rows, weights, bias, output, activation, accumulate);
+    }
+
+    /// <summary>Layer norm of <paramref name="rows"/> rows of <paramref name="width"/> values: <c>(x − mean) / √(var + ε) · gain + bias</c>.</summary>
+    public void LayerNorm(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(input, (long)rows * width, nameof(input));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        CheckAtLeast(gain, width, nameof(gain));
+        CheckAtLeast(bias, width, nameof(bias));
+        LayerNormCore(input, output, rows, width, gain, bias, epsilon);
+    }
+
+    /// <summary>Applies <paramref name="activation"/> to every element of <paramref name="values"/> in place.</summary>
+    public void Activate(ArrayView<float> values, KernelActivation activation)
+    {
+        CheckAtLeast(values, 0, nameof(values));
+        ActivateCore(values, activation);
+    }
+
+    /// <summary>
+    /// <c>output[r, :] = tokenTable[tokens[r], :] + positionTable[positions[r], :]</c> for <paramref name="rows"/> rows.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token or position lies outside its table.</exception>
+    public void Embed(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(tokens, rows, nameof(tokens));
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(tokenTable, width, nameof(tokenTable));
+        CheckAtLeast(positionTable, width, nameof(positionTable));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        EmbedCore(tokens, positions, rows, tokenTable, positionTable, output, width);
+    }
+
+    /// <summary>
+    /// Stores the keys and values of <paramref name="rows"/> fused QKV rows (<c>[q | k | v]</c>, each
+    /// heads × head-size wide) into <paramref name="cache"/> at each row's slot and position of <paramref name="layer"/>.
+    /// </summary>
+    public void WriteKv(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    {
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer);
+        WriteKvCore(qkv, rows, slots, positions, cache, layout, layer);
+    }
+
+    /// <summary>
+    /// Causal attention of <paramref name="rows"/> query rows (the q part of fused QKV rows), each over its
+    /// own slot's keys and values at positions 0 to its position inclusive; writes heads × head-size per row.
+    /// The keys and values of every row must already be in the cache (<see cref="WriteKv"/>).
+    /// </summary>
+    public void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer);
+        CheckAtLeast(output, (long)rows * layout.HeadCount * layout.HeadSize, nameof(output));
+        AttentionCore(qkv, rows, slots, positions, cache, layout, layer, output);
+    }
+
+    /// <summary><c>output[i, :] = input[rowIndices[i], :]</c> for <paramref name="count"/> rows of <paramref name="width"/>.</summary>
+    public void GatherRows(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(input, 0, nameof(input));
+        CheckAtLeast(rowIndices, count, nameof(rowIndices));
+        CheckAtLeast(output, (long)count * width, nameof(output));
+        GatherRowsCore(input, rowIndices, count, width, output);
+    }
+
+    /// <summary>Runs a checked <see cref="MatMul"/>.</summary>
+    protected abstract void MatMulCore(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate);
+
+    /// <summary>Runs a checked <see cref="LayerNorm"/>.</summary>
+    protected abstract void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon);
+
+    /// <summary>Runs a checked <see cref="Activate"/>.</summary>
+    protected abstract void ActivateCore(ArrayView<float> values, KernelActivation activation);
+
+    /// <summary>Runs a checked <see cref="Embed"/>.</summary>
+    protected abstract void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width);
+
+    /// <summary>Runs a checked <see cref="WriteKv"/>.</summary>
+    protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);
+
+    /// <summary>Runs a checked <see cref="Attention"/>.</summary>
+    protected abstract void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="GatherRows"/>.</summary>
+    protected abstract void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output);
+
+    private void CheckAttentionArguments(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    {
+        layout.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if ((uint)layer >= (uint)layout.LayerCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"The cache has {layout.LayerCount} layers.");
+        }
+
+        CheckAtLeast(qkv, (long)rows * 3 * layout.HeadCount * layout.HeadSize, nameof(qkv));
+        CheckAtLeast(slots, rows, nameof(slots));
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(cache, layout.ElementCount, nameof(cache));
+    }
+
+    private void CheckAtLeast<T>(ArrayView<T> view, long length, string name)
+        where T : unmanaged
+    {
+        CheckView(view, name);
+        if (view.Length < length)
+        {
+            throw new ArgumentException($"The view holds {view.Length} elements; the operation needs {length}.", name);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using Flover.Gpu.Checkpoints;
+
+namespace Flover.Gpu.Accelerators;
+
+/// <summary>
+/// One compute device, in ILGPU's shape: it allocates <see cref="MemoryBuffer{T}"/>s, copies between
+/// them and the host, and runs a fixed set of kernels (<see cref="MatMul"/>, <see cref="Attention"/>,
+/// <see cref="LayerNorm"/>, <see cref="Activate"/>, <see cref="Embed"/>, ...) over
+/// <see cref="ArrayView{T}"/>s. Models are written against this class only, so a CUDA accelerator
+/// slots in without touching them.
+/// </summary>
+/// <remarks>
+/// An accelerator is driven by one thread at a time, like a CUDA stream: operations run in call order
+/// and each has finished when it returns on the CPU (<see cref="Synchronize"/> exists for devices
+/// that queue). Every kernel computes each output element in one fixed order that depends neither on
+/// how many rows are in the call nor on the number of workers: that is what makes a sequence's
+/// results bitwise the same alone or in any batch.
+/// </remarks>
+public abstract partial class Accelerator : IDisposable
+{
+    /// <summary>What this accelerator is.</summary>
+    public abstract AcceleratorDevice Device { get; }
+
+    /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Allocates <paramref name="length"/> zeroed elements.</summary>
+    public MemoryBuffer<T> Allocate<T>(long length)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return AllocateCore<T>(length);
+    }
+
+    /// <summary>Copies host <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
+    public void CopyFromCpu<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
+        where T : unmanaged
+    {
+        CheckView(destination, nameof(destination));
+        CheckLength(source.Length, destination.Length, nameof(source));
+        CopyFromCpuCore(source, destination);
+    }
+
+    /// <summary>Copies <paramref name="source"/> into host <paramref name="destination"/> (same length).</summary>
+    public void CopyToCpu<T>(ArrayView<T> source, Span<T> destination)
+        where T : unmanaged
+    {
+        CheckView(source, nameof(source));
+        CheckLength(destination.Length, source.Length, nameof(destination));
+        CopyToCpuCore(source, destination);
+    }
+
+    /// <summary>Copies device <paramref name="source"/> into <paramref name="destination"/> (same length; they may overlap).</summary>
+    public void Copy<T>(ArrayView<T> source, ArrayView<T> destination)
+        where T : unmanaged
+    {
+        CheckView(source, nameof(source));
+        CheckView(destination, nameof(destination));
+        CheckLength(source.Length, destination.Length, nameof(source));
+        CopyCore(source, destination);
+    }
+
+    /// <summary>Uploads a 2-D checkpoint tensor as a matmul weight, widening F16/BF16 exactly to F32.</summary>
+    /// <exception cref="FloverException">The tensor is not 2-D.</exception>
+    public DeviceMatrix UploadMatrix(TensorView tensor, MatrixLayout layout)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Shape.Count != 2)
+        {
+            throw new FloverException($"Tensor '{tensor.Name}' must be a matrix but has shape [{string.Join(", ", tensor.Shape)}].");
+        }
+
+        return UploadMatrixCore(tensor, layout);
+    }
+
+    /// <summary>Uploads any checkpoint tensor as a flat F32 buffer (F16/BF16 widened exactly).</summary>
+    public MemoryBuffer<float> UploadTensor(TensorView tensor)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(tensor);
+        var values = new float[tensor.ElementCount];
+        tensor.CopyToSingle(values);
+        MemoryBuffer<float> buffer = Allocate<float>(values.Length);
+        CopyFromCpu<float>(values, buffer.View);
+        return buffer;
+    }
+
+    /// <summary>Waits until every queued operation has finished (a no-op where operations are synchronous).</summary>
+    public abstract void Synchronize();
+
+    /// <summary>Releases the accelerator's workers and resources (buffers are disposed by their owners).</summary>
+    public void Dispose()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        IsDisposed = true;
+        DisposeCore();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Allocates zeroed device memory.</summary>
+    protected abstract MemoryBuffer<T> AllocateCore<T>(long length)
+        where T : unmanaged;
+
+    /// <summary>Host to device copy of checked, equal lengths.</summary>
+    protected abstract void CopyFromCpuCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
+        where T : unmanaged;
+
+    /// <summary>Device to host copy of checked, equal lengths.</summary>
+    protected abstract void CopyToCpuCore<T>(ArrayView<T> source, Span<T> destination)
+        where T : unmanaged;
+
+    /// <summary>Device to device copy of checked, equal lengths.</summary>
+    protected abstract void CopyCore<T>(ArrayView<T> source, ArrayView<T> destination)
+        where T : unmanaged;
+
+    /// <summary>Builds the device form of a checked 2-D tensor.</summary>
+    protected abstract DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout);
+
+    /// <summary>Releases workers and resources (called once).</summary>
+    protected abstract void DisposeCore();
+
+    private void CheckView<T>(ArrayView<T> view, string name)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (view.Buffer is null)
+        {
+            throw new ArgumentException("The view is invalid (default).", name);
+        }
+
+        if (!ReferenceEquals(view.Buffer.Accelerator, this))
+        {
+            throw new ArgumentException("The view belongs to another accelerator.", name);
+        }
+
+        ObjectDisposedException.ThrowIf(view.Buffer.IsDisposed, view.Buffer);
+    }
+
+    private static void CheckLength(long actual, long expected, string name)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"Lengths differ: {actual} and {expected} elements.", name);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Kernels.Cpu;
+using Flover.Gpu.Memory;
+
+namespace Flover.Gpu.Accelerators;
+
+/// <summary>
+/// The CPU as an accelerator: buffers are aligned native memory, kernels are SIMD C# (Vector512 with
+/// FMA where the CPU has it, Vector256 otherwise) spread over a fixed <see cref="WorkerPool"/> whose
+/// worker 0 is the calling thread. Operations are synchronous.
+/// </summary>
+internal sealed unsafe class CpuAccelerator : Accelerator
+{
+    private readonly WorkerPool _pool;
+    private readonly MatMulKernel _matMul = new();
+    private readonly AttentionKernel _attention = new();
+    private readonly LayerNormKernel _layerNorm = new();
+    private readonly ActivationKernel _activation = new();
+
+    public CpuAccelerator(int workerCount)
+    {
+        _pool = new WorkerPool(workerCount);
+        Device = new AcceleratorDevice(AcceleratorKind.Cpu, "cpu", $"{AcceleratorContext.DescribeSimd()}, {workerCount} worker thread(s)");
+    }
+
+    public override AcceleratorDevice Device { get; }
+
+    /// <summary>Kernel workers, the calling thread included.</summary>
+    public int WorkerCount => _pool.WorkerCount;
+
+    public override void Synchronize()
+    {
+        // Every CPU operation has completed when it returns.
+    }
+
+    internal static T* Pointer<T>(ArrayView<T> view)
+        where T : unmanaged => ((CpuMemoryBuffer<T>)view.Buffer!).Pointer + view.Index;
+
+    protected override MemoryBuffer<T> AllocateCore<T>(long length) => new CpuMemoryBuffer<T>(this, length);
+
+    protected override void CopyFromCpuCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
+    {
+        fixed (T* from = source)
+        {
+            long bytes = source.Length * (long)sizeof(T);
+            Buffer.MemoryCopy(from, Pointer(destination), bytes, bytes);
+        }
+    }
+
+    protected override void CopyToCpuCore<T>(ArrayView<T> source, Span<T> destination)
+    {
+        fixed (T* to = destination)
+        {
+            long bytes = destination.Length * (long)sizeof(T);
+            Buffer.MemoryCopy(Pointer(source), to, bytes, bytes);
+        }
+    }
+
+    protected override void CopyCore<T>(ArrayView<T> source, ArrayView<T> destination)
+    {
+        long bytes = source.Length * sizeof(T);
+        Buffer.MemoryCopy(Pointer(source), Pointer(destination), bytes, bytes);
+    }
+
+    protected override DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout) => CpuMatrix.Pack(this, tensor, layout);
+
+    protected override void MatMulCore(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var matrix = (CpuMatrix)weights;
+        _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16));
+        _pool.Run(_matMul);
+    }
+
+    protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
+    {
+        _layerNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows));
+        _pool.Run(_layerNorm);
+    }
+
+    protected override void ActivateCore(ArrayView<float> values, KernelActivation activation)
+    {
+        if (activation == KernelActivation.None || values.Length == 0)
+        {
+            return;
+        }
+
+        _activation.Set(Pointer(values), values.Length, activation, Math.Max(4096, values.Length / (_pool.WorkerCount * 4)));
+        _pool.Run(_activation);
+    }
+
+    protected override void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
+        RowKernels.Embed(Pointer(tokens), Pointer(positions), rows, Pointer(tokenTable), tokenTable.Length / width, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
+
+    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
+        RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+
+    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        int* slotIds = Pointer(slots);
+        int* rowPositions = Pointer(positions);
+        for (int row = 0; row < rows; row++)
+        {
+            // Checked here, before the workers start, because a bad slot would read outside the cache.
+            if ((uint)slotIds[row] >= (uint)layout.SlotCount || (uint)rowPositions[row] >= (uint)layout.SlotCapacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(slots), $"Row {row} attends slot {slotIds[row]} position {rowPositions[row]}; the cache has {layout.SlotCount} slots of {layout.SlotCapacity} positions.");
+            }
+        }
+
+        if (rows == 0)
+        {
+            return;
+        }
+
+        _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
+        _pool.Run(_attention);
+    }
+
+    protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
+        RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));
+
+    protected override void DisposeCore() => _pool.Dispose();
+}

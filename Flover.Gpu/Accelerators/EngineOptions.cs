@@ -1,0 +1,24 @@
+namespace Flover.Gpu.Accelerators;
+
+/// <summary>
+/// Engine settings read from the <c>flover.engine</c> configuration section (a plain record until
+/// the HOCON reader binds it; the CLI's <c>--threads</c> overrides <see cref="Threads"/>).
+/// </summary>
+/// <param name="Threads"><c>flover.engine.threads</c>: kernel workers, the calling thread included; 0 means one per core.</param>
+public sealed record EngineOptions(int Threads = 0)
+{
+    /// <summary>The defaults: one kernel worker per core.</summary>
+    public static EngineOptions Default { get; } = new();
+
+    /// <summary>The number of kernel workers these options ask for on this machine (at least 1).</summary>
+    /// <exception cref="FloverException"><see cref="Threads"/> is negative.</exception>
+    public int ResolveThreadCount()
+    {
+        if (Threads < 0)
+        {
+            throw new FloverException($"flover.engine.threads must be 0 (one per core) or a positive count, not {Threads}.");
+        }
+
+        return Threads == 0 ? Environment.ProcessorCount : Threads;
+    }
+}

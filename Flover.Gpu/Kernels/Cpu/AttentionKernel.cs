@@ -1,0 +1,105 @@
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Memory;
+
+namespace Flover.Gpu.Kernels.Cpu;
+
+/// <summary>
+/// Causal attention, one (row, head) pair at a time over that row's own slot: scores
+/// <c>q·kⱼ/√d</c> for j = 0..position, softmax (max, then exp and sum in position order), then
+/// <c>Σ pⱼ·vⱼ / Σ pⱼ</c> accumulated in position order. Pairs are spread over workers; each pair's
+/// arithmetic is the same whoever runs it and whatever else is in the batch, and prefill rows go
+/// through the very same code as decode rows.
+/// </summary>
+internal sealed unsafe class AttentionKernel : IWorkerJob
+{
+    private float[][] _scores = [];
+    private float* _qkv;
+    private int _rows;
+    private int* _slots;
+    private int* _positions;
+    private float* _cache;
+    private KvCacheLayout _layout;
+    private int _layer;
+    private float* _output;
+    private int _itemsPerChunk;
+
+    public int ChunkCount { get; private set; }
+
+    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
+    {
+        _itemsPerChunk = itemsPerChunk;
+        ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
+        _qkv = qkv;
+        _rows = rows;
+        _slots = slots;
+        _positions = positions;
+        _cache = cache;
+        _layout = layout;
+        _layer = layer;
+        _output = output;
+        if (_scores.Length != workerCount || _scores[0].Length < layout.SlotCapacity)
+        {
+            // Score scratch per worker, sized once per cache shape: no allocation per step.
+            _scores = new float[workerCount][];
+            for (int i = 0; i < workerCount; i++)
+            {
+                _scores[i] = new float[layout.SlotCapacity];
+            }
+        }
+    }
+
+    public void Execute(int chunk, int worker)
+    {
+        int heads = _layout.HeadCount;
+        int first = chunk * _itemsPerChunk;
+        int end = Math.Min(first + _itemsPerChunk, _rows * heads);
+        fixed (float* scores = _scores[worker])
+        {
+            for (int item = first; item < end; item++)
+            {
+                RowHead(item / heads, item % heads, scores);
+            }
+        }
+    }
+
+    private void RowHead(int row, int head, float* scores)
+    {
+        int size = _layout.HeadSize;
+        int width = _layout.HeadCount * size;
+        int slot = _slots[row];
+        int position = _positions[row];
+        float* query = _qkv + ((long)row * 3 * width) + (head * size);
+        float* keys = _cache + _layout.Offset(slot, _layer, 0, head, 0);
+        float* values = _cache + _layout.Offset(slot, _layer, 1, head, 0);
+        float scale = 1f / MathF.Sqrt(size);
+
+        float max = float.NegativeInfinity;
+        for (int j = 0; j <= position; j++)
+        {
+            float score = VectorMath.Dot(query, keys + ((long)j * size), size) * scale;
+            scores[j] = score;
+            max = MathF.Max(max, score);
+        }
+
+        float sum = 0f;
+        for (int j = 0; j <= position; j++)
+        {
+            float weight = MathF.Exp(scores[j] - max);
+            scores[j] = weight;
+            sum += weight;
+        }
+
+        float* output = _output + ((long)row * width) + (head * size);
+        new Span<float>(output, size).Clear();
+        for (int j = 0; j <= position; j++)
+        {
+            VectorMath.MultiplyAdd(output, values + ((long)j * size), scores[j], size);
+        }
+
+        float inverse = 1f / sum;
+        for (int d = 0; d < size; d++)
+        {
+            output[d] *= inverse;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+
+namespace Flover.Gpu.Models.Gpt2;
+
+/// <summary>
+/// GPT-2's weights on an accelerator: matrices packed for its matmul, vectors and embeddings as F32
+/// buffers (F16 and BF16 checkpoints are widened exactly). Shapes are checked against the config,
+/// naming the tensor on a mismatch.
+/// </summary>
+internal sealed class Gpt2DeviceWeights : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights)
+    {
+        Gpt2Config config = weights.Config;
+        int e = config.EmbeddingSize;
+        TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
+        TokenEmbedding = Vector(accelerator, tokenEmbedding);
+        PositionEmbedding = Vector(accelerator, Expect(weights, Gpt2TensorNames.PositionEmbedding, config.MaxPositions, e));
+        FinalNormWeight = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormWeight, e));
+        FinalNormBias = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormBias, e));
+        // GPT-2 ties the LM head to the token embedding; a checkpoint with its own head uses it.
+        TensorView head = weights.TensorNames.Contains(Gpt2TensorNames.LmHead)
+            ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
+            : tokenEmbedding;
+        LmHead = Matrix(accelerator, head, MatrixLayout.OutputMajor);
+        Layers = new Gpt2LayerWeights[config.LayerCount];
+        for (int layer = 0; layer < config.LayerCount; layer++)
+        {
+            Layers[layer] = new Gpt2LayerWeights(
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Weight(layer), e)),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Bias(layer), e)),
+                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e), MatrixLayout.InputMajor),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e)),
+                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e), MatrixLayout.InputMajor),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutBias(layer), e)),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Weight(layer), e)),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Bias(layer), e)),
+                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize), MatrixLayout.InputMajor),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize)),
+                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e), MatrixLayout.InputMajor),
+                Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpDownBias(layer), e)));
+        }
+    }
+
+    public MemoryBuffer<float> TokenEmbedding { get; }
+
+    public MemoryBuffer<float> PositionEmbedding { get; }
+
+    public MemoryBuffer<float> FinalNormWeight { get; }
+
+    public MemoryBuffer<float> FinalNormBias { get; }
+
+    public DeviceMatrix LmHead { get; }
+
+    public Gpt2LayerWeights[] Layers { get; }
+
+    /// <summary>Bytes of weights held on the device.</summary>
+    public long ByteSize { get; private set; }
+
+    public void Dispose()
+    {
+        foreach (IDisposable item in _owned)
+        {
+            item.Dispose();
+        }
+
+        _owned.Clear();
+    }
+
+    private static TensorView Expect(IModelWeights weights, string name, params long[] shape)
+    {
+        TensorView tensor;
+        try
+        {
+            tensor = weights.Get(name);
+        }
+        catch (KeyNotFoundException exception)
+        {
+            throw new FloverException($"{weights.Source} has no tensor '{name}', which GPT-2 needs.", exception);
+        }
+
+        if (!tensor.Shape.SequenceEqual(shape))
+        {
+            throw new FloverException(
+                $"Tensor '{name}' in {weights.Source} has shape [{string.Join(", ", tensor.Shape)}]; the model's config needs [{string.Join(", ", shape)}].");
+        }
+
+        return tensor;
+    }
+
+    private MemoryBuffer<float> Vector(Accelerator accelerator, TensorView tensor)
+    {
+        MemoryBuffer<float> buffer = accelerator.UploadTensor(tensor);
+        _owned.Add(buffer);
+        ByteSize += buffer.Length * sizeof(float);
+        return buffer;
+    }
+
+    private DeviceMatrix Matrix(Accelerator accelerator, TensorView tensor, MatrixLayout layout)
+    {
+        DeviceMatrix matrix = accelerator.UploadMatrix(tensor, layout);
+        _owned.Add(matrix);
+        ByteSize += matrix.ByteSize;
+        return matrix;
+    }
+}
+
+/// <summary>One transformer block's weights on the device.</summary>
+internal sealed record Gpt2LayerWeights(
+    MemoryBuffer<float> Norm1Weight,
+    MemoryBuffer<float> Norm1Bias,
+    DeviceMatrix QkvWeight,
+    MemoryBuffer<float> QkvBias,
+    DeviceMatrix AttentionOutWeight,
+    MemoryBuffer<float> AttentionOutBias,
+    MemoryBuffer<float> Norm2Weight,
+    MemoryBuffer<float> Norm2Bias,
+    DeviceMatrix MlpUpWeight,
+    MemoryBuffer<float> MlpUpBias,
+    DeviceMatrix MlpDownWeight,
+    MemoryBuffer<float> MlpDownBias);

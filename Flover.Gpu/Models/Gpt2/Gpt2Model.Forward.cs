@@ -1,0 +1,86 @@
+using Flover.Gpu.Accelerators;
+
+namespace Flover.Gpu.Models.Gpt2;
+
+/// <summary>The forward pass: staged rows in host arrays, then one pass of kernels per batch of rows.</summary>
+public sealed partial class Gpt2Model
+{
+    /// <summary>Adds a row to the staging arrays, running a pass when they are full.</summary>
+    private void Stage(int slot, int position, int token, bool wantLogits)
+    {
+        int row = _stagedRows++;
+        _stagedSlots[row] = slot;
+        _stagedPositions[row] = position;
+        _stagedTokens[row] = token;
+        if (wantLogits)
+        {
+            _stagedLogitRows[_stagedLogitCount++] = row;
+        }
+
+        if (_stagedRows == _workspace.Rows)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Runs the staged rows through the model and appends their wanted logits to <see cref="_logits"/>.</summary>
+    private void Flush()
+    {
+        int rows = _stagedRows;
+        int wanted = _stagedLogitCount;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Gpt2Workspace ws = _workspace;
+        _accelerator.CopyFromCpu<int>(_stagedTokens.AsSpan(0, rows), ws.Tokens.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedPositions.AsSpan(0, rows), ws.Positions.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedSlots.AsSpan(0, rows), ws.Slots.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedLogitRows.AsSpan(0, wanted), ws.LogitRows.SubView(0, wanted));
+        Forward(rows, wanted);
+        if (wanted > 0)
+        {
+            int vocabulary = Config.VocabularySize;
+            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), _logits.Rows(_logitRowsFilled, wanted));
+            _logitRowsFilled += wanted;
+        }
+
+        _stagedRows = 0;
+        _stagedLogitCount = 0;
+    }
+
+    private void Forward(int rows, int wanted)
+    {
+        Accelerator a = _accelerator;
+        Gpt2Workspace ws = _workspace;
+        Gpt2DeviceWeights w = _weights;
+        int e = Config.EmbeddingSize;
+        float epsilon = Config.LayerNormEpsilon;
+        a.Embed(ws.Tokens, ws.Positions, rows, w.TokenEmbedding.View, w.PositionEmbedding.View, ws.Residual, e);
+        for (int layer = 0; layer < w.Layers.Length; layer++)
+        {
+            Gpt2LayerWeights l = w.Layers[layer];
+            a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm1Weight.View, l.Norm1Bias.View, epsilon);
+            a.MatMul(ws.Normed, rows, l.QkvWeight, l.QkvBias.View, ws.Qkv, KernelActivation.None, accumulate: false);
+            // Every row's K and V go into the cache before any row attends, so the rows of a prefill
+            // chunk see each other exactly as decode rows see earlier steps.
+            a.WriteKv(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
+            a.Attention(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
+            a.MatMul(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+            a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm2Weight.View, l.Norm2Bias.View, epsilon);
+            a.MatMul(ws.Normed, rows, l.MlpUpWeight, l.MlpUpBias.View, ws.Mlp, _activation, accumulate: false);
+            a.MatMul(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+        }
+
+        if (wanted == 0)
+        {
+            return;
+        }
+
+        // The final norm and the LM head run only on the rows whose logits are wanted.
+        a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
+        a.LayerNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNormWeight.View, w.FinalNormBias.View, epsilon);
+        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Runtime.Intrinsics;
+
+namespace Flover.Gpu.Sampling;
+
+/// <summary>
+/// Chooses one request's tokens, row by row, from the model's logits: penalties, logit bias and the
+/// min-tokens rule, then greedy or temperature / top-k / top-p sampling with the counter-based draw
+/// <see cref="CounterRandom.Uniform"/>(seed, i) for the request's i-th token, then the finish rules
+/// (end-of-sequence, max tokens). Holds the request's token counts; one per request, used by one thread
+/// at a time.
+/// </summary>
+public sealed partial class RequestSampler
+{
+    // First candidate count for top-p without top-k; grown ×4 until the nucleus fits.
+    private const int InitialNucleusCandidates = 64;
+
+    [ThreadStatic]
+    private static float[]? t_values;
+
+    [ThreadStatic]
+    private static int[]? t_indices;
+
+    private readonly SamplingParameters _parameters;
+    private readonly int _vocabularySize;
+    private readonly int _eosTokenId;
+    private readonly Dictionary<int, int> _generatedCounts = [];
+    private readonly HashSet<int> _seen = [];
+
+    /// <summary>Creates the sampler of one request.</summary>
+    /// <param name="parameters">The request's sampling parameters (validated here).</param>
+    /// <param name="vocabularySize">Width of a logits row.</param>
+    /// <param name="eosTokenId">The end-of-sequence token.</param>
+    /// <param name="promptTokens">The prompt (counts for the repetition penalty).</param>
+    /// <exception cref="FloverException">A parameter is out of range.</exception>
+    public RequestSampler(SamplingParameters parameters, int vocabularySize, int eosTokenId, ReadOnlySpan<int> promptTokens)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
+        parameters.Validate(vocabularySize);
+        _parameters = parameters;
+        _vocabularySize = vocabularySize;
+        _eosTokenId = eosTokenId;
+        foreach (int token in promptTokens)
+        {
+            _seen.Add(token);
+        }
+    }
+
+    /// <summary>Tokens generated (or replayed) so far: the index of the next draw.</summary>
+    public int GeneratedCount { get; private set; }
+
+    /// <summary>Why the request finished, or null while it goes on.</summary>
+    public FinishReason? Finish { get; private set; }
+
+    /// <summary>Chooses the next token from <paramref name="logits"/> and records it.</summary>
+    /// <exception cref="InvalidOperationException">The request has already finished.</exception>
+    /// <exception cref="FloverException">Logit bias bans every token.</exception>
+    public SampledToken Sample(ReadOnlySpan<float> logits)
+    {
+        if (Finish is not null)
+        {
+            throw new InvalidOperationException($"The request already finished ({Finish}).");
+        }
+
+        if (logits.Length != _vocabularySize)
+        {
+            throw new ArgumentException($"Expected {_vocabularySize} logits, got {logits.Length}.", nameof(logits));
+        }
+
+        int nan = IndexOfNaN(logits);
+        if (nan >= 0)
+        {
+            throw new FloverException($"The model produced a NaN logit (token {nan}): its weights are corrupt or it diverged ('flover info' checks a model's weights).");
+        }
+
+        Span<float> values = Scratch(ref t_values, _vocabularySize);
+        logits.CopyTo(values);
+        Process(values);
+        double draw = CounterRandom.Uniform(_parameters.Seed, GeneratedCount);
+        int token = _parameters.Temperature == 0 ? ArgMax(values) : Draw(values, draw);
+        float? logprob = null;
+        TokenLogprob[]? top = null;
+        if (_parameters.Logprobs is int alternatives)
+        {
+            (logprob, top) = Logprobs(logits, token, alternatives);
+        }
+
+        Record(token);
+        return new SampledToken(token, logprob, top, Finish);
+    }
+
+    /// <summary>Records a token generated before a restart, exactly as <see cref="Sample"/> would have.</summary>
+    public void Replay(int token)
+    {
+        if (Finish is not null)
+        {
+            throw new InvalidOperationException($"The request already finished ({Finish}).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)token, (uint)_vocabularySize, nameof(token));
+        Record(token);
+    }
+
+    private void Record(int token)
+    {
+        GeneratedCount++;
+        _generatedCounts[token] = _generatedCounts.GetValueOrDefault(token) + 1;
+        _seen.Add(token);
+        if (token == _eosTokenId && !_parameters.IgnoreEos)
+        {
+            Finish = FinishReason.Eos;
+        }
+        else if (GeneratedCount >= _parameters.MaxTokens)
+        {
+            Finish = FinishReason.Length;
+        }
+    }
+
+    /// <summary>The index of the first NaN, or −1: a vector scan (NaN is the one value not equal to itself).</summary>
+    private static int IndexOfNaN(ReadOnlySpan<float> values)
+    {
+        int i = 0;
+        for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+        {
+            Vector256<float> block = Vector256.Create(values.Slice(i, Vector256<float>.Count));
+            if (!Vector256.EqualsAll(block, block))
+            {
+                break;
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static Span<T> Scratch<T>(ref T[]? array, int length)
+    {
+        if (array is null || array.Length < length)
+        {
+            array = new T[length];
+        }
+
+        return array.AsSpan(0, length);
+    }
+}

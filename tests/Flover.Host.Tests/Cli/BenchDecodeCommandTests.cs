@@ -1,0 +1,59 @@
+using System.Text.Json;
+
+namespace Flover.Host.Tests.Cli;
+
+public sealed class BenchDecodeCommandTests
+{
+    [Fact]
+    public void Json_output_reports_one_run_per_batch_size()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement root = document.RootElement;
+        Assert.Equal(2, root.GetProperty("threads").GetInt32());
+        JsonElement[] runs = [.. root.GetProperty("runs").EnumerateArray()];
+        Assert.Equal([1, 2], runs.Select(r => r.GetProperty("batch").GetInt32()));
+        Assert.All(runs, r => Assert.True(r.GetProperty("tokens_per_s").GetDouble() > 0));
+        Assert.All(runs, r => Assert.Equal("f32", r.GetProperty("dtype").GetString()));
+        Assert.Contains("batch 2", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_list_with_a_non_number_is_rejected_naming_the_entry()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--batch", "1,x");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("'x'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_longer_than_the_model_positions_is_rejected()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--prompt-tokens", "200", "--steps", "100");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("exceeds the model's 256 positions", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Thread_count_comes_from_flover_engine_threads_when_threads_is_not_given()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(3, document.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void A_negative_thread_setting_is_rejected_naming_the_key()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--set", "flover.engine.threads=-2");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("flover.engine.threads", result.Stderr, StringComparison.Ordinal);
+    }
+}
