@@ -17,6 +17,8 @@ internal sealed partial class ActorCell
     public void RunAsyncHandler(Func<Task> handler, object message)
     {
         Task task;
+        // Set before the handler runs: its first await may post a continuation at once.
+        _asyncSender = _sender;
         SynchronizationContext? previous = SynchronizationContext.Current;
         SynchronizationContext.SetSynchronizationContext(_synchronizationContext ??= new ActorSynchronizationContext(this));
         try
@@ -39,7 +41,6 @@ internal sealed partial class ActorCell
         }
 
         _awaitingAsync = true;
-        _asyncSender = _sender;
         task.ContinueWith(
             completed => _mailbox.PostSystem(new AsyncReceiveCompleted(completed, message)),
             CancellationToken.None,

@@ -58,7 +58,7 @@ public abstract partial class TestKitBase
     public void AwaitAssert(Action assertion, TimeSpan? duration = null, TimeSpan? interval = null)
     {
         ArgumentNullException.ThrowIfNull(assertion);
-        TimeSpan max = RemainingOrDilated(duration ?? DefaultTimeout);
+        TimeSpan max = RemainingOrDilated(duration ?? (_end is null ? DefaultTimeout : null));
         TimeSpan pause = interval ?? TimeSpan.FromMilliseconds(20);
         long start = Stopwatch.GetTimestamp();
         while (true)
@@ -80,7 +80,7 @@ public abstract partial class TestKitBase
     public void AwaitCondition(Func<bool> condition, TimeSpan? max = null, TimeSpan? interval = null, string? message = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        TimeSpan limit = RemainingOrDilated(max ?? DefaultTimeout);
+        TimeSpan limit = RemainingOrDilated(max ?? (_end is null ? DefaultTimeout : null));
         TimeSpan pause = interval ?? TimeSpan.FromMilliseconds(20);
         long start = Stopwatch.GetTimestamp();
         while (!condition())

@@ -44,9 +44,12 @@ public abstract partial class TestKitBase
     /// <summary><c>akka.test.default-timeout</c>, dilated.</summary>
     public TimeSpan DefaultTimeout => Dilated(Sys.Settings.Config.GetTimeSpan("akka.test.default-timeout", TimeSpan.FromSeconds(5)));
 
-    /// <summary>Time left in the enclosing <c>Within</c> block, or <paramref name="fallback"/> (dilated) outside one.</summary>
-    public TimeSpan RemainingOrDilated(TimeSpan? fallback) =>
-        _end is { } end ? Max(TimeSpan.Zero, Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), end)) : fallback is { } f ? Dilated(f) : SingleExpectDefaultTimeout;
+    /// <summary>
+    /// As Akka.NET: an explicit <paramref name="duration"/> is dilated and used as it is; without one,
+    /// the time left in the enclosing <c>Within</c> block, or <c>akka.test.single-expect-default</c>.
+    /// </summary>
+    public TimeSpan RemainingOrDilated(TimeSpan? duration) =>
+        duration is { } d ? Dilated(d) : _end is { } end ? Max(TimeSpan.Zero, Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), end)) : SingleExpectDefaultTimeout;
 
     /// <summary>Time left in the enclosing <c>Within</c> block (throws outside one).</summary>
     public TimeSpan Remaining => _end is not null ? RemainingOrDilated(null) : throw new InvalidOperationException("Remaining is only defined inside Within.");
@@ -120,7 +123,7 @@ public abstract partial class TestKitBase
     /// <summary>Receives exactly <paramref name="count"/> messages within the (total) timeout.</summary>
     public IReadOnlyList<object> ReceiveN(int count, TimeSpan? timeout = null)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)(RemainingOrDilated(timeout ?? DefaultTimeout).TotalSeconds * Stopwatch.Frequency);
+        long deadline = Stopwatch.GetTimestamp() + (long)(RemainingOrDilated(timeout ?? (_end is null ? DefaultTimeout : null)).TotalSeconds * Stopwatch.Frequency);
         var received = new List<object>(count);
         while (received.Count < count)
         {
