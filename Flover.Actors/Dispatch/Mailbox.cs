@@ -130,7 +130,10 @@ internal sealed class Mailbox : IThreadPoolWorkItem
         }
         finally
         {
-            Volatile.Write(ref _scheduled, 0);
+            // A full fence, not a release store: the re-check below must not read the queues
+            // before the flag is cleared, or a post racing with us sees the flag still set, does
+            // not schedule, and its message waits for ever (store-load reordering on x86).
+            Interlocked.Exchange(ref _scheduled, 0);
             if (!_closed)
             {
                 TrySchedule();

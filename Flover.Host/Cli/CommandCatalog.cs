@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return ConfigCommand.Create(console);
         yield return TokenizeCommand.Create(console);
         yield return DetokenizeCommand.Create(console);
+        yield return BenchActorsCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
         yield return GenerateCommand.Create(console);
     }

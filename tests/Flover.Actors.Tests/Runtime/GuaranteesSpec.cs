@@ -74,6 +74,23 @@ public sealed class GuaranteesSpec(ITestOutputHelper output) : TestKit(output: o
         await Sys.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Tens_of_thousands_of_back_to_back_asks_all_complete_with_no_lost_wakeup()
+    {
+        // Each round trip parks and re-schedules both mailboxes; a schedule lost between a
+        // mailbox going idle and a new post would leave one Ask waiting for ever.
+        var echo = Sys.ActorOf(Props.Create(() => new Echo()));
+        for (int i = 0; i < 30_000; i++)
+        {
+            Assert.Equal(i, await echo.Ask<int>(i, TimeSpan.FromSeconds(10)));
+        }
+    }
+
+    private sealed class Echo : UntypedActor
+    {
+        protected override void OnReceive(object message) => Sender.Tell(message);
+    }
+
     private sealed record Numbered(int Sender, int Sequence);
 
     private sealed record Report(int Received, int OutOfOrder, int MaxConcurrent);
