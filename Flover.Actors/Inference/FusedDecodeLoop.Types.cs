@@ -1,0 +1,43 @@
+using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>The decode loop's settings (from <c>flover.engine.*</c>).</summary>
+/// <param name="MaxWaiting">Requests that may wait for admission; beyond it a submission is rejected.</param>
+/// <param name="PrefillTokenBudget">Prompt tokens prefilled per iteration at most: running sequences never stall longer.</param>
+/// <param name="MemoryMode">How sequences are laid out in KV slots.</param>
+/// <param name="EosTokenId">The end-of-sequence token.</param>
+/// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error.</param>
+public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3);
+
+/// <summary>A token one request received in an iteration.</summary>
+/// <param name="RequestId">The request.</param>
+/// <param name="Index">The token's index among the request's generated tokens (0-based).</param>
+/// <param name="Token">The sampled token, its logprobs and, on its last token, why it finished.</param>
+public sealed record LoopToken(long RequestId, int Index, SampledToken Token);
+
+/// <summary>A request that left the loop in an iteration.</summary>
+/// <param name="RequestId">The request.</param>
+/// <param name="Reason">Why it finished.</param>
+/// <param name="PromptTokens">Its prompt length.</param>
+/// <param name="GeneratedTokens">Tokens it received.</param>
+/// <param name="Error">What went wrong, for <see cref="FinishReason.Error"/>.</param>
+public sealed record LoopFinished(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error = null);
+
+/// <summary>What one iteration did.</summary>
+/// <param name="Tokens">Tokens produced, in row order.</param>
+/// <param name="Finished">Requests that left (finished, cancelled, timed out, failed).</param>
+/// <param name="Compaction">The KV shuffle applied before the step (shuffle mode), if any.</param>
+/// <param name="DecodeRows">Rows the fused decode step computed (dead rows included in holes mode).</param>
+/// <param name="LiveRows">Rows that belonged to live sequences.</param>
+/// <param name="PrefillTokens">Prompt tokens prefilled.</param>
+/// <param name="Failed">The step threw and its sequences were re-queued for recovery.</param>
+public sealed record IterationReport(
+    IReadOnlyList<LoopToken> Tokens,
+    IReadOnlyList<LoopFinished> Finished,
+    CompactionPlan? Compaction,
+    int DecodeRows,
+    int LiveRows,
+    int PrefillTokens,
+    bool Failed);

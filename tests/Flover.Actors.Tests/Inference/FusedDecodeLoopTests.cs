@@ -1,0 +1,210 @@
+using Flover.Actors.Inference;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Tests.Inference;
+
+[Trait("Category", "Slow")]
+public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixture<TinyModelFixture>
+{
+    public static TheoryData<MemoryMode, int, string> Modes => new()
+    {
+        { MemoryMode.Indexed, 512, "none" },
+        { MemoryMode.Holes, 512, "none" },
+        { MemoryMode.Shuffle, 512, "none" },
+        { MemoryMode.Indexed, 5, "none" },
+        { MemoryMode.Shuffle, 5, "none" },
+        { MemoryMode.Indexed, 512, "faults" },
+        { MemoryMode.Holes, 7, "faults" },
+        { MemoryMode.Shuffle, 512, "faults" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Every_request_gets_exactly_the_tokens_it_gets_alone(MemoryMode mode, int prefillBudget, string faults)
+    {
+        List<ScenarioRequest> requests = Scenario(seed: 7, count: 10);
+        var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters));
+        var model = faults == "faults"
+            ? new FaultyModel(fixture.Model, new HashSet<int> { 3, 8, 9 }, new HashSet<int> { 2 })
+            : new FaultyModel(fixture.Model, new HashSet<int>(), new HashSet<int>());
+        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(64, prefillBudget, mode, fixture.Eos));
+
+        (Dictionary<long, List<int>> tokens, Dictionary<long, FinishReason> reasons, int failedSteps) = Run(loop, requests);
+
+        Assert.Equal(faults == "faults" ? 4 : 0, failedSteps);
+        foreach (ScenarioRequest request in requests)
+        {
+            Assert.Equal(expected[request.Id].Tokens.Select(t => t.TokenId), tokens[request.Id]);
+            Assert.Equal(expected[request.Id].Finish, reasons[request.Id]);
+        }
+    }
+
+    [Fact]
+    public void A_request_arriving_mid_flight_gets_its_first_token_in_the_next_iteration_and_a_finished_one_frees_its_slot_at_once()
+    {
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        Assert.Null(loop.Submit(1, new[] { 10, 20, 30 }, Greedy(maxTokens: 6)));
+        loop.Step();
+        loop.Step();
+
+        Assert.Null(loop.Submit(2, new[] { 40, 50 }, Greedy(maxTokens: 2)));
+        IterationReport joined = loop.Step();
+        Assert.Contains(joined.Tokens, t => t.RequestId == 2 && t.Index == 0);
+        Assert.Equal(2, loop.SlotsUsed);
+
+        IterationReport last = loop.Step();
+        Assert.Contains(last.Finished, f => f.RequestId == 2 && f.Reason == FinishReason.Length);
+        Assert.Equal(1, loop.SlotsUsed);
+    }
+
+    [Fact]
+    public void Cancel_retires_the_request_and_frees_its_slot_at_the_next_iteration()
+    {
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20));
+        loop.Step();
+
+        loop.Cancel(1);
+        IterationReport report = loop.Step();
+
+        Assert.Equal(new LoopFinished(1, FinishReason.Cancelled, 3, 1), Assert.Single(report.Finished));
+        Assert.Empty(report.Tokens);
+        Assert.Equal(0, loop.SlotsUsed);
+        Assert.False(loop.HasWork);
+    }
+
+    [Fact]
+    public void A_stop_sequence_found_by_the_client_retires_the_request_before_another_token()
+    {
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20));
+        loop.Step();
+
+        loop.StopSequenceFound(1);
+        IterationReport report = loop.Step();
+
+        Assert.Equal(FinishReason.StopSequence, Assert.Single(report.Finished).Reason);
+        Assert.Empty(report.Tokens);
+    }
+
+    [Fact]
+    public void A_passed_deadline_retires_the_request_with_Timeout()
+    {
+        var clock = new ManualClock();
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos), clock);
+        loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20), clock.Now.AddSeconds(1));
+        loop.Step();
+
+        clock.Now = clock.Now.AddSeconds(1);
+
+        Assert.Equal(FinishReason.Timeout, Assert.Single(loop.Step().Finished).Reason);
+    }
+
+    [Fact]
+    public void The_waiting_queue_bound_rejects_with_a_reason_naming_the_setting()
+    {
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(2, 512, MemoryMode.Indexed, fixture.Eos));
+        Assert.Null(loop.Submit(1, new[] { 1 }, Greedy(4)));
+        Assert.Null(loop.Submit(2, new[] { 1 }, Greedy(4)));
+
+        Assert.Equal("the waiting queue is full (2 requests; flover.engine.max-waiting)", loop.Submit(3, new[] { 1 }, Greedy(4)));
+        Assert.Equal("the prompt is empty: give at least one token", loop.Submit(4, Array.Empty<int>(), Greedy(4)));
+        Assert.StartsWith("the prompt has 48 tokens", loop.Submit(5, new int[48], Greedy(4)), StringComparison.Ordinal);
+        Assert.Equal("request 1 is already in the loop", loop.Submit(1, new[] { 1 }, Greedy(4)));
+    }
+
+    [Fact]
+    public void Only_a_request_implicated_in_three_failed_steps_in_a_row_ends_with_Error()
+    {
+        var model = new FaultyModel(fixture.Model, new HashSet<int> { 1, 2, 3 }, new HashSet<int>());
+        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        loop.Submit(1, new[] { 5, 6 }, Greedy(maxTokens: 10));
+        loop.Step();
+
+        var finished = new List<LoopFinished>();
+        for (int i = 0; i < 6 && loop.HasWork; i++)
+        {
+            finished.AddRange(loop.Step().Finished);
+        }
+
+        LoopFinished failed = Assert.Single(finished);
+        Assert.Equal(FinishReason.Error, failed.Reason);
+        Assert.Contains("injected decode fault 3", failed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Holes_mode_computes_dead_rows_inside_the_window_and_shuffle_mode_compacts_them_away()
+    {
+        foreach (MemoryMode mode in new[] { MemoryMode.Holes, MemoryMode.Shuffle })
+        {
+            var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, mode, fixture.Eos));
+            loop.Submit(1, new[] { 1, 2 }, Greedy(maxTokens: 8));
+            loop.Submit(2, new[] { 3, 4 }, Greedy(maxTokens: 1));
+            loop.Submit(3, new[] { 5, 6 }, Greedy(maxTokens: 8));
+            loop.Step();
+
+            IterationReport next = loop.Step();
+
+            if (mode == MemoryMode.Holes)
+            {
+                Assert.Equal((3, 2), (next.DecodeRows, next.LiveRows));
+                Assert.Null(next.Compaction);
+            }
+            else
+            {
+                Assert.Equal((2, 2), (next.DecodeRows, next.LiveRows));
+                Assert.Single(next.Compaction!.Moves);
+            }
+        }
+    }
+
+    private static (Dictionary<long, List<int>> Tokens, Dictionary<long, FinishReason> Reasons, int FailedSteps) Run(FusedDecodeLoop loop, List<ScenarioRequest> requests)
+    {
+        var tokens = requests.ToDictionary(r => r.Id, _ => new List<int>());
+        var reasons = new Dictionary<long, FinishReason>();
+        int iteration = 0;
+        int failedSteps = 0;
+        while (reasons.Count < requests.Count)
+        {
+            foreach (ScenarioRequest request in requests.Where(r => r.ArrivalIteration == iteration))
+            {
+                Assert.Null(loop.Submit(request.Id, request.Prompt, request.Parameters));
+            }
+
+            if (loop.HasWork)
+            {
+                IterationReport report = loop.Step();
+                failedSteps += report.Failed ? 1 : 0;
+                foreach (LoopToken token in report.Tokens)
+                {
+                    Assert.Equal(tokens[token.RequestId].Count, token.Index);
+                    tokens[token.RequestId].Add(token.Token.TokenId);
+                }
+
+                foreach (LoopFinished finished in report.Finished)
+                {
+                    reasons.Add(finished.RequestId, finished.Reason);
+                }
+            }
+
+            Assert.True(++iteration < 1000, "the loop did not finish");
+        }
+
+        return (tokens, reasons, failedSteps);
+    }
+
+    private static List<ScenarioRequest> Scenario(int seed, int count)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(1, count).Select(id => new ScenarioRequest(
+            id,
+            random.Next(0, 12),
+            Enumerable.Range(0, random.Next(1, 18)).Select(_ => random.Next(0, 50257)).ToArray(),
+            id % 2 == 0
+                ? Greedy(random.Next(1, 12))
+                : new SamplingParameters { Temperature = 0.9f, TopK = 40, Seed = (ulong)(1000 + id), MaxTokens = random.Next(1, 12) })).ToList();
+    }
+
+    private static SamplingParameters Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens };
+}

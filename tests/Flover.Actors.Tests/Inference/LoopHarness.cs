@@ -1,0 +1,76 @@
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Tests.Inference;
+
+/// <summary>The tiny preset on a small slot pool, shared by the loop tests (built once: weights take a moment).</summary>
+public sealed class TinyModelFixture : IDisposable
+{
+    public const int Slots = 6;
+    public const int Capacity = 48;
+
+    public TinyModelFixture()
+    {
+        Weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+        Accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
+        Model = new Gpt2Model(Accelerator, Weights, new Gpt2ModelOptions(Slots, Capacity));
+    }
+
+    public IModelWeights Weights { get; }
+
+    public Accelerator Accelerator { get; }
+
+    public Gpt2Model Model { get; }
+
+    public int Eos => Weights.Config.EosTokenId;
+
+    /// <summary>What the request gets decoded alone (slot 0, nothing beside it).</summary>
+    public GenerationResult Alone(int[] prompt, SamplingParameters parameters) =>
+        SequenceGenerator.Generate(Model, 0, prompt, parameters, Eos);
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Accelerator.Dispose();
+        Weights.Dispose();
+    }
+}
+
+/// <summary>Wraps a model and throws on chosen Prefill/Decode calls (1-based counts).</summary>
+internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes, IReadOnlySet<int> failingPrefills) : IModel
+{
+    private int _decodes;
+    private int _prefills;
+
+    public int VocabularySize => inner.VocabularySize;
+
+    public int SlotCount => inner.SlotCount;
+
+    public int SlotCapacity => inner.SlotCapacity;
+
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
+        failingPrefills.Contains(++_prefills) ? throw new InvalidOperationException($"injected prefill fault {_prefills}") : inner.Prefill(prompts);
+
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
+        failingDecodes.Contains(++_decodes) ? throw new InvalidOperationException($"injected decode fault {_decodes}") : inner.Decode(rows);
+
+    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>A clock the test moves by hand.</summary>
+internal sealed class ManualClock : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>A request in a scenario: arrives at an iteration, with its prompt and sampling.</summary>
+internal sealed record ScenarioRequest(long Id, int ArrivalIteration, int[] Prompt, SamplingParameters Parameters);
