@@ -145,7 +145,7 @@ public sealed class FloverConfigurationTests : IDisposable
     {
         var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.cluster.x=1")));
 
-        Assert.Contains("unknown setting 'flover.cluster' (known keys here: engine, scheduler, http)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown setting 'flover.cluster' (known keys here: dispatchers, engine, scheduler, http)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

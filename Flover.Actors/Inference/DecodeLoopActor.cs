@@ -1,0 +1,98 @@
+using Flover.Actors.Event;
+using Flover.Actors.Runtime;
+using Flover.Gpu.Models;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>
+/// One per device: owns the model and a <see cref="FusedDecodeLoop"/>, and drives it with a
+/// <see cref="Step"/> message to itself while work exists. Registrations and cancellations that
+/// arrive during a step are already queued ahead of the next <see cref="Step"/>, so they are
+/// handled first: that is "fuse arrivals each iteration", with no locks and no polling. When no
+/// work is left it stops stepping and waits for messages. Runs on a pinned dispatcher (its own
+/// thread, which on a GPU owns the device context) and calls the model synchronously.
+/// </summary>
+internal sealed class DecodeLoopActor : ReceiveActor
+{
+    private readonly FusedDecodeLoop _loop;
+    private readonly Dictionary<long, IActorRef> _requesters = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _stepQueued;
+
+    public DecodeLoopActor(IModel model, DecodeLoopOptions options)
+    {
+        _loop = new FusedDecodeLoop(model, options);
+        Receive<RegisterRequest>(Register);
+        Receive<CancelRequest>(cancel =>
+        {
+            _loop.Cancel(cancel.RequestId);
+            EnsureStepping();
+        });
+        Receive<StopSequenceFound>(stop =>
+        {
+            _loop.StopSequenceFound(stop.RequestId);
+            EnsureStepping();
+        });
+        Receive<Step>(_ => RunIteration());
+    }
+
+    /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
+    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop") =>
+        Runtime.Props.Create(() => new DecodeLoopActor(model, options)).WithDispatcher(dispatcher);
+
+    private void Register(RegisterRequest register)
+    {
+        string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline);
+        if (rejection is not null)
+        {
+            register.Requester.Tell(new LoopRejected(register.RequestId, rejection));
+            return;
+        }
+
+        _requesters[register.RequestId] = register.Requester;
+        EnsureStepping();
+    }
+
+    private void RunIteration()
+    {
+        _stepQueued = false;
+        if (!_loop.HasWork)
+        {
+            return;
+        }
+
+        IterationReport report = _loop.Step();
+        if (report.Failed)
+        {
+            _log.Warning("A decode step failed; its requests were re-admitted from their history.");
+        }
+
+        foreach (LoopToken token in report.Tokens)
+        {
+            if (_requesters.TryGetValue(token.RequestId, out IActorRef? requester))
+            {
+                requester.Tell(new LoopTokenMessage(token.RequestId, token.Index, token.Token));
+            }
+        }
+
+        foreach (LoopFinished finished in report.Finished)
+        {
+            if (_requesters.Remove(finished.RequestId, out IActorRef? requester))
+            {
+                requester.Tell(new LoopDone(finished.RequestId, finished.Reason, finished.PromptTokens, finished.GeneratedTokens, finished.Error));
+            }
+        }
+
+        EnsureStepping();
+    }
+
+    private void EnsureStepping()
+    {
+        // At most one Step in the mailbox: messages that arrive meanwhile queue up ahead of it.
+        if (!_stepQueued && _loop.HasWork)
+        {
+            _stepQueued = true;
+            Self.Tell(Step.Instance, Self);
+        }
+    }
+}

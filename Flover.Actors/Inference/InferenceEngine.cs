@@ -1,0 +1,44 @@
+using Flover.Actors.Runtime;
+using Flover.Gpu.Tokenization;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>
+/// The engine's entry actor, one per model: for every <see cref="Generate"/> it starts a
+/// <see cref="RequestActor"/> that serves the sender. Its children are the decode loop and the
+/// request actors; the host exposes its reference.
+/// </summary>
+public sealed class InferenceEngine : ReceiveActor
+{
+    private readonly IActorRef _loop;
+    private readonly Gpt2Tokenizer _tokenizer;
+    private long _nextId;
+
+    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props"/>).</summary>
+    public InferenceEngine(Props loopProps, Gpt2Tokenizer tokenizer)
+    {
+        _tokenizer = tokenizer;
+        _loop = Context.ActorOf(loopProps, "decode-loop");
+        Receive<Generate>(generate =>
+        {
+            long id = ++_nextId;
+            // Captured now: the factory runs later, on the child's dispatcher, when Sender is another message's.
+            IActorRef client = Sender;
+            Context.ActorOf(Runtime.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer)), $"request-{id}");
+        });
+    }
+
+    /// <summary>Props of an engine over <paramref name="model"/> (the engine's decode loop owns and calls it).</summary>
+    /// <param name="model">The model; the engine does not dispose it.</param>
+    /// <param name="options">The decode loop's settings.</param>
+    /// <param name="tokenizer">Turns generated ids into text.</param>
+    /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
+    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop")
+    {
+        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher);
+        return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
+    }
+
+    /// <summary>The request actors and the loop are restarted from scratch only by the engine's own supervisor; a failing request actor is stopped.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => Runtime.SupervisorStrategy.StoppingStrategy;
+}

@@ -1,0 +1,28 @@
+using Flover.Actors.Runtime;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>RequestActor → DecodeLoopActor: admit this request (token ids only).</summary>
+internal sealed record RegisterRequest(long RequestId, IReadOnlyList<int> Prompt, SamplingParameters Sampling, DateTimeOffset? Deadline, IActorRef Requester);
+
+/// <summary>RequestActor → DecodeLoopActor: the client went away or cancelled.</summary>
+internal sealed record CancelRequest(long RequestId);
+
+/// <summary>RequestActor → DecodeLoopActor: a stop sequence was found; retire at the next iteration.</summary>
+internal sealed record StopSequenceFound(long RequestId);
+
+/// <summary>DecodeLoopActor → RequestActor: a sampled token.</summary>
+internal sealed record LoopTokenMessage(long RequestId, int Index, SampledToken Token);
+
+/// <summary>DecodeLoopActor → RequestActor: the request left the loop.</summary>
+internal sealed record LoopDone(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error);
+
+/// <summary>DecodeLoopActor → RequestActor: the request was not admitted.</summary>
+internal sealed record LoopRejected(long RequestId, string Reason);
+
+/// <summary>The decode loop's message to itself: run one iteration.</summary>
+internal sealed record Step
+{
+    public static Step Instance { get; } = new();
+}

@@ -1,0 +1,54 @@
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>
+/// Public request protocol, step 1: ask the engine (the <c>InferenceEngine</c> actor) to generate.
+/// The sender then receives <see cref="Token"/> messages and exactly one <see cref="Completed"/>,
+/// or one <see cref="Rejected"/>; it may send <see cref="Cancel"/> to the sender of those messages
+/// (the request's own actor). Immutable and serializable.
+/// </summary>
+/// <param name="PromptTokenIds">The prompt, as token ids.</param>
+/// <param name="Sampling">Sampling parameters (temperature, top-k/p, penalties, seed, max tokens, logprobs).</param>
+/// <param name="StopSequences">Texts that end the generation; the text up to (not including) the first match is returned.</param>
+/// <param name="Deadline">When the request times out (finish reason Timeout), if ever.</param>
+public sealed record Generate(
+    IReadOnlyList<int> PromptTokenIds,
+    SamplingParameters Sampling,
+    IReadOnlyList<string>? StopSequences = null,
+    DateTimeOffset? Deadline = null);
+
+/// <summary>One generated token and the text it adds (possibly empty while text that may start a stop sequence or an incomplete UTF-8 character is held back).</summary>
+/// <param name="Index">The token's index among the generated tokens (0-based).</param>
+/// <param name="TokenId">The token id.</param>
+/// <param name="TextDelta">Text that became final with this token.</param>
+/// <param name="Logprob">Its log probability, when logprobs were requested.</param>
+/// <param name="TopLogprobs">The top alternatives, when logprobs were requested.</param>
+public sealed record Token(int Index, int TokenId, string TextDelta, float? Logprob = null, IReadOnlyList<TokenLogprob>? TopLogprobs = null);
+
+/// <summary>Token counts of a finished request.</summary>
+public sealed record Usage(int PromptTokens, int CompletionTokens)
+{
+    /// <summary>Prompt plus completion tokens.</summary>
+    public int TotalTokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>
+/// The request finished. The full text is every <see cref="Token.TextDelta"/> followed by
+/// <see cref="TrailingText"/> (text held back until the end).
+/// </summary>
+/// <param name="FinishReason">Why: Length, Eos, StopSequence, Cancelled, Timeout or Error.</param>
+/// <param name="Usage">Token counts.</param>
+/// <param name="TrailingText">Held-back text released at the end.</param>
+/// <param name="Error">What went wrong, for <see cref="FinishReason.Error"/>.</param>
+public sealed record Completed(FinishReason FinishReason, Usage Usage, string TrailingText = "", string? Error = null);
+
+/// <summary>The request was not accepted (queue full, prompt too long, invalid parameters); nothing was generated.</summary>
+public sealed record Rejected(string Reason);
+
+/// <summary>Sent by the client to the request's actor: stop generating; a <see cref="Completed"/> with Cancelled follows.</summary>
+public sealed record Cancel
+{
+    /// <summary>The single instance.</summary>
+    public static Cancel Instance { get; } = new();
+}
