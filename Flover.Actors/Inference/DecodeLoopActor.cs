@@ -17,11 +17,19 @@ internal sealed class DecodeLoopActor : ReceiveActor
     private readonly FusedDecodeLoop _loop;
     private readonly Dictionary<long, IActorRef> _requesters = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef? _shuffle;
+    private readonly long _bytesPerSlot;
     private bool _stepQueued;
+    private bool _planPending;
 
     public DecodeLoopActor(IModel model, DecodeLoopOptions options)
     {
         _loop = new FusedDecodeLoop(model, options);
+        _bytesPerSlot = model is Gpu.Models.Gpt2.Gpt2Model gpt2 ? gpt2.KvCacheBytes / Math.Max(1, model.SlotCount) : 0;
+        if (options.ExternalCompaction)
+        {
+            _shuffle = Context.ActorOf(Runtime.Props.Create(() => new ShuffleActor()), "shuffle");
+        }
         Receive<RegisterRequest>(Register);
         Receive<CancelRequest>(cancel =>
         {
@@ -34,6 +42,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
             EnsureStepping();
         });
         Receive<Step>(_ => RunIteration());
+        Receive<CompactionPlanned>(ApplyPlan);
     }
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
@@ -84,6 +93,34 @@ internal sealed class DecodeLoopActor : ReceiveActor
         }
 
         EnsureStepping();
+        RequestPlanIfHoles();
+    }
+
+    private void RequestPlanIfHoles()
+    {
+        if (_shuffle is not null && !_planPending && _loop.HasInteriorHoles)
+        {
+            _planPending = true;
+            _shuffle.Tell(new PlanCompaction(_loop.OccupancySnapshot(), _loop.OccupancyVersion), Self);
+        }
+    }
+
+    private void ApplyPlan(CompactionPlanned planned)
+    {
+        _planPending = false;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_loop.ApplyCompaction(planned.Plan, planned.Version))
+        {
+            _log.Debug(
+                "KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, applied in {3:F1} us",
+                planned.Plan.Moves.Count,
+                planned.Plan.BytesMoved(_bytesPerSlot),
+                planned.PlanningTime.TotalMicroseconds,
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        }
+
+        // Stale (slots changed meanwhile) or more holes since: plan again.
+        RequestPlanIfHoles();
     }
 
     private void EnsureStepping()

@@ -25,6 +25,7 @@ public sealed partial class FusedDecodeLoop
                 }
 
                 sequence.Slot = slot;
+                OccupancyVersion++;
                 sequence.KvLength = 0;
                 _bySlot[slot] = sequence;
             }
@@ -165,6 +166,7 @@ public sealed partial class FusedDecodeLoop
             }
 
             _slots.Release(sequence.Slot);
+            OccupancyVersion++;
             _bySlot[sequence.Slot] = null;
             sequence.Slot = -1;
             sequence.KvLength = 0;

@@ -9,7 +9,23 @@ namespace Flover.Actors.Inference;
 /// <param name="MemoryMode">How sequences are laid out in KV slots.</param>
 /// <param name="EosTokenId">The end-of-sequence token.</param>
 /// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error.</param>
-public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3);
+/// <param name="ExternalCompaction">Shuffle mode: leave planning to a shuffle actor (<see cref="FusedDecodeLoop.ApplyCompaction"/>) instead of planning inside <see cref="FusedDecodeLoop.Step"/>.</param>
+public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, bool ExternalCompaction = false)
+{
+    /// <summary>The options <c>flover.engine.*</c> gives (<paramref name="settings"/>), for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>
+    public static DecodeLoopOptions From(Configuration.EngineSettings settings, int eosTokenId)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        MemoryMode mode = settings.MemoryMode switch
+        {
+            "indexed" => MemoryMode.Indexed,
+            "holes" => MemoryMode.Holes,
+            "shuffle" => MemoryMode.Shuffle,
+            _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
+        };
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, ExternalCompaction: mode == MemoryMode.Shuffle);
+    }
+}
 
 /// <summary>A token one request received in an iteration.</summary>
 /// <param name="RequestId">The request.</param>

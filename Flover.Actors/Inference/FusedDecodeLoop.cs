@@ -164,14 +164,61 @@ public sealed partial class FusedDecodeLoop
         }
     }
 
+    /// <summary>True when retirements left holes inside the window (shuffle mode): a compaction is worth planning.</summary>
+    public bool HasInteriorHoles => _options.MemoryMode == MemoryMode.Shuffle && _slots.LiveCount > 0 && _slots.WindowEnd - _slots.WindowStart + 1 > _slots.LiveCount;
+
+    /// <summary>Changes whenever a slot is taken or freed: a plan made for another version is stale.</summary>
+    public long OccupancyVersion { get; private set; }
+
+    /// <summary>A copy of the slot occupancy (true = live), for a shuffle actor to plan on.</summary>
+    public bool[] OccupancySnapshot()
+    {
+        bool[] live = new bool[_slots.SlotCount];
+        for (int i = 0; i < live.Length; i++)
+        {
+            live[i] = _slots.IsLive(i);
+        }
+
+        return live;
+    }
+
+    /// <summary>
+    /// Applies a plan made elsewhere (the shuffle actor) for <paramref name="version"/>, between
+    /// iterations. Returns false, doing nothing, when the occupancy has changed since.
+    /// </summary>
+    public bool ApplyCompaction(CompactionPlan plan, long version)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (version != OccupancyVersion || !_slots.TryApply(plan))
+        {
+            return false;
+        }
+
+        MoveSequences(plan);
+        OccupancyVersion++;
+        return true;
+    }
+
     private CompactionPlan? Compact()
     {
+        if (_options.ExternalCompaction)
+        {
+            return null;
+        }
+
         CompactionPlan? plan = _slots.CompactIfNeeded();
         if (plan is null)
         {
             return null;
         }
 
+        MoveSequences(plan);
+        OccupancyVersion++;
+        return plan;
+    }
+
+    private void MoveSequences(CompactionPlan plan)
+    {
         foreach (SlotMove move in plan.Moves)
         {
             Sequence sequence = _bySlot[move.From]!;
@@ -181,14 +228,13 @@ public sealed partial class FusedDecodeLoop
             _bySlot[move.To] = sequence;
             sequence.Slot = move.To;
         }
-
-        return plan;
     }
 
     private void Retire(Sequence sequence, FinishReason reason, List<LoopFinished> finished, string? error = null)
     {
         if (sequence.Slot >= 0)
         {
+            OccupancyVersion++;
             _slots.Release(sequence.Slot);
             _bySlot[sequence.Slot] = null;
             sequence.Slot = -1;

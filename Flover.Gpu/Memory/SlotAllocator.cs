@@ -103,6 +103,26 @@ public sealed class SlotAllocator
         return plan;
     }
 
+    /// <summary>Applies a plan made elsewhere; false (nothing changed) unless every move goes from a live slot to a free one.</summary>
+    public bool TryApply(CompactionPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        bool[] after = (bool[])_live.Clone();
+        foreach (SlotMove move in plan.Moves)
+        {
+            if (move.From < 0 || move.To < 0 || move.From >= after.Length || move.To >= after.Length || !after[move.From] || after[move.To])
+            {
+                return false;
+            }
+
+            after[move.From] = false;
+            after[move.To] = true;
+        }
+
+        after.CopyTo(_live, 0);
+        return true;
+    }
+
     /// <summary>
     /// Fills <paramref name="rows"/> with the slots the next decode step computes, ascending:
     /// the live slots (indexed), or every slot of the window, dead ones included (holes, shuffle).

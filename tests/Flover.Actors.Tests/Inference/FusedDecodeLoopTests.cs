@@ -41,6 +41,34 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void Shuffle_planned_outside_the_loop_and_applied_between_iterations_keeps_every_request_exact()
+    {
+        List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
+        var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true));
+        int applied = 0;
+
+        (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests, betweenSteps: () =>
+        {
+            if (loop.HasInteriorHoles)
+            {
+                long version = loop.OccupancyVersion;
+                CompactionPlan plan = CompactionPlanner.Plan(loop.OccupancySnapshot());
+                Assert.False(loop.ApplyCompaction(plan, version + 1));
+                Assert.True(loop.ApplyCompaction(plan, version));
+                Assert.False(loop.HasInteriorHoles);
+                applied++;
+            }
+        });
+
+        Assert.True(applied > 0);
+        foreach (ScenarioRequest request in requests)
+        {
+            Assert.Equal(expected[request.Id], tokens[request.Id]);
+        }
+    }
+
+    [Fact]
     public void A_request_arriving_mid_flight_gets_its_first_token_in_the_next_iteration_and_a_finished_one_frees_its_slot_at_once()
     {
         var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
@@ -159,7 +187,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
         }
     }
 
-    private static (Dictionary<long, List<int>> Tokens, Dictionary<long, FinishReason> Reasons, int FailedSteps) Run(FusedDecodeLoop loop, List<ScenarioRequest> requests)
+    private static (Dictionary<long, List<int>> Tokens, Dictionary<long, FinishReason> Reasons, int FailedSteps) Run(FusedDecodeLoop loop, List<ScenarioRequest> requests, Action? betweenSteps = null)
     {
         var tokens = requests.ToDictionary(r => r.Id, _ => new List<int>());
         var reasons = new Dictionary<long, FinishReason>();
@@ -186,6 +214,8 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
                 {
                     reasons.Add(finished.RequestId, finished.Reason);
                 }
+
+                betweenSteps?.Invoke();
             }
 
             Assert.True(++iteration < 1000, "the loop did not finish");

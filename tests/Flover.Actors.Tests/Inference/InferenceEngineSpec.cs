@@ -19,7 +19,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         : base(output: output)
     {
         _fixture = fixture;
-        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos), Gpt2Tokenizer.Default), "engine");
+        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default), "engine");
     }
 
     [Fact]

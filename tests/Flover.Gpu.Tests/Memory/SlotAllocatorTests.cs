@@ -60,6 +60,18 @@ public sealed class SlotAllocatorTests
     }
 
     [Fact]
+    public void A_plan_made_elsewhere_is_applied_only_when_every_move_goes_from_live_to_free()
+    {
+        var slots = Filled(MemoryMode.Shuffle, 3);
+        slots.Release(1);
+
+        Assert.False(slots.TryApply(new CompactionPlan(0, 2, [new SlotMove(1, 0)])));
+        Assert.False(slots.TryApply(new CompactionPlan(0, 2, [new SlotMove(2, 0)])));
+        Assert.True(slots.TryApply(new CompactionPlan(0, 2, [new SlotMove(2, 1)])));
+        Assert.Equal([0, 1], Computed(slots));
+    }
+
+    [Fact]
     public void Releasing_a_free_slot_is_refused()
     {
         var slots = new SlotAllocator(2, MemoryMode.Indexed);
