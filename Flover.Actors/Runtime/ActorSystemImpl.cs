@@ -152,6 +152,15 @@ internal sealed class ActorSystemImpl : ActorSystem
     {
         // A dispatcher named in a deployment must exist: fail at start-up, not at first use.
         Dispatchers.Lookup(Props.DefaultDispatcherId);
+        if (config.HasPath("flover.dispatchers") && config.GetValue("flover.dispatchers")?.ValueType == ConfigValueType.Object)
+        {
+            // Flover's own dispatchers (the decode loop's) are built now, so a bad type fails here.
+            foreach (string id in config.GetConfig("flover.dispatchers").Root.Keys)
+            {
+                Dispatchers.Lookup("flover.dispatchers." + id);
+            }
+        }
+
         if (config.HasPath("akka.actor.deployment"))
         {
             foreach (KeyValuePair<string, ConfigValue> entry in config.GetConfig("akka.actor.deployment").AsEnumerable())

@@ -79,6 +79,14 @@ public sealed class DispatcherAndMailboxSpec(ITestOutputHelper output) : TestKit
     }
 
     [Fact]
+    public void A_decode_loop_dispatcher_of_unknown_type_fails_the_system_at_start()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => ActorSystem.Create("bad", ConfigurationFactory.ParseString("flover.dispatchers.decode-loop.type = Turbo")));
+
+        Assert.Contains("Dispatcher [flover.dispatchers.decode-loop] has unknown type 'Turbo'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_log_level_fails_the_system_at_start_naming_the_key()
     {
         var error = Assert.Throws<ConfigurationException>(() => ActorSystem.Create("bad", ConfigurationFactory.ParseString("akka.loglevel = LOUD")));
