@@ -39,11 +39,18 @@ internal sealed class RequestActor : ReceiveActor
         });
         Receive<Cancel>(_ => _loop.Tell(new CancelRequest(_id), Self));
         Receive<Terminated>(t => t.ActorRef.Equals(_client), _ => _loop.Tell(new CancelRequest(_id), Self));
+        Receive<Terminated>(t => t.ActorRef.Equals(_loop), _ =>
+        {
+            // The loop died (a bug, not a model failure: those it recovers from): never leave the client waiting.
+            _client.Tell(new Completed(FinishReason.Error, new Usage(_request.PromptTokenIds.Count, _sent), string.Empty, "the decode loop stopped"), Self);
+            Context.Stop(Self);
+        });
     }
 
     protected override void PreStart()
     {
         Context.Watch(_client);
+        Context.Watch(_loop);
         _loop.Tell(new RegisterRequest(_id, _request.PromptTokenIds, _request.Sampling, _request.Deadline, Self), Self);
     }
 

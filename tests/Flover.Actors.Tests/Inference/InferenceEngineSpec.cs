@@ -100,6 +100,19 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     }
 
     [Fact]
+    public async Task Requests_in_flight_complete_with_Error_when_the_decode_loop_dies()
+    {
+        _engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
+        ExpectMsg<Token>(TimeSpan.FromSeconds(30));
+        IActorRef loop = await Sys.ActorSelection("/user/engine/decode-loop").ResolveOne(TimeSpan.FromSeconds(1));
+
+        Sys.Stop(loop);
+
+        var completed = (Completed)FishForMessage(m => m is Completed, TimeSpan.FromSeconds(30));
+        Assert.Equal((FinishReason.Error, "the decode loop stopped"), (completed.FinishReason, completed.Error));
+    }
+
+    [Fact]
     public void A_prompt_too_long_for_a_slot_is_Rejected_with_the_reason()
     {
         _engine.Tell(new Generate(new int[TinyModelFixture.Capacity], new SamplingParameters()));
