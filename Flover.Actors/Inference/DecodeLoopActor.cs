@@ -22,10 +22,10 @@ internal sealed class DecodeLoopActor : ReceiveActor
     private bool _stepQueued;
     private bool _planPending;
 
-    public DecodeLoopActor(IModel model, DecodeLoopOptions options)
+    public DecodeLoopActor(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
     {
-        _loop = new FusedDecodeLoop(model, options);
-        _bytesPerSlot = model is Gpu.Models.Gpt2.Gpt2Model gpt2 ? gpt2.KvCacheBytes / Math.Max(1, model.SlotCount) : 0;
+        _loop = new FusedDecodeLoop(model, options, clock);
+        _bytesPerSlot = model.KvBytesPerSlot;
         if (options.ExternalCompaction)
         {
             _shuffle = Context.ActorOf(Runtime.Props.Create(() => new ShuffleActor()), "shuffle");
@@ -46,8 +46,8 @@ internal sealed class DecodeLoopActor : ReceiveActor
     }
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
-    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop") =>
-        Runtime.Props.Create(() => new DecodeLoopActor(model, options)).WithDispatcher(dispatcher);
+    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
+        Runtime.Props.Create(() => new DecodeLoopActor(model, options, clock)).WithDispatcher(dispatcher);
 
     private void Register(RegisterRequest register)
     {
@@ -111,6 +111,8 @@ internal sealed class DecodeLoopActor : ReceiveActor
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_loop.ApplyCompaction(planned.Plan, planned.Version))
         {
+            TimeSpan copyTime = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            Context.System.EventStream.Publish(new KvShuffled(planned.Plan.Moves.Count, planned.Plan.BytesMoved(_bytesPerSlot), planned.PlanningTime, copyTime));
             _log.Debug(
                 "KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, applied in {3:F1} us",
                 planned.Plan.Moves.Count,

@@ -33,9 +33,10 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="options">The decode loop's settings.</param>
     /// <param name="tokenizer">Turns generated ids into text.</param>
     /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
-    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop")
+    /// <param name="clock">The clock deadlines are checked against (the system clock when null; a manual one in tests).</param>
+    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
     {
-        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher);
+        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock);
         return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 

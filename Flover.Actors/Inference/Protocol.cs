@@ -52,3 +52,13 @@ public sealed record Cancel
     /// <summary>The single instance.</summary>
     public static Cancel Instance { get; } = new();
 }
+
+/// <summary>
+/// Published on the event stream each time the decode loop compacts its KV slots (shuffle mode):
+/// what moved and what it cost.
+/// </summary>
+/// <param name="Moves">Sequences moved, each once.</param>
+/// <param name="Bytes">KV bytes copied.</param>
+/// <param name="PlanningTime">Time the shuffle actor spent planning.</param>
+/// <param name="CopyTime">Time the loop spent applying the moves.</param>
+public sealed record KvShuffled(int Moves, long Bytes, TimeSpan PlanningTime, TimeSpan CopyTime);

@@ -49,7 +49,7 @@ public sealed class ActorSelection : ICanTell
         List<IActorRef> targets = Resolve();
         return targets.Count > 0
             ? Task.FromResult(targets[0])
-            : Task.FromException<IActorRef>(new ActorNotFoundException($"No actor at {Anchor.Path}{PathString}"));
+            : Task.FromException<IActorRef>(new ActorNotFoundException($"No actor at {Anchor.Path.ToString().TrimEnd('/')}{PathString}"));
     }
 
     /// <inheritdoc />

@@ -20,6 +20,9 @@ public interface IModel : IDisposable
     /// <summary>Positions one slot holds: a sequence's prompt plus generated tokens must fit.</summary>
     int SlotCapacity { get; }
 
+    /// <summary>Bytes of KV cache one slot holds (what moving a sequence copies at most).</summary>
+    long KvBytesPerSlot { get; }
+
     /// <summary>
     /// Runs prompts (or chunks of prompts) through the model, filling their slots' KV at
     /// <see cref="PrefillPrompt.StartPosition"/> onwards. Logits rows come back prompt by prompt, in order.

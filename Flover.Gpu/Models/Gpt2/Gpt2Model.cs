@@ -109,6 +109,9 @@ public sealed partial class Gpt2Model : IModel
     public long KvCacheBytes => _cache.ByteSize;
 
     /// <inheritdoc />
+    public long KvBytesPerSlot => _cache.ByteSize / SlotCount;
+
+    /// <inheritdoc />
     public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -14,12 +14,13 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
 {
     private readonly TinyModelFixture _fixture;
     private readonly IActorRef _engine;
+    private readonly ManualClock _clock = new();
 
     public InferenceEngineSpec(TinyModelFixture fixture, ITestOutputHelper output)
         : base(output: output)
     {
         _fixture = fixture;
-        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default), "engine");
+        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default, clock: _clock), "engine");
     }
 
     [Fact]
@@ -65,48 +66,90 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     }
 
     [Fact]
-    public void A_stop_sequence_ends_the_request_with_the_text_before_it()
+    public async Task When_a_request_in_the_middle_finishes_the_shuffle_actor_compacts_and_the_others_stay_exact()
     {
-        int[] prompt = [464, 3290, 318];
-        var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12 };
-        string full = Gpt2Tokenizer.Default.Decode(_fixture.Alone(prompt, greedy).Tokens.Select(t => t.TokenId).ToArray());
-        string stop = full.Substring(full.Length / 2, 2);
-        string expected = full[..full.IndexOf(stop, StringComparison.Ordinal)];
+        TestProbe shuffles = CreateTestProbe();
+        Sys.EventStream.Subscribe(shuffles.Ref, typeof(KvShuffled));
+        using var gated = new GatedModel(_fixture.Model);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, _fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default), "shuffling");
+        var longRun = new SamplingParameters { Temperature = 0, MaxTokens = 30, IgnoreEos = true };
+        int[][] prompts = [[11, 12], [21, 22], [31, 32]];
+        var expected = prompts.Select(p => _fixture.Alone(p, longRun).Tokens.Select(t => t.TokenId).ToList()).ToList();
+        var probes = prompts.Select(_ => CreateTestProbe()).ToList();
 
-        _engine.Tell(new Generate(prompt, greedy, [stop]));
+        // Hold the loop inside its first decode while B (short) then C register, in this order, so
+        // they take slots 1 and 2 together; B finishing leaves the hole in the middle.
+        gated.Close();
+        engine.Tell(new Generate(prompts[0], longRun), probes[0].Ref);
+        probes[0].ExpectMsg<Token>(TimeSpan.FromSeconds(30));
+        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
+        IActorRef loop = ((LocalActorRef)engine).Cell.Child("decode-loop");
+        engine.Tell(new Generate(prompts[1], longRun with { MaxTokens = 2 }), probes[1].Ref);
+        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount == 1);
+        engine.Tell(new Generate(prompts[2], longRun), probes[2].Ref);
+        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount == 2);
+        gated.Open();
 
-        string text = string.Empty;
-        while (ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+        KvShuffled shuffle = shuffles.ExpectMsg<KvShuffled>(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, shuffle.Moves);
+        Assert.True(shuffle.Bytes > 0);
+        foreach (int i in new[] { 0, 2 })
         {
-            text += token.TextDelta;
-        }
+            var ids = probes[i].LastMessage is Token first ? new List<int> { first.TokenId } : [];
+            while (probes[i].ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+            {
+                ids.Add(token.TokenId);
+            }
 
-        var completed = Assert.IsType<Completed>(LastMessage);
-        Assert.Equal(FinishReason.StopSequence, completed.FinishReason);
-        Assert.Equal(expected, text + completed.TrailingText);
+            Assert.Equal(expected[i], ids);
+        }
     }
 
     [Fact]
-    public void Cancel_ends_the_request_with_Cancelled()
+    public void A_request_past_its_deadline_completes_with_Timeout()
     {
-        _engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
+        // Mid-flight expiry is tested on the loop itself (FusedDecodeLoopTests); here the deadline
+        // has passed on the engine's clock before the first iteration, so no token is produced.
+        _engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40 }, null, _clock.Now.AddSeconds(-1)));
+
+        var completed = ExpectMsg<Completed>(TimeSpan.FromSeconds(30));
+        Assert.Equal((FinishReason.Timeout, 0), (completed.FinishReason, completed.Usage.CompletionTokens));
+    }
+
+    [Fact]
+    public async Task Cancel_ends_the_request_with_Cancelled_at_the_next_iteration()
+    {
+        using var gated = new GatedModel(_fixture.Model);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos), Gpt2Tokenizer.Default), "gated");
+        gated.Close();
+        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
         ExpectMsg<Token>(TimeSpan.FromSeconds(30));
+        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
 
+        // The loop is held inside the decode of token 1; the cancel queues up behind it.
         LastSender.Tell(Cancel.Instance);
+        IActorRef loop = ((LocalActorRef)engine).Cell.Child("decode-loop");
+        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount > 0);
+        gated.Open();
 
-        var completed = (Completed)FishForMessage(m => m is Completed, TimeSpan.FromSeconds(30));
-        Assert.Equal(FinishReason.Cancelled, completed.FinishReason);
-        Assert.True(completed.Usage.CompletionTokens < 40);
+        Assert.Equal(1, ExpectMsg<Token>(TimeSpan.FromSeconds(30)).Index);
+        var completed = ExpectMsg<Completed>(TimeSpan.FromSeconds(30));
+        Assert.Equal((FinishReason.Cancelled, 2), (completed.FinishReason, completed.Usage.CompletionTokens));
     }
 
     [Fact]
     public async Task Requests_in_flight_complete_with_Error_when_the_decode_loop_dies()
     {
-        _engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
+        using var gated = new GatedModel(_fixture.Model);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos), Gpt2Tokenizer.Default), "dying");
+        gated.Close();
+        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
         ExpectMsg<Token>(TimeSpan.FromSeconds(30));
-        IActorRef loop = await Sys.ActorSelection("/user/engine/decode-loop").ResolveOne(TimeSpan.FromSeconds(1));
+        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
 
-        Sys.Stop(loop);
+        // Stopped while held inside a decode: the loop dies right after that step.
+        Sys.Stop(((LocalActorRef)engine).Cell.Child("decode-loop"));
+        gated.Open();
 
         var completed = (Completed)FishForMessage(m => m is Completed, TimeSpan.FromSeconds(30));
         Assert.Equal((FinishReason.Error, "the decode loop stopped"), (completed.FinishReason, completed.Error));

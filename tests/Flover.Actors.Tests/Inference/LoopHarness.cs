@@ -51,6 +51,8 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
 
     public int SlotCapacity => inner.SlotCapacity;
 
+    public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
     public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
         failingPrefills.Contains(++_prefills) ? throw new InvalidOperationException($"injected prefill fault {_prefills}") : inner.Prefill(prompts);
 
@@ -64,10 +66,59 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
     }
 }
 
+/// <summary>Wraps a model so a test can hold the decode loop inside a Decode call (a barrier, not a sleep).</summary>
+internal sealed class GatedModel(IModel inner) : IModel
+{
+    private readonly ManualResetEventSlim _open = new(initialState: true);
+
+    /// <summary>Signalled each time a Decode call is waiting at the closed gate.</summary>
+    public SemaphoreSlim Waiting { get; } = new(0);
+
+    public int VocabularySize => inner.VocabularySize;
+
+    public int SlotCount => inner.SlotCount;
+
+    public int SlotCapacity => inner.SlotCapacity;
+
+    public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+    public void Close() => _open.Reset();
+
+    public void Open() => _open.Set();
+
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
+
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    {
+        if (!_open.IsSet)
+        {
+            Waiting.Release();
+            _open.Wait();
+        }
+
+        return inner.Decode(rows);
+    }
+
+    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+    public void Dispose()
+    {
+        _open.Dispose();
+        Waiting.Dispose();
+    }
+}
+
 /// <summary>A clock the test moves by hand.</summary>
 internal sealed class ManualClock : TimeProvider
 {
-    public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    // Ticks in a long: set by the test thread, read by the loop's thread, never torn.
+    private long _ticks = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+
+    public DateTimeOffset Now
+    {
+        get => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+        set => Interlocked.Exchange(ref _ticks, value.UtcTicks);
+    }
 
     public override DateTimeOffset GetUtcNow() => Now;
 }
