@@ -32,6 +32,7 @@ public sealed partial class FusedDecodeLoop
     private readonly List<DecodeRow> _rows = [];
     private readonly List<Sequence?> _rowOwners = [];
     private readonly List<int> _computed = [];
+    private readonly List<LoopFinished> _finishedOutsideStep = [];
 
     /// <summary>Creates the loop over <paramref name="model"/>'s KV slots.</summary>
     public FusedDecodeLoop(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
@@ -60,7 +61,7 @@ public sealed partial class FusedDecodeLoop
     public int SlotsFree => _slots.SlotCount - _slots.LiveCount;
 
     /// <summary>True while any request is waiting or running: the owner keeps calling <see cref="Step"/>.</summary>
-    public bool HasWork => _byId.Count > 0;
+    public bool HasWork => _byId.Count > 0 || _finishedOutsideStep.Count > 0;
 
     /// <summary>
     /// Queues a request. Returns null when accepted, or why it was rejected (queue full, prompt
@@ -126,9 +127,10 @@ public sealed partial class FusedDecodeLoop
     public IterationReport Step()
     {
         var tokens = new List<LoopToken>();
-        var finished = new List<LoopFinished>();
+        var finished = new List<LoopFinished>(_finishedOutsideStep);
+        _finishedOutsideStep.Clear();
         RetireMarked(finished);
-        CompactionPlan? compaction = Compact();
+        CompactionPlan? compaction = null;
         int prefilled = 0;
         int decodeRows = 0;
         int liveRows = 0;
@@ -136,6 +138,7 @@ public sealed partial class FusedDecodeLoop
         List<Sequence> involved = [];
         try
         {
+            compaction = Compact(involved);
             prefilled = Admit(tokens, finished, involved);
             (decodeRows, liveRows) = DecodeLive(tokens, finished, involved);
         }
@@ -194,12 +197,22 @@ public sealed partial class FusedDecodeLoop
             return false;
         }
 
-        MoveSequences(plan);
+        var involved = new List<Sequence>();
+        try
+        {
+            MoveSequences(plan, involved);
+        }
+        catch (Exception exception)
+        {
+            // Reported with the next iteration: a request that keeps failing here ends with Error.
+            Recover(involved, exception, _finishedOutsideStep);
+        }
+
         OccupancyVersion++;
         return true;
     }
 
-    private CompactionPlan? Compact()
+    private CompactionPlan? Compact(List<Sequence> involved)
     {
         if (_options.ExternalCompaction)
         {
@@ -212,21 +225,39 @@ public sealed partial class FusedDecodeLoop
             return null;
         }
 
-        MoveSequences(plan);
         OccupancyVersion++;
+        MoveSequences(plan, involved);
         return plan;
     }
 
-    private void MoveSequences(CompactionPlan plan)
+    /// <summary>
+    /// Records every move first, then copies: if a copy throws, the bookkeeping already matches
+    /// the allocator, and recovery re-prefills every slot holder, so half-copied KV is harmless.
+    /// </summary>
+    private void MoveSequences(CompactionPlan plan, List<Sequence> involved)
     {
+        var moved = new List<(Sequence Sequence, SlotMove Move)>(plan.Moves.Count);
         foreach (SlotMove move in plan.Moves)
         {
-            Sequence sequence = _bySlot[move.From]!;
-            // Only the positions written so far carry data.
-            _model.Copy(move.From, move.To, Math.Max(1, sequence.KvLength));
+            moved.Add((_bySlot[move.From]!, move));
+        }
+
+        foreach ((Sequence sequence, SlotMove move) in moved)
+        {
             _bySlot[move.From] = null;
+        }
+
+        foreach ((Sequence sequence, SlotMove move) in moved)
+        {
             _bySlot[move.To] = sequence;
             sequence.Slot = move.To;
+            involved.Add(sequence);
+        }
+
+        foreach ((Sequence sequence, SlotMove move) in moved)
+        {
+            // Only the positions written so far carry data.
+            _model.Copy(move.From, move.To, Math.Max(1, sequence.KvLength));
         }
     }
 

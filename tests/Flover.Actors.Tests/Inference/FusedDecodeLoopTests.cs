@@ -68,6 +68,33 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_failing_KV_copy_during_a_shuffle_is_recovered_and_every_request_stays_exact(bool external)
+    {
+        List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
+        var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+        var model = new FaultyModel(fixture.Model, new HashSet<int>(), new HashSet<int>(), new HashSet<int> { 1 });
+        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: external));
+
+        (Dictionary<long, List<int>> tokens, _, int failedSteps) = Run(loop, requests, betweenSteps: () =>
+        {
+            if (external && loop.HasInteriorHoles)
+            {
+                Assert.True(loop.ApplyCompaction(CompactionPlanner.Plan(loop.OccupancySnapshot()), loop.OccupancyVersion));
+            }
+        });
+
+        // Copy 1 always throws, so any copy at all means the fault was met and recovered from.
+        Assert.True(model.CopyCalls > 1);
+        Assert.Equal(external ? 0 : 1, failedSteps);
+        foreach (ScenarioRequest request in requests)
+        {
+            Assert.Equal(expected[request.Id], tokens[request.Id]);
+        }
+    }
+
     [Fact]
     public void A_request_arriving_mid_flight_gets_its_first_token_in_the_next_iteration_and_a_finished_one_frees_its_slot_at_once()
     {

@@ -40,10 +40,11 @@ public sealed class TinyModelFixture : IDisposable
 }
 
 /// <summary>Wraps a model and throws on chosen Prefill/Decode calls (1-based counts).</summary>
-internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes, IReadOnlySet<int> failingPrefills) : IModel
+internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes, IReadOnlySet<int> failingPrefills, IReadOnlySet<int>? failingCopies = null) : IModel
 {
     private int _decodes;
     private int _prefills;
+    private int _copies;
 
     public int VocabularySize => inner.VocabularySize;
 
@@ -53,13 +54,24 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
 
     public long KvBytesPerSlot => inner.KvBytesPerSlot;
 
+    /// <summary>Copy calls so far (the failing ones included).</summary>
+    public int CopyCalls => _copies;
+
     public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
         failingPrefills.Contains(++_prefills) ? throw new InvalidOperationException($"injected prefill fault {_prefills}") : inner.Prefill(prompts);
 
     public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
         failingDecodes.Contains(++_decodes) ? throw new InvalidOperationException($"injected decode fault {_decodes}") : inner.Decode(rows);
 
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+    public void Copy(int fromSlot, int toSlot, int length)
+    {
+        if (failingCopies?.Contains(++_copies) == true)
+        {
+            throw new InvalidOperationException($"injected copy fault {_copies}");
+        }
+
+        inner.Copy(fromSlot, toSlot, length);
+    }
 
     public void Dispose()
     {

@@ -1,0 +1,29 @@
+using Flover.Actors.Configuration;
+using Flover.Gpu;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>Turns <c>flover.engine.*</c> into the model's and the decode loop's options.</summary>
+public static class EngineSetup
+{
+    /// <summary>
+    /// The KV pool: <c>kv-slots</c> slots of <c>max-positions</c> positions each (0 = the model's
+    /// n_positions; more than the model was trained for is refused).
+    /// </summary>
+    public static Gpt2ModelOptions ModelOptions(EngineSettings settings, Gpt2Config config)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(config);
+        if (settings.MaxPositions > config.MaxPositions)
+        {
+            throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's n_positions ({config.MaxPositions}).");
+        }
+
+        return new Gpt2ModelOptions(settings.KvSlots, settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions);
+    }
+
+    /// <summary>The decode loop's options for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>
+    public static DecodeLoopOptions LoopOptions(EngineSettings settings, int eosTokenId) => DecodeLoopOptions.From(settings, eosTokenId);
+}

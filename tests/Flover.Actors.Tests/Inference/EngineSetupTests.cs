@@ -1,0 +1,42 @@
+using Flover.Actors.Configuration;
+using Flover.Actors.Inference;
+using Flover.Gpu;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Models;
+
+namespace Flover.Actors.Tests.Inference;
+
+public sealed class EngineSetupTests
+{
+    private static readonly Gpt2Config s_config = Gpt2Presets.ConfigOf(Gpt2Presets.Tiny);
+
+    [Fact]
+    public void Reference_defaults_give_64_slots_of_the_models_positions_and_the_indexed_loop()
+    {
+        EngineSettings settings = FloverSettings.From(ConfigurationFactory.Default()).Engine;
+
+        var model = EngineSetup.ModelOptions(settings, s_config);
+        DecodeLoopOptions loop = EngineSetup.LoopOptions(settings, 50256);
+
+        Assert.Equal((64, 256), (model.SlotCount, model.SlotCapacity));
+        Assert.Equal(new DecodeLoopOptions(256, 512, MemoryMode.Indexed, 50256), loop);
+    }
+
+    [Fact]
+    public void Shuffle_mode_plans_in_the_shuffle_actor()
+    {
+        EngineSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.memory-mode = shuffle").WithFallback(ConfigurationFactory.Default())).Engine;
+
+        Assert.True(EngineSetup.LoopOptions(settings, 0).ExternalCompaction);
+    }
+
+    [Fact]
+    public void More_positions_than_the_model_has_are_refused_naming_the_setting()
+    {
+        EngineSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.max-positions = 4096").WithFallback(ConfigurationFactory.Default())).Engine;
+
+        var error = Assert.Throws<FloverException>(() => EngineSetup.ModelOptions(settings, s_config));
+
+        Assert.Equal("flover.engine.max-positions = 4096 exceeds the model's n_positions (256).", error.Message);
+    }
+}
