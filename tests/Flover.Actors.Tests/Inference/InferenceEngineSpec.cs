@@ -120,11 +120,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     public async Task Cancel_ends_the_request_with_Cancelled_at_the_next_iteration()
     {
         using var gated = new GatedModel(_fixture.Model);
-        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos), Gpt2Tokenizer.Default), "gated");
-        gated.Close();
-        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
-        ExpectMsg<Token>(TimeSpan.FromSeconds(30));
-        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
+        IActorRef engine = await StartHeldInSecondDecode(gated, "gated");
 
         // The loop is held inside the decode of token 1; the cancel queues up behind it.
         LastSender.Tell(Cancel.Instance);
@@ -141,11 +137,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     public async Task Requests_in_flight_complete_with_Error_when_the_decode_loop_dies()
     {
         using var gated = new GatedModel(_fixture.Model);
-        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos), Gpt2Tokenizer.Default), "dying");
-        gated.Close();
-        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
-        ExpectMsg<Token>(TimeSpan.FromSeconds(30));
-        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
+        IActorRef engine = await StartHeldInSecondDecode(gated, "dying");
 
         // Stopped while held inside a decode: the loop dies right after that step.
         Sys.Stop(((LocalActorRef)engine).Cell.Child("decode-loop"));
@@ -161,6 +153,17 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         _engine.Tell(new Generate(new int[TinyModelFixture.Capacity], new SamplingParameters()));
 
         Assert.StartsWith("the prompt has 48 tokens", ExpectMsg<Rejected>(TimeSpan.FromSeconds(30)).Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts an engine on <paramref name="gated"/>, sends a long greedy request, and returns once its first token arrived and the loop is held inside the next decode.</summary>
+    private async Task<IActorRef> StartHeldInSecondDecode(GatedModel gated, string name)
+    {
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos), Gpt2Tokenizer.Default), name);
+        gated.Close();
+        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 40, IgnoreEos = true }));
+        ExpectMsg<Token>(TimeSpan.FromSeconds(30));
+        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
+        return engine;
     }
 
     private sealed record ClientResult(IReadOnlyList<int> TokenIds, string Text, Completed Completed);
