@@ -4,7 +4,8 @@ internal sealed partial class ActorCell
 {
     // Locked: system.ActorOf adds children of the /user guardian from any thread.
     private readonly Dictionary<string, LocalActorRef> _children = new(StringComparer.Ordinal);
-    private readonly HashSet<IActorRef> _stoppingChildren = [];
+    // Allocated on first use, like the death-watch sets: an idle leaf actor keeps none of them.
+    private HashSet<IActorRef>? _stoppingChildren;
     private long _nextChildName;
 
     public IEnumerable<IActorRef> Children => GetChildren();
@@ -90,7 +91,7 @@ internal sealed partial class ActorCell
         {
             if (IsChild(child))
             {
-                _stoppingChildren.Add(child);
+                (_stoppingChildren ??= []).Add(child);
             }
 
             internalRef.SendSystemMessage(new Dispatch.SysMsg.Terminate());
@@ -119,8 +120,8 @@ internal sealed partial class ActorCell
     /// <summary>Removes a terminated child; true when it was one of ours.</summary>
     private bool RemoveChild(IActorRef actor)
     {
-        _stoppingChildren.Remove(actor);
-        _childStats.Remove(actor);
+        _stoppingChildren?.Remove(actor);
+        _childStats?.Remove(actor);
         lock (_children)
         {
             if (_children.TryGetValue(actor.Path.Name, out LocalActorRef? child) && child.Equals(actor))

@@ -5,14 +5,15 @@ namespace Flover.Actors.Runtime;
 internal sealed partial class ActorCell
 {
     // Actors this actor watches, with the message to deliver (null: Terminated).
-    private readonly Dictionary<IActorRef, object?> _watching = [];
+    // Allocated on first use: most actors never watch or are watched (memory per idle actor).
+    private Dictionary<IActorRef, object?>? _watching;
 
     // Notifications received but not yet delivered through the mailbox: an Unwatch in between
     // removes the entry, so no Terminated arrives after Unwatch returns.
-    private readonly HashSet<IActorRef> _terminatedPending = [];
+    private HashSet<IActorRef>? _terminatedPending;
 
     // Actors watching this one.
-    private readonly HashSet<IInternalActorRef> _watchedBy = [];
+    private HashSet<IInternalActorRef>? _watchedBy;
 
     public IActorRef Watch(IActorRef subject) => WatchInternal(subject, null);
 
@@ -25,8 +26,8 @@ internal sealed partial class ActorCell
     public IActorRef Unwatch(IActorRef subject)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        _terminatedPending.Remove(subject);
-        if (_watching.Remove(subject) && subject is IInternalActorRef target)
+        _terminatedPending?.Remove(subject);
+        if (_watching?.Remove(subject) == true && subject is IInternalActorRef target)
         {
             target.SendSystemMessage(new Unwatch(target, Self));
         }
@@ -42,9 +43,10 @@ internal sealed partial class ActorCell
             return subject;
         }
 
-        if (_watching.ContainsKey(subject))
+        _watching ??= [];
+        if (_watching.TryGetValue(subject, out object? existing))
         {
-            if (!Equals(_watching[subject], message))
+            if (!Equals(existing, message))
             {
                 throw new InvalidOperationException($"Watch({subject}) with a different message: Unwatch first.");
             }
@@ -74,23 +76,23 @@ internal sealed partial class ActorCell
             return;
         }
 
-        _watchedBy.Add(watch.Watcher);
+        (_watchedBy ??= []).Add(watch.Watcher);
     }
 
     private void RemoveWatcher(Unwatch unwatch)
     {
         if (unwatch.Watchee.Equals(Self))
         {
-            _watchedBy.Remove(unwatch.Watcher);
+            _watchedBy?.Remove(unwatch.Watcher);
         }
     }
 
     private void HandleDeathWatchNotification(DeathWatchNotification notification)
     {
         IActorRef actor = notification.Actor;
-        if (_watching.Remove(actor, out object? custom))
+        if (_watching is not null && _watching.Remove(actor, out object? custom))
         {
-            _terminatedPending.Add(actor);
+            (_terminatedPending ??= []).Add(actor);
             // Delivered through the mailbox: messages the dead actor sent before it died, already
             // queued here, are processed before its Terminated.
             Self.Tell(new WatchedActorTerminated(new Terminated(actor, notification.ExistenceConfirmed, notification.AddressTerminated), custom), actor);
@@ -111,7 +113,7 @@ internal sealed partial class ActorCell
 
     private void DeliverTerminated(WatchedActorTerminated watched)
     {
-        if (!_terminatedPending.Remove(watched.Terminated.ActorRef))
+        if (_terminatedPending?.Remove(watched.Terminated.ActorRef) != true)
         {
             return;
         }
@@ -121,25 +123,25 @@ internal sealed partial class ActorCell
 
     private void TellWatchersWeDied()
     {
-        foreach (IInternalActorRef watcher in _watchedBy)
+        foreach (IInternalActorRef watcher in _watchedBy ?? [])
         {
             // The parent learns of its child's death separately; a parent that also watches gets
             // both notifications, and the second finds nothing left to deliver.
             watcher.SendSystemMessage(new DeathWatchNotification(Self, ExistenceConfirmed: true, AddressTerminated: false));
         }
 
-        _watchedBy.Clear();
+        _watchedBy = null;
     }
 
     private void UnwatchWatchedActors()
     {
-        foreach (IActorRef subject in _watching.Keys)
+        foreach (IActorRef subject in _watching?.Keys ?? Enumerable.Empty<IActorRef>())
         {
             (subject as IInternalActorRef)?.SendSystemMessage(new Unwatch((IInternalActorRef)subject, Self));
         }
 
-        _watching.Clear();
-        _terminatedPending.Clear();
+        _watching = null;
+        _terminatedPending = null;
     }
 }
 

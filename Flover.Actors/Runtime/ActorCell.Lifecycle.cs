@@ -57,7 +57,7 @@ internal sealed partial class ActorCell
         IEnumerable<IActorRef> children = GetChildren();
         foreach (IActorRef child in children)
         {
-            _stoppingChildren.Add(child);
+            (_stoppingChildren ??= []).Add(child);
             ((IInternalActorRef)child).SendSystemMessage(new Terminate());
         }
 
@@ -137,7 +137,7 @@ internal sealed partial class ActorCell
     /// <summary>A restart waits for the children PreRestart stopped, so their names are free again.</summary>
     private void FinishRecreateWhenChildrenStopped()
     {
-        if (!_restartPending || _stoppingChildren.Count > 0)
+        if (!_restartPending || _stoppingChildren?.Count > 0)
         {
             return;
         }

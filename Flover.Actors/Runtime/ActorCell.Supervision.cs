@@ -4,7 +4,7 @@ namespace Flover.Actors.Runtime;
 
 internal sealed partial class ActorCell
 {
-    private readonly Dictionary<IActorRef, ChildRestartStats> _childStats = [];
+    private Dictionary<IActorRef, ChildRestartStats>? _childStats;
     private bool _failed;
     private object? _failedMessage;
 
@@ -41,6 +41,7 @@ internal sealed partial class ActorCell
         }
 
         SupervisorStrategy strategy = Props.SupervisorStrategy ?? _actor?.SupervisorStrategyInternal ?? _system.GuardianStrategyFor(this);
+        _childStats ??= [];
         if (!_childStats.TryGetValue(failed.Child, out ChildRestartStats? stats))
         {
             stats = new ChildRestartStats();
