@@ -20,7 +20,7 @@ namespace Flover.Actors.Inference;
 /// next token index, so no token is lost or repeated. A request implicated in
 /// <see cref="DecodeLoopOptions.MaxConsecutiveFailures"/> failed steps in a row ends with Error.
 /// </remarks>
-public sealed partial class FusedDecodeLoop
+public sealed partial class FusedDecodeLoop : IDecodeScheduler
 {
     private readonly IModel _model;
     private readonly DecodeLoopOptions _options;
@@ -47,6 +47,12 @@ public sealed partial class FusedDecodeLoop
         _slots = new SlotAllocator(model.SlotCount, options.MemoryMode);
         _bySlot = new Sequence?[model.SlotCount];
     }
+
+    /// <inheritdoc />
+    public string Kind => "fused";
+
+    /// <summary>Always null: the fused loop never waits for a batch to fill.</summary>
+    public DateTimeOffset? NextStepAt => null;
 
     /// <summary>Requests waiting for admission (including one partly prefilled).</summary>
     public int WaitingCount => _waiting.Count;

@@ -21,9 +21,9 @@ public abstract partial class Accelerator
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        if (!ReferenceEquals(weights.Accelerator, this) || weights.IsDisposed)
+        if (!SharesMemoryWith(weights.Accelerator) || weights.IsDisposed)
         {
-            throw new ArgumentException($"Matrix '{weights.Name}' is disposed or belongs to another accelerator.", nameof(weights));
+            throw new ArgumentException($"Matrix '{weights.Name}' is disposed or belongs to an accelerator whose memory this one cannot read.", nameof(weights));
         }
 
         CheckAtLeast(input, (long)rows * weights.InputSize, nameof(input));

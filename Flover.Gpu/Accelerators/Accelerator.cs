@@ -24,6 +24,14 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
     public bool IsDisposed { get; private set; }
 
+    /// <summary>
+    /// Whether this accelerator's kernels may read and write buffers allocated by
+    /// <paramref name="other"/>: always itself; on the CPU, any CPU accelerator (it is all host
+    /// memory). This is what lets several model instances, each with its own workers, share one
+    /// upload of read-only weights (<see cref="Models.Gpt2.Gpt2SharedWeights"/>).
+    /// </summary>
+    public virtual bool SharesMemoryWith(Accelerator other) => ReferenceEquals(other, this);
+
     /// <summary>Allocates <paramref name="length"/> zeroed elements.</summary>
     public MemoryBuffer<T> Allocate<T>(long length)
         where T : unmanaged
@@ -134,9 +142,9 @@ public abstract partial class Accelerator : IDisposable
             throw new ArgumentException("The view is invalid (default).", name);
         }
 
-        if (!ReferenceEquals(view.Buffer.Accelerator, this))
+        if (!SharesMemoryWith(view.Buffer.Accelerator))
         {
-            throw new ArgumentException("The view belongs to another accelerator.", name);
+            throw new ArgumentException("The view belongs to an accelerator whose memory this one cannot read.", name);
         }
 
         ObjectDisposedException.ThrowIf(view.Buffer.IsDisposed, view.Buffer);

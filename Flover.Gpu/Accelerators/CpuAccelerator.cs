@@ -28,6 +28,9 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     /// <summary>Kernel workers, the calling thread included.</summary>
     public int WorkerCount => _pool.WorkerCount;
 
+    /// <summary>Every CPU accelerator's buffers are host memory that any other CPU accelerator's workers can use.</summary>
+    public override bool SharesMemoryWith(Accelerator other) => other is CpuAccelerator;
+
     public override void Synchronize()
     {
         // Every CPU operation has completed when it returns.

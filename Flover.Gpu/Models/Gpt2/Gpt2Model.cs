@@ -26,6 +26,7 @@ public sealed partial class Gpt2Model : IModel
     private int _stagedRows;
     private int _stagedLogitCount;
     private int _logitRowsFilled;
+    private readonly bool _ownsWeights;
     private bool _disposed;
 
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> and allocates the KV pool and workspace.</summary>
@@ -34,30 +35,45 @@ public sealed partial class Gpt2Model : IModel
     /// <param name="options">Slots, slot capacity and rows per pass.</param>
     /// <exception cref="FloverException">A tensor is missing or misshapen, or the options do not fit the model.</exception>
     public Gpt2Model(Accelerator accelerator, IModelWeights weights, Gpt2ModelOptions options)
+        : this(accelerator, Upload(accelerator, weights, options), options, ownsWeights: true)
     {
-        ArgumentNullException.ThrowIfNull(accelerator);
-        ArgumentNullException.ThrowIfNull(weights);
-        ArgumentNullException.ThrowIfNull(options);
+    }
+
+    /// <summary>
+    /// A model instance over weights already uploaded (<paramref name="weights"/>), shared with
+    /// other instances: it allocates only its own KV pool and workspace. The weights stay the
+    /// caller's; dispose them after this model.
+    /// </summary>
+    /// <param name="accelerator">Where this instance runs (its own workers); must share memory with the weights' accelerator.</param>
+    /// <param name="weights">The shared, read-only weights.</param>
+    /// <param name="options">Slots, slot capacity and rows per pass.</param>
+    /// <exception cref="FloverException">The options do not fit the model, or the accelerator cannot read the weights.</exception>
+    public Gpt2Model(Accelerator accelerator, Gpt2SharedWeights weights, Gpt2ModelOptions options)
+        : this(accelerator, Shared(accelerator, weights), options, ownsWeights: false)
+    {
+    }
+
+    private Gpt2Model(Accelerator accelerator, (Gpt2DeviceWeights Device, Gpt2Config Config, string Source) weights, Gpt2ModelOptions options, bool ownsWeights)
+    {
         Config = weights.Config;
-        int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
-        if (options.SlotCount <= 0)
+        _ownsWeights = ownsWeights;
+        _weights = weights.Device;
+        try
         {
-            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
+            Check(options, weights.Source);
+            _workspace = new Gpt2Workspace(accelerator, Config, options.MaxRowsPerStep);
+            int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount, capacity, Config.HeadSize));
         }
-
-        if (capacity <= 0 || capacity > Config.MaxPositions)
+        catch
         {
-            throw new FloverException($"Slot capacity {capacity} must lie in 1..{Config.MaxPositions} (the model's maximum positions).");
-        }
+            _workspace?.Dispose();
+            if (ownsWeights)
+            {
+                _weights.Dispose();
+            }
 
-        if (options.MaxRowsPerStep <= 0)
-        {
-            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
-        }
-
-        if (Config.HeadCount <= 0 || Config.EmbeddingSize % Config.HeadCount != 0)
-        {
-            throw new FloverException($"{weights.Source}: {Config.HeadCount} heads do not divide the embedding size {Config.EmbeddingSize}.");
+            throw;
         }
 
         _accelerator = accelerator;
@@ -65,23 +81,9 @@ public sealed partial class Gpt2Model : IModel
         {
             Gpt2Activation.GeluTanh => KernelActivation.GeluTanh,
             Gpt2Activation.GeluExact => KernelActivation.GeluExact,
-            Gpt2Activation.Relu => KernelActivation.Relu,
-            _ => throw new FloverException($"{weights.Source}: unsupported activation {Config.Activation}."),
+            _ => KernelActivation.Relu,
         };
         int rows = options.MaxRowsPerStep;
-        _weights = new Gpt2DeviceWeights(accelerator, weights);
-        try
-        {
-            _workspace = new Gpt2Workspace(accelerator, Config, rows);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount, capacity, Config.HeadSize));
-        }
-        catch
-        {
-            _workspace?.Dispose();
-            _weights.Dispose();
-            throw;
-        }
-
         _logits = new ModelLogits(Config.VocabularySize);
         _stagedTokens = new int[rows];
         _stagedPositions = new int[rows];
@@ -202,7 +204,67 @@ public sealed partial class Gpt2Model : IModel
         _disposed = true;
         _cache.Dispose();
         _workspace.Dispose();
-        _weights.Dispose();
+        if (_ownsWeights)
+        {
+            _weights.Dispose();
+        }
+    }
+
+    private static (Gpt2DeviceWeights, Gpt2Config, string) Upload(Accelerator accelerator, IModelWeights weights, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        // Checked before the upload, which takes a while and much memory.
+        CheckConfig(weights.Config, options, weights.Source);
+        return (new Gpt2DeviceWeights(accelerator, weights), weights.Config, weights.Source);
+    }
+
+    private static (Gpt2DeviceWeights, Gpt2Config, string) Shared(Accelerator accelerator, Gpt2SharedWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!accelerator.SharesMemoryWith(weights.Accelerator))
+        {
+            throw new FloverException($"The weights of {weights.Source} live on {weights.Accelerator.Device.Name}, whose memory {accelerator.Device.Name} cannot read.");
+        }
+
+        return (weights.Device, weights.Config, weights.Source);
+    }
+
+    private void Check(Gpt2ModelOptions options, string source)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckConfig(Config, options, source);
+    }
+
+    private static void CheckConfig(Gpt2Config config, Gpt2ModelOptions options, string source)
+    {
+        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
+        if (options.SlotCount <= 0)
+        {
+            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
+        }
+
+        if (capacity <= 0 || capacity > config.MaxPositions)
+        {
+            throw new FloverException($"Slot capacity {capacity} must lie in 1..{config.MaxPositions} (the model's maximum positions).");
+        }
+
+        if (options.MaxRowsPerStep <= 0)
+        {
+            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
+        }
+
+        if (config.HeadCount <= 0 || config.EmbeddingSize % config.HeadCount != 0)
+        {
+            throw new FloverException($"{source}: {config.HeadCount} heads do not divide the embedding size {config.EmbeddingSize}.");
+        }
+
+        if (config.Activation is not (Gpt2Activation.GeluTanh or Gpt2Activation.GeluExact or Gpt2Activation.Relu))
+        {
+            throw new FloverException($"{source}: unsupported activation {config.Activation}.");
+        }
     }
 
     private void Begin(ReadOnlySpan<int> rowsPerPrompt)

@@ -1,0 +1,117 @@
+using Flover.Gpu.Models;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Inference.Baselines;
+
+/// <summary>
+/// FasterTransformer/Triton dynamic batching, the paper's main baseline: requests are gathered
+/// until <c>max-batch-size</c> wait or <c>max-queue-delay</c> has passed since the oldest waiting
+/// one arrived; that batch is prefilled together and decoded until its longest member is done,
+/// its finished rows still computed (results discarded); nobody joins mid-flight. Then the next
+/// batch. Each request still gets exactly the tokens it gets alone (the kernels are
+/// batch-invariant). Not thread-safe: one owner calls it.
+/// </summary>
+public sealed class DynamicBatchScheduler : IDecodeScheduler
+{
+    private readonly IModel _model;
+    private readonly int _maxBatchSize;
+    private readonly TimeSpan _maxQueueDelay;
+    private readonly RequestQueue _queue;
+    private StaticBatch? _batch;
+
+    /// <summary>Creates the scheduler on <paramref name="model"/>, which needs at least <paramref name="maxBatchSize"/> KV slots.</summary>
+    /// <param name="model">The model; batch member i uses slot i.</param>
+    /// <param name="maxBatchSize">The most requests in one batch (<c>flover.scheduler.dynamic.max-batch-size</c>).</param>
+    /// <param name="maxQueueDelay">How long the oldest waiting request may wait for the batch to fill (<c>flover.scheduler.dynamic.max-queue-delay</c>).</param>
+    /// <param name="options">Queue bound and end-of-sequence id (memory mode and prefill budget do not apply).</param>
+    /// <param name="clock">Time for the batching window and deadlines.</param>
+    public DynamicBatchScheduler(IModel model, int maxBatchSize, TimeSpan maxQueueDelay, DecodeLoopOptions options, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueueDelay, TimeSpan.Zero);
+        if (maxBatchSize > model.SlotCount)
+        {
+            throw new ArgumentException($"A batch of {maxBatchSize} needs {maxBatchSize} KV slots; the model has {model.SlotCount}.", nameof(maxBatchSize));
+        }
+
+        _model = model;
+        _maxBatchSize = maxBatchSize;
+        _maxQueueDelay = maxQueueDelay;
+        _queue = RequestQueue.For(model, options, clock);
+    }
+
+    /// <inheritdoc />
+    public string Kind => "dynamic";
+
+    /// <inheritdoc />
+    public int WaitingCount => _queue.WaitingCount;
+
+    /// <inheritdoc />
+    public int RunningCount => _batch?.LiveCount ?? 0;
+
+    /// <summary>The whole batch's slots: finished rows stay in it until it is done.</summary>
+    public int SlotsUsed => _batch?.Members.Count ?? 0;
+
+    /// <inheritdoc />
+    public bool HasWork => _queue.Count > 0;
+
+    /// <summary>While no batch runs and fewer than a full batch wait: when the oldest one's window closes.</summary>
+    public DateTimeOffset? NextStepAt
+    {
+        get
+        {
+            if (_batch is not null || _queue.Oldest is not { } oldest || _queue.WaitingCount >= _maxBatchSize)
+            {
+                return null;
+            }
+
+            DateTimeOffset closes = oldest.SubmittedAt + _maxQueueDelay;
+            return closes > _queue.Clock.GetUtcNow() ? closes : null;
+        }
+    }
+
+    /// <inheritdoc />
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null) =>
+        _queue.Submit(requestId, prompt, parameters, deadline);
+
+    /// <inheritdoc />
+    public void Cancel(long requestId) => _queue.MarkRetire(requestId, FinishReason.Cancelled);
+
+    /// <inheritdoc />
+    public void StopSequenceFound(long requestId) => _queue.MarkRetire(requestId, FinishReason.StopSequence);
+
+    /// <summary>Starts a batch when it is full or its window has closed, then runs one iteration of the running batch.</summary>
+    public IterationReport Step()
+    {
+        DateTimeOffset now = _queue.Clock.GetUtcNow();
+        var finished = new List<LoopFinished>();
+        _queue.RetireWaiting(finished, now);
+        if (_batch is null && _queue.WaitingCount > 0 && NextStepAt is null)
+        {
+            var members = new List<BaselineRequest>();
+            while (members.Count < _maxBatchSize && _queue.WaitingCount > 0)
+            {
+                members.Add(_queue.Dequeue());
+            }
+
+            _batch = new StaticBatch(_model, members, keepFinishedRows: true);
+        }
+
+        if (_batch is null)
+        {
+            return new IterationReport([], finished, null, 0, 0, 0, false);
+        }
+
+        _batch.Step(now);
+        finished.AddRange(_batch.Finished);
+        _queue.Forget(finished);
+        var report = new IterationReport([.. _batch.Tokens], finished, null, _batch.DecodeRows, _batch.LiveRows, _batch.PrefillTokens, _batch.Failed);
+        if (_batch.Done)
+        {
+            _batch = null;
+        }
+
+        return report;
+    }
+}
