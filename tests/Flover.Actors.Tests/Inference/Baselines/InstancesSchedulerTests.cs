@@ -1,0 +1,77 @@
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Baselines;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Tests.Inference.Baselines;
+
+[Trait("Category", "Slow")]
+public sealed class InstancesSchedulerTests(SharedTinyFixture fixture) : IClassFixture<SharedTinyFixture>
+{
+    private static readonly int[] s_prompt = [464, 2068, 7586];
+
+    [Fact]
+    public void Each_instance_serves_one_request_at_a_time_and_an_idle_one_takes_the_oldest_waiting()
+    {
+        using var scheduler = new InstancesScheduler([fixture.Models(1, 0, 2), fixture.Models(1, 1, 2)], Options());
+        Submit(scheduler, 1, maxTokens: 2);
+        Submit(scheduler, 2, maxTokens: 4);
+        Submit(scheduler, 3, maxTokens: 1);
+
+        IterationReport first = scheduler.Step();
+        Assert.Equal([1L, 2L], first.Tokens.Select(t => t.RequestId));
+        Assert.Equal(2, scheduler.RunningCount);
+        Assert.Equal(1, scheduler.WaitingCount);
+
+        IterationReport second = scheduler.Step();
+        Assert.Equal(1, Assert.Single(second.Finished).RequestId);
+
+        IterationReport third = scheduler.Step();
+        Assert.Equal([2L, 3L], third.Tokens.Select(t => t.RequestId).Order());
+        Assert.Equal(0, scheduler.WaitingCount);
+    }
+
+    [Fact]
+    public void Per_request_instances_are_created_only_when_no_instance_is_idle()
+    {
+        int created = 0;
+        using var scheduler = new InstancesScheduler(i => { created++; return fixture.Models(1, i, 0); }, Options());
+        Assert.Equal(1, created);
+        Submit(scheduler, 1, maxTokens: 3);
+        Submit(scheduler, 2, maxTokens: 3);
+        Submit(scheduler, 3, maxTokens: 3);
+
+        scheduler.Step();
+
+        Assert.Equal(3, created);
+        Assert.Equal(3, scheduler.RunningCount);
+        while (scheduler.HasWork)
+        {
+            scheduler.Step();
+        }
+
+        Submit(scheduler, 4, maxTokens: 1);
+        scheduler.Step();
+        Assert.Equal(3, created);
+    }
+
+    [Fact]
+    public void Sequential_runs_the_next_request_only_after_the_current_one_finished()
+    {
+        var scheduler = new SequentialScheduler(fixture.Models(1, 0, 1), Options());
+        Submit(scheduler, 1, maxTokens: 2);
+        Submit(scheduler, 2, maxTokens: 2);
+        var order = new List<long>();
+        while (scheduler.HasWork)
+        {
+            order.AddRange(scheduler.Step().Tokens.Select(t => t.RequestId));
+        }
+
+        Assert.Equal([1L, 1L, 2L, 2L], order);
+    }
+
+    private DecodeLoopOptions Options() => new(8, 512, MemoryMode.Indexed, fixture.Eos);
+
+    private static void Submit(IDecodeScheduler scheduler, long id, int maxTokens) =>
+        Assert.Null(scheduler.Submit(id, s_prompt, new SamplingParameters { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true }));
+}
