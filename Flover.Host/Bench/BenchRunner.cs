@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Flover.Actors.Configuration;
+using Flover.Actors.Inference;
+using Flover.Gpu;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+
+namespace Flover.Host.Bench;
+
+/// <summary>Everything <c>flover bench</c> was asked to do.</summary>
+internal sealed record BenchSettings(
+    string? Model,
+    string? Preset,
+    IReadOnlyList<string> Schedulers,
+    IReadOnlyList<string> MemoryModes,
+    string Arrival,
+    double IntervalMs,
+    int Requests,
+    int PromptLength,
+    OutputLengthSpec OutputLength,
+    IReadOnlyList<int> Seeds,
+    float? Temperature,
+    int Threads,
+    FloverSettings Flover);
+
+/// <summary>
+/// Runs every scheduler (the fused one in every memory mode) on the same generated workload,
+/// interleaved per seed, all on one upload of the weights; measures the fused model's step-time
+/// curve; checks that every request got the same tokens under every scheduler; aggregates the
+/// median over seeds.
+/// </summary>
+internal static class BenchRunner
+{
+    public static (BenchResults Results, IReadOnlyDictionary<string, RunMeasurement> FirstSeed) Run(BenchSettings settings, TextWriter log)
+    {
+        var context = new AcceleratorContext(new EngineOptions(settings.Threads));
+        int threads = new EngineOptions(settings.Threads).ResolveThreadCount();
+        using Accelerator home = context.CreateDefault();
+        Gpt2SharedWeights shared;
+        using (IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset))
+        {
+            log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
+            shared = new Gpt2SharedWeights(home, weights);
+        }
+
+        using (shared)
+        {
+            int capacity = settings.PromptLength + settings.OutputLength.Max;
+            if (capacity > shared.Config.MaxPositions)
+            {
+                throw new FloverException($"--prompt-len + the longest --output-len ({capacity}) exceeds the model's {shared.Config.MaxPositions} positions.");
+            }
+
+            EngineSettings engine = settings.Flover.Engine with { KvSlots = Math.Min(settings.Flover.Engine.KvSlots, settings.Requests), MaxWaiting = Math.Max(settings.Flover.Engine.MaxWaiting, settings.Requests) };
+            double[] curve;
+            using (var probe = new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
+            {
+                log.WriteLine($"bench: measuring the step time t(n) for n = 1..{engine.KvSlots}...");
+                int typical = settings.PromptLength + ((settings.OutputLength.Min + settings.OutputLength.Max) / 4);
+                curve = StepCurve.Measure(probe, engine.KvSlots, typical, repeats: 5);
+            }
+
+            var spec = new WorkloadSpec(settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength, shared.Config.VocabularySize);
+            List<(string Scheduler, string Mode)> runs = [.. settings.Schedulers.SelectMany(s => s == "fused" ? settings.MemoryModes.Select(m => (s, m)) : [(s, "n/a")])];
+            var perRun = runs.ToDictionary(r => r, _ => new List<BenchRun>());
+            var firstSeed = new Dictionary<string, RunMeasurement>();
+            foreach (int seed in settings.Seeds)
+            {
+                IReadOnlyList<BenchRequest> workload = WorkloadGenerator.Generate(spec, seed);
+                double ideal = StepCurve.IdealMakespan(curve, [.. workload.Select(r => (r.Arrival.TotalSeconds, r.OutputTokens))]);
+                IReadOnlyList<List<int>>? reference = null;
+                foreach ((string scheduler, string mode) in runs)
+                {
+                    log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: {settings.Requests} requests...");
+                    long started = Stopwatch.GetTimestamp();
+                    RunMeasurement measured = RunOne(settings, engine, scheduler, mode, home, shared, capacity, threads, workload, seed);
+                    BenchRun run = BenchRun.From(scheduler, mode, measured, KvBytesPerSlot(shared, capacity), ideal);
+                    perRun[(scheduler, mode)].Add(run);
+                    firstSeed.TryAdd(Label(scheduler, mode), measured);
+                    log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: makespan {run.MakespanS:F2} s, mean e2e {run.E2eLatencyS.Mean:F2} s, {run.Iterations} iterations ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s)");
+                    reference ??= measured.TokenIds;
+                    CheckSameTokens(reference, measured.TokenIds, scheduler, mode, seed);
+                }
+            }
+
+            var workloadFigures = new BenchWorkload(
+                shared.Source, settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength.ToString(), settings.Seeds,
+                settings.Temperature, threads, engine.KvSlots, settings.Flover.Scheduler.DynamicMaxBatchSize,
+                settings.Flover.Scheduler.DynamicMaxQueueDelay.TotalMilliseconds, settings.Flover.Scheduler.InstancesCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? SchedulerSettings.PerRequest, curve);
+            return (new BenchResults(workloadFigures, [.. runs.Select(r => BenchRun.Median(perRun[r]))]), firstSeed);
+        }
+    }
+
+    public static string Label(string scheduler, string mode) => mode == "n/a" ? scheduler : $"{scheduler}/{mode}";
+
+    private static long KvBytesPerSlot(Gpt2SharedWeights shared, int capacity) =>
+        (long)shared.Config.LayerCount * 2 * capacity * shared.Config.EmbeddingSize * sizeof(float);
+
+    private static RunMeasurement RunOne(BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
+    {
+        var owned = new List<IDisposable>();
+        var models = new List<TimedModel>();
+        IModel Create(int slots, int instance, int instances)
+        {
+            Accelerator accelerator = home;
+            if (kind == "instances")
+            {
+                // The threads are split among the instances; per-request instances get one each.
+                accelerator = new AcceleratorContext(new EngineOptions(instances == 0 ? 1 : Math.Max(1, threads / instances))).CreateDefault();
+                owned.Add(accelerator);
+            }
+
+            var model = new TimedModel(new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256)));
+            owned.Insert(0, model);
+            models.Add(model);
+            return model;
+        }
+
+        var schedulerSettings = settings.Flover.Scheduler with { Kind = kind };
+        var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, shared.Config.EosTokenId) with { ExternalCompaction = false };
+        IDecodeScheduler scheduler = SchedulerFactory.Create(schedulerSettings, engine, loop, Create);
+        try
+        {
+            return BenchDriver.Run(scheduler, models, workload, settings.Temperature, seed);
+        }
+        finally
+        {
+            (scheduler as IDisposable)?.Dispose();
+            foreach (IDisposable item in owned)
+            {
+                item.Dispose();
+            }
+        }
+    }
+
+    private static void CheckSameTokens(IReadOnlyList<List<int>> reference, IReadOnlyList<List<int>> tokens, string scheduler, string mode, int seed)
+    {
+        for (int i = 0; i < reference.Count; i++)
+        {
+            if (!reference[i].SequenceEqual(tokens[i]))
+            {
+                throw new FloverException($"Seed {seed}: request {i + 1} got different tokens under {Label(scheduler, mode)} than under the first run; every scheduler must give the same tokens.");
+            }
+        }
+    }
+}
