@@ -32,7 +32,7 @@ internal static class SummaryWriter
             text.AppendLine();
             foreach (BenchRun f in fused)
             {
-                foreach (BenchRun other in results.Runs.Where(r => r != f))
+                foreach (BenchRun other in results.Runs.Where(r => r.Scheduler != "fused"))
                 {
                     text.AppendLine(Invariant(
                         $"- {BenchRunner.Label(f.Scheduler, f.MemoryMode)} vs {BenchRunner.Label(other.Scheduler, other.MemoryMode)}: {Ratio(other.MakespanS, f.MakespanS)} makespan, {Ratio(other.E2eLatencyS.Mean, f.E2eLatencyS.Mean)} mean e2e"));

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using Flover.Host.Tests.Cli;
+
+namespace Flover.Host.Tests.Bench;
+
+[Trait("Category", "Slow")]
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "flover-bench-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void A_tiny_bench_writes_every_output_with_one_run_per_scheduler_and_fused_memory_mode()
+    {
+        CliResult result = CliRunner.Run(
+            "bench", "--preset", "tiny", "--schedulers", "fused,dynamic,instances,sequential", "--memory-modes", "indexed,shuffle",
+            "--arrival", "poisson", "--interval-ms", "2", "--requests", "6", "--prompt-len", "4", "--output-len", "uniform:2:6",
+            "--seeds", "1,2", "--threads", "2", "--set", "flover.scheduler.dynamic.max-queue-delay=5ms", "--out", _directory);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using JsonDocument document = JsonDocument.Parse(File.ReadAllText(Path.Combine(_directory, "results.json")));
+        JsonElement[] runs = [.. document.RootElement.GetProperty("runs").EnumerateArray()];
+        Assert.Equal(
+            ["fused/indexed", "fused/shuffle", "dynamic/n/a", "instances/n/a", "sequential/n/a"],
+            runs.Select(r => $"{r.GetProperty("scheduler").GetString()}/{r.GetProperty("memory_mode").GetString()}"));
+        Assert.All(runs, r => Assert.Equal(6, r.GetProperty("requests").GetInt32()));
+        Assert.All(runs, r => Assert.True(r.GetProperty("makespan_s").GetDouble() > 0));
+        Assert.All(runs, r => Assert.InRange(r.GetProperty("output_tokens").GetDouble(), 12, 36));
+        Assert.Equal(6, document.RootElement.GetProperty("workload").GetProperty("step_time_s").GetArrayLength());
+        Assert.Equal(5, document.RootElement.GetProperty("workload").GetProperty("dynamic_max_queue_delay_ms").GetDouble());
+        XDocument.Parse(File.ReadAllText(Path.Combine(_directory, "latency.svg")));
+        XDocument.Parse(File.ReadAllText(Path.Combine(_directory, "step-time.svg")));
+        string summary = File.ReadAllText(Path.Combine(_directory, "summary.md"));
+        Assert.Contains("| fused/shuffle |", summary, StringComparison.Ordinal);
+        Assert.Contains("vs instances", summary, StringComparison.Ordinal);
+        Assert.Equal(summary, result.Stdout);
+        Assert.Contains("seed 2, sequential/n/a", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--output-len", "uniform:9", "uniform:MIN:MAX")]
+    [InlineData("--schedulers", "fused,static", "'static'")]
+    [InlineData("--memory-modes", "paged", "'paged'")]
+    [InlineData("--arrival", "bursty", "poisson, constant")]
+    [InlineData("--seeds", "1,x", "'x'")]
+    [InlineData("--requests", "0", "--requests must be positive")]
+    public void Bad_flags_fail_on_one_line_naming_the_problem(string option, string value, string expected)
+    {
+        CliResult result = CliRunner.Run("bench", "--preset", "tiny", option, value, "--out", _directory);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_directory));
+    }
+
+    [Fact]
+    public void Seed_and_seeds_together_are_refused()
+    {
+        CliResult result = CliRunner.Run("bench", "--preset", "tiny", "--seed", "1", "--seeds", "1,2", "--out", _directory);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--seed or --seeds", result.Stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
