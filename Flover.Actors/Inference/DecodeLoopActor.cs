@@ -5,28 +5,42 @@ using Flover.Gpu.Models;
 namespace Flover.Actors.Inference;
 
 /// <summary>
-/// One per device: owns the model and a <see cref="FusedDecodeLoop"/>, and drives it with a
+/// One per device: owns the model and a scheduler (the <see cref="FusedDecodeLoop"/>, or a
+/// baseline from <see cref="SchedulerFactory"/>), and drives it with a
 /// <see cref="Step"/> message to itself while work exists. Registrations and cancellations that
 /// arrive during a step are already queued ahead of the next <see cref="Step"/>, so they are
 /// handled first: that is "fuse arrivals each iteration", with no locks and no polling. When no
 /// work is left it stops stepping and waits for messages. Runs on a pinned dispatcher (its own
-/// thread, which on a GPU owns the device context) and calls the model synchronously.
+/// thread, which on a GPU owns the device context) and calls the model synchronously. A scheduler
+/// whose batching window is still open (<see cref="IDecodeScheduler.NextStepAt"/>) gets its next
+/// <see cref="Step"/> from a timer instead.
 /// </summary>
 internal sealed class DecodeLoopActor : ReceiveActor
 {
-    private readonly FusedDecodeLoop _loop;
+    private readonly IDecodeScheduler _loop;
+    private readonly FusedDecodeLoop? _fused;
+    private readonly TimeProvider _clock;
     private readonly Dictionary<long, IActorRef> _requesters = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef? _shuffle;
     private readonly long _bytesPerSlot;
+    private ICancelable? _timer;
     private bool _stepQueued;
     private bool _planPending;
 
     public DecodeLoopActor(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
+        : this(new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, clock)
     {
-        _loop = new FusedDecodeLoop(model, options, clock);
-        _bytesPerSlot = model.KvBytesPerSlot;
-        if (options.ExternalCompaction)
+    }
+
+    /// <summary>Drives any scheduler; KV shuffles are planned off the loop only for a fused loop with external compaction.</summary>
+    public DecodeLoopActor(IDecodeScheduler scheduler, long kvBytesPerSlot, TimeProvider? clock = null)
+    {
+        _loop = scheduler;
+        _fused = scheduler as FusedDecodeLoop;
+        _clock = clock ?? TimeProvider.System;
+        _bytesPerSlot = kvBytesPerSlot;
+        if (_fused?.ExternalCompaction == true)
         {
             _shuffle = Context.ActorOf(Runtime.Props.Create(() => new ShuffleActor()), "shuffle");
         }
@@ -49,6 +63,18 @@ internal sealed class DecodeLoopActor : ReceiveActor
     public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
         Runtime.Props.Create(() => new DecodeLoopActor(model, options, clock)).WithDispatcher(dispatcher);
 
+    /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts).</summary>
+    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
+        Runtime.Props.Create(() => new DecodeLoopActor(scheduler(), kvBytesPerSlot, clock)).WithDispatcher(dispatcher);
+
+    /// <summary>Cancels a pending window timer and stops a baseline's instance threads.</summary>
+    protected override void PostStop()
+    {
+        _timer?.Cancel();
+        (_loop as IDisposable)?.Dispose();
+        base.PostStop();
+    }
+
     private void Register(RegisterRequest register)
     {
         string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline);
@@ -67,6 +93,13 @@ internal sealed class DecodeLoopActor : ReceiveActor
         _stepQueued = false;
         if (!_loop.HasWork)
         {
+            return;
+        }
+
+        if (WindowOpen(out _))
+        {
+            // Woken early (a registration or cancellation): the timer is still pending or re-armed below.
+            EnsureStepping();
             return;
         }
 
@@ -98,10 +131,10 @@ internal sealed class DecodeLoopActor : ReceiveActor
 
     private void RequestPlanIfHoles()
     {
-        if (_shuffle is not null && !_planPending && _loop.HasInteriorHoles)
+        if (_shuffle is not null && _fused is not null && !_planPending && _fused.HasInteriorHoles)
         {
             _planPending = true;
-            _shuffle.Tell(new PlanCompaction(_loop.OccupancySnapshot(), _loop.OccupancyVersion), Self);
+            _shuffle.Tell(new PlanCompaction(_fused.OccupancySnapshot(), _fused.OccupancyVersion), Self);
         }
     }
 
@@ -109,7 +142,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
     {
         _planPending = false;
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_loop.ApplyCompaction(planned.Plan, planned.Version))
+        if (_fused!.ApplyCompaction(planned.Plan, planned.Version))
         {
             TimeSpan copyTime = System.Diagnostics.Stopwatch.GetElapsedTime(start);
             Context.System.EventStream.Publish(new KvShuffled(planned.Plan.Moves.Count, planned.Plan.BytesMoved(_bytesPerSlot), planned.PlanningTime, copyTime));
@@ -128,10 +161,29 @@ internal sealed class DecodeLoopActor : ReceiveActor
     private void EnsureStepping()
     {
         // At most one Step in the mailbox: messages that arrive meanwhile queue up ahead of it.
-        if (!_stepQueued && _loop.HasWork)
+        if (_stepQueued || !_loop.HasWork)
         {
-            _stepQueued = true;
-            Self.Tell(Step.Instance, Self);
+            return;
         }
+
+        if (WindowOpen(out TimeSpan wait))
+        {
+            // A batching window (dynamic): no step until it closes; a full batch closes it earlier,
+            // and the registration that fills it comes through Register, which steps at once.
+            _timer?.Cancel();
+            _timer = Context.System.Scheduler.ScheduleTellOnceCancelable(wait, Self, Step.Instance, Self);
+            return;
+        }
+
+        _timer?.Cancel();
+        _timer = null;
+        _stepQueued = true;
+        Self.Tell(Step.Instance, Self);
+    }
+
+    private bool WindowOpen(out TimeSpan wait)
+    {
+        wait = _loop.NextStepAt is { } at ? at - _clock.GetUtcNow() : TimeSpan.Zero;
+        return wait > TimeSpan.Zero;
     }
 }

@@ -51,6 +51,9 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
     /// <inheritdoc />
     public string Kind => "fused";
 
+    /// <summary>Shuffle mode with planning left to a shuffle actor (<see cref="ApplyCompaction"/>).</summary>
+    public bool ExternalCompaction => _options.ExternalCompaction;
+
     /// <summary>Always null: the fused loop never waits for a batch to fill.</summary>
     public DateTimeOffset? NextStepAt => null;
 

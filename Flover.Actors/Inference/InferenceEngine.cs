@@ -14,7 +14,7 @@ public sealed class InferenceEngine : ReceiveActor
     private readonly Gpt2Tokenizer _tokenizer;
     private long _nextId;
 
-    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props"/>).</summary>
+    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, Gpt2Tokenizer, string, TimeProvider?)"/>).</summary>
     public InferenceEngine(Props loopProps, Gpt2Tokenizer tokenizer)
     {
         _tokenizer = tokenizer;
@@ -37,6 +37,22 @@ public sealed class InferenceEngine : ReceiveActor
     public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
     {
         Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock);
+        return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
+    }
+
+    /// <summary>
+    /// Props of an engine whose decode loop drives the scheduler <paramref name="scheduler"/>
+    /// creates (e.g. <see cref="SchedulerFactory.Create"/> for <c>flover.scheduler.kind</c>); it
+    /// is created on the loop's thread when the loop starts.
+    /// </summary>
+    /// <param name="scheduler">Creates the scheduler; the models it uses stay the caller's.</param>
+    /// <param name="kvBytesPerSlot">Bytes of one KV slot (reported with shuffles).</param>
+    /// <param name="tokenizer">Turns generated ids into text.</param>
+    /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
+    /// <param name="clock">The clock batching windows and deadlines are checked against.</param>
+    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
+    {
+        Props loop = DecodeLoopActor.Props(scheduler, kvBytesPerSlot, loopDispatcher, clock);
         return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 

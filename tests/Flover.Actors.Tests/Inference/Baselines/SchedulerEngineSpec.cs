@@ -1,0 +1,75 @@
+using Flover.Actors.Configuration;
+using Flover.Actors.Inference;
+using Flover.Actors.Runtime;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
+using Flover.Testing;
+using Xunit.Abstractions;
+
+namespace Flover.Actors.Tests.Inference.Baselines;
+
+/// <summary>The engine's decode loop actor driving every scheduler through the public protocol, on virtual time.</summary>
+[Trait("Category", "Slow")]
+public sealed class SchedulerEngineSpec(SharedTinyFixture fixture, ITestOutputHelper output) : TestKit(TestScheduler.Config, output: output), IClassFixture<SharedTinyFixture>
+{
+    private readonly ManualClock _clock = new();
+
+    [Theory]
+    [InlineData("fused")]
+    [InlineData("dynamic")]
+    [InlineData("instances")]
+    [InlineData("sequential")]
+    public void Concurrent_requests_get_the_tokens_they_get_alone_under_every_scheduler(string kind)
+    {
+        IActorRef engine = Engine(kind, TimeSpan.Zero);
+        var requests = Enumerable.Range(0, 4).Select(i => (Prompt: new[] { 100 + i, 200 + i }, Sampling: new SamplingParameters { Temperature = i % 2 == 0 ? 0 : 1, Seed = (ulong)i, MaxTokens = 3 + i })).ToList();
+        var probes = requests.Select(r =>
+        {
+            TestProbe probe = CreateTestProbe();
+            engine.Tell(new Generate(r.Prompt, r.Sampling), probe.Ref);
+            return probe;
+        }).ToList();
+
+        for (int i = 0; i < probes.Count; i++)
+        {
+            Assert.Equal(fixture.Alone(requests[i].Prompt, requests[i].Sampling), Collect(probes[i]));
+        }
+    }
+
+    [Fact]
+    public void A_dynamic_batch_starts_when_the_window_timer_fires_on_the_loop()
+    {
+        var window = TimeSpan.FromMilliseconds(200);
+        IActorRef engine = Engine("dynamic", window);
+        var sampling = new SamplingParameters { Temperature = 0, MaxTokens = 2 };
+        TestProbe probe = CreateTestProbe();
+        engine.Tell(new Generate([5, 6], sampling), probe.Ref);
+
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        _clock.Now += window;
+        ((TestScheduler)Sys.Scheduler).Advance(window);
+
+        Assert.Equal(fixture.Alone([5, 6], sampling), Collect(probe));
+    }
+
+    private IActorRef Engine(string kind, TimeSpan window)
+    {
+        var settings = new SchedulerSettings(kind, 3, window, 2);
+        var engine = new EngineSettings(1, "auto", 6, SharedTinyFixture.Capacity, 512, 64, "indexed");
+        var loop = new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos);
+        return Sys.ActorOf(InferenceEngine.Props(() => SchedulerFactory.Create(settings, engine, loop, fixture.Models, _clock), 0, Gpt2Tokenizer.Default, clock: _clock));
+    }
+
+    private static List<int> Collect(TestProbe probe)
+    {
+        var ids = new List<int>();
+        while (probe.ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+        {
+            ids.Add(token.TokenId);
+        }
+
+        Assert.IsType<Completed>(probe.LastMessage);
+        return ids;
+    }
+}
