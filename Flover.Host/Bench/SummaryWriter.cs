@@ -6,6 +6,22 @@ namespace Flover.Host.Bench;
 /// <summary>DIR/summary.md: the workload, one table row per run, fused's speedups, and the definitions.</summary>
 internal static class SummaryWriter
 {
+    /// <summary>What each figure means (also in DIR/README.md).</summary>
+    public const string Definitions = """
+        ## Definitions
+
+        - arrival = the scheduled injection time (requests are injected between iterations, in real time);
+        - e2e latency = last token delivered − arrival; TTFT = first generated token delivered − arrival;
+          TPOT = (e2e − TTFT) / (tokens − 1); a token is delivered when the iteration that made it returns;
+        - makespan = last completion − first arrival; mean live sequences = mean over iterations of the rows that belong to running requests;
+        - iterations = scheduler steps that ran the model (for instances, one step advances every busy instance);
+        - peak KV = most KV slots held at once (a dynamic batch holds its finished rows' slots) × bytes per slot;
+        - loop overhead = share of iteration time outside model calls (admission, sampling, delivery, shuffle planning);
+        - ideal makespan = the fused schedule the measured step time t(n) allows (every arrival joins the next iteration, one token per sequence per iteration, nothing else costs time);
+        - percentiles by nearest rank; with several seeds, each figure is the median over seeds.
+
+        """;
+
     public static string Write(BenchResults results, string command)
     {
         BenchWorkload w = results.Workload;
@@ -41,19 +57,19 @@ internal static class SummaryWriter
         }
 
         text.AppendLine();
-        text.AppendLine("## Definitions");
-        text.AppendLine();
-        text.AppendLine("- arrival = the scheduled injection time (requests are injected between iterations, in real time);");
-        text.AppendLine("- e2e latency = last token delivered − arrival; TTFT = first generated token delivered − arrival;");
-        text.AppendLine("  TPOT = (e2e − TTFT) / (tokens − 1); a token is delivered when the iteration that made it returns;");
-        text.AppendLine("- makespan = last completion − first arrival; mean live sequences = mean over iterations of the rows that belong to running requests;");
-        text.AppendLine("- iterations = scheduler steps that ran the model (for instances, one step advances every busy instance);");
-        text.AppendLine("- peak KV = most KV slots held at once (a dynamic batch holds its finished rows' slots) × bytes per slot;");
-        text.AppendLine("- loop overhead = share of iteration time outside model calls (admission, sampling, delivery, shuffle planning);");
-        text.AppendLine("- ideal makespan = the fused schedule the measured step time t(n) allows (every arrival joins the next iteration, one token per sequence per iteration, nothing else costs time);");
-        text.AppendLine("- percentiles by nearest rank; with several seeds, each figure is the median over seeds.");
+        text.Append(Definitions);
         return text.ToString();
     }
+
+    /// <summary>DIR/README.md: what the files are and what each figure means.</summary>
+    public static string Readme(string command) =>
+        "# flover bench output\n\n" +
+        $"Written by `{command}`.\n\n" +
+        "- `results.json`: the workload (with the measured step time t(n) in `step_time_s`, n = 1, 2, ...) and one entry per scheduler × memory mode;\n" +
+        "- `summary.md`: the same as a table, with fused's speedups;\n" +
+        "- `latency.svg`: per-request e2e latency against arrival time (first seed), one series per run;\n" +
+        "- `step-time.svg`: t(n).\n\n" +
+        Definitions;
 
     private static string Ratio(double baseline, double fused) => fused > 0 ? Invariant($"{baseline / fused:F2}x") : "n/a";
 

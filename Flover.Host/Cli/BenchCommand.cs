@@ -57,12 +57,14 @@ internal static class BenchCommand
             string directory = parse.GetValue(output)!;
             (BenchResults results, IReadOnlyDictionary<string, RunMeasurement> firstSeed) = BenchRunner.Run(settings, console.Error);
             Directory.CreateDirectory(directory);
-            string summary = SummaryWriter.Write(results, "flover " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
+            string invocation = "flover " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+            string summary = SummaryWriter.Write(results, invocation);
+            File.WriteAllText(Path.Combine(directory, "README.md"), SummaryWriter.Readme(invocation));
             File.WriteAllText(Path.Combine(directory, "results.json"), results.ToJson());
             File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
             File.WriteAllText(Path.Combine(directory, "latency.svg"), SvgCharts.Latency(firstSeed));
             File.WriteAllText(Path.Combine(directory, "step-time.svg"), SvgCharts.StepTime(results.Workload.StepTimeS));
-            console.Error.WriteLine($"bench: wrote {Path.Combine(directory, "results.json")}, summary.md, latency.svg, step-time.svg");
+            console.Error.WriteLine($"bench: wrote {Path.Combine(directory, "results.json")}, summary.md, README.md, latency.svg, step-time.svg");
             console.Out.Write(parse.GetValue(json) ? results.ToJson() + Environment.NewLine : summary);
             return 0;
         });

@@ -34,6 +34,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("| fused/shuffle |", summary, StringComparison.Ordinal);
         Assert.Contains("vs instances", summary, StringComparison.Ordinal);
         Assert.Equal(summary, result.Stdout);
+        Assert.Contains("TTFT = first generated token delivered − arrival", File.ReadAllText(Path.Combine(_directory, "README.md")), StringComparison.Ordinal);
         Assert.Contains("seed 2, sequential/n/a", result.Stderr, StringComparison.Ordinal);
     }
 
