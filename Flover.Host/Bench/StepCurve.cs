@@ -12,29 +12,32 @@ internal static class StepCurve
     /// <summary>
     /// Median time of <paramref name="repeats"/> decode steps over n rows, n = 1..<paramref name="maxRows"/>,
     /// at <paramref name="position"/> (a typical context length of the workload) in slots 0..n-1.
+    /// The sizes are measured round-robin (n = 1..max, then again), so a burst of load from
+    /// another process spreads over every n instead of bending the curve at one.
     /// </summary>
     public static double[] Measure(IModel model, int maxRows, int position, int repeats)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxRows, model.SlotCount);
         position = Math.Clamp(position, 0, model.SlotCapacity - 1);
-        var curve = new double[maxRows];
-        var times = new double[repeats];
+        DecodeRow[][] rows = [.. Enumerable.Range(1, maxRows).Select(n => Enumerable.Range(0, n).Select(slot => new DecodeRow(slot, position, 198 + slot)).ToArray())];
+        var times = new double[maxRows][];
         for (int n = 1; n <= maxRows; n++)
         {
-            DecodeRow[] rows = [.. Enumerable.Range(0, n).Select(slot => new DecodeRow(slot, position, 198 + slot))];
-            model.Decode(rows);
-            for (int r = 0; r < repeats; r++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                model.Decode(rows);
-                times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
-
-            Array.Sort(times);
-            curve[n - 1] = times[repeats / 2];
+            times[n - 1] = new double[repeats];
+            model.Decode(rows[n - 1]);
         }
 
-        return curve;
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int n = 1; n <= maxRows; n++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                model.Decode(rows[n - 1]);
+                times[n - 1][r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return [.. times.Select(t => Statistics.Median(t))];
     }
 
     /// <summary>

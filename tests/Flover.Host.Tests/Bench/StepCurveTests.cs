@@ -1,3 +1,4 @@
+using Flover.Gpu.Models;
 using Flover.Host.Bench;
 
 namespace Flover.Host.Tests.Bench;
@@ -43,5 +44,53 @@ public sealed class StepCurveTests
     {
         Assert.Equal(4, StepCurve.StepTime([1.0, 2.0], 4));
         Assert.Equal(2, StepCurve.StepTime([1.0, 2.0], 2));
+    }
+
+    [Fact]
+    public void The_curve_times_every_size_round_robin_at_one_position()
+    {
+        var model = new CountingModel();
+
+        double[] curve = StepCurve.Measure(model, maxRows: 3, position: 500, repeats: 2);
+
+        Assert.Equal(3, curve.Length);
+        Assert.All(curve, t => Assert.True(t >= 0));
+        // One warm-up per size, then two rounds of 1, 2, 3; the position is clamped into the slot.
+        Assert.Equal([1, 2, 3, 1, 2, 3, 1, 2, 3], model.Sizes);
+        Assert.All(model.Positions, p => Assert.Equal(63, p));
+    }
+
+    private sealed class CountingModel : IModel
+    {
+        public List<int> Sizes { get; } = [];
+
+        public List<int> Positions { get; } = [];
+
+        public int VocabularySize => 100;
+
+        public int SlotCount => 4;
+
+        public int SlotCapacity => 64;
+
+        public long KvBytesPerSlot => 1;
+
+        public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => throw new NotSupportedException();
+
+        public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+        {
+            Sizes.Add(rows.Length);
+            foreach (DecodeRow row in rows)
+            {
+                Positions.Add(row.Position);
+            }
+
+            return null!;
+        }
+
+        public void Copy(int fromSlot, int toSlot, int length) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
     }
 }
