@@ -109,7 +109,7 @@ internal static class BenchDriver
             iterations++;
             liveSum += report.LiveRows;
             iterationTicks += Stopwatch.GetTimestamp() - stepStart;
-            // Instances run side by side: the step waited for the slowest one.
+            // Instances run side by side: the step waited on the busiest one.
             modelTicks += models.Max(m => m.TakeTicks());
             copyTicks += models.Sum(m => m.TakeCopyTicks());
             if (report.Compaction is { IsEmpty: false } plan)

@@ -14,9 +14,9 @@ internal static class SummaryWriter
         - e2e latency = last token delivered − arrival; TTFT = first generated token delivered − arrival;
           TPOT = (e2e − TTFT) / (tokens − 1); a token is delivered when the iteration that made it returns;
         - makespan = last completion − first arrival; mean live sequences = mean over iterations of the rows that belong to running requests;
-        - iterations = scheduler steps that ran the model (for instances, one step advances every busy instance);
+        - iterations = scheduler steps that ran the model (for instances, one step collects the tokens the free-running instances produced meanwhile);
         - peak KV = most KV slots held at once (a dynamic batch holds its finished rows' slots) × bytes per slot;
-        - loop overhead = share of iteration time outside model calls (admission, sampling, delivery, shuffle planning);
+        - loop overhead = share of iteration time outside model calls (admission, sampling, delivery, shuffle planning); for instances, outside the busiest instance's model calls (an approximation: they run free);
         - ideal makespan = the fused schedule the measured step time t(n) allows (every arrival joins the next iteration, one token per sequence per iteration, nothing else costs time);
         - percentiles by nearest rank; with several seeds, each figure is the median over seeds.
 

@@ -6,7 +6,8 @@ namespace Flover.Host.Bench;
 /// <summary>
 /// Wraps a model and times its calls, so the bench can tell the model's step from the
 /// scheduler's own work (the loop overhead). Each instance is called by one thread at a time;
-/// the driver reads the counters between steps.
+/// the driver takes the counters between steps (atomically: free-running instances add to them
+/// from their own threads meanwhile).
 /// </summary>
 internal sealed class TimedModel(IModel inner) : IModel
 {
@@ -37,7 +38,7 @@ internal sealed class TimedModel(IModel inner) : IModel
         }
         finally
         {
-            _ticks += Stopwatch.GetTimestamp() - start;
+            Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
         }
     }
 
@@ -50,7 +51,7 @@ internal sealed class TimedModel(IModel inner) : IModel
         }
         finally
         {
-            _ticks += Stopwatch.GetTimestamp() - start;
+            Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
         }
     }
 
@@ -59,8 +60,8 @@ internal sealed class TimedModel(IModel inner) : IModel
         long start = Stopwatch.GetTimestamp();
         inner.Copy(fromSlot, toSlot, length);
         long elapsed = Stopwatch.GetTimestamp() - start;
-        _ticks += elapsed;
-        _copyTicks += elapsed;
+        Interlocked.Add(ref _ticks, elapsed);
+        Interlocked.Add(ref _copyTicks, elapsed);
     }
 
     public void Dispose() => inner.Dispose();

@@ -28,8 +28,15 @@ internal sealed class BaselineRequest(long id, int[] prompt, RequestSampler samp
     /// <summary>Set once the request has left (its row may still be computed, finished rows stay in a dynamic batch).</summary>
     public FinishReason? Finished { get; set; }
 
-    /// <summary>Cancelled or stopped by its client: ends at the next step.</summary>
-    public FinishReason? PendingRetire { get; set; }
+    // Set by the scheduler's owner, read by an instance's thread at its next step.
+    private volatile int _pendingRetire = -1;
+
+    /// <summary>Cancelled or stopped by its client: ends at the next step (read across threads).</summary>
+    public FinishReason? PendingRetire
+    {
+        get => _pendingRetire < 0 ? null : (FinishReason)_pendingRetire;
+        set => _pendingRetire = value is { } reason ? (int)reason : -1;
+    }
 
     public LinkedListNode<BaselineRequest>? QueueNode { get; set; }
 

@@ -1,84 +1,91 @@
+using System.Collections.Concurrent;
+
 namespace Flover.Actors.Inference.Baselines;
 
+/// <summary>What one instance's step produced, copied off its thread.</summary>
+internal sealed record InstanceEvent(int Instance, LoopToken[] Tokens, LoopFinished[] Finished, int DecodeRows, int LiveRows, int PrefillTokens, bool Failed, bool Done);
+
 /// <summary>
-/// Runs one piece of work per model instance at the same time and waits for all: the first on
-/// the calling thread, each other on a dedicated thread of its own (created on first use, reused
-/// after), because each instance's accelerator calls its kernels from the thread that calls it
-/// and two instances must not share one.
+/// Free-running model instances: each instance gets a dedicated thread (its accelerator calls
+/// its kernels from the calling thread, and two instances must not share one) that runs its
+/// request from prefill to the end at its own pace, posting an event after every token; the
+/// scheduler's owner collects the events. No instance waits for another, as separate sessions
+/// would not.
 /// </summary>
-internal sealed class InstanceThreads : IDisposable
+internal sealed class InstanceThreads(TimeProvider clock) : IDisposable
 {
-    private readonly List<Worker> _workers = [];
+    private readonly List<Runner> _runners = [];
+    private readonly ConcurrentQueue<InstanceEvent> _events = new();
+    private readonly SemaphoreSlim _posted = new(0);
 
-    public void Run(IReadOnlyList<Action> work)
+    /// <summary>Starts <paramref name="batch"/> on instance <paramref name="instance"/>'s thread (which must be idle).</summary>
+    public void Start(int instance, StaticBatch batch)
     {
-        if (work.Count == 0)
+        while (_runners.Count <= instance)
         {
-            return;
+            _runners.Add(new Runner(_runners.Count, this));
         }
 
-        if (work.Count == 1)
-        {
-            work[0]();
-            return;
-        }
+        _runners[instance].Start(batch);
+    }
 
-        while (_workers.Count < work.Count - 1)
+    /// <summary>Blocks until at least one event is posted, then returns every event posted so far.</summary>
+    public List<InstanceEvent> WaitForEvents()
+    {
+        var events = new List<InstanceEvent>();
+        while (events.Count == 0)
         {
-            _workers.Add(new Worker(_workers.Count + 1));
-        }
-
-        using var done = new CountdownEvent(work.Count - 1);
-        for (int i = 1; i < work.Count; i++)
-        {
-            _workers[i - 1].Start(work[i], done);
-        }
-
-        work[0]();
-        done.Wait();
-        foreach (Worker worker in _workers)
-        {
-            if (worker.TakeError() is { } error)
+            // A release may come after its event was already taken: a wake-up with nothing new just waits again.
+            _posted.Wait();
+            while (_events.TryDequeue(out InstanceEvent? posted))
             {
-                throw new InvalidOperationException("A model instance's step failed.", error);
+                events.Add(posted);
             }
         }
+
+        return events;
     }
 
     public void Dispose()
     {
-        foreach (Worker worker in _workers)
+        foreach (Runner runner in _runners)
         {
-            worker.Dispose();
+            runner.Dispose();
         }
 
-        _workers.Clear();
+        _runners.Clear();
+        _posted.Dispose();
     }
 
-    private sealed class Worker : IDisposable
+    private void Post(InstanceEvent posted)
     {
+        _events.Enqueue(posted);
+        _posted.Release();
+    }
+
+    private sealed class Runner : IDisposable
+    {
+        private readonly InstanceThreads _owner;
+        private readonly int _index;
         private readonly SemaphoreSlim _go = new(0);
         private readonly Thread _thread;
-        private Action? _work;
-        private CountdownEvent? _done;
-        private Exception? _error;
+        private StaticBatch? _batch;
         private volatile bool _stopping;
 
-        public Worker(int index)
+        public Runner(int index, InstanceThreads owner)
         {
+            _index = index;
+            _owner = owner;
             _thread = new Thread(Loop) { IsBackground = true, Name = $"flover-instance-{index}" };
             _thread.Start();
         }
 
-        public void Start(Action work, CountdownEvent done)
+        public void Start(StaticBatch batch)
         {
-            // The semaphore's release/wait pair publishes these fields to the worker thread.
-            _work = work;
-            _done = done;
+            // The semaphore's release/wait pair publishes the batch to the runner's thread.
+            _batch = batch;
             _go.Release();
         }
-
-        public Exception? TakeError() => Interlocked.Exchange(ref _error, null);
 
         public void Dispose()
         {
@@ -98,19 +105,18 @@ internal sealed class InstanceThreads : IDisposable
                     return;
                 }
 
-                try
+                StaticBatch batch = _batch!;
+                bool done = false;
+                while (!done && !_stopping)
                 {
-                    _work!();
-                }
-                catch (Exception exception)
-                {
-                    _error = exception;
-                }
-                finally
-                {
-                    _done!.Signal();
+                    // StaticBatch catches model failures itself: its running members end with Error.
+                    batch.Step(_owner.Clock.GetUtcNow());
+                    done = batch.Done;
+                    _owner.Post(new InstanceEvent(_index, [.. batch.Tokens], [.. batch.Finished], batch.DecodeRows, batch.LiveRows, batch.PrefillTokens, batch.Failed, done));
                 }
             }
         }
     }
+
+    private TimeProvider Clock => clock;
 }

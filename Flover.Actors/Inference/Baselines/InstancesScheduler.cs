@@ -6,10 +6,9 @@ namespace Flover.Actors.Inference.Baselines;
 /// <summary>
 /// Concurrent model instances, the paper's second baseline: N instances (each its own KV slot,
 /// workspace and kernel workers, all sharing one upload of the read-only weights) each serve one
-/// request at a time, FIFO; an idle instance takes the oldest waiting request. One
-/// <see cref="Step"/> advances every busy instance by one token at the same time, each on its own
-/// thread, so instances run side by side as separate sessions would (in lock-step per token, not
-/// free-running: with equal per-token costs that is the same schedule). With
+/// request at a time, FIFO; an idle instance takes the oldest waiting request (when the owner
+/// next calls <see cref="Step"/>). Busy instances run free, each on its own thread, as separate
+/// sessions would; <see cref="Step"/> collects the tokens they have produced. With
 /// <c>instances.count = per-request</c> an instance is created for each request that finds none
 /// idle. Not thread-safe: one owner calls it; dispose it to stop the instance threads.
 /// </summary>
@@ -17,7 +16,8 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
 {
     private readonly List<IModel> _models;
     private readonly Func<int, IModel>? _newInstance;
-    private readonly InstanceThreads _threads = new();
+    private readonly InstanceThreads _threads;
+    private readonly bool _inline;
     private readonly List<StaticBatch?> _running = [];
     private readonly RequestQueue _queue;
 
@@ -35,6 +35,9 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
 
         _models = [.. models];
         _queue = RequestQueue.For(_models[0], options, clock);
+        _threads = new InstanceThreads(_queue.Clock);
+        // One instance needs no thread of its own: it steps on the caller's, as the fused loop does.
+        _inline = _models.Count == 1;
         _running.AddRange(_models.Select(_ => (StaticBatch?)null));
     }
 
@@ -53,6 +56,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         _models = [newInstance(0)];
         _running.Add(null);
         _queue = RequestQueue.For(_models[0], options, clock);
+        _threads = new InstanceThreads(_queue.Clock);
     }
 
     /// <inheritdoc />
@@ -86,66 +90,78 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
     /// <inheritdoc />
     public void StopSequenceFound(long requestId) => _queue.MarkRetire(requestId, FinishReason.StopSequence);
 
-    /// <summary>Idle instances take waiting requests; every busy instance produces its next token, all at once.</summary>
+    /// <summary>
+    /// Idle instances take waiting requests; then, with one instance, its next token is computed
+    /// on the calling thread; with several, this waits until any instance has produced a token
+    /// (they run free on their own threads) and reports every token produced meanwhile.
+    /// </summary>
     public IterationReport Step()
     {
-        RequestQueue queue = _queue;
-        DateTimeOffset now = queue.Clock.GetUtcNow();
+        DateTimeOffset now = _queue.Clock.GetUtcNow();
         var finished = new List<LoopFinished>();
-        queue.RetireWaiting(finished, now);
-        AssignWaiting(queue);
-        var busy = new List<StaticBatch>();
-        var work = new List<Action>();
-        foreach (StaticBatch? batch in _running)
+        _queue.RetireWaiting(finished, now);
+        AssignWaiting();
+        if (_running.All(b => b is null))
         {
-            if (batch is not null)
-            {
-                busy.Add(batch);
-                work.Add(() => batch.Step(now));
-            }
+            return new IterationReport([], finished, null, 0, 0, 0, false);
         }
 
-        _threads.Run(work);
+        List<InstanceEvent> events = _inline ? [StepInline(now)] : _threads.WaitForEvents();
         var tokens = new List<LoopToken>();
         int rows = 0, live = 0, prefilled = 0;
         bool failed = false;
-        foreach (StaticBatch batch in busy)
+        foreach (InstanceEvent step in events)
         {
-            tokens.AddRange(batch.Tokens);
-            finished.AddRange(batch.Finished);
-            rows += batch.DecodeRows;
-            live += batch.LiveRows;
-            prefilled += batch.PrefillTokens;
-            failed |= batch.Failed;
-        }
-
-        for (int i = 0; i < _running.Count; i++)
-        {
-            if (_running[i]?.Done == true)
+            tokens.AddRange(step.Tokens);
+            finished.AddRange(step.Finished);
+            rows += step.DecodeRows;
+            live += step.LiveRows;
+            prefilled += step.PrefillTokens;
+            failed |= step.Failed;
+            if (step.Done)
             {
-                _running[i] = null;
+                _running[step.Instance] = null;
             }
         }
 
-        queue.Forget(finished);
+        _queue.Forget(finished);
         return new IterationReport(tokens, finished, null, rows, live, prefilled, failed);
+    }
+
+    private InstanceEvent StepInline(DateTimeOffset now)
+    {
+        StaticBatch batch = _running[0]!;
+        batch.Step(now);
+        return new InstanceEvent(0, [.. batch.Tokens], [.. batch.Finished], batch.DecodeRows, batch.LiveRows, batch.PrefillTokens, batch.Failed, batch.Done);
     }
 
     /// <summary>Stops the instance threads (the models stay the caller's).</summary>
     public void Dispose() => _threads.Dispose();
 
-    private void AssignWaiting(RequestQueue queue)
+    private void AssignWaiting()
     {
-        for (int i = 0; i < _running.Count && queue.WaitingCount > 0; i++)
+        for (int i = 0; i < _running.Count && _queue.WaitingCount > 0; i++)
         {
-            _running[i] ??= new StaticBatch(_models[i], [queue.Dequeue()], keepFinishedRows: false);
+            if (_running[i] is null)
+            {
+                StartOn(i, new StaticBatch(_models[i], [_queue.Dequeue()], keepFinishedRows: false));
+            }
         }
 
-        while (_newInstance is not null && queue.WaitingCount > 0)
+        while (_newInstance is not null && _queue.WaitingCount > 0)
         {
-            IModel model = _newInstance(_models.Count);
-            _models.Add(model);
-            _running.Add(new StaticBatch(model, [queue.Dequeue()], keepFinishedRows: false));
+            _models.Add(_newInstance(_models.Count));
+            _running.Add(null);
+            StartOn(_models.Count - 1, new StaticBatch(_models[^1], [_queue.Dequeue()], keepFinishedRows: false));
+        }
+    }
+
+    private void StartOn(int instance, StaticBatch batch)
+    {
+        _running[instance] = batch;
+        if (!_inline)
+        {
+            _threads.Start(instance, batch);
         }
     }
 }
