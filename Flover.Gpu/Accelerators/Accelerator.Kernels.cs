@@ -143,7 +143,7 @@ public abstract partial class Accelerator
     private void CheckAtLeast<T>(ArrayView<T> view, long length, string name)
         where T : unmanaged
     {
-        CheckView(view, name);
+        CheckView(view, name, shared: true);
         if (view.Length < length)
         {
             throw new ArgumentException($"The view holds {view.Length} elements; the operation needs {length}.", name);

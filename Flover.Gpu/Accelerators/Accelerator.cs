@@ -27,7 +27,7 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>
     /// Whether this accelerator's kernels may read and write buffers allocated by
     /// <paramref name="other"/>: always itself; on the CPU, any CPU accelerator (it is all host
-    /// memory). This is what lets several model instances, each with its own workers, share one
+    /// memory). Host transfers still go through the buffer's own accelerator. This is what lets several model instances, each with its own workers, share one
     /// upload of read-only weights (<see cref="Models.Gpt2.Gpt2SharedWeights"/>).
     /// </summary>
     public virtual bool SharesMemoryWith(Accelerator other) => ReferenceEquals(other, this);
@@ -133,7 +133,12 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>Releases workers and resources (called once).</summary>
     protected abstract void DisposeCore();
 
-    private void CheckView<T>(ArrayView<T> view, string name)
+    /// <summary>
+    /// Checks a view: host transfers (<paramref name="shared"/> false) only on this accelerator's
+    /// own buffers; kernels (<paramref name="shared"/> true) also on buffers of an accelerator it
+    /// <see cref="SharesMemoryWith"/> (model instances reading one upload of the weights).
+    /// </summary>
+    private void CheckView<T>(ArrayView<T> view, string name, bool shared = false)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -142,9 +147,9 @@ public abstract partial class Accelerator : IDisposable
             throw new ArgumentException("The view is invalid (default).", name);
         }
 
-        if (!SharesMemoryWith(view.Buffer.Accelerator))
+        if (shared ? !SharesMemoryWith(view.Buffer.Accelerator) : !ReferenceEquals(view.Buffer.Accelerator, this))
         {
-            throw new ArgumentException("The view belongs to an accelerator whose memory this one cannot read.", name);
+            throw new ArgumentException(shared ? "The view belongs to an accelerator whose memory this one cannot read." : "The view belongs to another accelerator.", name);
         }
 
         ObjectDisposedException.ThrowIf(view.Buffer.IsDisposed, view.Buffer);

@@ -173,6 +173,23 @@ public sealed class CpuKernelTests
     }
 
     [Fact]
+    public void Kernels_of_one_cpu_accelerator_may_use_another_cpu_accelerators_buffers()
+    {
+        // What lets model instances, each with its own workers, share one upload of the weights.
+        using Accelerator first = Cpu(1);
+        using Accelerator second = Cpu(1);
+        using MemoryBuffer<float> values = first.Allocate<float>(2);
+        first.CopyFromCpu<float>([-2, 3], values.View);
+
+        second.Activate(values.View, KernelActivation.Relu);
+
+        var actual = new float[2];
+        first.CopyToCpu(values.View, actual);
+        Assert.Equal([0f, 3f], actual);
+        Assert.True(second.SharesMemoryWith(first));
+    }
+
+    [Fact]
     public void A_sub_view_outside_its_view_is_rejected()
     {
         using Accelerator accelerator = Cpu(1);
