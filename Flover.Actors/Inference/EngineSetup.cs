@@ -1,5 +1,6 @@
 using Flover.Actors.Configuration;
 using Flover.Gpu;
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
 
@@ -10,7 +11,8 @@ public static class EngineSetup
 {
     /// <summary>
     /// The KV pool: <c>kv-slots</c> slots of <c>max-positions</c> positions each (0 = the model's
-    /// n_positions; more than the model was trained for is refused).
+    /// n_positions; more than the model was trained for is refused), and the weights' precision
+    /// (<c>weight-dtype</c>).
     /// </summary>
     public static Gpt2ModelOptions ModelOptions(EngineSettings settings, Gpt2Config config)
     {
@@ -21,7 +23,10 @@ public static class EngineSetup
             throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's n_positions ({config.MaxPositions}).");
         }
 
-        return new Gpt2ModelOptions(settings.KvSlots, settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions);
+        return new Gpt2ModelOptions(
+            settings.KvSlots,
+            settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
+            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
     }
 
     /// <summary>The decode loop's options for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>

@@ -21,10 +21,7 @@ public abstract partial class Accelerator
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        if (!ReferenceEquals(weights.Accelerator, this) || weights.IsDisposed)
-        {
-            throw new ArgumentException($"Matrix '{weights.Name}' is disposed or belongs to another accelerator.", nameof(weights));
-        }
+        CheckMatrix(weights);
 
         CheckAtLeast(input, (long)rows * weights.InputSize, nameof(input));
         CheckAtLeast(output, (long)rows * weights.OutputSize, nameof(output));
@@ -72,6 +69,26 @@ public abstract partial class Accelerator
     }
 
     /// <summary>
+    /// <c>output[r, :] = tokenColumns[:, tokens[r]] + positionTable[positions[r], :]</c>: the embedding
+    /// lookup of a model whose token table is its (tied) LM head, read from the head's columns so the
+    /// table is held once. Rows are <see cref="DeviceMatrix.InputSize"/> wide; the vocabulary is its
+    /// <see cref="DeviceMatrix.OutputSize"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token or position lies outside its table.</exception>
+    public void Embed(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(tokenColumns);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        CheckMatrix(tokenColumns);
+        int width = tokenColumns.InputSize;
+        CheckAtLeast(tokens, rows, nameof(tokens));
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(positionTable, width, nameof(positionTable));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        EmbedColumnsCore(tokens, positions, rows, tokenColumns, positionTable, output);
+    }
+
+    /// <summary>
     /// Stores the keys and values of <paramref name="rows"/> fused QKV rows (<c>[q | k | v]</c>, each
     /// heads × head-size wide) into <paramref name="cache"/> at each row's slot and position of <paramref name="layer"/>.
     /// </summary>
@@ -113,8 +130,11 @@ public abstract partial class Accelerator
     /// <summary>Runs a checked <see cref="Activate"/>.</summary>
     protected abstract void ActivateCore(ArrayView<float> values, KernelActivation activation);
 
-    /// <summary>Runs a checked <see cref="Embed"/>.</summary>
+    /// <summary>Runs a checked <see cref="Embed(ArrayView{int}, ArrayView{int}, int, ArrayView{float}, ArrayView{float}, ArrayView{float}, int)"/>.</summary>
     protected abstract void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width);
+
+    /// <summary>Runs a checked <see cref="Embed(ArrayView{int}, ArrayView{int}, int, DeviceMatrix, ArrayView{float}, ArrayView{float})"/>.</summary>
+    protected abstract void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output);
 
     /// <summary>Runs a checked <see cref="WriteKv"/>.</summary>
     protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);
@@ -138,6 +158,14 @@ public abstract partial class Accelerator
         CheckAtLeast(slots, rows, nameof(slots));
         CheckAtLeast(positions, rows, nameof(positions));
         CheckAtLeast(cache, layout.ElementCount, nameof(cache));
+    }
+
+    private void CheckMatrix(DeviceMatrix matrix)
+    {
+        if (!ReferenceEquals(matrix.Accelerator, this) || matrix.IsDisposed)
+        {
+            throw new ArgumentException($"Matrix '{matrix.Name}' is disposed or belongs to another accelerator.", nameof(matrix));
+        }
     }
 
     private void CheckAtLeast<T>(ArrayView<T> view, long length, string name)

@@ -82,7 +82,7 @@ internal static class GenerateCommand
 
         using Accelerator accelerator = new AcceleratorContext(request.Engine).CreateDefault();
         int capacity = (int)Math.Min(config.MaxPositions, (long)prompt.Length + request.Sampling.MaxTokens);
-        using var engine = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity));
+        using var engine = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity, WeightDType: request.Engine.WeightDType));
         console.Error.WriteLine($"generate: {weights.Source}; {accelerator.Device.Details}; prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
 
         IncrementalDecoder? stream = json ? null : tokenizer.CreateIncrementalDecoder();

@@ -4,20 +4,24 @@ using Flover.Gpu.Checkpoints;
 namespace Flover.Gpu.Models.Gpt2;
 
 /// <summary>
-/// GPT-2's weights on an accelerator: matrices packed for its matmul, vectors and embeddings as F32
-/// buffers (F16 and BF16 checkpoints are widened exactly). Shapes are checked against the config,
+/// GPT-2's weights on an accelerator: matrices packed for its matmul in the precision asked for (as
+/// stored by default), vectors and the position embedding as F32 buffers (F16 and BF16 widened
+/// exactly). When the LM head is tied to the token embedding, as in GPT-2, the table is held once,
+/// as the LM head, and embedding lookups read its columns. Shapes are checked against the config,
 /// naming the tensor on a mismatch.
 /// </summary>
 internal sealed class Gpt2DeviceWeights : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights)
+    private readonly TensorDType? _matrixType;
+
+    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights, TensorDType? matrixType)
     {
+        _matrixType = matrixType;
         Gpt2Config config = weights.Config;
         int e = config.EmbeddingSize;
         TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
-        TokenEmbedding = Vector(accelerator, tokenEmbedding);
         PositionEmbedding = Vector(accelerator, Expect(weights, Gpt2TensorNames.PositionEmbedding, config.MaxPositions, e));
         FinalNormWeight = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormWeight, e));
         FinalNormBias = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormBias, e));
@@ -26,6 +30,13 @@ internal sealed class Gpt2DeviceWeights : IDisposable
             ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
             : tokenEmbedding;
         LmHead = Matrix(accelerator, head, MatrixLayout.OutputMajor);
+        unsafe
+        {
+            // A tied head is the same bytes as the embedding (the binder aliases the view); a checkpoint
+            // with its own head keeps a separate F32 table for lookups.
+            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
+        }
+
         Layers = new Gpt2LayerWeights[config.LayerCount];
         for (int layer = 0; layer < config.LayerCount; layer++)
         {
@@ -45,7 +56,8 @@ internal sealed class Gpt2DeviceWeights : IDisposable
         }
     }
 
-    public MemoryBuffer<float> TokenEmbedding { get; }
+    /// <summary>The token embedding table, or null when it is the LM head's columns (tied).</summary>
+    public MemoryBuffer<float>? TokenEmbedding { get; }
 
     public MemoryBuffer<float> PositionEmbedding { get; }
 
@@ -101,7 +113,7 @@ internal sealed class Gpt2DeviceWeights : IDisposable
 
     private DeviceMatrix Matrix(Accelerator accelerator, TensorView tensor, MatrixLayout layout)
     {
-        DeviceMatrix matrix = accelerator.UploadMatrix(tensor, layout);
+        DeviceMatrix matrix = accelerator.UploadMatrix(tensor, layout, _matrixType ?? tensor.DType);
         _owned.Add(matrix);
         ByteSize += matrix.ByteSize;
         return matrix;

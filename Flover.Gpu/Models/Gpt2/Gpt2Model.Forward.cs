@@ -57,7 +57,15 @@ public sealed partial class Gpt2Model
         Gpt2DeviceWeights w = _weights;
         int e = Config.EmbeddingSize;
         float epsilon = Config.LayerNormEpsilon;
-        a.Embed(ws.Tokens, ws.Positions, rows, w.TokenEmbedding.View, w.PositionEmbedding.View, ws.Residual, e);
+        if (w.TokenEmbedding is { } table)
+        {
+            a.Embed(ws.Tokens, ws.Positions, rows, table.View, w.PositionEmbedding.View, ws.Residual, e);
+        }
+        else
+        {
+            a.Embed(ws.Tokens, ws.Positions, rows, w.LmHead, w.PositionEmbedding.View, ws.Residual);
+        }
+
         for (int layer = 0; layer < w.Layers.Length; layer++)
         {
             Gpt2LayerWeights l = w.Layers[layer];

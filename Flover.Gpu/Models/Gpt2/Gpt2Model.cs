@@ -69,7 +69,7 @@ public sealed partial class Gpt2Model : IModel
             _ => throw new FloverException($"{weights.Source}: unsupported activation {Config.Activation}."),
         };
         int rows = options.MaxRowsPerStep;
-        _weights = new Gpt2DeviceWeights(accelerator, weights);
+        _weights = new Gpt2DeviceWeights(accelerator, weights, options.WeightDType);
         try
         {
             _workspace = new Gpt2Workspace(accelerator, Config, rows);
@@ -104,6 +104,9 @@ public sealed partial class Gpt2Model : IModel
 
     /// <summary>Bytes of weights on the accelerator (packed matrices included).</summary>
     public long WeightBytes => _weights.ByteSize;
+
+    /// <summary>The precision the LM head (and, unless the checkpoint mixes types, every matrix) is held in.</summary>
+    public TensorDType WeightDType => _weights.LmHead.ElementType;
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
