@@ -110,6 +110,21 @@ public abstract partial class Accelerator
         AttentionCore(qkv, rows, slots, positions, cache, layout, layer, output);
     }
 
+    /// <summary>
+    /// <c>residual[r, c] = residual[r, c] + (values[r, c] + bias[c])</c> for <paramref name="rows"/> rows
+    /// of <paramref name="width"/>: the epilogue of a projection whose product was reduced across
+    /// tensor-parallel shards, rounded in the same order as <see cref="MatMul"/>'s accumulate epilogue.
+    /// </summary>
+    public void AddBiasAndResidual(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(values, (long)rows * width, nameof(values));
+        CheckAtLeast(bias, width, nameof(bias));
+        CheckAtLeast(residual, (long)rows * width, nameof(residual));
+        AddBiasAndResidualCore(values, rows, width, bias, residual);
+    }
+
     /// <summary><c>output[i, :] = input[rowIndices[i], :]</c> for <paramref name="count"/> rows of <paramref name="width"/>.</summary>
     public void GatherRows(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output)
     {
@@ -141,6 +156,9 @@ public abstract partial class Accelerator
 
     /// <summary>Runs a checked <see cref="Attention"/>.</summary>
     protected abstract void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="AddBiasAndResidual"/>.</summary>
+    protected abstract void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual);
 
     /// <summary>Runs a checked <see cref="GatherRows"/>.</summary>
     protected abstract void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output);

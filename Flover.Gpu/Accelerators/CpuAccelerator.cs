@@ -163,6 +163,9 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         _pool.Run(_attention);
     }
 
+    protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
+        RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));
+
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
         RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));
 

@@ -36,6 +36,25 @@ internal static unsafe class RowKernels
         }
     }
 
+    public static void AddBiasAndResidual(float* values, int rows, int width, float* bias, float* residual)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            float* x = values + ((long)row * width);
+            float* y = residual + ((long)row * width);
+            int i = 0;
+            for (; i + Vector256<float>.Count <= width; i += Vector256<float>.Count)
+            {
+                (Vector256.Load(y + i) + (Vector256.Load(x + i) + Vector256.Load(bias + i))).Store(y + i);
+            }
+
+            for (; i < width; i++)
+            {
+                y[i] += x[i] + bias[i];
+            }
+        }
+    }
+
     private static void CheckRow(int token, int position, int row, long tokenCount, long positionCount)
     {
         if ((ulong)token >= (ulong)tokenCount)

@@ -16,7 +16,7 @@ internal sealed class Gpt2DeviceWeights : IDisposable
 
     private readonly TensorDType? _matrixType;
 
-    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights, TensorDType? matrixType)
+    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights, TensorDType? matrixType, TensorShard? shard = null)
     {
         _matrixType = matrixType;
         Gpt2Config config = weights.Config;
@@ -29,12 +29,15 @@ internal sealed class Gpt2DeviceWeights : IDisposable
         TensorView head = weights.TensorNames.Contains(Gpt2TensorNames.LmHead)
             ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
             : tokenEmbedding;
-        LmHead = Matrix(accelerator, head, MatrixLayout.OutputMajor);
+        using var slices = new SliceMemory();
+        var split = new Gpt2WeightSplit(config, shard, slices);
+        LmHead = Matrix(accelerator, split.VocabularyRows(head), MatrixLayout.OutputMajor);
         unsafe
         {
-            // A tied head is the same bytes as the embedding (the binder aliases the view); a checkpoint
-            // with its own head keeps a separate F32 table for lookups.
-            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
+            // A tied head is the same bytes as the embedding (the binder aliases the view), so the
+            // lookup reads the head's columns; a separate head, or a head split across shards (each
+            // holding part of the vocabulary), keeps a full F32 table for lookups.
+            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer && shard is null ? null : Vector(accelerator, tokenEmbedding);
         }
 
         Layers = new Gpt2LayerWeights[config.LayerCount];
@@ -43,15 +46,15 @@ internal sealed class Gpt2DeviceWeights : IDisposable
             Layers[layer] = new Gpt2LayerWeights(
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Weight(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Bias(layer), e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e), MatrixLayout.InputMajor),
+                Matrix(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e)), MatrixLayout.InputMajor),
+                Vector(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e))),
+                Matrix(accelerator, split.HeadRows(Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e)), MatrixLayout.InputMajor),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutBias(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Weight(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Bias(layer), e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e), MatrixLayout.InputMajor),
+                Matrix(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize)), MatrixLayout.InputMajor),
+                Vector(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize))),
+                Matrix(accelerator, split.InnerRows(Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e)), MatrixLayout.InputMajor),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpDownBias(layer), e)));
         }
     }

@@ -75,10 +75,10 @@ public sealed partial class Gpt2Model
             // chunk see each other exactly as decode rows see earlier steps.
             a.WriteKv(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
             a.Attention(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
-            a.MatMul(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+            Project(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View);
             a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm2Weight.View, l.Norm2Bias.View, epsilon);
             a.MatMul(ws.Normed, rows, l.MlpUpWeight, l.MlpUpBias.View, ws.Mlp, _activation, accumulate: false);
-            a.MatMul(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+            Project(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View);
         }
 
         if (wanted == 0)
@@ -89,6 +89,37 @@ public sealed partial class Gpt2Model
         // The final norm and the LM head run only on the rows whose logits are wanted.
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.LayerNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNormWeight.View, w.FinalNormBias.View, epsilon);
-        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+        if (_shard is null)
+        {
+            a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+            return;
+        }
+
+        // Vocabulary-parallel head: each shard scores its own token rows, then the slices are gathered.
+        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
+        a.Synchronize();
+        _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, _vocabularyOffsets, ws.Logits, Config.VocabularySize);
+    }
+
+    /// <summary>
+    /// <c>residual += input · weights + bias</c>. Whole model: one fused matmul. A shard holds only
+    /// some input rows of the weights, so it computes a partial product, the partials are summed in
+    /// rank order (all-reduce), and then the bias and the residual are added once, in the same
+    /// order as the fused epilogue: <c>residual + (sum + bias)</c>.
+    /// </summary>
+    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias)
+    {
+        Accelerator a = _accelerator;
+        if (_shard is null)
+        {
+            a.MatMul(input, rows, weights, bias, _workspace.Residual, KernelActivation.None, accumulate: true);
+            return;
+        }
+
+        ArrayView<float> partial = _workspace.Partial.SubView(0, (long)rows * Config.EmbeddingSize);
+        a.MatMul(input, rows, weights, default, partial, KernelActivation.None, accumulate: false);
+        a.Synchronize();
+        _shard.Communicator.AllReduceSum(partial);
+        a.AddBiasAndResidual(partial, rows, Config.EmbeddingSize, bias, _workspace.Residual);
     }
 }

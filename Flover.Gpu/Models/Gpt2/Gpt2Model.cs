@@ -15,6 +15,8 @@ public sealed partial class Gpt2Model : IModel
     private readonly Gpt2DeviceWeights _weights;
     private readonly Gpt2Workspace _workspace;
     private readonly KvCache _cache;
+    private readonly TensorShard? _shard;
+    private readonly int[] _vocabularyOffsets = [];
     private readonly KernelActivation _activation;
     private readonly ModelLogits _logits;
     private readonly int[] _stagedTokens;
@@ -69,11 +71,24 @@ public sealed partial class Gpt2Model : IModel
             _ => throw new FloverException($"{weights.Source}: unsupported activation {Config.Activation}."),
         };
         int rows = options.MaxRowsPerStep;
-        _weights = new Gpt2DeviceWeights(accelerator, weights, options.WeightDType);
+        // A group of one is the whole model: no collectives, bitwise the unsplit results.
+        _shard = options.Shard is { Count: > 1 } ? options.Shard : null;
+        int shards = _shard?.Count ?? 1;
+        if (Config.HeadCount % shards != 0)
+        {
+            throw new FloverException($"{weights.Source}: {Config.HeadCount} attention heads cannot be split evenly over {shards} tensor-parallel shards; use a shard count that divides {Config.HeadCount}.");
+        }
+
+        if (_shard is not null)
+        {
+            _vocabularyOffsets = [.. Enumerable.Range(0, shards + 1).Select(r => r == shards ? Config.VocabularySize : _shard.Share(Config.VocabularySize, r).Start)];
+        }
+
+        _weights = new Gpt2DeviceWeights(accelerator, weights, options.WeightDType, _shard);
         try
         {
-            _workspace = new Gpt2Workspace(accelerator, Config, rows);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount, capacity, Config.HeadSize));
+            _workspace = new Gpt2Workspace(accelerator, Config, rows, shards, _shard is null ? Config.VocabularySize : _shard.Share(Config.VocabularySize).Count);
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize));
         }
         catch
         {

@@ -11,4 +11,9 @@ namespace Flover.Gpu.Models.Gpt2;
 /// stores it; F16 or BF16 halve the bytes every decode step reads (rounding F32 weights to nearest).
 /// Vectors (biases, norms, position embeddings) stay F32. Arithmetic is F32 whatever the choice.
 /// </param>
-public sealed record Gpt2ModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null);
+/// <param name="Shard">
+/// The tensor-parallel shard this model holds, or null for the whole model. Every shard of a group
+/// must be called with the same inputs in the same order (their collectives meet);
+/// <see cref="TensorParallelModel"/> does that.
+/// </param>
+public sealed record Gpt2ModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null, TensorShard? Shard = null);
