@@ -1,5 +1,6 @@
 using Flover.Actors.Configuration;
 using Flover.Gpu;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
@@ -27,6 +28,21 @@ public static class EngineSetup
             settings.KvSlots,
             settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
             WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
+    }
+
+    /// <summary>
+    /// Loads the model the configuration describes: <c>flover.engine.*</c> (threads, weight precision,
+    /// KV pool) split over <c>flover.parallel.tensor</c> shards (one shard is the whole model). The
+    /// returned model owns its accelerators.
+    /// </summary>
+    /// <exception cref="FloverException">The settings do not fit the model (slots, positions, shard count).</exception>
+    public static TensorParallelModel LoadModel(FloverSettings settings, IModelWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(weights);
+        Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor);
+        return TensorParallelModel.Load(engine, weights, options);
     }
 
     /// <summary>The decode loop's options for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>

@@ -8,7 +8,8 @@ namespace Flover.Gpu.Accelerators;
 /// </summary>
 /// <param name="Threads"><c>flover.engine.threads</c>: kernel workers, the calling thread included; 0 means one per core.</param>
 /// <param name="WeightDType"><c>flover.engine.weight-dtype</c>: the precision weight matrices are held in; null keeps the checkpoint's.</param>
-public sealed record EngineOptions(int Threads = 0, TensorDType? WeightDType = null)
+/// <param name="TensorParallel"><c>flover.parallel.tensor</c>: shards the model is split over, sharing <see cref="Threads"/>.</param>
+public sealed record EngineOptions(int Threads = 0, TensorDType? WeightDType = null, int TensorParallel = 1)
 {
     /// <summary>The defaults: one kernel worker per core.</summary>
     public static EngineOptions Default { get; } = new();

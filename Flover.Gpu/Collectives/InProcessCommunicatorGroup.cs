@@ -13,6 +13,7 @@ public sealed unsafe class InProcessCommunicatorGroup
     private readonly Member[] _ranks;
     private readonly float*[] _published;
     private Barrier _barrier;
+    private long _collectiveTicks;
     private CancellationTokenSource _abort = new();
 
     /// <summary>Creates a group of <paramref name="size"/> ranks.</summary>
@@ -27,6 +28,9 @@ public sealed unsafe class InProcessCommunicatorGroup
 
     /// <summary>Ranks in the group.</summary>
     public int Size { get; }
+
+    /// <summary>Seconds all ranks have spent inside collectives (waiting included), summed over ranks.</summary>
+    public double CollectiveSeconds => Interlocked.Read(ref _collectiveTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
 
     /// <summary>The communicator of rank <paramref name="rank"/> (one per rank; use it from that rank's thread).</summary>
     public ICommunicator this[int rank] => _ranks[rank];
@@ -72,6 +76,7 @@ public sealed unsafe class InProcessCommunicatorGroup
 
         public void AllReduceSum(ArrayView<float> data)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             group._published[rank] = CpuAccelerator.Pointer(data);
             group.Meet();
             // Each rank reduces its own share of the elements and writes the sum into every rank's
@@ -94,6 +99,7 @@ public sealed unsafe class InProcessCommunicatorGroup
 
             // Nobody may reuse its buffer until every share is written.
             group.Meet();
+            Interlocked.Add(ref group._collectiveTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
 
         public void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
@@ -103,6 +109,7 @@ public sealed unsafe class InProcessCommunicatorGroup
                 throw new ArgumentException($"Offsets need {group.Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
             }
 
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             group._published[rank] = CpuAccelerator.Pointer(local);
             group.Meet();
             float* target = CpuAccelerator.Pointer(gathered);
@@ -117,6 +124,7 @@ public sealed unsafe class InProcessCommunicatorGroup
             }
 
             group.Meet();
+            Interlocked.Add(ref group._collectiveTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
 
         public void Broadcast(ArrayView<float> data, int root)

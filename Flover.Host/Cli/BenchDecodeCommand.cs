@@ -107,10 +107,9 @@ internal static class BenchDecodeCommand
         var runs = new List<BenchDecodeRun>();
         foreach (EngineOptions engine in settings.Engines)
         {
-            using Accelerator accelerator = new AcceleratorContext(engine).CreateDefault();
             string dtype = engine.WeightDType?.ToName() ?? "as stored";
-            log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype})...");
-            using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity, WeightDType: engine.WeightDType));
+            log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {engine.TensorParallel} shard(s))...");
+            using var model = TensorParallelModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
             foreach (int batch in settings.Batches)
             {
                 BenchDecodeRun run = Measure(model, batch, settings);
@@ -119,10 +118,10 @@ internal static class BenchDecodeCommand
             }
         }
 
-        return new BenchDecodeReport(first.ResolveThreadCount(), weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs);
+        return new BenchDecodeReport(first.ResolveThreadCount(), first.TensorParallel, weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs);
     }
 
-    private static BenchDecodeRun Measure(Gpt2Model model, int batch, BenchDecodeSettings settings)
+    private static BenchDecodeRun Measure(TensorParallelModel model, int batch, BenchDecodeSettings settings)
     {
         var random = new Random(batch);
         var prompts = new PrefillPrompt[batch];
@@ -143,6 +142,7 @@ internal static class BenchDecodeCommand
         }
 
         var stepTimes = new double[settings.Steps];
+        double collectiveBefore = model.CollectiveSeconds;
         long start = Stopwatch.GetTimestamp();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -157,6 +157,7 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double collectiveMilliseconds = (model.CollectiveSeconds - collectiveBefore) * 1000 / model.ShardCount / settings.Steps;
         Array.Sort(stepTimes);
         return new BenchDecodeRun(
             batch,
@@ -166,22 +167,23 @@ internal static class BenchDecodeCommand
             stepTimes[stepTimes.Length / 2],
             stepTimes[^1],
             model.WeightBytes,
-            model.WeightBytes * settings.Steps / seconds / 1e9);
+            model.WeightBytes * settings.Steps / seconds / 1e9,
+            collectiveMilliseconds);
     }
 
     private static void WriteTable(BenchDecodeReport report, TextWriter output)
     {
-        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
+        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; {report.TensorParallel} tensor-parallel shard(s); prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
         if (report.ReadBandwidthGbs > 0)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"streaming read bandwidth: {report.ReadBandwidthGbs:F1} GB/s"));
         }
 
-        output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11} {"weight GB/s",12} {"of stream",10}");
+        output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11} {"weight GB/s",12} {"of stream",10} {"comm ms",8}");
         foreach (BenchDecodeRun run in report.Runs)
         {
             string share = report.ReadBandwidthGbs > 0 ? string.Create(CultureInfo.InvariantCulture, $"{run.WeightGbs / report.ReadBandwidthGbs,9:P0}") : "-";
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10} {run.CollectiveMilliseconds,8:F2}"));
         }
     }
 }
@@ -192,6 +194,7 @@ internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
 internal sealed record BenchDecodeReport(
     int Threads,
+    int TensorParallel,
     string Model,
     string Accelerator,
     int PromptTokens,
@@ -208,7 +211,8 @@ internal sealed record BenchDecodeRun(
     [property: JsonPropertyName("p50_step_ms")] double MedianStepMilliseconds,
     [property: JsonPropertyName("max_step_ms")] double MaxStepMilliseconds,
     long WeightBytes,
-    [property: JsonPropertyName("weight_gbs")] double WeightGbs);
+    [property: JsonPropertyName("weight_gbs")] double WeightGbs,
+    [property: JsonPropertyName("collective_ms_per_step")] double CollectiveMilliseconds);
 
 /// <summary>JSON settings of the benchmark output: snake_case names as issue 6 specifies them.</summary>
 internal static class BenchDecodeJson

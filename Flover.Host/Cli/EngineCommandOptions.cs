@@ -20,6 +20,10 @@ internal sealed class EngineCommandOptions
     };
 
     private readonly Option<string?> _dtype;
+    private readonly Option<int?> _tensorParallel = new("--tensor-parallel")
+    {
+        Description = "Tensor-parallel shards (must divide the head count; default: flover.parallel.tensor).",
+    };
 
     private EngineCommandOptions(ConfigOptions config, bool dtypeList)
     {
@@ -40,6 +44,7 @@ internal sealed class EngineCommandOptions
         var options = new EngineCommandOptions(ConfigOptions.AddTo(command), dtypeList);
         command.Options.Add(options._threads);
         command.Options.Add(options._dtype);
+        command.Options.Add(options._tensorParallel);
         return options;
     }
 
@@ -53,15 +58,22 @@ internal sealed class EngineCommandOptions
     /// <exception cref="Flover.Gpu.FloverException"><c>--dtype</c> names something that is not a precision.</exception>
     public IReadOnlyList<EngineOptions> ResolveAll(ParseResult parse)
     {
-        EngineSettings engine = FloverSettings.From(_config.Load(parse)).Engine;
+        FloverSettings settings = FloverSettings.From(_config.Load(parse));
+        EngineSettings engine = settings.Engine;
         int threads = parse.GetValue(_threads) ?? engine.Threads;
+        int shards = parse.GetValue(_tensorParallel) ?? settings.Parallel.Tensor;
+        if (shards < 1)
+        {
+            throw new Flover.Gpu.FloverException($"--tensor-parallel must be at least 1, not {shards}.");
+        }
+
         string? listed = parse.GetValue(_dtype);
         if (listed is null)
         {
-            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"))];
+            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards)];
         }
 
         return [.. listed.Split(',', StringSplitOptions.TrimEntries)
-            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype")))];
+            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards))];
     }
 }

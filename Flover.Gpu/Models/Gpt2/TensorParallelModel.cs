@@ -91,6 +91,26 @@ public sealed class TensorParallelModel : IModel
     /// <summary>Shards the model is split over.</summary>
     public int ShardCount => _shards.Length;
 
+    /// <summary>The precision the weight matrices are held in.</summary>
+    public TensorDType WeightDType => _shards[0].WeightDType;
+
+    /// <summary>What runs each shard (SIMD width, threads), and how many shards.</summary>
+    public string DeviceDetails => $"{_accelerators[0].Device.Details} × {ShardCount} shard(s)";
+
+    /// <summary>
+    /// Loads <paramref name="weights"/> as <paramref name="engine"/> asks: split over
+    /// <see cref="EngineOptions.TensorParallel"/> shards (one shard is the whole model, owning its accelerator).
+    /// </summary>
+    public static TensorParallelModel Load(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        return new TensorParallelModel(engine, weights, options with { WeightDType = engine.WeightDType ?? options.WeightDType }, engine.TensorParallel);
+    }
+
+    /// <summary>Seconds every shard has spent in collectives (all-reduce and gather), summed over shards.</summary>
+    public double CollectiveSeconds => _group.CollectiveSeconds;
+
     /// <summary>Bytes of weights over all shards (replicated tensors counted once per shard).</summary>
     public long WeightBytes => _shards.Sum(shard => shard.WeightBytes);
 

@@ -37,6 +37,18 @@ public sealed class BenchDecodeCommandTests
     }
 
     [Fact]
+    public void Tensor_parallel_runs_report_their_shard_count_and_time_in_collectives()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, document.RootElement.GetProperty("tensor_parallel").GetInt32());
+        JsonElement run = document.RootElement.GetProperty("runs")[0];
+        Assert.True(run.GetProperty("collective_ms_per_step").GetDouble() > 0);
+    }
+
+    [Fact]
     public void An_unknown_dtype_is_rejected_naming_the_option_and_the_value()
     {
         CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--dtype", "f32,f8");
