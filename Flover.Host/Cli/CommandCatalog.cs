@@ -16,5 +16,6 @@ internal static class CommandCatalog
         yield return BenchActorsCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
         yield return GenerateCommand.Create(console);
+        yield return ServeCommand.Create(console);
     }
 }
