@@ -17,20 +17,15 @@ internal static class ErrorResponses
     /// <summary>The error object as UTF-8 JSON (also the payload of an error event on a stream).</summary>
     public static byte[] ToJson(ApiException error)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        return JsonOutput.Object(json =>
         {
-            json.WriteStartObject();
             json.WriteStartObject("error");
             json.WriteString("message", error.Message);
             json.WriteString("type", error.Type);
             WriteNullable(json, "param", error.Param);
             WriteNullable(json, "code", error.Code);
             json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
+        });
     }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, string? value)

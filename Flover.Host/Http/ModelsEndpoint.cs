@@ -33,14 +33,6 @@ internal static class ModelsEndpoint
     private static async Task WriteAsync(HttpContext http, Action<Utf8JsonWriter> body)
     {
         http.Response.ContentType = "application/json";
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            body(json);
-            json.WriteEndObject();
-        }
-
-        await http.Response.Body.WriteAsync(buffer.ToArray(), http.RequestAborted).ConfigureAwait(false);
+        await http.Response.Body.WriteAsync(JsonOutput.Object(body), http.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -92,18 +92,7 @@ internal abstract class ResponseShape
     /// <summary>Writes the choice's content fields and its <c>logprobs</c>.</summary>
     protected abstract void WriteContent(Utf8JsonWriter json, string text, IReadOnlyList<Token> tokens, bool streaming, bool opening);
 
-    protected static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            body(json);
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    protected static byte[] Write(Action<Utf8JsonWriter> body) => JsonOutput.Object(body);
 
     private void WriteEnvelope(Utf8JsonWriter json, string objectName)
     {
