@@ -30,7 +30,7 @@ internal static class HttpTestClient
 
     /// <summary>The <c>data:</c> payloads of an event stream.</summary>
     public static List<string> Events(string text) =>
-        [.. text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Where(e => e.StartsWith("data: ", StringComparison.Ordinal)).Select(e => e["data: ".Length..])];
+        [.. text.Split('\n').Where(line => line.StartsWith("data: ", StringComparison.Ordinal)).Select(line => line["data: ".Length..])];
 
     /// <summary>The text deltas of a stream of completion or chat chunks, joined.</summary>
     public static string JoinedText(IEnumerable<string> events) => string.Concat(events
