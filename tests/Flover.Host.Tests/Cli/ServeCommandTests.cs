@@ -1,0 +1,47 @@
+using Flover.Host.Cli;
+
+namespace Flover.Host.Tests.Cli;
+
+/// <summary><c>flover serve</c>'s command line: bad settings fail at once with one line, before any model is loaded.</summary>
+public sealed class ServeCommandTests
+{
+    [Fact]
+    public void A_host_that_is_not_an_address_is_a_user_error()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--host", "example host");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("flover.http.host = 'example host' is not an IP address", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void A_port_out_of_range_is_a_user_error()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "70000");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("--port must be from 0 to 65535", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_preset_is_a_user_error_naming_the_presets()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "huge", "--port", "0");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("Unknown preset 'huge'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Help_lists_the_serve_options()
+    {
+        CliResult result = CliRunner.Run("serve", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (string option in new[] { "--model", "--preset", "--config", "--set", "--host", "--port" })
+        {
+            Assert.Contains(option, result.Stdout, StringComparison.Ordinal);
+        }
+    }
+}
