@@ -51,6 +51,23 @@ public sealed class CompletionsEndpointTests(TinyServerFixture server)
     }
 
     [Fact]
+    public async Task Incomplete_utf8_is_never_split_and_a_tail_left_open_arrives_as_a_replacement_character()
+    {
+        // A token that is one UTF-8 lead byte, forced by logit_bias: each next lead byte leaves the
+        // previous character unfinished (U+FFFD), and the last one is flushed at the end.
+        int leadByte = Enumerable.Range(0, 256).Single(id => server.Engine.Model.Tokenizer.DecodeToUtf8([id]) is [0xF0]);
+        string fields = $$"""
+            "prompt":"x","max_tokens":4,"temperature":0,"ignore_eos":true,"logit_bias":{"{{leadByte}}":100}
+            """;
+        string whole = await TextAsync("{" + fields + "}");
+
+        SseResult stream = await HttpTestClient.StreamAsync(server.Client, Path, "{" + fields + ",\"stream\":true}");
+
+        Assert.Equal(new string('\uFFFD', 4), whole);
+        Assert.Equal(whole, HttpTestClient.JoinedText(stream.Events));
+    }
+
+    [Fact]
     public async Task Include_usage_adds_a_usage_chunk_before_done()
     {
         SseResult stream = await HttpTestClient.StreamAsync(server.Client, Path, """{"prompt":"Hi","max_tokens":3,"seed":1,"ignore_eos":true,"stream":true,"stream_options":{"include_usage":true}}""");

@@ -98,6 +98,21 @@ public sealed class StreamingBehaviourTests
         request.Send(new Completed(FinishReason.Cancelled, new Usage(1, 1)));
     }
 
+    [Fact]
+    public async Task A_client_that_gives_up_waiting_for_a_whole_response_cancels_its_request()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        using var abort = new CancellationTokenSource();
+        Task<HttpResponseMessage> sending = server.Client.SendAsync(Post("""{"prompt":"a"}"""), abort.Token);
+        ScriptedRequest request = await server.NextRequestAsync();
+        request.Send(new Token(0, 1, "x"));
+
+        await abort.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+        Assert.IsType<Cancel>(await request.Received.ReadAsync());
+    }
+
     private static async Task<HttpResponseMessage> SendAndFirstTokenAsync(ScriptedServer server, CancellationTokenSource abort)
     {
         Task<HttpResponseMessage> sending = server.Client.SendAsync(Post(StreamBody), HttpCompletionOption.ResponseHeadersRead, abort.Token);
