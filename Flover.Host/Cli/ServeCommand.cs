@@ -47,7 +47,15 @@ internal static class ServeCommand
         }
 
         _ = ServeApp.ParseHost(http.Host);
-        using EngineHost engine = EngineHost.Start(config, model, preset, console.Error);
+        EngineHost engine = EngineHost.Start(config, model, preset, console.Error);
+        await using (engine.ConfigureAwait(false))
+        {
+            return await ServeAsync(engine, http, console, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> ServeAsync(EngineHost engine, HttpSettings http, CliConsole console, CancellationToken cancellation)
+    {
         console.Error.WriteLine("serve: warming up ...");
         await engine.WarmUpAsync(http.RequestTimeout).ConfigureAwait(false);
 

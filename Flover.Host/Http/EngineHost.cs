@@ -16,7 +16,7 @@ namespace Flover.Host.Http;
 /// <c>InferenceEngine</c> actor, built from <see cref="FloverSettings"/> with
 /// <see cref="EngineSetup"/>. Disposing stops the actors, then frees the model.
 /// </summary>
-internal sealed class EngineHost : IDisposable
+internal sealed class EngineHost : IAsyncDisposable
 {
     private readonly Accelerator _accelerator;
     private readonly Gpt2Model _model;
@@ -52,12 +52,12 @@ internal sealed class EngineHost : IDisposable
         }
 
         log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
+        using IModelWeights weights = ModelSource.Open(modelArgument, preset);
         Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
         Accelerator accelerator = new AcceleratorContext(new EngineOptions(settings.Engine.Threads)).CreateDefault();
         Gpt2Model model;
         try
         {
-            using IModelWeights weights = ModelSource.Open(modelArgument, preset);
             Gpt2ModelOptions options = EngineSetup.ModelOptions(settings.Engine, weights.Config);
             log.WriteLine($"serve: {weights.Source}; {accelerator.Device.Details}; {options.SlotCount} KV slots of {options.SlotCapacity} positions");
             model = new Gpt2Model(accelerator, weights, options);
@@ -98,9 +98,10 @@ internal sealed class EngineHost : IDisposable
     public static string ModelId(string? modelArgument, string? preset) =>
         modelArgument is null ? preset! : modelArgument.TrimEnd('/', '\\');
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        _system.Terminate().GetAwaiter().GetResult();
+        // Actors first: the decode loop may be inside a step on the model.
+        await _system.Terminate().ConfigureAwait(false);
         _model.Dispose();
         _accelerator.Dispose();
     }

@@ -11,7 +11,8 @@ namespace Flover.Host.Http;
 internal sealed class GenerationStream : IDisposable
 {
     private readonly IActorRef _bridge;
-    private bool _finished;
+    // Read by the RequestAborted callback's thread; a stale false only costs a message to a stopped actor.
+    private volatile bool _finished;
 
     public GenerationStream(ChannelReader<object> events, IActorRef bridge)
     {
@@ -25,14 +26,14 @@ internal sealed class GenerationStream : IDisposable
     /// <summary>Marks the request finished (its last message was read), so disposing does not cancel it.</summary>
     public void MarkFinished() => _finished = true;
 
-    /// <summary>Cancels the request in the engine (idempotent).</summary>
-    public void Cancel() => _bridge.Tell(StreamBridgeActor.Abandon.Instance, ActorRefs.NoSender);
-
-    public void Dispose()
+    /// <summary>Cancels the request in the engine unless it has finished (idempotent).</summary>
+    public void Cancel()
     {
         if (!_finished)
         {
-            Cancel();
+            _bridge.Tell(StreamBridgeActor.Abandon.Instance, ActorRefs.NoSender);
         }
     }
+
+    public void Dispose() => Cancel();
 }

@@ -19,7 +19,8 @@ internal static class RequestBody
             throw TooLarge(maxBytes);
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, maxBytes) + 1);
+        // Sized from Content-Length when given (capped: the length is the client's word), and grown as read.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 4096, 1, Math.Min(maxBytes + 1, 1 << 20)));
         while (true)
         {
             Memory<byte> chunk = buffer.GetMemory(4096);

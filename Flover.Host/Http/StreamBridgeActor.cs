@@ -51,7 +51,7 @@ internal sealed class StreamBridgeActor : ReceiveActor
 
     private void WatchRequestActor()
     {
-        if (_requestActor is null && Sender is not null && !Sender.Equals(ActorRefs.Nobody))
+        if (_requestActor is null && Sender is not null && !Sender.Equals(ActorRefs.Nobody) && !Sender.Equals(Context.System.DeadLetters))
         {
             _requestActor = Sender;
             Context.Watch(_requestActor);

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Flover.Host.Cli;
 
 namespace Flover.Host.Tests.Cli;
@@ -31,6 +33,20 @@ public sealed class ServeCommandTests
 
         Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
         Assert.Contains("Unknown preset 'huge'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_port_in_use_is_a_user_error_naming_it()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=1");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains($"Cannot listen on 127.0.0.1:{port}", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class TinyServerFixture : IAsyncLifetime
     {
         Client.Dispose();
         await App.DisposeAsync();
-        Engine.Dispose();
+        await Engine.DisposeAsync();
     }
 }
 
