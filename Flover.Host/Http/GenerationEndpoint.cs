@@ -70,6 +70,12 @@ internal static class GenerationEndpoint
                     return;
             }
         }
+
+        // The stream ended without an answer: the client left (nothing to say) or the engine stopped.
+        if (!http.RequestAborted.IsCancellationRequested)
+        {
+            throw EngineStopped();
+        }
     }
 
     /// <summary>Whether a token appears in logprobs: the end-of-sequence token that finishes a request is not part of the answer.</summary>
@@ -79,6 +85,10 @@ internal static class GenerationEndpoint
     /// <summary>The engine would not take the request (its waiting queue is full).</summary>
     public static ApiException Overloaded(Rejected rejected) =>
         new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}", null, "engine_overloaded", "rate_limit_error");
+
+    /// <summary>The engine stopped (the server is shutting down) before the request finished.</summary>
+    public static ApiException EngineStopped() =>
+        new(StatusCodes.Status503ServiceUnavailable, "The engine stopped before the request finished (the server is shutting down).", null, "engine_stopped", ApiException.ServerError);
 
     /// <summary>The engine failed on the request.</summary>
     public static ApiException EngineFailed(Completed completed) =>

@@ -44,10 +44,17 @@ internal static class ServeApp
             GenerationEndpoint.HandleAsync(http, serve, CompletionRequestParser.Parse, (model, request, now) => new CompletionShape(model, request, now)));
         app.MapPost("/v1/chat/completions", (HttpContext http) =>
             GenerationEndpoint.HandleAsync(http, serve, ChatRequestParser.Parse, (model, request, now) => new ChatShape(model, request, now)));
-        app.MapFallback((HttpContext http) =>
-            throw new ApiException(StatusCodes.Status404NotFound, $"Unknown path {http.Request.Method} {http.Request.Path}; see /v1/models, /v1/completions, /v1/chat/completions.", null, "unknown_url"));
+        app.MapFallback((HttpContext http) => throw Unrouted(http.Request));
         return app;
     }
+
+    /// <summary>The fallback's error: 405 for a known path with the wrong method, else 404.</summary>
+    private static ApiException Unrouted(HttpRequest request) => request.Path.Value switch
+    {
+        "/v1/completions" or "/v1/chat/completions" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes POST, not {request.Method}.", null, "method_not_allowed"),
+        "/v1/models" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes GET, not {request.Method}.", null, "method_not_allowed"),
+        _ => new(StatusCodes.Status404NotFound, $"Unknown path {request.Method} {request.Path}; see /v1/models, /v1/completions, /v1/chat/completions.", null, "unknown_url"),
+    };
 
     /// <summary>Turns <see cref="ApiException"/> (and any other failure) into OpenAI's error body, unless the response has started.</summary>
     private static async Task WriteApiErrorsAsync(HttpContext http, RequestDelegate next)

@@ -44,6 +44,11 @@ internal sealed class SseResponse
             throw GenerationEndpoint.Overloaded(rejected);
         }
 
+        if (outcome == EventReader.Outcome.Ended && !_http.RequestAborted.IsCancellationRequested)
+        {
+            throw GenerationEndpoint.EngineStopped();
+        }
+
         try
         {
             await StartAsync().ConfigureAwait(false);
@@ -60,6 +65,9 @@ internal sealed class SseResponse
 
                 (outcome, message) = await _events.NextAsync(keepAlive).ConfigureAwait(false);
             }
+
+            // Ended without Completed: the engine stopped (or the client left, and nobody reads this).
+            await FailAsync(GenerationEndpoint.EngineStopped()).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {

@@ -79,6 +79,15 @@ public sealed class ChatAndModelsEndpointTests(TinyServerFixture server)
     }
 
     [Fact]
+    public async Task A_wrong_method_is_a_405_error_object()
+    {
+        (HttpStatusCode status, JsonElement body) = await HttpTestClient.GetAsync(server.Client, "/v1/chat/completions");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal("method_not_allowed", body.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task An_unknown_path_is_a_404_error_object()
     {
         (HttpStatusCode status, JsonElement body) = await HttpTestClient.GetAsync(server.Client, "/v1/embeddings");

@@ -55,6 +55,9 @@ internal sealed class ScriptedServer : IAsyncDisposable
         return new ScriptedRequest(request, client, self, received.Reader);
     }
 
+    /// <summary>Stops <paramref name="actor"/> (a request's bridge: as if the actor system shut down under it).</summary>
+    public void Stop(IActorRef actor) => _system.Stop(actor);
+
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();

@@ -72,6 +72,26 @@ public sealed class StreamingBehaviourTests
     }
 
     [Fact]
+    public async Task A_request_whose_engine_side_stops_without_an_answer_is_503_never_an_empty_200()
+    {
+        await using ScriptedServer server = await ScriptedServer.StartAsync();
+        Task<(HttpStatusCode, JsonElement)> call = HttpTestClient.PostAsync(server.Client, "/v1/completions", """{"prompt":"a"}""");
+        server.Stop((await server.NextRequestAsync()).Client);
+        (HttpStatusCode status, JsonElement body) = await call;
+        using var abort = new CancellationTokenSource();
+        using HttpResponseMessage response = await SendAndFirstTokenAsync(server, abort);
+        ScriptedRequest second = await server.LastRequest!;
+
+        // Only now: a Stop is a system message and would overtake a token still in the bridge's mailbox.
+        server.Stop(second.Client);
+        List<string> events = HttpTestClient.Events(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "engine_stopped"), (status, body.GetProperty("error").GetProperty("code").GetString()));
+        Assert.Contains("\"code\":\"engine_stopped\"", events[^2], StringComparison.Ordinal);
+        Assert.Equal("[DONE]", events[^1]);
+    }
+
+    [Fact]
     public async Task A_rejected_request_is_429_even_when_streaming()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
