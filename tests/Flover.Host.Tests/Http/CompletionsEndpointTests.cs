@@ -36,6 +36,21 @@ public sealed class CompletionsEndpointTests(TinyServerFixture server)
     }
 
     [Fact]
+    public async Task Concurrent_requests_fused_into_one_batch_get_the_text_each_gets_alone()
+    {
+        string[] bodies = [.. Enumerable.Range(1, 6).Select(i => $$"""{"prompt":"Request {{i}} says","max_tokens":{{4 + (3 * i)}},"seed":{{i}},"ignore_eos":true}""")];
+        var alone = new List<string>();
+        foreach (string body in bodies)
+        {
+            alone.Add(await TextAsync(body));
+        }
+
+        string[] together = await Task.WhenAll(bodies.Select(TextAsync));
+
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
     public async Task Streamed_deltas_joined_equal_the_non_streamed_text()
     {
         const string Fields = "\"prompt\":\"The fox\",\"max_tokens\":24,\"seed\":3,\"temperature\":1.5,\"ignore_eos\":true";
