@@ -17,5 +17,6 @@ internal static class CommandCatalog
         yield return BenchDecodeCommand.Create(console);
         yield return BenchKernelsCommand.Create(console);
         yield return GenerateCommand.Create(console);
+        yield return ServeCommand.Create(console);
     }
 }
