@@ -106,3 +106,24 @@ public sealed class ShardGroupSpec : TestKit, IDisposable
         base.Dispose();
     }
 }
+
+/// <summary>Step plans are plain data: they survive the wire format the runtime uses for remote messages.</summary>
+public sealed class ShardPlanSerializationTests
+{
+    [Fact]
+    public void Step_and_copy_plans_round_trip_through_the_json_serializer()
+    {
+        var serializer = new Flover.Actors.Serialization.JsonMessageSerializer();
+        var prefill = new ShardStepPlan(7, [new ShardPrefill(2, [5, 6, 7], 3, LogitsSelection.All)], null);
+        var decode = new ShardStepPlan(8, null, [new DecodeRow(1, 4, 9), new DecodeRow(3, 0, 2)]);
+        var copy = new ShardCopyPlan(9, 3, 1, 12);
+
+        var prefillBack = (ShardStepPlan)serializer.FromBinary(serializer.ToBinary(prefill), typeof(ShardStepPlan));
+        var decodeBack = (ShardStepPlan)serializer.FromBinary(serializer.ToBinary(decode), typeof(ShardStepPlan));
+
+        Assert.Equal((7L, 2, 3, LogitsSelection.All), (prefillBack.Step, prefillBack.Prefill![0].Slot, prefillBack.Prefill[0].StartPosition, prefillBack.Prefill[0].Logits));
+        Assert.Equal([5, 6, 7], prefillBack.Prefill[0].Tokens);
+        Assert.Equal(decode.Decode, decodeBack.Decode);
+        Assert.Equal(copy, serializer.FromBinary(serializer.ToBinary(copy), typeof(ShardCopyPlan)));
+    }
+}
