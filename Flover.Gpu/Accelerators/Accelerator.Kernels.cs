@@ -89,6 +89,35 @@ public abstract partial class Accelerator
     }
 
     /// <summary>
+    /// <c>output[r, :] = tokenColumns[:, tokens[r] − firstToken]</c> when the token lies in the
+    /// matrix's slice of the vocabulary (<paramref name="firstToken"/> .. + <see cref="DeviceMatrix.OutputSize"/>),
+    /// zeros otherwise: a tensor-parallel shard's part of a vocabulary-parallel embedding lookup, to be
+    /// summed over shards (exactly one shard contributes each row, so the sum is exact).
+    /// </summary>
+    public void EmbedVocabularySlice(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(tokenColumns);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstToken);
+        CheckMatrix(tokenColumns);
+        CheckAtLeast(tokens, rows, nameof(tokens));
+        CheckAtLeast(output, (long)rows * tokenColumns.InputSize, nameof(output));
+        EmbedVocabularySliceCore(tokens, rows, tokenColumns, firstToken, output);
+    }
+
+    /// <summary><c>output[r, :] += positionTable[positions[r], :]</c> for <paramref name="rows"/> rows of <paramref name="width"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A position lies outside the table.</exception>
+    public void AddPositionEmbeddings(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(positionTable, width, nameof(positionTable));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        AddPositionEmbeddingsCore(positions, rows, positionTable, output, width);
+    }
+
+    /// <summary>
     /// Stores the keys and values of <paramref name="rows"/> fused QKV rows (<c>[q | k | v]</c>, each
     /// heads × head-size wide) into <paramref name="cache"/> at each row's slot and position of <paramref name="layer"/>.
     /// </summary>
@@ -150,6 +179,12 @@ public abstract partial class Accelerator
 
     /// <summary>Runs a checked <see cref="Embed(ArrayView{int}, ArrayView{int}, int, DeviceMatrix, ArrayView{float}, ArrayView{float})"/>.</summary>
     protected abstract void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="EmbedVocabularySlice"/>.</summary>
+    protected abstract void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="AddPositionEmbeddings"/>.</summary>
+    protected abstract void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width);
 
     /// <summary>Runs a checked <see cref="WriteKv"/>.</summary>
     protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);

@@ -138,6 +138,12 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         RowKernels.EmbedColumns(Pointer(tokens), Pointer(positions), rows, matrix, Pointer(positionTable), positionTable.Length / width, Pointer(output));
     }
 
+    protected override void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output) =>
+        RowKernels.EmbedVocabularySlice(Pointer(tokens), rows, (CpuMatrix)tokenColumns, firstToken, Pointer(output));
+
+    protected override void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
+        RowKernels.AddPositionEmbeddings(Pointer(positions), rows, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
+
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
         RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 

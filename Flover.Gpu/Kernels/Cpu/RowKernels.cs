@@ -22,6 +22,38 @@ internal static unsafe class RowKernels
         }
     }
 
+    public static void EmbedVocabularySlice(int* tokens, int rows, CpuMatrix tokenColumns, int firstToken, float* output)
+    {
+        int width = tokenColumns.InputSize;
+        for (int row = 0; row < rows; row++)
+        {
+            float* y = output + ((long)row * width);
+            int column = tokens[row] - firstToken;
+            if ((uint)column < (uint)tokenColumns.OutputSize)
+            {
+                tokenColumns.ReadColumn(column, y);
+            }
+            else
+            {
+                new Span<float>(y, width).Clear();
+            }
+        }
+    }
+
+    public static void AddPositionEmbeddings(int* positions, int rows, float* positionTable, long positionCount, float* output, int width)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            int position = positions[row];
+            if ((ulong)position >= (ulong)positionCount)
+            {
+                throw new ArgumentOutOfRangeException("positions", position, $"Position of row {row} is outside the {positionCount} learned positions.");
+            }
+
+            AddInPlace(output + ((long)row * width), positionTable + ((long)position * width), width);
+        }
+    }
+
     public static void Embed(int* tokens, int* positions, int rows, float* tokenTable, long tokenCount, float* positionTable, long positionCount, float* output, int width)
     {
         for (int row = 0; row < rows; row++)

@@ -35,9 +35,9 @@ internal sealed class Gpt2DeviceWeights : IDisposable
         unsafe
         {
             // A tied head is the same bytes as the embedding (the binder aliases the view), so the
-            // lookup reads the head's columns; a separate head, or a head split across shards (each
-            // holding part of the vocabulary), keeps a full F32 table for lookups.
-            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer && shard is null ? null : Vector(accelerator, tokenEmbedding);
+            // lookup reads the head's columns (a shard: its vocabulary slice's, summed over shards);
+            // a checkpoint with its own head keeps a full F32 table for lookups.
+            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
         }
 
         Layers = new Gpt2LayerWeights[config.LayerCount];

@@ -61,9 +61,19 @@ public sealed partial class Gpt2Model
         {
             a.Embed(ws.Tokens, ws.Positions, rows, table.View, w.PositionEmbedding.View, ws.Residual, e);
         }
-        else
+        else if (_shard is null)
         {
             a.Embed(ws.Tokens, ws.Positions, rows, w.LmHead, w.PositionEmbedding.View, ws.Residual);
+        }
+        else
+        {
+            // Vocabulary-parallel lookup: each shard writes the rows of the tokens in its slice of the
+            // tied head and zeros elsewhere; the sum over shards is exactly the token's vector.
+            ArrayView<float> embedded = ws.Residual.SubView(0, (long)rows * e);
+            a.EmbedVocabularySlice(ws.Tokens, rows, w.LmHead, _vocabularyOffsets[_shard.Rank], embedded);
+            a.Synchronize();
+            _shard.Communicator.AllReduceSum(embedded);
+            a.AddPositionEmbeddings(ws.Positions, rows, w.PositionEmbedding.View, ws.Residual, e);
         }
 
         for (int layer = 0; layer < w.Layers.Length; layer++)

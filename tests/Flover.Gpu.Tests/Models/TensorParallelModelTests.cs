@@ -38,6 +38,21 @@ public sealed class TensorParallelModelTests
     }
 
     [Fact]
+    public void The_tied_embedding_is_looked_up_from_the_vocabulary_slices_not_replicated()
+    {
+        Gpt2Config config = TinyGpt2.Config(embedding: 48, heads: 12, vocabulary: 3001);
+        using NativeModelWeights weights = TinyGpt2.Weights(config, TensorDType.F32, seed: 14);
+        using var whole = new ModelHarness(weights, threads: 1, slots: 2);
+        using var split = new TensorParallelModel(new EngineOptions(2), weights, new Gpt2ModelOptions(2), 2);
+
+        // A replicated F32 table would add 576 KB per extra shard; panel padding and the replicated
+        // vectors add a few tens of KB.
+        long table = (long)config.VocabularySize * config.EmbeddingSize * sizeof(float);
+        Assert.True(split.WeightBytes - whole.Model.WeightBytes < table / 4, $"{split.WeightBytes} vs {whole.Model.WeightBytes}");
+        Assert.InRange(RelativeL2(split.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray(), whole.Model.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray()), 0, 1e-5);
+    }
+
+    [Fact]
     public void Split_results_are_bitwise_the_same_from_run_to_run()
     {
         using NativeModelWeights weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 12);
