@@ -39,9 +39,19 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             config.GetStringList("flover.http.unauthenticated-paths").ToArray(),
             reader.Duration("flover.http.keep-alive-interval"),
             reader.Duration("flover.http.ready-timeout"));
-        return new FloverSettings(engine, scheduler, http);
+        return new FloverSettings(engine, scheduler, http)
+        {
+            Parallel = new ParallelSettings(reader.Int("flover.parallel.tensor", min: 1)),
+        };
     }
+
+    /// <summary>Model parallelism (<c>flover.parallel</c>).</summary>
+    public ParallelSettings Parallel { get; init; } = new(1);
 }
+
+/// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>
+/// <param name="Tensor">Tensor-parallel shards (1 = the whole model on one accelerator).</param>
+public sealed record ParallelSettings(int Tensor);
 
 /// <summary><c>flover.engine</c>: see hocon/reference.conf for what each setting means and its default.</summary>
 /// <param name="Threads">Kernel worker threads; 0 means all cores.</param>

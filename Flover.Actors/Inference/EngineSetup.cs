@@ -1,5 +1,7 @@
 using Flover.Actors.Configuration;
 using Flover.Gpu;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
 
@@ -10,7 +12,8 @@ public static class EngineSetup
 {
     /// <summary>
     /// The KV pool: <c>kv-slots</c> slots of <c>max-positions</c> positions each (0 = the model's
-    /// n_positions; more than the model was trained for is refused).
+    /// n_positions; more than the model was trained for is refused), and the weights' precision
+    /// (<c>weight-dtype</c>).
     /// </summary>
     public static Gpt2ModelOptions ModelOptions(EngineSettings settings, Gpt2Config config)
     {
@@ -21,7 +24,25 @@ public static class EngineSetup
             throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's n_positions ({config.MaxPositions}).");
         }
 
-        return new Gpt2ModelOptions(settings.KvSlots, settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions);
+        return new Gpt2ModelOptions(
+            settings.KvSlots,
+            settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
+            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
+    }
+
+    /// <summary>
+    /// Loads the model the configuration describes: <c>flover.engine.*</c> (threads, weight precision,
+    /// KV pool) split over <c>flover.parallel.tensor</c> shards (one shard is the whole model). The
+    /// returned model owns its accelerators.
+    /// </summary>
+    /// <exception cref="FloverException">The settings do not fit the model (slots, positions, shard count).</exception>
+    public static TensorParallelModel LoadModel(FloverSettings settings, IModelWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(weights);
+        Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor);
+        return TensorParallelModel.Load(engine, weights, options);
     }
 
     /// <summary>The decode loop's options for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>

@@ -62,7 +62,9 @@ internal sealed class RequestActor : ReceiveActor
             return;
         }
 
-        string delta = _stops.Append(_decoder.Append(message.Token.TokenId));
+        // The end-of-sequence token that finishes a request is not text (it would decode as
+        // "<|endoftext|>"): it is sent with an empty delta, and held-back text follows in Completed.
+        string delta = message.Token.Finish == FinishReason.Eos ? string.Empty : _stops.Append(_decoder.Append(message.Token.TokenId));
         _client.Tell(new Token(message.Index, message.Token.TokenId, delta, message.Token.Logprob, message.Token.TopLogprobs), Self);
         _sent++;
         if (_stops.Stopped && !_stopSent)

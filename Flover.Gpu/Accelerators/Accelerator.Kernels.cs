@@ -21,10 +21,7 @@ public abstract partial class Accelerator
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        if (!SharesMemoryWith(weights.Accelerator) || weights.IsDisposed)
-        {
-            throw new ArgumentException($"Matrix '{weights.Name}' is disposed or belongs to an accelerator whose memory this one cannot read.", nameof(weights));
-        }
+        CheckMatrix(weights);
 
         CheckAtLeast(input, (long)rows * weights.InputSize, nameof(input));
         CheckAtLeast(output, (long)rows * weights.OutputSize, nameof(output));
@@ -72,6 +69,55 @@ public abstract partial class Accelerator
     }
 
     /// <summary>
+    /// <c>output[r, :] = tokenColumns[:, tokens[r]] + positionTable[positions[r], :]</c>: the embedding
+    /// lookup of a model whose token table is its (tied) LM head, read from the head's columns so the
+    /// table is held once. Rows are <see cref="DeviceMatrix.InputSize"/> wide; the vocabulary is its
+    /// <see cref="DeviceMatrix.OutputSize"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token or position lies outside its table.</exception>
+    public void Embed(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(tokenColumns);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        CheckMatrix(tokenColumns);
+        int width = tokenColumns.InputSize;
+        CheckAtLeast(tokens, rows, nameof(tokens));
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(positionTable, width, nameof(positionTable));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        EmbedColumnsCore(tokens, positions, rows, tokenColumns, positionTable, output);
+    }
+
+    /// <summary>
+    /// <c>output[r, :] = tokenColumns[:, tokens[r] − firstToken]</c> when the token lies in the
+    /// matrix's slice of the vocabulary (<paramref name="firstToken"/> .. + <see cref="DeviceMatrix.OutputSize"/>),
+    /// zeros otherwise: a tensor-parallel shard's part of a vocabulary-parallel embedding lookup, to be
+    /// summed over shards (exactly one shard contributes each row, so the sum is exact).
+    /// </summary>
+    public void EmbedVocabularySlice(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(tokenColumns);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstToken);
+        CheckMatrix(tokenColumns);
+        CheckAtLeast(tokens, rows, nameof(tokens));
+        CheckAtLeast(output, (long)rows * tokenColumns.InputSize, nameof(output));
+        EmbedVocabularySliceCore(tokens, rows, tokenColumns, firstToken, output);
+    }
+
+    /// <summary><c>output[r, :] += positionTable[positions[r], :]</c> for <paramref name="rows"/> rows of <paramref name="width"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A position lies outside the table.</exception>
+    public void AddPositionEmbeddings(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(positions, rows, nameof(positions));
+        CheckAtLeast(positionTable, width, nameof(positionTable));
+        CheckAtLeast(output, (long)rows * width, nameof(output));
+        AddPositionEmbeddingsCore(positions, rows, positionTable, output, width);
+    }
+
+    /// <summary>
     /// Stores the keys and values of <paramref name="rows"/> fused QKV rows (<c>[q | k | v]</c>, each
     /// heads × head-size wide) into <paramref name="cache"/> at each row's slot and position of <paramref name="layer"/>.
     /// </summary>
@@ -91,6 +137,21 @@ public abstract partial class Accelerator
         CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer);
         CheckAtLeast(output, (long)rows * layout.HeadCount * layout.HeadSize, nameof(output));
         AttentionCore(qkv, rows, slots, positions, cache, layout, layer, output);
+    }
+
+    /// <summary>
+    /// <c>residual[r, c] = residual[r, c] + (values[r, c] + bias[c])</c> for <paramref name="rows"/> rows
+    /// of <paramref name="width"/>: the epilogue of a projection whose product was reduced across
+    /// tensor-parallel shards, rounded in the same order as <see cref="MatMul"/>'s accumulate epilogue.
+    /// </summary>
+    public void AddBiasAndResidual(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        CheckAtLeast(values, (long)rows * width, nameof(values));
+        CheckAtLeast(bias, width, nameof(bias));
+        CheckAtLeast(residual, (long)rows * width, nameof(residual));
+        AddBiasAndResidualCore(values, rows, width, bias, residual);
     }
 
     /// <summary><c>output[i, :] = input[rowIndices[i], :]</c> for <paramref name="count"/> rows of <paramref name="width"/>.</summary>
@@ -113,14 +174,26 @@ public abstract partial class Accelerator
     /// <summary>Runs a checked <see cref="Activate"/>.</summary>
     protected abstract void ActivateCore(ArrayView<float> values, KernelActivation activation);
 
-    /// <summary>Runs a checked <see cref="Embed"/>.</summary>
+    /// <summary>Runs a checked <see cref="Embed(ArrayView{int}, ArrayView{int}, int, ArrayView{float}, ArrayView{float}, ArrayView{float}, int)"/>.</summary>
     protected abstract void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width);
+
+    /// <summary>Runs a checked <see cref="Embed(ArrayView{int}, ArrayView{int}, int, DeviceMatrix, ArrayView{float}, ArrayView{float})"/>.</summary>
+    protected abstract void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="EmbedVocabularySlice"/>.</summary>
+    protected abstract void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="AddPositionEmbeddings"/>.</summary>
+    protected abstract void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width);
 
     /// <summary>Runs a checked <see cref="WriteKv"/>.</summary>
     protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);
 
     /// <summary>Runs a checked <see cref="Attention"/>.</summary>
     protected abstract void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="AddBiasAndResidual"/>.</summary>
+    protected abstract void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual);
 
     /// <summary>Runs a checked <see cref="GatherRows"/>.</summary>
     protected abstract void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output);
@@ -138,6 +211,15 @@ public abstract partial class Accelerator
         CheckAtLeast(slots, rows, nameof(slots));
         CheckAtLeast(positions, rows, nameof(positions));
         CheckAtLeast(cache, layout.ElementCount, nameof(cache));
+    }
+
+    private void CheckMatrix(DeviceMatrix matrix)
+    {
+        // Another accelerator's matrix is fine if this one can read its memory (shared weights).
+        if (!SharesMemoryWith(matrix.Accelerator) || matrix.IsDisposed)
+        {
+            throw new ArgumentException($"Matrix '{matrix.Name}' is disposed or belongs to an accelerator whose memory this one cannot read.", nameof(matrix));
+        }
     }
 
     private void CheckAtLeast<T>(ArrayView<T> view, long length, string name)

@@ -5,7 +5,7 @@ namespace Flover.Gpu.Accelerators;
 /// <summary>
 /// One compute device, in ILGPU's shape: it allocates <see cref="MemoryBuffer{T}"/>s, copies between
 /// them and the host, and runs a fixed set of kernels (<see cref="MatMul"/>, <see cref="Attention"/>,
-/// <see cref="LayerNorm"/>, <see cref="Activate"/>, <see cref="Embed"/>, ...) over
+/// <see cref="LayerNorm"/>, <see cref="Activate"/>, <see cref="Embed(ArrayView{int}, ArrayView{int}, int, DeviceMatrix, ArrayView{float}, ArrayView{float})"/>, ...) over
 /// <see cref="ArrayView{T}"/>s. Models are written against this class only, so a CUDA accelerator
 /// slots in without touching them.
 /// </summary>
@@ -69,9 +69,17 @@ public abstract partial class Accelerator : IDisposable
         CopyCore(source, destination);
     }
 
-    /// <summary>Uploads a 2-D checkpoint tensor as a matmul weight, widening F16/BF16 exactly to F32.</summary>
+    /// <summary>Uploads a 2-D checkpoint tensor as a matmul weight held in the tensor's own precision.</summary>
     /// <exception cref="FloverException">The tensor is not 2-D.</exception>
-    public DeviceMatrix UploadMatrix(TensorView tensor, MatrixLayout layout)
+    public DeviceMatrix UploadMatrix(TensorView tensor, MatrixLayout layout) => UploadMatrix(tensor, layout, tensor?.DType ?? TensorDType.F32);
+
+    /// <summary>
+    /// Uploads a 2-D checkpoint tensor as a matmul weight held as <paramref name="elementType"/>: the
+    /// tensor's own type is kept bit for bit, widening (F16/BF16 to F32) is exact, and narrowing
+    /// rounds to nearest, ties to even.
+    /// </summary>
+    /// <exception cref="FloverException">The tensor is not 2-D.</exception>
+    public DeviceMatrix UploadMatrix(TensorView tensor, MatrixLayout layout, TensorDType elementType)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         ArgumentNullException.ThrowIfNull(tensor);
@@ -80,7 +88,7 @@ public abstract partial class Accelerator : IDisposable
             throw new FloverException($"Tensor '{tensor.Name}' must be a matrix but has shape [{string.Join(", ", tensor.Shape)}].");
         }
 
-        return UploadMatrixCore(tensor, layout);
+        return UploadMatrixCore(tensor, layout, elementType);
     }
 
     /// <summary>Uploads any checkpoint tensor as a flat F32 buffer (F16/BF16 widened exactly).</summary>
@@ -127,8 +135,8 @@ public abstract partial class Accelerator : IDisposable
     protected abstract void CopyCore<T>(ArrayView<T> source, ArrayView<T> destination)
         where T : unmanaged;
 
-    /// <summary>Builds the device form of a checked 2-D tensor.</summary>
-    protected abstract DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout);
+    /// <summary>Builds the device form of a checked 2-D tensor, its elements held as <paramref name="elementType"/>.</summary>
+    protected abstract DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout, TensorDType elementType);
 
     /// <summary>Releases workers and resources (called once).</summary>
     protected abstract void DisposeCore();

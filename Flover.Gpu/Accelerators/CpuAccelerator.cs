@@ -36,6 +36,41 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         // Every CPU operation has completed when it returns.
     }
 
+    /// <summary>
+    /// The read-only streaming bandwidth of this machine, in bytes per second: the best of
+    /// <paramref name="passes"/> passes summing a <paramref name="bytes"/>-byte buffer (choose one
+    /// larger than the last-level cache) with this accelerator's workers. Decode at batch 1 reads
+    /// every weight once per step, so this is its ceiling.
+    /// </summary>
+    public double MeasureReadBandwidth(long bytes, int passes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1L << 20);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(passes);
+        long length = bytes / sizeof(float);
+        using MemoryBuffer<float> buffer = Allocate<float>(length);
+        float* data = Pointer(buffer.View);
+        // Write every page first so the pass measures reads of resident memory, not page faults.
+        new Span<float>(data, (int)Math.Min(length, int.MaxValue)).Fill(1f);
+        for (long i = int.MaxValue; i < length; i++)
+        {
+            data[i] = 1f;
+        }
+
+        var kernel = new StreamReadKernel();
+        kernel.Set(data, length, _pool.WorkerCount);
+        double best = 0;
+        for (int pass = 0; pass < passes; pass++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _pool.Run(kernel);
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            kernel.Collect();
+            best = Math.Max(best, length * sizeof(float) / seconds);
+        }
+
+        return kernel.Sink == length ? best : throw new InvalidOperationException("The bandwidth probe summed the wrong total.");
+    }
+
     internal static T* Pointer<T>(ArrayView<T> view)
         where T : unmanaged => ((CpuMemoryBuffer<T>)view.Buffer!).Pointer + view.Index;
 
@@ -65,7 +100,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         Buffer.MemoryCopy(Pointer(source), Pointer(destination), bytes, bytes);
     }
 
-    protected override DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout) => CpuMatrix.Pack(this, tensor, layout);
+    protected override DeviceMatrix UploadMatrixCore(TensorView tensor, MatrixLayout layout, TensorDType elementType) => CpuMatrix.Pack(this, tensor, layout, elementType);
 
     protected override void MatMulCore(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate)
     {
@@ -75,7 +110,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         }
 
         var matrix = (CpuMatrix)weights;
-        _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16));
+        _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _pool.WorkerCount);
         _pool.Run(_matMul);
     }
 
@@ -98,6 +133,19 @@ internal sealed unsafe class CpuAccelerator : Accelerator
 
     protected override void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
         RowKernels.Embed(Pointer(tokens), Pointer(positions), rows, Pointer(tokenTable), tokenTable.Length / width, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
+
+    protected override void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output)
+    {
+        var matrix = (CpuMatrix)tokenColumns;
+        int width = matrix.InputSize;
+        RowKernels.EmbedColumns(Pointer(tokens), Pointer(positions), rows, matrix, Pointer(positionTable), positionTable.Length / width, Pointer(output));
+    }
+
+    protected override void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output) =>
+        RowKernels.EmbedVocabularySlice(Pointer(tokens), rows, (CpuMatrix)tokenColumns, firstToken, Pointer(output));
+
+    protected override void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
+        RowKernels.AddPositionEmbeddings(Pointer(positions), rows, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
         RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
@@ -123,6 +171,9 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
         _pool.Run(_attention);
     }
+
+    protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
+        RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));
 
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
         RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));

@@ -1,3 +1,5 @@
+using Flover.Gpu.Checkpoints;
+
 namespace Flover.Gpu.Accelerators;
 
 /// <summary>
@@ -7,8 +9,8 @@ namespace Flover.Gpu.Accelerators;
 /// </summary>
 public abstract class DeviceMatrix : IDisposable
 {
-    /// <summary>Creates the handle of a <paramref name="inputSize"/> × <paramref name="outputSize"/> matrix.</summary>
-    protected DeviceMatrix(Accelerator accelerator, string name, int inputSize, int outputSize)
+    /// <summary>Creates the handle of a <paramref name="inputSize"/> × <paramref name="outputSize"/> matrix of <paramref name="elementType"/>.</summary>
+    protected DeviceMatrix(Accelerator accelerator, string name, int inputSize, int outputSize, TensorDType elementType)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
@@ -17,6 +19,7 @@ public abstract class DeviceMatrix : IDisposable
         Name = name;
         InputSize = inputSize;
         OutputSize = outputSize;
+        ElementType = elementType;
     }
 
     /// <summary>The accelerator holding the matrix.</summary>
@@ -30,6 +33,13 @@ public abstract class DeviceMatrix : IDisposable
 
     /// <summary>N: the length of each output row.</summary>
     public int OutputSize { get; }
+
+    /// <summary>
+    /// The precision the elements are held in (F32, F16 or BF16). Kernels widen half-precision
+    /// elements exactly to F32 and accumulate in F32, so only the stored values, not the arithmetic,
+    /// depend on it.
+    /// </summary>
+    public TensorDType ElementType { get; }
 
     /// <summary>Bytes the matrix occupies on the device.</summary>
     public abstract long ByteSize { get; }
@@ -54,7 +64,7 @@ public abstract class DeviceMatrix : IDisposable
     protected abstract void DisposeCore();
 }
 
-/// <summary>How a checkpoint tensor holds a matrix for <see cref="Accelerator.UploadMatrix"/>.</summary>
+/// <summary>How a checkpoint tensor holds a matrix for <see cref="Accelerator.UploadMatrix(TensorView, MatrixLayout)"/>.</summary>
 public enum MatrixLayout
 {
     /// <summary>[input, output] (GPT-2 Conv1D: <c>c_attn</c>, <c>c_proj</c>, <c>c_fc</c>).</summary>

@@ -1,3 +1,5 @@
+using Flover.Gpu.Checkpoints;
+
 namespace Flover.Gpu.Accelerators;
 
 /// <summary>
@@ -5,7 +7,9 @@ namespace Flover.Gpu.Accelerators;
 /// the HOCON reader binds it; the CLI's <c>--threads</c> overrides <see cref="Threads"/>).
 /// </summary>
 /// <param name="Threads"><c>flover.engine.threads</c>: kernel workers, the calling thread included; 0 means one per core.</param>
-public sealed record EngineOptions(int Threads = 0)
+/// <param name="WeightDType"><c>flover.engine.weight-dtype</c>: the precision weight matrices are held in; null keeps the checkpoint's.</param>
+/// <param name="TensorParallel"><c>flover.parallel.tensor</c>: shards the model is split over, sharing <see cref="Threads"/>.</param>
+public sealed record EngineOptions(int Threads = 0, TensorDType? WeightDType = null, int TensorParallel = 1)
 {
     /// <summary>The defaults: one kernel worker per core.</summary>
     public static EngineOptions Default { get; } = new();

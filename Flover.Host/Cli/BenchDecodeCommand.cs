@@ -14,31 +14,36 @@ namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover bench-decode [--model DIR|NAME | --preset NAME]</c>: decode throughput (default: the
-/// <c>gpt2</c> preset, 124M) at several batch sizes. Each sequence gets a prompt, then the decode
-/// steps are timed (greedy sampling included), as llama.cpp's <c>llama-batched-bench</c> does.
+/// <c>gpt2</c> preset, 124M) at several batch sizes and weight precisions. Each sequence gets a
+/// prompt, then the decode steps are timed (greedy sampling included), as llama.cpp's
+/// <c>llama-batched-bench -npp 32 -ntg 64</c> does. Beside it, the machine's read-only streaming
+/// bandwidth is measured with the same workers, so batch 1 (which reads every weight once per step)
+/// can be read as a fraction of what the memory allows.
 /// </summary>
 internal static class BenchDecodeCommand
 {
     public static Command Create(CliConsole console)
     {
-        var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32" };
+        var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32,64" };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of every sequence.", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "Timed decode steps per batch size.", DefaultValueFactory = _ => 64 };
         Option<string?> model = CommonOptions.Model();
         Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes (default: the gpt2 preset).")
+        var bandwidthMb = new Option<int>("--bandwidth-mb") { Description = "Size of the streaming-bandwidth probe's buffer in MiB (larger than the last-level cache); 0 skips it.", DefaultValueFactory = _ => 512 };
+        var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes and weight precisions (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, json,
+            model, preset, batches, promptTokens, steps, bandwidthMb, json,
         };
-        EngineCommandOptions engine = EngineCommandOptions.AddTo(command);
+        EngineCommandOptions engine = EngineCommandOptions.AddTo(command, dtypeList: true);
         command.SetAction(parse =>
         {
             var settings = new BenchDecodeSettings(
                 ParseBatches(parse.GetValue(batches)!),
                 Positive(parse.GetValue(promptTokens), "--prompt-tokens"),
                 Positive(parse.GetValue(steps), "--steps"),
-                engine.Resolve(parse),
+                engine.ResolveAll(parse),
+                parse.GetValue(bandwidthMb) >= 0 ? parse.GetValue(bandwidthMb) : throw new FloverException($"--bandwidth-mb must be 0 or more, not {parse.GetValue(bandwidthMb)}."),
                 parse.GetValue(model),
                 // The gpt2 preset when neither --model nor --preset is given.
                 parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset));
@@ -57,14 +62,14 @@ internal static class BenchDecodeCommand
         return command;
     }
 
-    internal static int[] ParseBatches(string text)
+    internal static int[] ParseBatches(string text, string option = "--batch")
     {
         var sizes = new List<int>();
         foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
         {
             if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int size) || size <= 0)
             {
-                throw new FloverException($"--batch takes comma-separated positive sizes such as 1,8,32; '{part}' is not one.");
+                throw new FloverException($"{option} takes comma-separated positive sizes such as 1,8,32; '{part}' is not one.");
             }
 
             sizes.Add(size);
@@ -78,38 +83,45 @@ internal static class BenchDecodeCommand
 
     private static BenchDecodeReport Run(BenchDecodeSettings settings, TextWriter log)
     {
-        var context = new AcceleratorContext(settings.Engine);
-        using Accelerator accelerator = context.CreateDefault();
-        Gpt2Model model;
-        string source;
-        using (IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset))
+        EngineOptions first = settings.Engines[0];
+        using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
+        int capacity = settings.PromptTokens + settings.Steps;
+        if (capacity > weights.Config.MaxPositions)
         {
-            source = weights.Source;
-            int capacity = settings.PromptTokens + settings.Steps;
-            if (capacity > weights.Config.MaxPositions)
-            {
-                throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.Config.MaxPositions} positions.");
-            }
-
-            log.WriteLine($"bench-decode: {accelerator.Device.Details}; uploading {source}...");
-            model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
+            throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.Config.MaxPositions} positions.");
         }
 
-        using (model)
+        double bandwidth = 0;
+        string device;
+        using (Accelerator probe = new AcceleratorContext(first).CreateDefault())
         {
-            var runs = new List<BenchDecodeRun>();
+            device = probe.Device.Details;
+            if (settings.BandwidthMegabytes > 0 && probe is CpuAccelerator cpu)
+            {
+                log.WriteLine($"bench-decode: {device}; measuring streaming read bandwidth over {settings.BandwidthMegabytes} MiB...");
+                bandwidth = cpu.MeasureReadBandwidth((long)settings.BandwidthMegabytes << 20, passes: 5);
+                log.WriteLine($"bench-decode: read bandwidth {bandwidth / 1e9:F1} GB/s");
+            }
+        }
+
+        var runs = new List<BenchDecodeRun>();
+        foreach (EngineOptions engine in settings.Engines)
+        {
+            string dtype = engine.WeightDType?.ToName() ?? "as stored";
+            log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {engine.TensorParallel} shard(s))...");
+            using var model = TensorParallelModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
             foreach (int batch in settings.Batches)
             {
                 BenchDecodeRun run = Measure(model, batch, settings);
-                log.WriteLine($"bench-decode: batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
+                log.WriteLine($"bench-decode: {run.DType} batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
                 runs.Add(run);
             }
-
-            return new BenchDecodeReport(settings.Engine.ResolveThreadCount(), source, accelerator.Device.Details, settings.PromptTokens, settings.Steps, runs);
         }
+
+        return new BenchDecodeReport(first.ResolveThreadCount(), first.TensorParallel, weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs);
     }
 
-    private static BenchDecodeRun Measure(Gpt2Model model, int batch, BenchDecodeSettings settings)
+    private static BenchDecodeRun Measure(TensorParallelModel model, int batch, BenchDecodeSettings settings)
     {
         var random = new Random(batch);
         var prompts = new PrefillPrompt[batch];
@@ -130,6 +142,7 @@ internal static class BenchDecodeCommand
         }
 
         var stepTimes = new double[settings.Steps];
+        double collectiveBefore = model.CollectiveSeconds;
         long start = Stopwatch.GetTimestamp();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -144,33 +157,50 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double collectiveMilliseconds = (model.CollectiveSeconds - collectiveBefore) * 1000 / model.ShardCount / settings.Steps;
         Array.Sort(stepTimes);
         return new BenchDecodeRun(
             batch,
-            "f32",
+            model.WeightDType.ToName(),
             batch * settings.Steps / seconds,
             seconds * 1000 / settings.Steps,
             stepTimes[stepTimes.Length / 2],
             stepTimes[^1],
-            model.WeightBytes);
+            model.WeightBytes,
+            model.WeightBytes * settings.Steps / seconds / 1e9,
+            collectiveMilliseconds);
     }
 
     private static void WriteTable(BenchDecodeReport report, TextWriter output)
     {
-        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
-        output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11}");
+        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; {report.TensorParallel} tensor-parallel shard(s); prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
+        if (report.ReadBandwidthGbs > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"streaming read bandwidth: {report.ReadBandwidthGbs:F1} GB/s"));
+        }
+
+        output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11} {"weight GB/s",12} {"of stream",10} {"comm ms",8}");
         foreach (BenchDecodeRun run in report.Runs)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0}"));
+            string share = report.ReadBandwidthGbs > 0 ? string.Create(CultureInfo.InvariantCulture, $"{run.WeightGbs / report.ReadBandwidthGbs,9:P0}") : "-";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10} {run.CollectiveMilliseconds,8:F2}"));
         }
     }
 }
 
 /// <summary>What <c>bench-decode</c> was asked to measure.</summary>
-internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, EngineOptions Engine, string? Model, string? Preset);
+internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, IReadOnlyList<EngineOptions> Engines, int BandwidthMegabytes, string? Model, string? Preset);
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
-internal sealed record BenchDecodeReport(int Threads, string Model, string Accelerator, int PromptTokens, int Steps, IReadOnlyList<BenchDecodeRun> Runs);
+internal sealed record BenchDecodeReport(
+    int Threads,
+    int TensorParallel,
+    string Model,
+    string Accelerator,
+    int PromptTokens,
+    int Steps,
+    [property: JsonPropertyName("read_bandwidth_gbs")] double ReadBandwidthGbs,
+    IReadOnlyList<BenchDecodeRun> Runs);
 
 /// <summary>One batch size's measurement.</summary>
 internal sealed record BenchDecodeRun(
@@ -180,7 +210,9 @@ internal sealed record BenchDecodeRun(
     [property: JsonPropertyName("step_ms")] double StepMilliseconds,
     [property: JsonPropertyName("p50_step_ms")] double MedianStepMilliseconds,
     [property: JsonPropertyName("max_step_ms")] double MaxStepMilliseconds,
-    long WeightBytes);
+    long WeightBytes,
+    [property: JsonPropertyName("weight_gbs")] double WeightGbs,
+    [property: JsonPropertyName("collective_ms_per_step")] double CollectiveMilliseconds);
 
 /// <summary>JSON settings of the benchmark output: snake_case names as issue 6 specifies them.</summary>
 internal static class BenchDecodeJson

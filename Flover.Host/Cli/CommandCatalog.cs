@@ -15,7 +15,9 @@ internal static class CommandCatalog
         yield return DetokenizeCommand.Create(console);
         yield return BenchActorsCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
+        yield return BenchKernelsCommand.Create(console);
         yield return BenchCommand.Create(console);
         yield return GenerateCommand.Create(console);
+        yield return ServeCommand.Create(console);
     }
 }

@@ -1,12 +1,15 @@
 using System.CommandLine;
 using Flover.Actors.Configuration;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 
 namespace Flover.Host.Cli;
 
 /// <summary>
 /// The engine options of commands that run the model (generate, bench-decode): <c>--config</c> and
-/// <c>--set</c> for the configuration, and <c>--threads</c>, which overrides <c>flover.engine.threads</c>.
+/// <c>--set</c> for the configuration, <c>--threads</c>, which overrides <c>flover.engine.threads</c>,
+/// and <c>--dtype</c>, which overrides <c>flover.engine.weight-dtype</c> (a list where the command
+/// measures several).
 /// </summary>
 internal sealed class EngineCommandOptions
 {
@@ -16,24 +19,61 @@ internal sealed class EngineCommandOptions
         Description = "Kernel threads, the calling one included; 0 = one per core (default: flover.engine.threads).",
     };
 
-    private EngineCommandOptions(ConfigOptions config)
+    private readonly Option<string?> _dtype;
+    private readonly Option<int?> _tensorParallel = new("--tensor-parallel")
+    {
+        Description = "Tensor-parallel shards (must divide the head count; default: flover.parallel.tensor).",
+    };
+
+    private EngineCommandOptions(ConfigOptions config, bool dtypeList)
     {
         _config = config;
+        _dtype = new Option<string?>("--dtype")
+        {
+            Description = dtypeList
+                ? "Comma-separated weight precisions to measure: auto (as stored), f32, f16, bf16 (default: flover.engine.weight-dtype)."
+                : "Weight precision: auto (as stored), f32, f16 or bf16 (default: flover.engine.weight-dtype).",
+        };
     }
 
     /// <summary>Creates the options and adds them to <paramref name="command"/>.</summary>
-    public static EngineCommandOptions AddTo(Command command)
+    /// <param name="command">The command.</param>
+    /// <param name="dtypeList">Whether <c>--dtype</c> takes a comma-separated list (<see cref="ResolveAll"/>).</param>
+    public static EngineCommandOptions AddTo(Command command, bool dtypeList = false)
     {
-        var options = new EngineCommandOptions(ConfigOptions.AddTo(command));
+        var options = new EngineCommandOptions(ConfigOptions.AddTo(command), dtypeList);
         command.Options.Add(options._threads);
+        command.Options.Add(options._dtype);
+        command.Options.Add(options._tensorParallel);
         return options;
     }
 
-    /// <summary>The engine options in force: the configuration's <c>flover.engine</c>, with <c>--threads</c> over it.</summary>
+    /// <summary>The engine options in force: the configuration's <c>flover.engine</c>, with <c>--threads</c> and <c>--dtype</c> over it.</summary>
     /// <exception cref="ConfigurationException">The configuration is invalid (the message names the file, line and key).</exception>
-    public EngineOptions Resolve(ParseResult parse)
+    /// <exception cref="Flover.Gpu.FloverException"><c>--dtype</c> is not a precision.</exception>
+    public EngineOptions Resolve(ParseResult parse) => ResolveAll(parse)[0];
+
+    /// <summary>One engine option set per precision listed in <c>--dtype</c> (or the configuration's one).</summary>
+    /// <exception cref="ConfigurationException">The configuration is invalid.</exception>
+    /// <exception cref="Flover.Gpu.FloverException"><c>--dtype</c> names something that is not a precision.</exception>
+    public IReadOnlyList<EngineOptions> ResolveAll(ParseResult parse)
     {
-        EngineSettings engine = FloverSettings.From(_config.Load(parse)).Engine;
-        return new EngineOptions(parse.GetValue(_threads) ?? engine.Threads);
+        FloverSettings settings = FloverSettings.From(_config.Load(parse));
+        EngineSettings engine = settings.Engine;
+        int threads = parse.GetValue(_threads) ?? engine.Threads;
+        int shards = parse.GetValue(_tensorParallel) ?? settings.Parallel.Tensor;
+        if (shards < 1)
+        {
+            throw new Flover.Gpu.FloverException($"--tensor-parallel must be at least 1, not {shards}.");
+        }
+
+        string? listed = parse.GetValue(_dtype);
+        if (listed is null)
+        {
+            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards)];
+        }
+
+        return [.. listed.Split(',', StringSplitOptions.TrimEntries)
+            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards))];
     }
 }

@@ -80,10 +80,9 @@ internal static class GenerateCommand
             throw new FloverException($"The prompt has {prompt.Length} tokens; {weights.Source} holds {config.MaxPositions} positions, so at most {config.MaxPositions - 1} leave room to generate.");
         }
 
-        using Accelerator accelerator = new AcceleratorContext(request.Engine).CreateDefault();
         int capacity = (int)Math.Min(config.MaxPositions, (long)prompt.Length + request.Sampling.MaxTokens);
-        using var engine = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity));
-        console.Error.WriteLine($"generate: {weights.Source}; {accelerator.Device.Details}; prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
+        using var engine = TensorParallelModel.Load(request.Engine, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity));
+        console.Error.WriteLine($"generate: {weights.Source}; {engine.DeviceDetails}; prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
 
         IncrementalDecoder? stream = json ? null : tokenizer.CreateIncrementalDecoder();
         var clock = Stopwatch.StartNew();

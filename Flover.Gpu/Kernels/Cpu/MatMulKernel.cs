@@ -10,8 +10,13 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// <c>acc = fma(w[k], x[k], acc)</c> for k = 0, 1, ..., K−1 from zero, then <c>+ bias</c>, then the
 /// activation, whatever the row count, the row's place in its block, the SIMD width or the thread
 /// count. That is the engine's batch invariance.
+/// Half-precision panels (F16, BF16) are widened exactly: up to <see cref="WidenedPanelRows"/> rows
+/// stream the half panel and widen each vector in registers (decode is memory-bound, so the halved
+/// bytes are the win); more rows widen the panel once into the worker's scratch and run the F32
+/// blocks over it. Both give the very same F32 weights to the very same FMA chain, so results do not
+/// depend on which path ran.
 /// </summary>
-internal sealed unsafe class MatMulKernel : IWorkerJob
+internal sealed unsafe partial class MatMulKernel : IWorkerJob
 {
     /// <summary>Columns per panel: four Vector512 or eight Vector256 registers.</summary>
     public const int PanelWidth = 64;
@@ -24,11 +29,24 @@ internal sealed unsafe class MatMulKernel : IWorkerJob
     private KernelActivation _activation;
     private bool _accumulate;
     private int _panelsPerChunk;
+    private float[][] _scratch = [];
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk)
+    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk, int workerCount)
     {
+        if (weights.HalfEncoding != HalfEncoding.None && rows >= WidenedPanelRows && (_scratch.Length != workerCount || _scratch[0].Length < weights.PanelElements))
+        {
+            // One widened panel per worker, grown to the largest K seen: after the first step of each
+            // shape nothing is allocated. Pinned, so Execute can hold a pointer without fixing it.
+            long size = Math.Max(weights.PanelElements, _scratch.Length == 0 ? 0 : _scratch[0].Length);
+            _scratch = new float[workerCount][];
+            for (int i = 0; i < workerCount; i++)
+            {
+                _scratch[i] = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+            }
+        }
+
         _panelsPerChunk = panelsPerChunk;
         ChunkCount = (weights.PanelCount + panelsPerChunk - 1) / panelsPerChunk;
         _input = input;
@@ -46,25 +64,45 @@ internal sealed unsafe class MatMulKernel : IWorkerJob
         int first = chunk * _panelsPerChunk;
         int end = Math.Min(first + _panelsPerChunk, weights.PanelCount);
         float* tile = stackalloc float[4 * PanelWidth];
-        int k = weights.InputSize;
-        for (int panel = first; panel < end; panel++)
+        switch (weights.HalfEncoding)
         {
-            float* panelData = weights.Panels + ((long)panel * k * PanelWidth);
-            int row = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; row + 4 <= _rows; row += 4)
+            case HalfEncoding.None:
+                for (int panel = first; panel < end; panel++)
                 {
-                    Block4x512(_input + ((long)row * k), k, panelData, tile);
-                    Epilogue(tile, row, 4, panel);
+                    RunPanel(weights.Panels + (panel * weights.PanelElements), panel, tile);
                 }
-            }
 
-            for (; row < _rows; row++)
+                break;
+            case HalfEncoding.BF16:
+                ExecuteHalf<BF16Format>(first, end, worker, tile);
+                break;
+            case HalfEncoding.FiniteF16:
+                ExecuteHalf<FiniteF16Format>(first, end, worker, tile);
+                break;
+            default:
+                ExecuteHalf<F16Format>(first, end, worker, tile);
+                break;
+        }
+    }
+
+    /// <summary>All rows of one F32 panel: blocks of four rows, then single rows.</summary>
+    private void RunPanel(float* panelData, int panel, float* tile)
+    {
+        int k = _weights!.InputSize;
+        int row = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; row + 4 <= _rows; row += 4)
             {
-                Block1(_input + ((long)row * k), k, panelData, tile);
-                Epilogue(tile, row, 1, panel);
+                Block4x512(_input + ((long)row * k), k, panelData, tile);
+                Epilogue(tile, row, 4, panel);
             }
+        }
+
+        for (; row < _rows; row++)
+        {
+            Block1(_input + ((long)row * k), k, panelData, tile);
+            Epilogue(tile, row, 1, panel);
         }
     }
 

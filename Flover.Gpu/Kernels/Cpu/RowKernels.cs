@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Memory;
 
 namespace Flover.Gpu.Kernels.Cpu;
@@ -6,35 +7,110 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// <summary>Per-row data movement: embedding lookup, KV stores and row gathers (memory-bound, small).</summary>
 internal static unsafe class RowKernels
 {
+    /// <summary>Embedding lookup whose token vectors are the columns of a tied LM head (see <see cref="CpuMatrix.ReadColumn"/>).</summary>
+    public static void EmbedColumns(int* tokens, int* positions, int rows, CpuMatrix tokenColumns, float* positionTable, long positionCount, float* output)
+    {
+        int width = tokenColumns.InputSize;
+        for (int row = 0; row < rows; row++)
+        {
+            CheckRow(tokens[row], positions[row], row, tokenColumns.OutputSize, positionCount);
+            float* y = output + ((long)row * width);
+            // The token's vector is gathered straight into the output row, then the position added in
+            // place: the same single rounding per element as the flat-table lookup.
+            tokenColumns.ReadColumn(tokens[row], y);
+            AddInPlace(y, positionTable + ((long)positions[row] * width), width);
+        }
+    }
+
+    public static void EmbedVocabularySlice(int* tokens, int rows, CpuMatrix tokenColumns, int firstToken, float* output)
+    {
+        int width = tokenColumns.InputSize;
+        for (int row = 0; row < rows; row++)
+        {
+            float* y = output + ((long)row * width);
+            int column = tokens[row] - firstToken;
+            if ((uint)column < (uint)tokenColumns.OutputSize)
+            {
+                tokenColumns.ReadColumn(column, y);
+            }
+            else
+            {
+                new Span<float>(y, width).Clear();
+            }
+        }
+    }
+
+    public static void AddPositionEmbeddings(int* positions, int rows, float* positionTable, long positionCount, float* output, int width)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            int position = positions[row];
+            if ((ulong)position >= (ulong)positionCount)
+            {
+                throw new ArgumentOutOfRangeException("positions", position, $"Position of row {row} is outside the {positionCount} learned positions.");
+            }
+
+            AddInPlace(output + ((long)row * width), positionTable + ((long)position * width), width);
+        }
+    }
+
     public static void Embed(int* tokens, int* positions, int rows, float* tokenTable, long tokenCount, float* positionTable, long positionCount, float* output, int width)
     {
         for (int row = 0; row < rows; row++)
         {
             int token = tokens[row];
             int position = positions[row];
-            if ((ulong)token >= (ulong)tokenCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id of row {row} is outside the vocabulary of {tokenCount}.");
-            }
+            CheckRow(token, position, row, tokenCount, positionCount);
 
-            if ((ulong)position >= (ulong)positionCount)
-            {
-                throw new ArgumentOutOfRangeException(nameof(positions), position, $"Position of row {row} is outside the {positionCount} learned positions.");
-            }
-
-            float* a = tokenTable + ((long)token * width);
-            float* b = positionTable + ((long)position * width);
             float* y = output + ((long)row * width);
+            Buffer.MemoryCopy(tokenTable + ((long)token * width), y, (long)width * sizeof(float), (long)width * sizeof(float));
+            AddInPlace(y, positionTable + ((long)position * width), width);
+        }
+    }
+
+    public static void AddBiasAndResidual(float* values, int rows, int width, float* bias, float* residual)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            float* x = values + ((long)row * width);
+            float* y = residual + ((long)row * width);
             int i = 0;
             for (; i + Vector256<float>.Count <= width; i += Vector256<float>.Count)
             {
-                (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
+                (Vector256.Load(y + i) + (Vector256.Load(x + i) + Vector256.Load(bias + i))).Store(y + i);
             }
 
             for (; i < width; i++)
             {
-                y[i] = a[i] + b[i];
+                y[i] += x[i] + bias[i];
             }
+        }
+    }
+
+    private static void CheckRow(int token, int position, int row, long tokenCount, long positionCount)
+    {
+        if ((ulong)token >= (ulong)tokenCount)
+        {
+            throw new ArgumentOutOfRangeException("tokens", token, $"Token id of row {row} is outside the vocabulary of {tokenCount}.");
+        }
+
+        if ((ulong)position >= (ulong)positionCount)
+        {
+            throw new ArgumentOutOfRangeException("positions", position, $"Position of row {row} is outside the {positionCount} learned positions.");
+        }
+    }
+
+    private static void AddInPlace(float* y, float* b, int width)
+    {
+        int i = 0;
+        for (; i + Vector256<float>.Count <= width; i += Vector256<float>.Count)
+        {
+            (Vector256.Load(y + i) + Vector256.Load(b + i)).Store(y + i);
+        }
+
+        for (; i < width; i++)
+        {
+            y[i] += b[i];
         }
     }
 

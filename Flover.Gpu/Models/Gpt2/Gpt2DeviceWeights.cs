@@ -4,20 +4,24 @@ using Flover.Gpu.Checkpoints;
 namespace Flover.Gpu.Models.Gpt2;
 
 /// <summary>
-/// GPT-2's weights on an accelerator: matrices packed for its matmul, vectors and embeddings as F32
-/// buffers (F16 and BF16 checkpoints are widened exactly). Shapes are checked against the config,
+/// GPT-2's weights on an accelerator: matrices packed for its matmul in the precision asked for (as
+/// stored by default), vectors and the position embedding as F32 buffers (F16 and BF16 widened
+/// exactly). When the LM head is tied to the token embedding, as in GPT-2, the table is held once,
+/// as the LM head, and embedding lookups read its columns. Shapes are checked against the config,
 /// naming the tensor on a mismatch.
 /// </summary>
 internal sealed class Gpt2DeviceWeights : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
-    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights)
+    private readonly TensorDType? _matrixType;
+
+    public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights, TensorDType? matrixType, TensorShard? shard = null)
     {
+        _matrixType = matrixType;
         Gpt2Config config = weights.Config;
         int e = config.EmbeddingSize;
         TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
-        TokenEmbedding = Vector(accelerator, tokenEmbedding);
         PositionEmbedding = Vector(accelerator, Expect(weights, Gpt2TensorNames.PositionEmbedding, config.MaxPositions, e));
         FinalNormWeight = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormWeight, e));
         FinalNormBias = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormBias, e));
@@ -25,27 +29,38 @@ internal sealed class Gpt2DeviceWeights : IDisposable
         TensorView head = weights.TensorNames.Contains(Gpt2TensorNames.LmHead)
             ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
             : tokenEmbedding;
-        LmHead = Matrix(accelerator, head, MatrixLayout.OutputMajor);
+        using var slices = new SliceMemory();
+        var split = new Gpt2WeightSplit(config, shard, slices);
+        LmHead = Matrix(accelerator, split.VocabularyRows(head), MatrixLayout.OutputMajor);
+        unsafe
+        {
+            // A tied head is the same bytes as the embedding (the binder aliases the view), so the
+            // lookup reads the head's columns (a shard: its vocabulary slice's, summed over shards);
+            // a checkpoint with its own head keeps a full F32 table for lookups.
+            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
+        }
+
         Layers = new Gpt2LayerWeights[config.LayerCount];
         for (int layer = 0; layer < config.LayerCount; layer++)
         {
             Layers[layer] = new Gpt2LayerWeights(
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Weight(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Bias(layer), e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e), MatrixLayout.InputMajor),
+                Matrix(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e)), MatrixLayout.InputMajor),
+                Vector(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e))),
+                Matrix(accelerator, split.HeadRows(Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e)), MatrixLayout.InputMajor),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutBias(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Weight(layer), e)),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Bias(layer), e)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize)),
-                Matrix(accelerator, Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e), MatrixLayout.InputMajor),
+                Matrix(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize)), MatrixLayout.InputMajor),
+                Vector(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize))),
+                Matrix(accelerator, split.InnerRows(Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e)), MatrixLayout.InputMajor),
                 Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpDownBias(layer), e)));
         }
     }
 
-    public MemoryBuffer<float> TokenEmbedding { get; }
+    /// <summary>The token embedding table, or null when it is the LM head's columns (tied).</summary>
+    public MemoryBuffer<float>? TokenEmbedding { get; }
 
     public MemoryBuffer<float> PositionEmbedding { get; }
 
@@ -101,7 +116,7 @@ internal sealed class Gpt2DeviceWeights : IDisposable
 
     private DeviceMatrix Matrix(Accelerator accelerator, TensorView tensor, MatrixLayout layout)
     {
-        DeviceMatrix matrix = accelerator.UploadMatrix(tensor, layout);
+        DeviceMatrix matrix = accelerator.UploadMatrix(tensor, layout, _matrixType ?? tensor.DType);
         _owned.Add(matrix);
         ByteSize += matrix.ByteSize;
         return matrix;

@@ -57,7 +57,25 @@ public sealed partial class Gpt2Model
         Gpt2DeviceWeights w = _weights;
         int e = Config.EmbeddingSize;
         float epsilon = Config.LayerNormEpsilon;
-        a.Embed(ws.Tokens, ws.Positions, rows, w.TokenEmbedding.View, w.PositionEmbedding.View, ws.Residual, e);
+        if (w.TokenEmbedding is { } table)
+        {
+            a.Embed(ws.Tokens, ws.Positions, rows, table.View, w.PositionEmbedding.View, ws.Residual, e);
+        }
+        else if (_shard is null)
+        {
+            a.Embed(ws.Tokens, ws.Positions, rows, w.LmHead, w.PositionEmbedding.View, ws.Residual);
+        }
+        else
+        {
+            // Vocabulary-parallel lookup: each shard writes the rows of the tokens in its slice of the
+            // tied head and zeros elsewhere; the sum over shards is exactly the token's vector.
+            ArrayView<float> embedded = ws.Residual.SubView(0, (long)rows * e);
+            a.EmbedVocabularySlice(ws.Tokens, rows, w.LmHead, _vocabularyOffsets[_shard.Rank], embedded);
+            a.Synchronize();
+            _shard.Communicator.AllReduceSum(embedded);
+            a.AddPositionEmbeddings(ws.Positions, rows, w.PositionEmbedding.View, ws.Residual, e);
+        }
+
         for (int layer = 0; layer < w.Layers.Length; layer++)
         {
             Gpt2LayerWeights l = w.Layers[layer];
@@ -67,10 +85,10 @@ public sealed partial class Gpt2Model
             // chunk see each other exactly as decode rows see earlier steps.
             a.WriteKv(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
             a.Attention(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
-            a.MatMul(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+            Project(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View);
             a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm2Weight.View, l.Norm2Bias.View, epsilon);
             a.MatMul(ws.Normed, rows, l.MlpUpWeight, l.MlpUpBias.View, ws.Mlp, _activation, accumulate: false);
-            a.MatMul(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View, ws.Residual, KernelActivation.None, accumulate: true);
+            Project(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View);
         }
 
         if (wanted == 0)
@@ -81,6 +99,37 @@ public sealed partial class Gpt2Model
         // The final norm and the LM head run only on the rows whose logits are wanted.
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.LayerNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNormWeight.View, w.FinalNormBias.View, epsilon);
-        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+        if (_shard is null)
+        {
+            a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+            return;
+        }
+
+        // Vocabulary-parallel head: each shard scores its own token rows, then the slices are gathered.
+        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
+        a.Synchronize();
+        _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, _vocabularyOffsets, ws.Logits, Config.VocabularySize);
+    }
+
+    /// <summary>
+    /// <c>residual += input · weights + bias</c>. Whole model: one fused matmul. A shard holds only
+    /// some input rows of the weights, so it computes a partial product, the partials are summed in
+    /// rank order (all-reduce), and then the bias and the residual are added once, in the same
+    /// order as the fused epilogue: <c>residual + (sum + bias)</c>.
+    /// </summary>
+    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias)
+    {
+        Accelerator a = _accelerator;
+        if (_shard is null)
+        {
+            a.MatMul(input, rows, weights, bias, _workspace.Residual, KernelActivation.None, accumulate: true);
+            return;
+        }
+
+        ArrayView<float> partial = _workspace.Partial.SubView(0, (long)rows * Config.EmbeddingSize);
+        a.MatMul(input, rows, weights, default, partial, KernelActivation.None, accumulate: false);
+        a.Synchronize();
+        _shard.Communicator.AllReduceSum(partial);
+        a.AddBiasAndResidual(partial, rows, Config.EmbeddingSize, bias, _workspace.Residual);
     }
 }

@@ -15,6 +15,8 @@ public sealed partial class Gpt2Model : IModel
     private readonly Gpt2DeviceWeights _weights;
     private readonly Gpt2Workspace _workspace;
     private readonly KvCache _cache;
+    private readonly TensorShard? _shard;
+    private readonly int[] _vocabularyOffsets = [];
     private readonly KernelActivation _activation;
     private readonly ModelLogits _logits;
     private readonly int[] _stagedTokens;
@@ -35,35 +37,78 @@ public sealed partial class Gpt2Model : IModel
     /// <param name="options">Slots, slot capacity and rows per pass.</param>
     /// <exception cref="FloverException">A tensor is missing or misshapen, or the options do not fit the model.</exception>
     public Gpt2Model(Accelerator accelerator, IModelWeights weights, Gpt2ModelOptions options)
-        : this(accelerator, Upload(accelerator, weights, options), options, ownsWeights: true)
+        : this(accelerator, NotNull(weights).Config, weights.Source, options, shard => new Gpt2DeviceWeights(accelerator, weights, options.WeightDType, shard), ownsWeights: true)
     {
     }
 
     /// <summary>
     /// A model instance over weights already uploaded (<paramref name="weights"/>), shared with
-    /// other instances: it allocates only its own KV pool and workspace. The weights stay the
-    /// caller's; dispose them after this model.
+    /// other instances (the concurrent-instances baseline): it allocates only its own KV pool and
+    /// workspace. The weights stay the caller's; dispose them after this model.
     /// </summary>
     /// <param name="accelerator">Where this instance runs (its own workers); must share memory with the weights' accelerator.</param>
-    /// <param name="weights">The shared, read-only weights.</param>
-    /// <param name="options">Slots, slot capacity and rows per pass.</param>
+    /// <param name="weights">The shared, read-only weights (the whole model, in their own precision).</param>
+    /// <param name="options">Slots, slot capacity and rows per pass; no shard, and no other weight precision.</param>
     /// <exception cref="FloverException">The options do not fit the model, or the accelerator cannot read the weights.</exception>
     public Gpt2Model(Accelerator accelerator, Gpt2SharedWeights weights, Gpt2ModelOptions options)
-        : this(accelerator, Shared(accelerator, weights), options, ownsWeights: false)
+        : this(accelerator, CheckShared(accelerator, weights, options).Config, weights.Source, options, _ => weights.Device, ownsWeights: false)
     {
     }
 
-    private Gpt2Model(Accelerator accelerator, (Gpt2DeviceWeights Device, Gpt2Config Config, string Source) weights, Gpt2ModelOptions options, bool ownsWeights)
+    private Gpt2Model(Accelerator accelerator, Gpt2Config config, string source, Gpt2ModelOptions options, Func<TensorShard?, Gpt2DeviceWeights> upload, bool ownsWeights)
     {
-        Config = weights.Config;
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(options);
+        Config = config;
         _ownsWeights = ownsWeights;
-        _weights = weights.Device;
+        int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
+        if (options.SlotCount <= 0)
+        {
+            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
+        }
+
+        if (capacity <= 0 || capacity > Config.MaxPositions)
+        {
+            throw new FloverException($"Slot capacity {capacity} must lie in 1..{Config.MaxPositions} (the model's maximum positions).");
+        }
+
+        if (options.MaxRowsPerStep <= 0)
+        {
+            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
+        }
+
+        if (Config.HeadCount <= 0 || Config.EmbeddingSize % Config.HeadCount != 0)
+        {
+            throw new FloverException($"{source}: {Config.HeadCount} heads do not divide the embedding size {Config.EmbeddingSize}.");
+        }
+
+        _accelerator = accelerator;
+        _activation = Config.Activation switch
+        {
+            Gpt2Activation.GeluTanh => KernelActivation.GeluTanh,
+            Gpt2Activation.GeluExact => KernelActivation.GeluExact,
+            Gpt2Activation.Relu => KernelActivation.Relu,
+            _ => throw new FloverException($"{source}: unsupported activation {Config.Activation}."),
+        };
+        int rows = options.MaxRowsPerStep;
+        // A group of one is the whole model: no collectives, bitwise the unsplit results.
+        _shard = options.Shard is { Count: > 1 } ? options.Shard : null;
+        int shards = _shard?.Count ?? 1;
+        if (Config.HeadCount % shards != 0)
+        {
+            throw new FloverException($"{source}: {Config.HeadCount} attention heads cannot be split evenly over {shards} tensor-parallel shards; use a shard count that divides {Config.HeadCount}.");
+        }
+
+        if (_shard is not null)
+        {
+            _vocabularyOffsets = [.. Enumerable.Range(0, shards + 1).Select(r => r == shards ? Config.VocabularySize : _shard.Share(Config.VocabularySize, r).Start)];
+        }
+
+        _weights = upload(_shard);
         try
         {
-            Check(options, weights.Source);
-            _workspace = new Gpt2Workspace(accelerator, Config, options.MaxRowsPerStep);
-            int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount, capacity, Config.HeadSize));
+            _workspace = new Gpt2Workspace(accelerator, Config, rows, shards, _shard is null ? Config.VocabularySize : _shard.Share(Config.VocabularySize).Count);
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize));
         }
         catch
         {
@@ -76,14 +121,6 @@ public sealed partial class Gpt2Model : IModel
             throw;
         }
 
-        _accelerator = accelerator;
-        _activation = Config.Activation switch
-        {
-            Gpt2Activation.GeluTanh => KernelActivation.GeluTanh,
-            Gpt2Activation.GeluExact => KernelActivation.GeluExact,
-            _ => KernelActivation.Relu,
-        };
-        int rows = options.MaxRowsPerStep;
         _logits = new ModelLogits(Config.VocabularySize);
         _stagedTokens = new int[rows];
         _stagedPositions = new int[rows];
@@ -106,6 +143,9 @@ public sealed partial class Gpt2Model : IModel
 
     /// <summary>Bytes of weights on the accelerator (packed matrices included).</summary>
     public long WeightBytes => _weights.ByteSize;
+
+    /// <summary>The precision the LM head (and, unless the checkpoint mixes types, every matrix) is held in.</summary>
+    public TensorDType WeightDType => _weights.LmHead.ElementType;
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
@@ -210,61 +250,33 @@ public sealed partial class Gpt2Model : IModel
         }
     }
 
-    private static (Gpt2DeviceWeights, Gpt2Config, string) Upload(Accelerator accelerator, IModelWeights weights, Gpt2ModelOptions options)
+    private static IModelWeights NotNull(IModelWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return weights;
+    }
+
+    private static Gpt2SharedWeights CheckShared(Accelerator accelerator, Gpt2SharedWeights weights, Gpt2ModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
-        // Checked before the upload, which takes a while and much memory.
-        CheckConfig(weights.Config, options, weights.Source);
-        return (new Gpt2DeviceWeights(accelerator, weights), weights.Config, weights.Source);
-    }
-
-    private static (Gpt2DeviceWeights, Gpt2Config, string) Shared(Accelerator accelerator, Gpt2SharedWeights weights)
-    {
-        ArgumentNullException.ThrowIfNull(accelerator);
-        ArgumentNullException.ThrowIfNull(weights);
         if (!accelerator.SharesMemoryWith(weights.Accelerator))
         {
             throw new FloverException($"The weights of {weights.Source} live on {weights.Accelerator.Device.Name}, whose memory {accelerator.Device.Name} cannot read.");
         }
 
-        return (weights.Device, weights.Config, weights.Source);
-    }
-
-    private void Check(Gpt2ModelOptions options, string source)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        CheckConfig(Config, options, source);
-    }
-
-    private static void CheckConfig(Gpt2Config config, Gpt2ModelOptions options, string source)
-    {
-        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
-        if (options.SlotCount <= 0)
+        if (options.Shard is { Count: > 1 })
         {
-            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
+            throw new FloverException("Shared weights hold the whole model; a tensor-parallel shard uploads its own slice.");
         }
 
-        if (capacity <= 0 || capacity > config.MaxPositions)
+        if (options.WeightDType is { } dtype && dtype != weights.Device.LmHead.ElementType)
         {
-            throw new FloverException($"Slot capacity {capacity} must lie in 1..{config.MaxPositions} (the model's maximum positions).");
+            throw new FloverException($"The shared weights are held in {weights.Device.LmHead.ElementType}; a model over them cannot ask for {dtype}.");
         }
 
-        if (options.MaxRowsPerStep <= 0)
-        {
-            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
-        }
-
-        if (config.HeadCount <= 0 || config.EmbeddingSize % config.HeadCount != 0)
-        {
-            throw new FloverException($"{source}: {config.HeadCount} heads do not divide the embedding size {config.EmbeddingSize}.");
-        }
-
-        if (config.Activation is not (Gpt2Activation.GeluTanh or Gpt2Activation.GeluExact or Gpt2Activation.Relu))
-        {
-            throw new FloverException($"{source}: unsupported activation {config.Activation}.");
-        }
+        return weights;
     }
 
     private void Begin(ReadOnlySpan<int> rowsPerPrompt)

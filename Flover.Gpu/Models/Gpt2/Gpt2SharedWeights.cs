@@ -12,15 +12,18 @@ namespace Flover.Gpu.Models.Gpt2;
 public sealed class Gpt2SharedWeights : IDisposable
 {
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> (read during construction only).</summary>
+    /// <param name="accelerator">Where the weights live.</param>
+    /// <param name="weights">The checkpoint or preset.</param>
+    /// <param name="weightDType">The precision of the matrices (null: as stored), as <see cref="Gpt2ModelOptions.WeightDType"/>.</param>
     /// <exception cref="FloverException">A tensor is missing or misshapen.</exception>
-    public Gpt2SharedWeights(Accelerator accelerator, IModelWeights weights)
+    public Gpt2SharedWeights(Accelerator accelerator, IModelWeights weights, TensorDType? weightDType = null)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(weights);
         Accelerator = accelerator;
         Config = weights.Config;
         Source = weights.Source;
-        Device = new Gpt2DeviceWeights(accelerator, weights);
+        Device = new Gpt2DeviceWeights(accelerator, weights, weightDType);
     }
 
     /// <summary>The accelerator the weights live on; a model may run on any accelerator that <see cref="Accelerators.Accelerator.SharesMemoryWith"/> it.</summary>

@@ -145,7 +145,7 @@ public sealed class FloverConfigurationTests : IDisposable
     {
         var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.cluster.x=1")));
 
-        Assert.Contains("unknown setting 'flover.cluster' (known keys here: dispatchers, engine, scheduler, http)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown setting 'flover.cluster' (known keys here: dispatchers, engine, parallel, scheduler, http)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -172,6 +172,7 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
     [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
     [InlineData("flover.engine.kv-slots=0", "must be at least 1 but is 0")]
+    [InlineData("flover.parallel.tensor=0", "must be at least 1 but is 0")]
     [InlineData("flover.scheduler.instances.count=lots", "must be an integer")]
     public void Bad_values_fail_at_load(string set, string expected)
     {

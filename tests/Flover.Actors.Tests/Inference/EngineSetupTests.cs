@@ -39,4 +39,17 @@ public sealed class EngineSetupTests
 
         Assert.Equal("flover.engine.max-positions = 4096 exceeds the model's n_positions (256).", error.Message);
     }
+
+    [Fact]
+    public void The_loaded_model_follows_weight_dtype_kv_slots_and_tensor_parallel()
+    {
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString(
+            "flover.engine { threads = 2, weight-dtype = bf16, kv-slots = 3, max-positions = 32 }, flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
+        using Flover.Gpu.Checkpoints.IModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+
+        using Flover.Gpu.Models.Gpt2.TensorParallelModel model = EngineSetup.LoadModel(settings, weights);
+
+        Assert.Equal((2, Flover.Gpu.Checkpoints.TensorDType.BF16), (model.ShardCount, model.WeightDType));
+        Assert.Equal((3, 32), (model.SlotCount, model.SlotCapacity));
+    }
 }

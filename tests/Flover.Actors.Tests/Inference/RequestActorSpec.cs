@@ -35,6 +35,26 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(output:
     }
 
     [Fact]
+    public void The_end_of_sequence_token_that_finishes_a_request_adds_no_text()
+    {
+        TestProbe loop = CreateTestProbe();
+        var generate = new Generate([1], new SamplingParameters());
+        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer)));
+        loop.ExpectMsg<RegisterRequest>();
+        int hello = s_tokenizer.Encode("Hello")[0];
+
+        loop.Reply(new LoopTokenMessage(1, 0, new SampledToken(hello, null, null, null)));
+        loop.Reply(new LoopTokenMessage(1, 1, new SampledToken(s_tokenizer.EndOfTextId, null, null, FinishReason.Eos)));
+        loop.Reply(new LoopDone(1, FinishReason.Eos, 1, 2, null));
+
+        Assert.Equal("Hello", ExpectMsg<Token>().TextDelta);
+        Token eos = ExpectMsg<Token>();
+        Assert.Equal((s_tokenizer.EndOfTextId, string.Empty), (eos.TokenId, eos.TextDelta));
+        var completed = ExpectMsg<Completed>();
+        Assert.Equal((FinishReason.Eos, 2, string.Empty), (completed.FinishReason, completed.Usage.CompletionTokens, completed.TrailingText));
+    }
+
+    [Fact]
     public void An_emoji_split_across_tokens_is_sent_whole_with_its_last_byte()
     {
         TestProbe loop = CreateTestProbe();

@@ -15,16 +15,23 @@ public sealed class CpuKernelTests
     }
 
     /// <summary>Runs one matmul of random data; returns the output and the float64 reference.</summary>
-    private static (float[] Actual, double[] Expected) MatMul(int threads, int m, int k, int n, MatrixLayout layout, KernelActivation activation, bool accumulate, int seed = 1)
+    private static (float[] Actual, double[] Expected) MatMul(int threads, int m, int k, int n, MatrixLayout layout, KernelActivation activation, bool accumulate, int seed = 1, TensorDType dtype = TensorDType.F32, float[]? weightValues = null)
     {
         float[] x = Random(seed, m * k);
-        float[] w = Random(seed + 1, k * n);
+        float[] w = weightValues ?? Random(seed + 1, k * n);
         float[] bias = Random(seed + 2, n);
         float[] initial = Random(seed + 3, m * n);
         using var weights = new NativeModelWeights(TinyConfig(), "kernel test");
         weights.Add("w", TensorDType.F32, w, layout == MatrixLayout.InputMajor ? [k, n] : [n, k]);
         using Accelerator accelerator = Cpu(threads);
-        using DeviceMatrix matrix = accelerator.UploadMatrix(weights.Get("w"), layout);
+        using DeviceMatrix matrix = accelerator.UploadMatrix(weights.Get("w"), layout, dtype);
+        // The reference multiplies the values the matrix holds: rounded to the half format if narrowed.
+        w = dtype switch
+        {
+            TensorDType.F16 => [.. w.Select(value => (float)(Half)value)],
+            TensorDType.BF16 => [.. w.Select(value => BFloat16Bits.ToSingle(BFloat16Bits.FromSingle(value)))],
+            _ => w,
+        };
         using MemoryBuffer<float> input = accelerator.Allocate<float>(m * k);
         using MemoryBuffer<float> biasBuffer = accelerator.Allocate<float>(n);
         using MemoryBuffer<float> output = accelerator.Allocate<float>(m * n);
@@ -71,6 +78,60 @@ public sealed class CpuKernelTests
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Sqrt(k), $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 37, 129, MatrixLayout.InputMajor, TensorDType.F16)]
+    [InlineData(4, 13, 200, MatrixLayout.OutputMajor, TensorDType.F16)]
+    [InlineData(7, 64, 64, MatrixLayout.InputMajor, TensorDType.BF16)]
+    [InlineData(17, 100, 65, MatrixLayout.InputMajor, TensorDType.F16)]
+    [InlineData(20, 33, 70, MatrixLayout.OutputMajor, TensorDType.BF16)]
+    public void Half_precision_matmul_matches_a_float64_reference_of_the_rounded_weights(int m, int k, int n, MatrixLayout layout, TensorDType dtype)
+    {
+        (float[] actual, double[] expected) = MatMul(threads: 2, m, k, n, layout, KernelActivation.None, accumulate: false, dtype: dtype);
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Sqrt(k), $"element {i}: {actual[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void Half_precision_rows_are_bitwise_the_same_in_every_kernel_path(TensorDType dtype)
+    {
+        // 20 rows widen the panel into scratch, 6 rows use a four-row block and single rows, 1 row streams.
+        (float[] many, _) = MatMul(threads: 3, 20, 50, 150, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, dtype: dtype);
+        (float[] some, _) = MatMul(threads: 2, 6, 50, 150, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, dtype: dtype);
+        (float[] one, _) = MatMul(threads: 1, 1, 50, 150, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, dtype: dtype);
+        // The same rounded weights held as F32: the F32 kernels, fed the values the half panels widen to.
+        float[] rounded = [.. Random(2, 50 * 150).Select(value => dtype == TensorDType.F16 ? (float)(Half)value : BFloat16Bits.ToSingle(BFloat16Bits.FromSingle(value)))];
+        (float[] widened, _) = MatMul(threads: 1, 6, 50, 150, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, weightValues: rounded);
+
+        Assert.Equal(some, many[..some.Length]);
+        Assert.Equal(one, many[..one.Length]);
+        Assert.Equal(widened, some);
+    }
+
+    [Fact]
+    public void An_f16_matrix_holding_an_infinity_computes_it_faithfully()
+    {
+        float[] w = Random(2, 10 * 40);
+        w[(3 * 40) + 5] = float.PositiveInfinity;
+        (float[] actual, double[] expected) = MatMul(threads: 1, 2, 10, 40, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, dtype: TensorDType.F16, weightValues: w);
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (double.IsFinite(expected[i]))
+            {
+                Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5, $"element {i}: {actual[i]} vs {expected[i]}");
+            }
+            else
+            {
+                Assert.Equal(expected[i], actual[i]);
+            }
         }
     }
 

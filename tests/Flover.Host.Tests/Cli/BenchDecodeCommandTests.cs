@@ -7,7 +7,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Json_output_reports_one_run_per_batch_size()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -18,6 +18,44 @@ public sealed class BenchDecodeCommandTests
         Assert.All(runs, r => Assert.True(r.GetProperty("tokens_per_s").GetDouble() > 0));
         Assert.All(runs, r => Assert.Equal("f32", r.GetProperty("dtype").GetString()));
         Assert.Contains("batch 2", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_listed_dtype_gets_its_runs_next_to_the_measured_read_bandwidth()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,3", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--dtype", "f32,f16,bf16", "--bandwidth-mb", "8", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement root = document.RootElement;
+        Assert.True(root.GetProperty("read_bandwidth_gbs").GetDouble() > 0);
+        JsonElement[] runs = [.. root.GetProperty("runs").EnumerateArray()];
+        Assert.Equal(["f32", "f32", "f16", "f16", "bf16", "bf16"], runs.Select(r => r.GetProperty("dtype").GetString()));
+        long[] bytes = [.. runs.Select(r => r.GetProperty("weight_bytes").GetInt64())];
+        Assert.True(bytes[2] < bytes[0] * 0.6 && bytes[4] == bytes[2], string.Join(", ", bytes));
+        Assert.All(runs, r => Assert.True(r.GetProperty("step_ms").GetDouble() > 0 && r.GetProperty("weight_gbs").GetDouble() > 0));
+    }
+
+    [Fact]
+    public void Tensor_parallel_runs_report_their_shard_count_and_time_in_collectives()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, document.RootElement.GetProperty("tensor_parallel").GetInt32());
+        JsonElement run = document.RootElement.GetProperty("runs")[0];
+        Assert.True(run.GetProperty("collective_ms_per_step").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void An_unknown_dtype_is_rejected_naming_the_option_and_the_value()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--dtype", "f32,f8");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--dtype", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'f8'", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,7 +79,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Thread_count_comes_from_flover_engine_threads_when_threads_is_not_given()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);

@@ -71,6 +71,37 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Half_precision_weights_from_the_flag_or_the_configuration_generate_the_same_tokens()
+    {
+        string[] common = ["generate", "--preset", "tiny", "--prompt", "Hello, world", "--max-tokens", "5", "--temperature", "0", "--ignore-eos", "--json"];
+
+        int[] flag = Ids(Json(CliRunner.Run([.. common, "--dtype", "bf16"])));
+        int[] configured = Ids(Json(CliRunner.Run([.. common, "--set", "flover.engine.weight-dtype=bf16"])));
+        CliResult bad = CliRunner.Run([.. common, "--dtype", "int4"]);
+
+        Assert.Equal(5, flag.Length);
+        Assert.Equal(flag, configured);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("'int4'", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tensor_parallel_shards_generate_the_greedy_tokens_of_the_whole_model_and_a_bad_count_is_refused()
+    {
+        string[] common = ["generate", "--preset", "tiny", "--prompt", "Once upon a time", "--max-tokens", "6", "--temperature", "0", "--ignore-eos", "--json", "--threads", "2"];
+
+        int[] whole = Ids(Json(CliRunner.Run(common)));
+        int[] split = Ids(Json(CliRunner.Run([.. common, "--tensor-parallel", "3"])));
+        int[] configured = Ids(Json(CliRunner.Run([.. common, "--set", "flover.parallel.tensor=2"])));
+        CliResult bad = CliRunner.Run([.. common, "--tensor-parallel", "5"]);
+
+        Assert.Equal(whole, split);
+        Assert.Equal(whole, configured);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("12 attention heads cannot be split evenly over 5", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_same_seed_generates_the_same_tokens_and_another_seed_other_tokens()
     {
         string[] args = ["generate", "--preset", "tiny", "--token-ids", "15496,11,995", "--max-tokens", "8", "--json", "--seed"];

@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+
+namespace Flover.Gpu.Checkpoints;
+
+/// <summary>
+/// Slices of checkpoint tensors for tensor parallelism, in the tensor's own dtype. Row slices of a
+/// row-major tensor are contiguous, so they are views into the same memory; column slices are
+/// copied into memory the caller's <see cref="SliceMemory"/> owns until the upload is done.
+/// </summary>
+internal static unsafe class TensorSlicing
+{
+    /// <summary>Rows <paramref name="start"/>..<paramref name="start"/>+<paramref name="count"/> of the outermost dimension (no copy).</summary>
+    public static TensorView Rows(TensorView tensor, long start, long count)
+    {
+        long rowElements = tensor.ElementCount / tensor.Shape[0];
+        long rowBytes = rowElements * tensor.DType.ByteSize();
+        long[] shape = [.. tensor.Shape];
+        shape[0] = count;
+        return new TensorView(tensor.Name, tensor.DType, shape, tensor.Pointer + (start * rowBytes), count * rowBytes);
+    }
+
+    /// <summary>
+    /// The column ranges <paramref name="ranges"/> of a 2-D tensor (of a 1-D tensor: element ranges),
+    /// concatenated in the order given, copied into memory from <paramref name="memory"/>.
+    /// </summary>
+    public static TensorView Columns(TensorView tensor, ReadOnlySpan<(long Start, long Count)> ranges, SliceMemory memory)
+    {
+        long rows = tensor.Shape.Count == 1 ? 1 : tensor.Shape[0];
+        long columns = tensor.Shape[^1];
+        long width = 0;
+        foreach ((long _, long count) in ranges)
+        {
+            width += count;
+        }
+
+        int element = tensor.DType.ByteSize();
+        byte* target = memory.Allocate(rows * width * element);
+        byte* destination = target;
+        for (long row = 0; row < rows; row++)
+        {
+            foreach ((long start, long count) in ranges)
+            {
+                long bytes = count * element;
+                Buffer.MemoryCopy(tensor.Pointer + (((row * columns) + start) * element), destination, bytes, bytes);
+                destination += bytes;
+            }
+        }
+
+        IReadOnlyList<long> shape = tensor.Shape.Count == 1 ? [width] : [rows, width];
+        return new TensorView(tensor.Name, tensor.DType, shape, target, rows * width * element);
+    }
+}
+
+/// <summary>Native memory holding copied slices until they are uploaded; freed on dispose.</summary>
+internal sealed unsafe class SliceMemory : IDisposable
+{
+    private readonly List<nint> _blocks = [];
+
+    public byte* Allocate(long bytes)
+    {
+        var block = (byte*)NativeMemory.Alloc((nuint)Math.Max(bytes, 1));
+        _blocks.Add((nint)block);
+        return block;
+    }
+
+    public void Dispose()
+    {
+        foreach (nint block in _blocks)
+        {
+            NativeMemory.Free((void*)block);
+        }
+
+        _blocks.Clear();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+
+namespace Flover.Host.Benchmarks;
+
+/// <summary>
+/// Times Flover's matmul against OpenBLAS on the same shapes, data and thread count, side by side in
+/// one process: each measurement is the best of several timed batches of calls, each batch long
+/// enough (≈ 50 ms) for the timer not to matter. OpenBLAS always multiplies F32 (it has no half
+/// GEMM); Flover multiplies the weights held in the precision asked for.
+/// </summary>
+internal sealed unsafe class KernelBenchmark : IDisposable
+{
+    private const double BatchSeconds = 0.05;
+    private const int Batches = 5;
+
+    private readonly Accelerator _accelerator;
+    private readonly OpenBlas? _openBlas;
+    private readonly int _threads;
+
+    public KernelBenchmark(EngineOptions engine, OpenBlas? openBlas)
+    {
+        _threads = engine.ResolveThreadCount();
+        _accelerator = new AcceleratorContext(engine).CreateDefault();
+        _openBlas = openBlas;
+        _openBlas?.SetThreads(_threads);
+    }
+
+    /// <summary>What runs the kernels (SIMD width, workers).</summary>
+    public string Device => _accelerator.Device.Details;
+
+    /// <summary>GPT-2 124M's matmul shapes: the four per layer and the LM head.</summary>
+    public static IReadOnlyList<KernelShape> Gpt2Shapes { get; } =
+    [
+        new("attn.c_attn", 768, 2304, Transposed: false),
+        new("attn.c_proj", 768, 768, Transposed: false),
+        new("mlp.c_fc", 768, 3072, Transposed: false),
+        new("mlp.c_proj", 3072, 768, Transposed: false),
+        new("lm_head", 768, 50257, Transposed: true),
+    ];
+
+    /// <summary>Measures one shape at every row count, for every precision.</summary>
+    public void Measure(KernelShape shape, IReadOnlyList<int> rowCounts, IReadOnlyList<TensorDType> dtypes, Action<KernelMeasurement> measured)
+    {
+        float[] weights = RandomValues(shape.K * shape.N, seed: shape.K + shape.N);
+        float[] input = RandomValues(rowCounts.Max() * shape.K, seed: 7);
+        using var stored = new NativeModelWeights(Gpt2Presets.ConfigOf(Gpt2Presets.Tiny), "bench-kernels");
+        stored.Add(shape.Name, TensorDType.F32, weights, shape.Transposed ? [shape.N, shape.K] : [shape.K, shape.N]);
+        using MemoryBuffer<float> inputBuffer = _accelerator.Allocate<float>(input.Length);
+        using MemoryBuffer<float> output = _accelerator.Allocate<float>((long)rowCounts.Max() * shape.N);
+        _accelerator.CopyFromCpu<float>(input, inputBuffer.View);
+        var blasOutput = new float[(long)rowCounts.Max() * shape.N];
+        var ours = new float[blasOutput.Length];
+        var blasGflops = new Dictionary<int, double>();
+        foreach (TensorDType dtype in dtypes)
+        {
+            using DeviceMatrix matrix = _accelerator.UploadMatrix(stored.Get(shape.Name), shape.Transposed ? MatrixLayout.OutputMajor : MatrixLayout.InputMajor, dtype);
+            foreach (int m in rowCounts)
+            {
+                double flops = 2.0 * m * shape.K * shape.N;
+                double seconds = Time(() => _accelerator.MatMul(inputBuffer.View, m, matrix, default, output.View, KernelActivation.None, accumulate: false));
+                double? blas = null;
+                double? difference = null;
+                if (_openBlas is not null)
+                {
+                    if (!blasGflops.TryGetValue(m, out double cached))
+                    {
+                        fixed (float* a = input, w = weights, c = blasOutput)
+                        {
+                            nint pa = (nint)a, pw = (nint)w, pc = (nint)c;
+                            cached = flops / Time(() => _openBlas.Multiply((float*)pa, m, shape.K, (float*)pw, shape.N, shape.Transposed, (float*)pc)) / 1e9;
+                        }
+
+                        blasGflops[m] = cached;
+                    }
+
+                    blas = cached;
+                    _accelerator.CopyToCpu(output.View.SubView(0, (long)m * shape.N), ours.AsSpan(0, m * shape.N));
+                    fixed (float* a = input, w = weights, c = blasOutput)
+                    {
+                        _openBlas.Multiply(a, m, shape.K, w, shape.N, shape.Transposed, c);
+                    }
+
+                    difference = RelativeL2(ours.AsSpan(0, m * shape.N), blasOutput.AsSpan(0, m * shape.N));
+                }
+
+                measured(new KernelMeasurement(shape, m, dtype, flops / seconds / 1e9, blas, difference));
+            }
+        }
+    }
+
+    public void Dispose() => _accelerator.Dispose();
+
+    /// <summary>Best seconds per call over <see cref="Batches"/> timed batches.</summary>
+    private static double Time(Action call)
+    {
+        call();
+        long warm = Stopwatch.GetTimestamp();
+        call();
+        double once = Math.Max(Stopwatch.GetElapsedTime(warm).TotalSeconds, 1e-7);
+        int calls = Math.Max(1, (int)(BatchSeconds / once));
+        double best = double.MaxValue;
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < calls; i++)
+            {
+                call();
+            }
+
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds / calls);
+        }
+
+        return best;
+    }
+
+    private static float[] RandomValues(long count, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (long i = 0; i < count; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    private static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        double error = 0, norm = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double d = actual[i] - expected[i];
+            error += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+
+        return Math.Sqrt(error / Math.Max(norm, double.Epsilon));
+    }
+}
+
+/// <summary>A weight matrix shape: K inputs, N outputs, and whether it is stored [N, K].</summary>
+internal sealed record KernelShape(string Name, int K, int N, bool Transposed);
+
+/// <summary>One shape × row count × precision: Flover's GFLOP/s, OpenBLAS's (F32), and how far apart their outputs are.</summary>
+internal sealed record KernelMeasurement(KernelShape Shape, int M, TensorDType DType, double Gflops, double? OpenBlasGflops, double? RelativeDifference);

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using Flover.Actors.Configuration;
+using Flover.Gpu;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Host.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+
+namespace Flover.Host.Cli;
+
+/// <summary>
+/// <c>flover serve [--model DIR|NAME | --preset NAME] [--config FILE] [--set key=value ...]
+/// [--host H] [--port P]</c>: the OpenAI-compatible HTTP API (docs/HTTP.md) on the fused engine.
+/// Progress goes to stderr; stdout gets one line, with the URL, once requests are accepted.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        Option<string?> model = CommonOptions.Model();
+        Option<string?> preset = CommonOptions.Preset();
+        var host = new Option<string?>("--host") { Description = "Listen address (default: flover.http.host, 127.0.0.1).", HelpName = "H" };
+        var port = new Option<int?>("--port") { Description = "Listen port; 0 picks a free one (default: flover.http.port, 8000).", HelpName = "P" };
+        var tensorParallel = new Option<int?>("--tensor-parallel") { Description = "Tensor-parallel shards (shorthand for --set flover.parallel.tensor=N).", HelpName = "N" };
+        var dtype = new Option<string?>("--dtype") { Description = "Weight precision: auto, f32, f16 or bf16 (shorthand for --set flover.engine.weight-dtype=...).", HelpName = "DTYPE" };
+        var threads = new Option<int?>("--threads") { Description = "Kernel threads; 0 = one per core (shorthand for --set flover.engine.threads=N).", HelpName = "N" };
+        var command = new Command("serve", "Serve the OpenAI-compatible HTTP API (default: the gpt2 preset on 127.0.0.1:8000).")
+        {
+            model, preset, host, port, tensorParallel, dtype, threads,
+        };
+        ConfigOptions config = ConfigOptions.AddTo(command);
+        command.SetAction((parse, cancellation) =>
+        {
+            Config loaded = Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads)).WithFallback(config.Load(parse));
+            HttpSettings http = FloverSettings.From(loaded).Http;
+            http = http with { Host = parse.GetValue(host) ?? http.Host, Port = parse.GetValue(port) ?? http.Port };
+            string? modelArgument = parse.GetValue(model);
+            // The gpt2 preset when neither --model nor --preset is given, so `serve` works on a fresh machine.
+            string? presetName = modelArgument is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset);
+            return RunAsync(loaded, http, modelArgument, presetName, console, cancellation);
+        });
+        return command;
+    }
+
+    /// <summary>The shorthand flags as a configuration layer over the loaded one (checked like any other value).</summary>
+    private static Config Shorthands(int? tensorParallel, string? dtype, int? threads)
+    {
+        var lines = new List<string>();
+        if (tensorParallel is { } shards)
+        {
+            lines.Add($"flover.parallel.tensor = {shards}");
+        }
+
+        if (dtype is not null)
+        {
+            // Parsed here so the error names the flag, then written in the configuration's own spelling.
+            string name = TensorDTypeExtensions.ParseWeightDType(dtype, "--dtype")?.ToName() ?? "auto";
+            lines.Add($"flover.engine.weight-dtype = {name}");
+        }
+
+        if (threads is { } count)
+        {
+            lines.Add($"flover.engine.threads = {count}");
+        }
+
+        return ConfigurationFactory.ParseString(string.Join('\n', lines));
+    }
+
+    private static async Task<int> RunAsync(Config config, HttpSettings http, string? model, string? preset, CliConsole console, CancellationToken cancellation)
+    {
+        if (http.Port is < 0 or > 65535)
+        {
+            throw new FloverException($"--port must be from 0 to 65535, not {http.Port}.");
+        }
+
+        _ = ServeApp.ParseHost(http.Host);
+        EngineHost engine = EngineHost.Start(config, model, preset, console.Error);
+        await using (engine.ConfigureAwait(false))
+        {
+            return await ServeAsync(engine, http, console, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> ServeAsync(EngineHost engine, HttpSettings http, CliConsole console, CancellationToken cancellation)
+    {
+        console.Error.WriteLine("serve: warming up ...");
+        await engine.WarmUpAsync(http.RequestTimeout).ConfigureAwait(false);
+
+        WebApplication app = ServeApp.Build(new ServeContext(engine.Model, engine.Client, http, TimeProvider.System));
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new FloverException($"Cannot listen on {http.Host}:{http.Port}: {e.Message}");
+            }
+
+            console.Out.WriteLine($"flover serve: ready at {app.Urls.First()} (model {engine.Model.Id})");
+            console.Out.Flush();
+            try
+            {
+                await app.WaitForShutdownAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: stop below.
+            }
+
+            console.Error.WriteLine("serve: stopping ...");
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,94 @@
+using Flover.Actors.Configuration;
+using Flover.Actors.Inference;
+using Flover.Actors.Runtime;
+using Flover.Gpu;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
+
+namespace Flover.Host.Http;
+
+/// <summary>
+/// The engine behind <c>flover serve</c>: the model on its accelerator, an actor system and the
+/// <c>InferenceEngine</c> actor, built from <see cref="FloverSettings"/> with
+/// <see cref="EngineSetup"/>. Disposing stops the actors, then frees the model.
+/// </summary>
+internal sealed class EngineHost : IAsyncDisposable
+{
+    private readonly TensorParallelModel _model;
+    private readonly ActorSystem _system;
+
+    private EngineHost(TensorParallelModel model, ActorSystem system, IActorRef engine, ServedModel served)
+    {
+        _model = model;
+        _system = system;
+        Engine = engine;
+        Model = served;
+        Client = new EngineClient(system, engine);
+    }
+
+    /// <summary>The served model as the endpoints see it.</summary>
+    public ServedModel Model { get; }
+
+    /// <summary>The <c>InferenceEngine</c> actor.</summary>
+    public IActorRef Engine { get; }
+
+    /// <summary>Where HTTP requests are admitted.</summary>
+    public EngineClient Client { get; }
+
+    /// <summary>Loads the model named by <paramref name="modelArgument"/> or <paramref name="preset"/> and starts the engine, logging progress to <paramref name="log"/>.</summary>
+    /// <exception cref="FloverException">The model cannot be opened or the engine settings do not fit it.</exception>
+    public static EngineHost Start(Config config, string? modelArgument, string? preset, TextWriter log)
+    {
+        FloverSettings settings = FloverSettings.From(config);
+        if (settings.Scheduler.Kind != "fused")
+        {
+            throw new FloverException($"flover serve runs the fused scheduler; flover.scheduler.kind = {settings.Scheduler.Kind} is not served yet.");
+        }
+
+        log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
+        using IModelWeights weights = ModelSource.Open(modelArgument, preset);
+        Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
+        // weight-dtype, the KV pool and flover.parallel.tensor all come from the configuration.
+        TensorParallelModel model = EngineSetup.LoadModel(settings, weights);
+        log.WriteLine($"serve: {weights.Source}; {model.DeviceDetails}; {model.WeightDType.ToName()} weights; {model.SlotCount} KV slots of {model.SlotCapacity} positions");
+
+        ActorSystem system = ActorSystem.Create("flover", config);
+        DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, model.Config.EosTokenId);
+        IActorRef engine = system.ActorOf(InferenceEngine.Props(model, loop, tokenizer), "engine");
+        var served = new ServedModel(ModelId(modelArgument, preset), model.SlotCapacity, model.VocabularySize, model.Config.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
+        return new EngineHost(model, system, engine, served);
+    }
+
+    /// <summary>Runs one short request through the whole engine, so the first client does not pay for start-up (JIT, first allocations).</summary>
+    /// <exception cref="FloverException">The engine did not answer properly.</exception>
+    public async Task WarmUpAsync(TimeSpan timeout)
+    {
+        var request = new Generate([Model.EosTokenId], new SamplingParameters { MaxTokens = 2, Temperature = 0, IgnoreEos = true }, null, DateTimeOffset.UtcNow + timeout);
+        using GenerationStream stream = Client.Start(request);
+        object? last = null;
+        await foreach (object message in stream.Events.ReadAllAsync().ConfigureAwait(false))
+        {
+            last = message;
+        }
+
+        stream.MarkFinished();
+        if (last is not Completed { FinishReason: FinishReason.Length })
+        {
+            throw new FloverException($"serve: the engine's warm-up request failed: {last switch { Completed c => $"{c.FinishReason} {c.Error}", Rejected r => r.Reason, _ => "no answer" }}");
+        }
+    }
+
+    /// <summary>The model's name in requests: the preset, or <c>--model</c> as given.</summary>
+    public static string ModelId(string? modelArgument, string? preset) =>
+        modelArgument is null ? preset! : modelArgument.TrimEnd('/', '\\');
+
+    public async ValueTask DisposeAsync()
+    {
+        // Actors first: the decode loop may be inside a step on the model.
+        await _system.Terminate().ConfigureAwait(false);
+        _model.Dispose();
+    }
+}

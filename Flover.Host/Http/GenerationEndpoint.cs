@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Flover.Actors.Inference;
+using Flover.Gpu.Sampling;
+using Microsoft.AspNetCore.Http;
+
+namespace Flover.Host.Http;
+
+/// <summary>
+/// The flow both generation endpoints share: read and validate the body, admit the request,
+/// then answer in one JSON response or as a stream (<see cref="SseResponse"/>). A client that
+/// disconnects cancels its request in the engine.
+/// </summary>
+internal static class GenerationEndpoint
+{
+    /// <summary>Handles one request with the endpoint's parser and response shape.</summary>
+    public static async Task HandleAsync(
+        HttpContext http,
+        ServeContext serve,
+        Func<JsonElement, ServedModel, GenerationRequest> parse,
+        Func<ServedModel, GenerationRequest, DateTimeOffset, ResponseShape> shape)
+    {
+        GenerationRequest request;
+        using (JsonDocument body = await RequestBody.ReadObjectAsync(http.Request, serve.Settings.MaxBodySize, http.RequestAborted).ConfigureAwait(false))
+        {
+            request = parse(body.RootElement, serve.Model);
+        }
+
+        DateTimeOffset now = serve.Clock.GetUtcNow();
+        using GenerationStream stream = serve.Engine.Start(request.ToGenerate(now, serve.Settings.RequestTimeout));
+        using CancellationTokenRegistration abort = http.RequestAborted.Register(stream.Cancel);
+        ResponseShape answer = shape(serve.Model, request, now);
+        if (request.Stream)
+        {
+            await new SseResponse(http, serve, request, answer, stream).RunAsync().ConfigureAwait(false);
+            return;
+        }
+
+        var text = new System.Text.StringBuilder();
+        var reported = new List<Token>();
+        await foreach (object message in stream.Events.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            switch (message)
+            {
+                case Token token:
+                    text.Append(token.TextDelta);
+                    if (IsReported(token, request, serve.Model))
+                    {
+                        reported.Add(token);
+                    }
+
+                    break;
+                case Rejected rejected:
+                    stream.MarkFinished();
+                    throw Overloaded(rejected);
+                case Completed completed:
+                    stream.MarkFinished();
+                    if (completed.FinishReason == FinishReason.Cancelled)
+                    {
+                        return; // The client is gone: nothing to answer.
+                    }
+
+                    if (completed.FinishReason == FinishReason.Error)
+                    {
+                        throw EngineFailed(completed);
+                    }
+
+                    text.Append(completed.TrailingText);
+                    http.Response.ContentType = "application/json";
+                    await http.Response.Body.WriteAsync(answer.Full(text.ToString(), reported, completed), http.RequestAborted).ConfigureAwait(false);
+                    return;
+            }
+        }
+
+        // The stream ended without an answer: the client left (nothing to say) or the engine stopped.
+        if (!http.RequestAborted.IsCancellationRequested)
+        {
+            throw EngineStopped();
+        }
+    }
+
+    /// <summary>Whether a token appears in logprobs: the end-of-sequence token that finishes a request is not part of the answer.</summary>
+    public static bool IsReported(Token token, GenerationRequest request, ServedModel model) =>
+        request.WantsLogprobs && (token.TokenId != model.EosTokenId || request.Sampling.IgnoreEos);
+
+    /// <summary>The engine would not take the request (its waiting queue is full).</summary>
+    public static ApiException Overloaded(Rejected rejected) =>
+        new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}", null, "engine_overloaded", "rate_limit_error");
+
+    /// <summary>The engine stopped (the server is shutting down) before the request finished.</summary>
+    public static ApiException EngineStopped() =>
+        new(StatusCodes.Status503ServiceUnavailable, "The engine stopped before the request finished (the server is shutting down).", null, "engine_stopped", ApiException.ServerError);
+
+    /// <summary>The engine failed on the request.</summary>
+    public static ApiException EngineFailed(Completed completed) =>
+        new(StatusCodes.Status500InternalServerError, $"The engine failed: {completed.Error ?? "no detail"}", null, null, ApiException.ServerError);
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using Flover.Gpu;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Flover.Host.Http;
+
+/// <summary>
+/// The one place the HTTP application is built: logging, Kestrel's listener, the error
+/// middleware and every route. (Operations middleware — API keys, health, metrics — is added here.)
+/// </summary>
+internal static class ServeApp
+{
+    /// <summary>Builds the application over <paramref name="serve"/>; <paramref name="configure"/> may change the builder (tests use an in-process server).</summary>
+    public static WebApplication Build(ServeContext serve, Action<WebApplicationBuilder>? configure = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "flover",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // stdout carries only the ready line; ASP.NET Core's own logs go to stderr, warnings and up.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // RequestBody enforces flover.http.max-body-size itself, the same in-process and on Kestrel.
+            kestrel.Limits.MaxRequestBodySize = null;
+            Listen(kestrel, serve.Settings.Host, serve.Settings.Port);
+        });
+        configure?.Invoke(builder);
+
+        WebApplication app = builder.Build();
+        app.Use(WriteApiErrorsAsync);
+        app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve.Model));
+        app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve.Model, id));
+        app.MapPost("/v1/completions", (HttpContext http) =>
+            GenerationEndpoint.HandleAsync(http, serve, CompletionRequestParser.Parse, (model, request, now) => new CompletionShape(model, request, now)));
+        app.MapPost("/v1/chat/completions", (HttpContext http) =>
+            GenerationEndpoint.HandleAsync(http, serve, ChatRequestParser.Parse, (model, request, now) => new ChatShape(model, request, now)));
+        app.MapFallback((HttpContext http) => throw Unrouted(http.Request));
+        return app;
+    }
+
+    /// <summary>The fallback's error: 405 for a known path with the wrong method, else 404.</summary>
+    private static ApiException Unrouted(HttpRequest request) => request.Path.Value switch
+    {
+        "/v1/completions" or "/v1/chat/completions" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes POST, not {request.Method}.", null, "method_not_allowed"),
+        "/v1/models" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes GET, not {request.Method}.", null, "method_not_allowed"),
+        _ => new(StatusCodes.Status404NotFound, $"Unknown path {request.Method} {request.Path}; see /v1/models, /v1/completions, /v1/chat/completions.", null, "unknown_url"),
+    };
+
+    /// <summary>Turns <see cref="ApiException"/> (and any other failure) into OpenAI's error body, unless the response has started.</summary>
+    private static async Task WriteApiErrorsAsync(HttpContext http, RequestDelegate next)
+    {
+        try
+        {
+            await next(http).ConfigureAwait(false);
+        }
+        catch (ApiException error) when (!http.Response.HasStarted)
+        {
+            await ErrorResponses.WriteAsync(http, error).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; nobody reads an answer.
+        }
+        catch (Exception error) when (!http.Response.HasStarted)
+        {
+            var failure = new ApiException(StatusCodes.Status500InternalServerError, $"Internal error: {error.Message}", null, null, ApiException.ServerError);
+            await ErrorResponses.WriteAsync(http, failure).ConfigureAwait(false);
+        }
+    }
+
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)
+    {
+        if (host == "localhost" && port != 0)
+        {
+            kestrel.ListenLocalhost(port);
+        }
+        else
+        {
+            kestrel.Listen(ParseHost(host), port);
+        }
+    }
+
+    /// <summary>The listen address <c>flover.http.host</c> names (localhost: the IPv4 loopback).</summary>
+    /// <exception cref="FloverException">Neither an IP address nor localhost.</exception>
+    public static IPAddress ParseHost(string host) =>
+        host == "localhost" ? IPAddress.Loopback
+        : IPAddress.TryParse(host, out IPAddress? address) ? address
+        : throw new FloverException($"flover.http.host = '{host}' is not an IP address (use 127.0.0.1, 0.0.0.0, ::, or localhost).");
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Flover.Host.Cli;
+
+namespace Flover.Host.Tests.Cli;
+
+/// <summary><c>flover serve</c>'s command line: bad settings fail at once with one line, before any model is loaded.</summary>
+public sealed class ServeCommandTests
+{
+    [Fact]
+    public void A_host_that_is_not_an_address_is_a_user_error()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--host", "example host");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("flover.http.host = 'example host' is not an IP address", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void A_port_out_of_range_is_a_user_error()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "70000");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("--port must be from 0 to 65535", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--tensor-parallel", "5", "12 attention heads cannot be split evenly over 5")]
+    [InlineData("--tensor-parallel", "0", "flover.parallel.tensor")]
+    [InlineData("--dtype", "fp8", "'fp8'")]
+    public void Bad_engine_shorthands_are_user_errors_naming_the_problem(string option, string value, string expected)
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "0", option, value);
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void An_unknown_preset_is_a_user_error_naming_the_presets()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "huge", "--port", "0");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("Unknown preset 'huge'", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_port_in_use_is_a_user_error_naming_it()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=1");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains($"Cannot listen on 127.0.0.1:{port}", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void Help_lists_the_serve_options()
+    {
+        CliResult result = CliRunner.Run("serve", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        foreach (string option in new[] { "--model", "--preset", "--config", "--set", "--host", "--port" })
+        {
+            Assert.Contains(option, result.Stdout, StringComparison.Ordinal);
+        }
+    }
+}

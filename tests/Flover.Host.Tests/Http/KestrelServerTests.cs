@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Flover.Host.Tests.Http;
+
+/// <summary>The same API over real sockets: Kestrel on port 0, HttpClient and a raw TCP client.</summary>
+[Collection(TinyServerCollection.Name)]
+public sealed class KestrelServerTests(TinyServerFixture fixture) : IAsyncLifetime
+{
+    private KestrelServer _server = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await KestrelServer.StartAsync(fixture);
+        _client = new HttpClient { BaseAddress = _server.Address };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Port_0_binds_a_free_loopback_port_that_serves_the_models_list()
+    {
+        (HttpStatusCode status, JsonElement body) = await HttpTestClient.GetAsync(_client, "v1/models");
+
+        Assert.NotEqual(0, _server.Address.Port);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("tiny", body.GetProperty("data")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_completion_and_its_stream_agree_over_the_network()
+    {
+        const string Fields = "\"prompt\":\"Over the wire\",\"max_tokens\":10,\"seed\":21,\"ignore_eos\":true";
+        (HttpStatusCode status, JsonElement whole) = await HttpTestClient.PostAsync(_client, "v1/completions", "{" + Fields + "}");
+
+        SseResult stream = await HttpTestClient.StreamAsync(_client, "v1/completions", "{" + Fields + ",\"stream\":true}");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(whole.GetProperty("choices")[0].GetProperty("text").GetString(), HttpTestClient.JoinedText(stream.Events));
+    }
+
+    [Fact]
+    public async Task A_chat_stream_arrives_as_chunked_server_sent_events()
+    {
+        SseResult stream = await HttpTestClient.StreamAsync(_client, "v1/chat/completions", """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"seed":1,"ignore_eos":true,"stream":true}""");
+
+        Assert.Equal("text/event-stream", stream.MediaType);
+        // The role chunk, at most one chunk per token (a token completing no character sends none), the final chunk, [DONE].
+        Assert.InRange(stream.Events.Count, 3, 3 + 3);
+        Assert.Equal("assistant", stream.Event(0).GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
+        Assert.Equal("[DONE]", stream.Events[^1]);
+    }
+
+    [Fact]
+    public async Task An_oversized_body_sent_in_chunks_without_a_length_is_413()
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, _server.Address.Port);
+        NetworkStream network = socket.GetStream();
+        var request = new StringBuilder("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        string chunk = new('x', 16 * 1024);
+        for (int i = 0; i < 5; i++)
+        {
+            request.Append($"{chunk.Length:x}\r\n{chunk}\r\n");
+        }
+
+        await network.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()));
+        var buffer = new byte[64];
+        int read = await network.ReadAsync(buffer);
+
+        Assert.StartsWith("HTTP/1.1 413", Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Flover.Host.Tests.Http;
+
+/// <summary>
+/// <c>flover serve</c> as a separate process, as scripts run it: one ready line on stdout with
+/// the URL (and nothing else there), a working API at that URL, and a clean stop on Ctrl+C.
+/// </summary>
+public sealed partial class ServeProcessTests
+{
+    private static readonly TimeSpan s_limit = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task Serve_prints_one_ready_line_answers_at_its_url_and_stops_on_ctrl_c()
+    {
+        using Process serve = Start("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2");
+        Task<string> stderr = serve.StandardError.ReadToEndAsync();
+        try
+        {
+            using var limit = new CancellationTokenSource(s_limit);
+            string? ready = await serve.StandardOutput.ReadLineAsync(limit.Token);
+            Match match = ReadyLine().Match(ready ?? string.Empty);
+            Assert.True(match.Success, $"unexpected first stdout line '{ready}'; stderr:\n{(serve.HasExited ? await stderr : string.Empty)}");
+
+            using var client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
+            using HttpResponseMessage models = await client.GetAsync("v1/models", limit.Token);
+            Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+            Assert.Equal("tiny", JsonDocument.Parse(await models.Content.ReadAsStringAsync(limit.Token)).RootElement.GetProperty("data")[0].GetProperty("id").GetString());
+
+            if (OperatingSystem.IsWindows())
+            {
+                return; // No Ctrl+C to send to another process; the finally block stops it.
+            }
+
+            using (Process interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await interrupt.WaitForExitAsync(limit.Token);
+            }
+
+            await serve.WaitForExitAsync(limit.Token);
+            Assert.Equal(0, serve.ExitCode);
+            Assert.Equal(string.Empty, await serve.StandardOutput.ReadToEndAsync(limit.Token));
+            Assert.Contains("serve: warming up", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!serve.HasExited)
+            {
+                serve.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static Process Start(params string[] arguments)
+    {
+        string dotnet = NodeTools.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flover.dll"));
+        arguments.ToList().ForEach(start.ArgumentList.Add);
+        return Process.Start(start)!;
+    }
+
+    [GeneratedRegex(@"^flover serve: ready at (?<url>http://127\.0\.0\.1:[1-9][0-9]*) \(model tiny\)$")]
+    private static partial Regex ReadyLine();
+}
