@@ -46,4 +46,16 @@ public sealed class Gpt2SharedWeightsTests
 
         Assert.Equal(before, second.Prefill([new PrefillPrompt(0, s_prompt)]).Row(0).ToArray());
     }
+
+    [Fact]
+    public void An_instance_cannot_ask_for_another_weight_precision_than_the_shared_upload()
+    {
+        using IModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+        using Accelerator accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
+        using var shared = new Gpt2SharedWeights(accelerator, weights, TensorDType.F32);
+
+        var error = Assert.Throws<FloverException>(() => new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(1, 16, WeightDType: TensorDType.F16)));
+
+        Assert.Contains("cannot ask for F16", error.Message, StringComparison.Ordinal);
+    }
 }
