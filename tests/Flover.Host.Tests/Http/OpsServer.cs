@@ -77,6 +77,16 @@ internal sealed class OpsServer : IAsyncDisposable
         }
     }
 
+    /// <summary>With the gate held and the loop waiting at it: lets it through one Decode at a time until <paramref name="done"/> holds for /metrics.</summary>
+    public async Task StepUntilAsync(Func<string, bool> done)
+    {
+        while (!done(await ScrapeAsync()))
+        {
+            Gate.Step();
+            await Gate.Waiting.WaitAsync();
+        }
+    }
+
     /// <summary>True when the engine holds nothing: no request running or waiting, every KV slot free.</summary>
     public static bool Idle(string metrics, int slots) =>
         Sample(metrics, "flover_requests_running") == 0 && Sample(metrics, "flover_requests_waiting") == 0
