@@ -82,6 +82,27 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public async Task A_request_past_flover_http_request_timeout_ends_with_the_timeout_detail_and_its_text_so_far()
+    {
+        await using OpsServer server = await OpsServer.StartAsync("flover.http.request-timeout = 50ms");
+        server.Gate.Hold();
+        Task<(HttpStatusCode, JsonElement)> call = HttpTestClient.PostAsync(server.Client, "/v1/completions", """{"prompt":"a","max_tokens":100,"ignore_eos":true}""");
+        // Held in its first Decode, or (on a slow, cold start) already past its deadline before it.
+        await Task.WhenAny(call, server.Gate.Waiting.WaitAsync());
+
+        // A lower bound, not a race: the deadline has certainly passed when the loop moves on.
+        await Task.Delay(TimeSpan.FromMilliseconds(80));
+        server.Gate.Open();
+        (HttpStatusCode status, JsonElement body) = await call;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        JsonElement choice = body.GetProperty("choices")[0];
+        Assert.Equal(("length", "timeout"), (choice.GetProperty("finish_reason").GetString(), choice.GetProperty("flover_finish_detail").GetString()));
+        Assert.InRange(body.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), 0, 5);
+        Assert.Equal(1, OpsServer.Sample(await server.ScrapeAsync(), """flover_requests_total{finish_reason="timeout",status="200"}"""));
+    }
+
+    [Fact]
     public async Task An_engine_rejection_that_is_not_about_load_is_a_400_without_retry_after()
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
