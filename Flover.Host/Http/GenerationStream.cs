@@ -16,6 +16,8 @@ internal sealed class GenerationStream : IDisposable
     // Read by the RequestAborted callback's thread; a stale false only costs a message to a stopped actor.
     private volatile bool _finished;
     private int _disposed;
+    // Set by the drain's thread, read by the handler's after the stream ends.
+    private volatile bool _cancelledByShutdown;
 
     public GenerationStream(ChannelReader<object> events, IActorRef bridge, RequestTiming? timing = null, Action<GenerationStream>? released = null)
     {
@@ -32,7 +34,7 @@ internal sealed class GenerationStream : IDisposable
     public RequestTiming Timing { get; }
 
     /// <summary>True once a drain cancelled the request: its client is still there and gets a 503, not silence.</summary>
-    public bool CancelledByShutdown { get; private set; }
+    public bool CancelledByShutdown => _cancelledByShutdown;
 
     /// <summary>Marks the request finished (its last message was read), so disposing does not cancel it.</summary>
     public void MarkFinished() => _finished = true;
@@ -49,7 +51,7 @@ internal sealed class GenerationStream : IDisposable
     /// <summary>The server is shutting down and the drain time is over: cancel, and tell the client why.</summary>
     public void CancelForShutdown()
     {
-        CancelledByShutdown = true;
+        _cancelledByShutdown = true;
         if (!_finished)
         {
             // Not Abandon: the handler still reads, to answer Completed(Cancelled) with a 503.
