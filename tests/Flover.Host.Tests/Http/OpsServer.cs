@@ -80,10 +80,16 @@ internal sealed class OpsServer : IAsyncDisposable
     /// <summary>With the gate held and the loop waiting at it: lets it through one Decode at a time until <paramref name="done"/> holds for /metrics.</summary>
     public async Task StepUntilAsync(Func<string, bool> done)
     {
-        while (!done(await ScrapeAsync()))
+        string metrics;
+        while (!done(metrics = await ScrapeAsync()))
         {
             Gate.Step();
-            await Gate.Waiting.WaitAsync();
+            // Bounded so a condition that never comes fails the test instead of hanging it (the
+            // loop stops calling Decode once it has no work).
+            if (!await Gate.Waiting.WaitAsync(TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException($"The decode loop stopped before the condition held; /metrics:\n{metrics}");
+            }
         }
     }
 
