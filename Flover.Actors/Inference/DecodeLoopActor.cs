@@ -24,19 +24,23 @@ internal sealed class DecodeLoopActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef? _shuffle;
     private readonly long _bytesPerSlot;
+    private readonly int _maxWaiting;
+    private readonly EngineMetrics? _metrics;
     private ICancelable? _timer;
     private bool _stepQueued;
     private bool _planPending;
 
-    public DecodeLoopActor(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
-        : this(new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, clock)
+    public DecodeLoopActor(IModel model, DecodeLoopOptions options, TimeProvider? clock = null, EngineMetrics? metrics = null)
+        : this(new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, clock, metrics, options.MaxWaiting)
     {
     }
 
     /// <summary>Drives any scheduler; KV shuffles are planned off the loop only for a fused loop with external compaction.</summary>
-    public DecodeLoopActor(IDecodeScheduler scheduler, long kvBytesPerSlot, TimeProvider? clock = null)
+    public DecodeLoopActor(IDecodeScheduler scheduler, long kvBytesPerSlot, TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue)
     {
         _loop = scheduler;
+        _metrics = metrics;
+        _maxWaiting = maxWaiting;
         _fused = scheduler as FusedDecodeLoop;
         _clock = clock ?? TimeProvider.System;
         _bytesPerSlot = kvBytesPerSlot;
@@ -57,11 +61,15 @@ internal sealed class DecodeLoopActor : ReceiveActor
         });
         Receive<Step>(_ => RunIteration());
         Receive<CompactionPlanned>(ApplyPlan);
+        // Queued behind any Step already in the mailbox, so it is answered between two
+        // iterations: a loop stuck inside a step never answers, which is what readiness checks.
+        // Only the fused loop counts free slots; baselines report none free.
+        Receive<ProbeEngine>(_ => Sender.Tell(new EngineStatus(_loop.RunningCount, _loop.WaitingCount, _loop.SlotsUsed, _fused?.SlotsFree ?? 0)));
     }
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
-    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
-        Runtime.Props.Create(() => new DecodeLoopActor(model, options, clock)).WithDispatcher(dispatcher);
+    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null) =>
+        Runtime.Props.Create(() => new DecodeLoopActor(model, options, clock, metrics)).WithDispatcher(dispatcher);
 
     /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts).</summary>
     public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
@@ -80,11 +88,14 @@ internal sealed class DecodeLoopActor : ReceiveActor
         string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline);
         if (rejection is not null)
         {
-            register.Requester.Tell(new LoopRejected(register.RequestId, rejection));
+            // The HTTP layer validates prompts and sampling first, so a rejection while the queue
+            // is full is a load problem (429, try later), not a bad request.
+            register.Requester.Tell(new LoopRejected(register.RequestId, rejection, _loop.WaitingCount >= _maxWaiting));
             return;
         }
 
         _requesters[register.RequestId] = register.Requester;
+        _metrics?.PublishLoopState(_loop, _fused?.SlotsFree);
         EnsureStepping();
     }
 
@@ -103,7 +114,9 @@ internal sealed class DecodeLoopActor : ReceiveActor
             return;
         }
 
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         IterationReport report = _loop.Step();
+        Publish(report, System.Diagnostics.Stopwatch.GetElapsedTime(start));
         if (report.Failed)
         {
             _log.Warning("A decode step failed; its requests were re-admitted from their history.");
@@ -145,6 +158,8 @@ internal sealed class DecodeLoopActor : ReceiveActor
         if (_fused!.ApplyCompaction(planned.Plan, planned.Version))
         {
             TimeSpan copyTime = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            _metrics?.ShuffleMoves.Add(planned.Plan.Moves.Count);
+            _metrics?.ShuffleSeconds.Add(copyTime.TotalSeconds);
             Context.System.EventStream.Publish(new KvShuffled(planned.Plan.Moves.Count, planned.Plan.BytesMoved(_bytesPerSlot), planned.PlanningTime, copyTime));
             _log.Debug(
                 "KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, applied in {3:F1} us",
@@ -156,6 +171,25 @@ internal sealed class DecodeLoopActor : ReceiveActor
 
         // Stale (slots changed meanwhile) or more holes since: plan again.
         RequestPlanIfHoles();
+    }
+
+    private void Publish(IterationReport report, TimeSpan elapsed)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+
+        _metrics.Iterations.Record(elapsed.TotalSeconds);
+        _metrics.PromptTokens.Add(report.PrefillTokens);
+        _metrics.GenerationTokens.Add(report.Tokens.Count);
+        if (report.Compaction is { } compaction)
+        {
+            // Compaction inside the step (no shuffle actor): its time is part of the iteration's.
+            _metrics.ShuffleMoves.Add(compaction.Moves.Count);
+        }
+
+        _metrics.PublishLoopState(_loop, _fused?.SlotsFree);
     }
 
     private void EnsureStepping()

@@ -14,7 +14,7 @@ public sealed class InferenceEngine : ReceiveActor
     private readonly Gpt2Tokenizer _tokenizer;
     private long _nextId;
 
-    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, Gpt2Tokenizer, string, TimeProvider?)"/>).</summary>
+    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, Gpt2Tokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
     public InferenceEngine(Props loopProps, Gpt2Tokenizer tokenizer)
     {
         _tokenizer = tokenizer;
@@ -26,6 +26,7 @@ public sealed class InferenceEngine : ReceiveActor
             IActorRef client = Sender;
             Context.ActorOf(Runtime.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer)), $"request-{id}");
         });
+        Receive<ProbeEngine>(probe => _loop.Forward(probe));
     }
 
     /// <summary>Props of an engine over <paramref name="model"/> (the engine's decode loop owns and calls it).</summary>
@@ -34,9 +35,10 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="tokenizer">Turns generated ids into text.</param>
     /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
     /// <param name="clock">The clock deadlines are checked against (the system clock when null; a manual one in tests).</param>
-    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
+    /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
+    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
-        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock);
+        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock, metrics);
         return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 

@@ -19,7 +19,7 @@ internal sealed record LoopTokenMessage(long RequestId, int Index, SampledToken 
 internal sealed record LoopDone(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error);
 
 /// <summary>DecodeLoopActor → RequestActor: the request was not admitted.</summary>
-internal sealed record LoopRejected(long RequestId, string Reason);
+internal sealed record LoopRejected(long RequestId, string Reason, bool QueueFull);
 
 /// <summary>The decode loop's message to itself: run one iteration.</summary>
 internal sealed record Step

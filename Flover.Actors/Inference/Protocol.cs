@@ -44,7 +44,9 @@ public sealed record Usage(int PromptTokens, int CompletionTokens)
 public sealed record Completed(FinishReason FinishReason, Usage Usage, string TrailingText = "", string? Error = null);
 
 /// <summary>The request was not accepted (queue full, prompt too long, invalid parameters); nothing was generated.</summary>
-public sealed record Rejected(string Reason);
+/// <param name="Reason">Why, in words.</param>
+/// <param name="QueueFull">True when the only problem is load: <c>flover.engine.max-waiting</c> requests already wait, so the same request may succeed later (HTTP answers 429 with Retry-After).</param>
+public sealed record Rejected(string Reason, bool QueueFull = false);
 
 /// <summary>Sent by the client to the request's actor: stop generating; a <see cref="Completed"/> with Cancelled follows.</summary>
 public sealed record Cancel
@@ -62,3 +64,21 @@ public sealed record Cancel
 /// <param name="PlanningTime">Time the shuffle actor spent planning.</param>
 /// <param name="CopyTime">Time the loop spent applying the moves.</param>
 public sealed record KvShuffled(int Moves, long Bytes, TimeSpan PlanningTime, TimeSpan CopyTime);
+
+/// <summary>
+/// Asks the engine whether its decode loop is alive: the loop answers <see cref="EngineStatus"/>
+/// between two iterations, so no answer within a deadline means the loop is stuck (readiness
+/// checks rely on that).
+/// </summary>
+public sealed record ProbeEngine
+{
+    /// <summary>The single instance.</summary>
+    public static ProbeEngine Instance { get; } = new();
+}
+
+/// <summary>The decode loop's answer to <see cref="ProbeEngine"/>: its state between two iterations.</summary>
+/// <param name="Running">Requests holding a KV slot.</param>
+/// <param name="Waiting">Requests waiting for admission.</param>
+/// <param name="KvSlotsUsed">KV slots in use.</param>
+/// <param name="KvSlotsFree">KV slots free.</param>
+public sealed record EngineStatus(int Running, int Waiting, int KvSlotsUsed, int KvSlotsFree);

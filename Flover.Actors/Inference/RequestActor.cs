@@ -34,7 +34,7 @@ internal sealed class RequestActor : ReceiveActor
         Receive<LoopDone>(OnDone);
         Receive<LoopRejected>(rejected =>
         {
-            _client.Tell(new Rejected(rejected.Reason), Self);
+            _client.Tell(new Rejected(rejected.Reason, rejected.QueueFull), Self);
             Context.Stop(Self);
         });
         Receive<Cancel>(_ => _loop.Tell(new CancelRequest(_id), Self));

@@ -5,6 +5,7 @@ using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Flover.Host.Cli;
@@ -34,7 +35,12 @@ internal static class ServeCommand
         {
             Config loaded = Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads)).WithFallback(config.Load(parse));
             HttpSettings http = FloverSettings.From(loaded).Http;
-            http = http with { Host = parse.GetValue(host) ?? http.Host, Port = parse.GetValue(port) ?? http.Port };
+            http = http with
+            {
+                Host = parse.GetValue(host) ?? http.Host,
+                Port = parse.GetValue(port) ?? http.Port,
+                ApiKeys = ApiKeys.Merge(http.ApiKeys, Environment.GetEnvironmentVariable(ApiKeys.EnvironmentVariable)),
+            };
             string? modelArgument = parse.GetValue(model);
             // The gpt2 preset when neither --model nor --preset is given, so `serve` works on a fresh machine.
             string? presetName = modelArgument is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset);
@@ -110,8 +116,12 @@ internal static class ServeCommand
                 // Ctrl+C: stop below.
             }
 
-            console.Error.WriteLine("serve: stopping ...");
+            // Ctrl+C or SIGTERM: the host's stop drains first (DrainService), then closes the listener.
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            if (app.Services.GetRequiredService<DrainService>().Result is (int inFlight, int cancelled))
+            {
+                console.Error.WriteLine($"serve: stopped; {inFlight} request(s) were in flight, {cancelled} cancelled at the drain timeout ({http.DrainTimeout.TotalSeconds:0.#} s).");
+            }
         }
 
         return 0;

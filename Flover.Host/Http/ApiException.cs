@@ -32,6 +32,9 @@ internal sealed class ApiException : Exception
 
     public string Type { get; }
 
+    /// <summary>Seconds for a <c>Retry-After</c> header (a 429), or null for none.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     /// <summary>A 400 naming <paramref name="param"/>.</summary>
     public static ApiException Invalid(string? param, string message, string? code = null) =>
         new(StatusCodes.Status400BadRequest, message, param, code);

@@ -20,13 +20,16 @@ internal sealed class EngineHost : IAsyncDisposable
     private readonly TensorParallelModel _model;
     private readonly ActorSystem _system;
 
-    private EngineHost(TensorParallelModel model, ActorSystem system, IActorRef engine, ServedModel served)
+    private readonly EngineMetrics _metrics;
+
+    private EngineHost(TensorParallelModel model, ActorSystem system, IActorRef engine, ServedModel served, EngineMetrics metrics)
     {
         _model = model;
         _system = system;
+        _metrics = metrics;
         Engine = engine;
         Model = served;
-        Client = new EngineClient(system, engine);
+        Client = new EngineClient(system, engine, metrics);
     }
 
     /// <summary>The served model as the endpoints see it.</summary>
@@ -40,7 +43,12 @@ internal sealed class EngineHost : IAsyncDisposable
 
     /// <summary>Loads the model named by <paramref name="modelArgument"/> or <paramref name="preset"/> and starts the engine, logging progress to <paramref name="log"/>.</summary>
     /// <exception cref="FloverException">The model cannot be opened or the engine settings do not fit it.</exception>
-    public static EngineHost Start(Config config, string? modelArgument, string? preset, TextWriter log)
+    /// <param name="config">The loaded configuration.</param>
+    /// <param name="modelArgument">--model, or null.</param>
+    /// <param name="preset">--preset, used when <paramref name="modelArgument"/> is null.</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="wrapModel">Wraps the model the decode loop calls (tests hold the loop at a gate with it); the host still owns and disposes the model itself.</param>
+    public static EngineHost Start(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null)
     {
         FloverSettings settings = FloverSettings.From(config);
         if (settings.Scheduler.Kind != "fused")
@@ -57,9 +65,10 @@ internal sealed class EngineHost : IAsyncDisposable
 
         ActorSystem system = ActorSystem.Create("flover", config);
         DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, model.Config.EosTokenId);
-        IActorRef engine = system.ActorOf(InferenceEngine.Props(model, loop, tokenizer), "engine");
+        var metrics = new EngineMetrics(model.SlotCount);
+        IActorRef engine = system.ActorOf(InferenceEngine.Props(wrapModel?.Invoke(model) ?? model, loop, tokenizer, metrics: metrics), "engine");
         var served = new ServedModel(ModelId(modelArgument, preset), model.SlotCapacity, model.VocabularySize, model.Config.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
-        return new EngineHost(model, system, engine, served);
+        return new EngineHost(model, system, engine, served, metrics);
     }
 
     /// <summary>Runs one short request through the whole engine, so the first client does not pay for start-up (JIT, first allocations).</summary>
@@ -90,5 +99,6 @@ internal sealed class EngineHost : IAsyncDisposable
         // Actors first: the decode loop may be inside a step on the model.
         await _system.Terminate().ConfigureAwait(false);
         _model.Dispose();
+        _metrics.Dispose();
     }
 }

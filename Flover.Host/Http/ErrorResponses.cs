@@ -11,6 +11,16 @@ internal static class ErrorResponses
     {
         context.Response.StatusCode = error.StatusCode;
         context.Response.ContentType = "application/json";
+        if (error.RetryAfterSeconds is int seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (error.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
         return context.Response.Body.WriteAsync(ToJson(error)).AsTask();
     }
 

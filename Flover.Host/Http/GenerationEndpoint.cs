@@ -12,29 +12,57 @@ namespace Flover.Host.Http;
 /// </summary>
 internal static class GenerationEndpoint
 {
-    /// <summary>Handles one request with the endpoint's parser and response shape.</summary>
+    /// <summary>Handles one request with the endpoint's parser and response shape, and records it in the request metrics.</summary>
     public static async Task HandleAsync(
         HttpContext http,
         ServeContext serve,
         Func<JsonElement, ServedModel, GenerationRequest> parse,
         Func<ServedModel, GenerationRequest, DateTimeOffset, ResponseShape> shape)
     {
-        GenerationRequest request;
-        using (JsonDocument body = await RequestBody.ReadObjectAsync(http.Request, serve.Settings.MaxBodySize, http.RequestAborted).ConfigureAwait(false))
+        GenerationStream? stream = null;
+        int status = StatusCodes.Status200OK;
+        try
         {
-            request = parse(body.RootElement, serve.Model);
-        }
+            GenerationRequest request;
+            using (JsonDocument body = await RequestBody.ReadObjectAsync(http.Request, serve.Settings.MaxBodySize, http.RequestAborted).ConfigureAwait(false))
+            {
+                request = parse(body.RootElement, serve.Model);
+            }
 
-        DateTimeOffset now = serve.Clock.GetUtcNow();
-        using GenerationStream stream = serve.Engine.Start(request.ToGenerate(now, serve.Settings.RequestTimeout));
-        using CancellationTokenRegistration abort = http.RequestAborted.Register(stream.Cancel);
-        ResponseShape answer = shape(serve.Model, request, now);
-        if (request.Stream)
+            DateTimeOffset now = serve.Clock.GetUtcNow();
+            using (stream = serve.Engine.Start(request.ToGenerate(now, serve.Settings.RequestTimeout)))
+            using (http.RequestAborted.Register(stream.Cancel))
+            {
+                ResponseShape answer = shape(serve.Model, request, now);
+                if (request.Stream)
+                {
+                    await new SseResponse(http, serve, request, answer, stream).RunAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await AnswerWholeAsync(http, serve, request, answer, stream).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (ApiException error) when (!http.Response.HasStarted)
         {
-            await new SseResponse(http, serve, request, answer, stream).RunAsync().ConfigureAwait(false);
-            return;
+            status = error.StatusCode;
+            throw;
         }
+        catch (Exception) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
+        {
+            status = StatusCodes.Status500InternalServerError;
+            throw;
+        }
+        finally
+        {
+            serve.Engine.Requests.Record(http.RequestAborted.IsCancellationRequested ? ServeMetrics.ClientClosedRequest : status, stream?.Timing);
+        }
+    }
 
+    /// <summary>The whole response in one JSON body, once the engine completed.</summary>
+    private static async Task AnswerWholeAsync(HttpContext http, ServeContext serve, GenerationRequest request, ResponseShape answer, GenerationStream stream)
+    {
         var text = new System.Text.StringBuilder();
         var reported = new List<Token>();
         await foreach (object message in stream.Events.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -51,12 +79,18 @@ internal static class GenerationEndpoint
                     break;
                 case Rejected rejected:
                     stream.MarkFinished();
-                    throw Overloaded(rejected);
+                    throw NotAdmitted(rejected);
                 case Completed completed:
                     stream.MarkFinished();
                     if (completed.FinishReason == FinishReason.Cancelled)
                     {
-                        return; // The client is gone: nothing to answer.
+                        // The client is gone (nothing to answer), or a drain cancelled it (it hears why).
+                        if (http.RequestAborted.IsCancellationRequested)
+                        {
+                            return;
+                        }
+
+                        throw EngineClient.ShuttingDown();
                     }
 
                     if (completed.FinishReason == FinishReason.Error)
@@ -74,7 +108,7 @@ internal static class GenerationEndpoint
         // The stream ended without an answer: the client left (nothing to say) or the engine stopped.
         if (!http.RequestAborted.IsCancellationRequested)
         {
-            throw EngineStopped();
+            throw stream.CancelledByShutdown ? EngineClient.ShuttingDown() : EngineStopped();
         }
     }
 
@@ -82,9 +116,16 @@ internal static class GenerationEndpoint
     public static bool IsReported(Token token, GenerationRequest request, ServedModel model) =>
         request.WantsLogprobs && (token.TokenId != model.EosTokenId || request.Sampling.IgnoreEos);
 
-    /// <summary>The engine would not take the request (its waiting queue is full).</summary>
-    public static ApiException Overloaded(Rejected rejected) =>
-        new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}", null, "engine_overloaded", "rate_limit_error");
+    /// <summary>Seconds a client is asked to wait after a 429: about the time a few requests take to leave the queue.</summary>
+    public const int RetryAfterSeconds = 1;
+
+    /// <summary>
+    /// The engine would not take the request: a 429 with Retry-After when its waiting queue is
+    /// full (nothing in flight is affected; retry later), else a 400 with the engine's reason.
+    /// </summary>
+    public static ApiException NotAdmitted(Rejected rejected) => rejected.QueueFull
+        ? new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}. Retry after {RetryAfterSeconds} s.", null, "engine_overloaded", "rate_limit_error") { RetryAfterSeconds = RetryAfterSeconds }
+        : ApiException.Invalid(null, $"The engine rejected the request: {rejected.Reason}", "engine_rejected");
 
     /// <summary>The engine stopped (the server is shutting down) before the request finished.</summary>
     public static ApiException EngineStopped() =>

@@ -3,13 +3,15 @@ using Flover.Gpu;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Flover.Host.Http;
 
 /// <summary>
-/// The one place the HTTP application is built: logging, Kestrel's listener, the error
-/// middleware and every route. (Operations middleware — API keys, health, metrics — is added here.)
+/// The one place the HTTP application is built: logging, Kestrel's listener, the graceful drain,
+/// the middleware (errors, API keys, refusing requests while draining) and every route.
 /// </summary>
 internal static class ServeApp
 {
@@ -34,10 +36,24 @@ internal static class ServeApp
             kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, serve.Settings.Host, serve.Settings.Port);
         });
+        var drain = new DrainService(serve);
+        builder.Services.AddSingleton(drain);
+        builder.Services.AddHostedService(_ => drain);
+        // The drain runs inside the host's stop, which gives up after ShutdownTimeout: leave
+        // room for the drain time and for cancelled requests to leave.
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = serve.Settings.DrainTimeout + EngineClient.CancelGrace + TimeSpan.FromSeconds(5));
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
+        var exporter = new PrometheusExporter(serve.Engine.Metrics.Meter);
+        app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
+        var keys = new ApiKeys(serve.Settings.ApiKeys, serve.Settings.UnauthenticatedPaths);
         app.Use(WriteApiErrorsAsync);
+        app.Use(keys.CheckAsync);
+        app.Use((http, next) => RefuseWhileDraining(http, next, serve.Engine));
+        app.MapGet("/health", OperationsEndpoints.HealthAsync);
+        app.MapGet("/ready", (HttpContext http) => OperationsEndpoints.ReadyAsync(http, serve));
+        app.MapGet("/metrics", (HttpContext http) => OperationsEndpoints.MetricsAsync(http, exporter));
         app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve.Model));
         app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve.Model, id));
         app.MapPost("/v1/completions", (HttpContext http) =>
@@ -47,6 +63,10 @@ internal static class ServeApp
         app.MapFallback((HttpContext http) => throw Unrouted(http.Request));
         return app;
     }
+
+    /// <summary>While draining, only health, readiness and metrics are served: everything else is a 503.</summary>
+    private static Task RefuseWhileDraining(HttpContext http, RequestDelegate next, EngineClient engine) =>
+        engine.Draining && http.Request.Path.Value is not ("/health" or "/ready" or "/metrics") ? throw EngineClient.ShuttingDown() : next(http);
 
     /// <summary>The fallback's error: 405 for a known path with the wrong method, else 404.</summary>
     private static ApiException Unrouted(HttpRequest request) => request.Path.Value switch

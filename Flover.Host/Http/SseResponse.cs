@@ -41,12 +41,12 @@ internal sealed class SseResponse
         if (message is Rejected rejected)
         {
             _stream.MarkFinished();
-            throw GenerationEndpoint.Overloaded(rejected);
+            throw GenerationEndpoint.NotAdmitted(rejected);
         }
 
         if (outcome == EventReader.Outcome.Ended && !_http.RequestAborted.IsCancellationRequested)
         {
-            throw GenerationEndpoint.EngineStopped();
+            throw Stopped();
         }
 
         try
@@ -67,13 +67,15 @@ internal sealed class SseResponse
             }
 
             // Ended without Completed: the engine stopped (or the client left, and nobody reads this).
-            await FailAsync(GenerationEndpoint.EngineStopped()).ConfigureAwait(false);
+            await FailAsync(Stopped()).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {
             // The client went away mid-stream: disposing the unfinished stream cancels the request.
         }
     }
+
+    private ApiException Stopped() => _stream.CancelledByShutdown ? EngineClient.ShuttingDown() : GenerationEndpoint.EngineStopped();
 
     private async Task StartAsync()
     {
@@ -106,7 +108,7 @@ internal sealed class SseResponse
                 return false;
             case Rejected rejected:
                 _stream.MarkFinished();
-                await FailAsync(GenerationEndpoint.Overloaded(rejected)).ConfigureAwait(false);
+                await FailAsync(GenerationEndpoint.NotAdmitted(rejected)).ConfigureAwait(false);
                 return true;
             case Completed completed:
                 _stream.MarkFinished();
@@ -122,7 +124,13 @@ internal sealed class SseResponse
         switch (completed.FinishReason)
         {
             case FinishReason.Cancelled:
-                return; // The client is gone.
+                if (!_http.RequestAborted.IsCancellationRequested)
+                {
+                    // A drain cancelled it: the client is still reading and hears why.
+                    await FailAsync(EngineClient.ShuttingDown()).ConfigureAwait(false);
+                }
+
+                return;
             case FinishReason.Error:
                 await FailAsync(GenerationEndpoint.EngineFailed(completed)).ConfigureAwait(false);
                 return;

@@ -16,25 +16,33 @@ internal sealed class StreamBridgeActor : ReceiveActor
     private readonly IActorRef _engine;
     private readonly Generate _request;
     private readonly ChannelWriter<object> _events;
+    private readonly RequestTiming _timing;
     private IActorRef? _requestActor;
     private bool _abandoned;
 
-    public StreamBridgeActor(IActorRef engine, Generate request, ChannelWriter<object> events)
+    public StreamBridgeActor(IActorRef engine, Generate request, ChannelWriter<object> events, RequestTiming timing)
     {
         _engine = engine;
         _request = request;
         _events = events;
+        _timing = timing;
         Receive<Token>(token =>
         {
             WatchRequestActor();
+            _timing.OnToken();
             if (!_abandoned)
             {
                 _events.TryWrite(token);
             }
         });
-        Receive<Completed>(Finish);
+        Receive<Completed>(completed =>
+        {
+            _timing.OnCompleted(completed.FinishReason);
+            Finish(completed);
+        });
         Receive<Rejected>(Finish);
         Receive<Abandon>(_ => OnAbandon());
+        Receive<Shutdown>(_ => OnShutdown());
         Receive<Terminated>(t => t.ActorRef.Equals(_requestActor) || t.ActorRef.Equals(_engine), t =>
             // The request's actor or the engine stopped without completing (a bug or a shutdown):
             // the handler must not wait for ever.
@@ -83,6 +91,26 @@ internal sealed class StreamBridgeActor : ReceiveActor
 
         // Stay until Completed(Cancelled) arrives, so it is not a dead letter.
         _requestActor.Tell(Cancel.Instance, Self);
+    }
+
+    private void OnShutdown()
+    {
+        if (_requestActor is null)
+        {
+            // Still waiting for admission: stopping cancels it (the request's actor watches us),
+            // and the handler, seeing the stream end without an answer, replies 503.
+            Context.Stop(Self);
+            return;
+        }
+
+        // Keep forwarding: Completed(Cancelled) reaches the handler, which tells the client why.
+        _requestActor.Tell(Cancel.Instance, Self);
+    }
+
+    /// <summary>The server's drain time is over: cancel the request, but keep its client informed.</summary>
+    internal sealed record Shutdown
+    {
+        public static Shutdown Instance { get; } = new();
     }
 
     /// <summary>The HTTP client went away (or stopped reading): cancel the request.</summary>

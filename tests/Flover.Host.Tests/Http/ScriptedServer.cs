@@ -19,13 +19,17 @@ internal sealed class ScriptedServer : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly Channel<(Generate Request, IActorRef Client)> _requests = Channel.CreateUnbounded<(Generate, IActorRef)>();
 
-    private ScriptedServer(ActorSystem system, WebApplication app)
+    private ScriptedServer(ActorSystem system, WebApplication app, EngineClient engine)
     {
         _system = system;
         App = app;
+        Admission = engine;
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The server's admission point (its drain state, its metrics).</summary>
+    public EngineClient Admission { get; }
 
     public HttpClient Client => App.GetTestClient();
 
@@ -40,8 +44,9 @@ internal sealed class ScriptedServer : IAsyncDisposable
         var model = new ServedModel("tiny", 256, 50257, 50256, Gpt2Tokenizer.Default, DateTimeOffset.UnixEpoch);
         ScriptedServer server = null!;
         IActorRef engine = system.ActorOf(Props.Create(() => new Engine(r => server._requests.Writer.TryWrite(r))));
-        WebApplication app = ServeApp.Build(new ServeContext(model, new EngineClient(system, engine), FloverSettings.From(config).Http, TimeProvider.System), b => b.WebHost.UseTestServer());
-        server = new ScriptedServer(system, app);
+        var client = new EngineClient(system, engine);
+        WebApplication app = ServeApp.Build(new ServeContext(model, client, FloverSettings.From(config).Http, TimeProvider.System), b => b.WebHost.UseTestServer());
+        server = new ScriptedServer(system, app, client);
         await app.StartAsync();
         return server;
     }
@@ -62,6 +67,7 @@ internal sealed class ScriptedServer : IAsyncDisposable
     {
         await App.DisposeAsync();
         await _system.Terminate();
+        Admission.Metrics.Dispose();
     }
 
     private sealed class Engine : ReceiveActor

@@ -54,6 +54,44 @@ public sealed partial class ServeProcessTests
         }
     }
 
+    [Fact]
+    public async Task Serve_drains_on_sigterm_and_exits_0()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // No SIGTERM on Windows.
+        }
+
+        using Process serve = Start("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2");
+        Task<string> stderr = serve.StandardError.ReadToEndAsync();
+        try
+        {
+            using var limit = new CancellationTokenSource(s_limit);
+            string? ready = await serve.StandardOutput.ReadLineAsync(limit.Token);
+            Match match = ReadyLine().Match(ready ?? string.Empty);
+            Assert.True(match.Success, $"unexpected first stdout line '{ready}'");
+            using var client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
+            using HttpResponseMessage health = await client.GetAsync("health", limit.Token);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+            using (Process terminate = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await terminate.WaitForExitAsync(limit.Token);
+            }
+
+            await serve.WaitForExitAsync(limit.Token);
+            Assert.Equal(0, serve.ExitCode);
+            Assert.Contains("serve: stopped; 0 request(s) were in flight", await stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!serve.HasExited)
+            {
+                serve.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     private static Process Start(params string[] arguments)
     {
         string dotnet = NodeTools.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";

@@ -1,0 +1,61 @@
+using Flover.Actors.Inference;
+using Microsoft.AspNetCore.Http;
+
+namespace Flover.Host.Http;
+
+/// <summary>
+/// <c>GET /health</c> (the process answers), <c>GET /ready</c> (the model is loaded and the
+/// decode loop answers a probe in time; 503 otherwise, and while draining) and
+/// <c>GET /metrics</c> (Prometheus text).
+/// </summary>
+internal static class OperationsEndpoints
+{
+    public static Task HealthAsync(HttpContext http) =>
+        WriteAsync(http, StatusCodes.Status200OK, JsonOutput.Object(json => json.WriteString("status", "alive")));
+
+    public static async Task ReadyAsync(HttpContext http, ServeContext serve)
+    {
+        if (serve.Engine.Draining)
+        {
+            await NotReadyAsync(http, "the server is shutting down").ConfigureAwait(false);
+            return;
+        }
+
+        EngineStatus? status = await serve.Engine.ProbeAsync(serve.Settings.ReadyTimeout, http.RequestAborted).ConfigureAwait(false);
+        if (status is null)
+        {
+            await NotReadyAsync(http, $"the decode loop did not answer within {serve.Settings.ReadyTimeout.TotalMilliseconds:0} ms (flover.http.ready-timeout)").ConfigureAwait(false);
+            return;
+        }
+
+        await WriteAsync(http, StatusCodes.Status200OK, JsonOutput.Object(json =>
+        {
+            json.WriteString("status", "ready");
+            json.WriteString("model", serve.Model.Id);
+            json.WriteNumber("requests_running", status.Running);
+            json.WriteNumber("requests_waiting", status.Waiting);
+            json.WriteNumber("kv_slots_used", status.KvSlotsUsed);
+            json.WriteNumber("kv_slots_free", status.KvSlotsFree);
+        })).ConfigureAwait(false);
+    }
+
+    public static Task MetricsAsync(HttpContext http, PrometheusExporter exporter)
+    {
+        http.Response.ContentType = PrometheusExporter.ContentType;
+        return http.Response.WriteAsync(exporter.Scrape(), http.RequestAborted);
+    }
+
+    private static Task NotReadyAsync(HttpContext http, string reason) =>
+        WriteAsync(http, StatusCodes.Status503ServiceUnavailable, JsonOutput.Object(json =>
+        {
+            json.WriteString("status", "not_ready");
+            json.WriteString("reason", reason);
+        }));
+
+    private static Task WriteAsync(HttpContext http, int status, byte[] json)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        return http.Response.Body.WriteAsync(json, http.RequestAborted).AsTask();
+    }
+}
