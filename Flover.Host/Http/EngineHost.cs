@@ -1,7 +1,9 @@
 using Flover.Actors.Configuration;
 using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
 using Flover.Actors.Runtime;
 using Flover.Gpu;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
@@ -17,14 +19,16 @@ namespace Flover.Host.Http;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private readonly TensorParallelModel _model;
+    private readonly IModel _model;
+    private readonly IModelWeights? _weights;
     private readonly ActorSystem _system;
 
     private readonly EngineMetrics _metrics;
 
-    private EngineHost(TensorParallelModel model, ActorSystem system, IActorRef engine, ServedModel served, EngineMetrics metrics)
+    private EngineHost(IModel model, IModelWeights? weights, ActorSystem system, IActorRef engine, ServedModel served, EngineMetrics metrics)
     {
         _model = model;
+        _weights = weights;
         _system = system;
         _metrics = metrics;
         Engine = engine;
@@ -57,18 +61,52 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
-        using IModelWeights weights = ModelSource.Open(modelArgument, preset);
-        Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
-        // weight-dtype, the KV pool and flover.parallel.tensor all come from the configuration.
-        TensorParallelModel model = EngineSetup.LoadModel(settings, weights);
-        log.WriteLine($"serve: {weights.Source}; {model.DeviceDetails}; {model.WeightDType.ToName()} weights; {model.SlotCount} KV slots of {model.SlotCapacity} positions");
+        IModelWeights weights = ModelSource.Open(modelArgument, preset);
+        ActorSystem? system = null;
+        IModel? model = null;
+        try
+        {
+            Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
+            Gpt2Config shape = weights.Config;
+            Gpt2ModelOptions options = EngineSetup.ModelOptions(settings.Engine, shape);
+            system = ActorSystem.Create("flover", config);
+            IModelWeights? kept = null;
+            if (settings.Parallel.Tensor > 1)
+            {
+                // Shards are actors driven by the decode loop's plans; a stopped shard is rebuilt
+                // from the checkpoint, so it stays open (mapped) while the engine runs.
+                model = new ShardGroupModel(system, weights, options, new EngineOptions(settings.Engine.Threads, options.WeightDType), settings.Parallel.Tensor);
+                kept = weights;
+                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors; {model.SlotCount} KV slots of {model.SlotCapacity} positions");
+            }
+            else
+            {
+                var single = EngineSetup.LoadModel(settings, weights);
+                model = single;
+                log.WriteLine($"serve: {weights.Source}; {single.DeviceDetails}; {single.WeightDType.ToName()} weights; {single.SlotCount} KV slots of {single.SlotCapacity} positions");
+            }
 
-        ActorSystem system = ActorSystem.Create("flover", config);
-        DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, model.Config.EosTokenId);
-        var metrics = new EngineMetrics(model.SlotCount);
-        IActorRef engine = system.ActorOf(InferenceEngine.Props(wrapModel?.Invoke(model) ?? model, loop, tokenizer, metrics: metrics), "engine");
-        var served = new ServedModel(ModelId(modelArgument, preset), model.SlotCapacity, model.VocabularySize, model.Config.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
-        return new EngineHost(model, system, engine, served, metrics);
+            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, shape.EosTokenId);
+            var metrics = new EngineMetrics(model.SlotCount);
+            IActorRef engine = system.ActorOf(InferenceEngine.Props(wrapModel?.Invoke(model) ?? model, loop, tokenizer, metrics: metrics), "engine");
+            var served = new ServedModel(ModelId(modelArgument, preset), model.SlotCapacity, model.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
+            var host = new EngineHost(model, kept, system, engine, served, metrics);
+            if (kept is null)
+            {
+                // The single model has copied what it needs onto its accelerator.
+                weights.Dispose();
+            }
+
+            return host;
+        }
+        catch
+        {
+            // Nothing is served: stop the actors (their threads would keep the process alive) and free the model.
+            system?.Terminate().GetAwaiter().GetResult();
+            model?.Dispose();
+            weights.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs one short request through the whole engine, so the first client does not pay for start-up (JIT, first allocations).</summary>
@@ -99,6 +137,7 @@ internal sealed class EngineHost : IAsyncDisposable
         // Actors first: the decode loop may be inside a step on the model.
         await _system.Terminate().ConfigureAwait(false);
         _model.Dispose();
+        _weights?.Dispose();
         _metrics.Dispose();
     }
 }
