@@ -31,10 +31,11 @@ internal static class BenchCommand
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated workload seeds; figures are medians over them." };
         var temperature = new Option<float?>("--temperature") { Description = "Sample at this temperature (default: greedy)." };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads, the calling one included; 0 = one per core (default: flover.engine.threads)." };
+        var url = new Option<string?>("--url") { Description = "Replay the workload as streaming HTTP requests against a running flover serve at this address (e.g. http://127.0.0.1:8000) instead of running the schedulers in-process." };
         var output = new Option<string>("--out") { Description = "Folder for results.json, summary.md, latency.svg and step-time.svg.", Required = true };
         var command = new Command("bench", "Compare the fused loop with dynamic batching, concurrent instances and one-at-a-time on one generated workload.")
         {
-            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, output, json,
+            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, url, output, json,
         };
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction(parse =>
@@ -55,7 +56,9 @@ internal static class BenchCommand
                 parse.GetValue(threads) ?? flover.Engine.Threads,
                 flover);
             string directory = parse.GetValue(output)!;
-            (BenchResults results, IReadOnlyDictionary<string, RunMeasurement> firstSeed) = BenchRunner.Run(settings, console.Error);
+            (BenchResults results, IReadOnlyDictionary<string, RunMeasurement> firstSeed) = parse.GetValue(url) is { } address
+                ? HttpBenchRunner.Run(settings, ParseUrl(address), console.Error)
+                : BenchRunner.Run(settings, console.Error);
             Directory.CreateDirectory(directory);
             string invocation = "flover " + string.Join(' ', parse.Tokens.Select(t => t.Value));
             string summary = SummaryWriter.Write(results, invocation);
@@ -63,7 +66,11 @@ internal static class BenchCommand
             File.WriteAllText(Path.Combine(directory, "results.json"), results.ToJson());
             File.WriteAllText(Path.Combine(directory, "summary.md"), summary);
             File.WriteAllText(Path.Combine(directory, "latency.svg"), SvgCharts.Latency(firstSeed));
-            File.WriteAllText(Path.Combine(directory, "step-time.svg"), SvgCharts.StepTime(results.Workload.StepTimeS));
+            if (results.Workload.StepTimeS.Count > 0)
+            {
+                File.WriteAllText(Path.Combine(directory, "step-time.svg"), SvgCharts.StepTime(results.Workload.StepTimeS));
+            }
+
             console.Error.WriteLine($"bench: wrote {Path.Combine(directory, "results.json")}, summary.md, README.md, latency.svg, step-time.svg");
             console.Out.Write(parse.GetValue(json) ? results.ToJson() + Environment.NewLine : summary);
             return 0;
@@ -100,6 +107,11 @@ internal static class BenchCommand
 
         return list;
     }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new FloverException($"--url must be an http:// or https:// address such as http://127.0.0.1:8000, not '{text}'.");
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new FloverException($"{name} must be positive, not {value}.");
