@@ -23,7 +23,8 @@ internal sealed record BenchSettings(
     IReadOnlyList<int> Seeds,
     float? Temperature,
     int Threads,
-    FloverSettings Flover);
+    FloverSettings Flover,
+    int TensorParallel = 1);
 
 /// <summary>
 /// Runs every scheduler (the fused one in every memory mode) on the same generated workload,
@@ -39,12 +40,15 @@ internal static class BenchRunner
         int threads = new EngineOptions(settings.Threads).ResolveThreadCount();
         using Accelerator home = context.CreateDefault();
         Gpt2SharedWeights shared;
-        using (IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset))
+        if (settings.TensorParallel > 1 && settings.Schedulers.Contains("instances"))
         {
-            log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
-            shared = new Gpt2SharedWeights(home, weights);
+            throw new FloverException("--tensor-parallel applies to the fused, dynamic and sequential schedulers; instances share one upload of the whole model, which a split model cannot.");
         }
 
+        // A split model is built per run from the checkpoint, which therefore stays open.
+        using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
+        log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
+        shared = new Gpt2SharedWeights(home, weights);
         using (shared)
         {
             int capacity = settings.PromptLength + settings.OutputLength.Max;
@@ -55,7 +59,9 @@ internal static class BenchRunner
 
             EngineSettings engine = settings.Flover.Engine with { KvSlots = Math.Min(settings.Flover.Engine.KvSlots, settings.Requests), MaxWaiting = Math.Max(settings.Flover.Engine.MaxWaiting, settings.Requests) };
             double[] curve;
-            using (var probe = new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
+            using (IModel probe = settings.TensorParallel > 1
+                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel), weights, new Gpt2ModelOptions(engine.KvSlots, capacity), settings.TensorParallel)
+                : new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
             {
                 log.WriteLine($"bench: measuring the step time t(n) for n = 1..{engine.KvSlots}...");
                 int typical = settings.PromptLength + ((settings.OutputLength.Min + settings.OutputLength.Max) / 4);
@@ -75,7 +81,7 @@ internal static class BenchRunner
                 {
                     log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: {settings.Requests} requests...");
                     long started = Stopwatch.GetTimestamp();
-                    RunMeasurement measured = RunOne(settings, engine, scheduler, mode, home, shared, capacity, threads, workload, seed);
+                    RunMeasurement measured = RunOne(settings, engine, scheduler, mode, home, shared, weights, capacity, threads, workload, seed);
                     BenchRun run = BenchRun.From(scheduler, mode, measured, KvBytesPerSlot(shared, capacity), ideal);
                     perRun[(scheduler, mode)].Add(run);
                     firstSeed.TryAdd(Label(scheduler, mode), measured);
@@ -98,7 +104,7 @@ internal static class BenchRunner
     private static long KvBytesPerSlot(Gpt2SharedWeights shared, int capacity) =>
         (long)shared.Config.LayerCount * 2 * capacity * shared.Config.EmbeddingSize * sizeof(float);
 
-    private static RunMeasurement RunOne(BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
+    private static RunMeasurement RunOne(BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, IModelWeights weights, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
     {
         var owned = new List<IDisposable>();
         var models = new List<TimedModel>();
@@ -112,7 +118,10 @@ internal static class BenchRunner
                 owned.Add(accelerator);
             }
 
-            var model = new TimedModel(new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256)));
+            IModel inner = settings.TensorParallel > 1
+                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel), weights, new Gpt2ModelOptions(slots, capacity), settings.TensorParallel)
+                : new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256));
+            var model = new TimedModel(inner);
             owned.Insert(0, model);
             models.Add(model);
             return model;

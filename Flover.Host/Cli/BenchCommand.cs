@@ -31,11 +31,12 @@ internal static class BenchCommand
         var seeds = new Option<string?>("--seeds") { Description = "Comma-separated workload seeds; figures are medians over them." };
         var temperature = new Option<float?>("--temperature") { Description = "Sample at this temperature (default: greedy)." };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads, the calling one included; 0 = one per core (default: flover.engine.threads)." };
+        var tensorParallel = new Option<int?>("--tensor-parallel") { Description = "Split the model over N tensor-parallel shards (fused, dynamic and sequential; default: flover.parallel.tensor)." };
         var url = new Option<string?>("--url") { Description = "Replay the workload as streaming HTTP requests against a running flover serve at this address (e.g. http://127.0.0.1:8000) instead of running the schedulers in-process." };
         var output = new Option<string>("--out") { Description = "Folder for results.json, summary.md, latency.svg and step-time.svg.", Required = true };
         var command = new Command("bench", "Compare the fused loop with dynamic batching, concurrent instances and one-at-a-time on one generated workload.")
         {
-            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, url, output, json,
+            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, tensorParallel, url, output, json,
         };
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction(parse =>
@@ -54,7 +55,8 @@ internal static class BenchCommand
                 Seeds(parse.GetValue(seed), parse.GetValue(seeds)),
                 parse.GetValue(temperature),
                 parse.GetValue(threads) ?? flover.Engine.Threads,
-                flover);
+                flover,
+                parse.GetValue(tensorParallel) is { } shards ? (shards >= 1 ? shards : throw new FloverException($"--tensor-parallel must be at least 1, not {shards}.")) : flover.Parallel.Tensor);
             string directory = parse.GetValue(output)!;
             (BenchResults results, IReadOnlyDictionary<string, RunMeasurement> firstSeed) = parse.GetValue(url) is { } address
                 ? HttpBenchRunner.Run(settings, ParseUrl(address), console.Error)

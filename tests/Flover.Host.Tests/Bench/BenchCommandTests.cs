@@ -10,6 +10,22 @@ public sealed class BenchCommandTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flover-bench-" + Guid.NewGuid().ToString("N"));
 
     [Fact]
+    public void A_tensor_parallel_bench_gives_every_request_the_tokens_of_the_other_schedulers_and_refuses_instances()
+    {
+        CliResult result = CliRunner.Run(
+            "bench", "--preset", "tiny", "--schedulers", "fused,sequential", "--tensor-parallel", "2", "--interval-ms", "2",
+            "--requests", "4", "--prompt-len", "3", "--output-len", "4", "--threads", "2", "--out", _directory, "--json");
+        CliResult refused = CliRunner.Run("bench", "--preset", "tiny", "--schedulers", "fused,instances", "--tensor-parallel", "2", "--out", _directory);
+
+        // The bench itself fails when two schedulers give a request different tokens.
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, document.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--tensor-parallel applies to the fused, dynamic and sequential schedulers", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_tiny_bench_writes_every_output_with_one_run_per_scheduler_and_fused_memory_mode()
     {
         CliResult result = CliRunner.Run(
