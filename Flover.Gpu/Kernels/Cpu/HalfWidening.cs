@@ -6,15 +6,28 @@ using Flover.Gpu.Checkpoints;
 namespace Flover.Gpu.Kernels.Cpu;
 
 /// <summary>
-/// A half-precision storage format the matmul widens to F32 in registers, 16 (Vector512) or 8
-/// (Vector256) values at a time. Implemented by structs so each micro-kernel is compiled once per
-/// format with the widening inlined.
+/// How panel elements of <typeparamref name="TElement"/> become F32 in registers, 16 (Vector512) or
+/// 8 (Vector256) values at a time: a plain load for F32, an exact widening for the half formats.
+/// Implemented by structs so each micro-kernel is compiled once per format with the load inlined,
+/// and every format feeds the very same FMA chain.
 /// </summary>
-internal unsafe interface IHalfFormat
+/// <typeparam name="TElement">The stored element: float, or ushort bits of a half format.</typeparam>
+internal unsafe interface IPanelFormat<TElement>
+    where TElement : unmanaged
 {
-    static abstract Vector512<float> Widen16(ushort* source);
+    static abstract Vector512<float> Widen16(TElement* source);
 
-    static abstract Vector256<float> Widen8(ushort* source);
+    static abstract Vector256<float> Widen8(TElement* source);
+}
+
+/// <summary>F32 panels: the values are loaded as they are.</summary>
+internal readonly unsafe struct F32Format : IPanelFormat<float>
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Widen16(float* source) => Vector512.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Widen8(float* source) => Vector256.Load(source);
 }
 
 /// <summary>
@@ -24,7 +37,7 @@ internal unsafe interface IHalfFormat
 /// normal and subnormal halves alike: a power-of-two scale of a value that stays representable.
 /// Four instructions for 16 values; .NET exposes no F16C conversion.
 /// </summary>
-internal readonly unsafe struct FiniteF16Format : IHalfFormat
+internal readonly unsafe struct FiniteF16Format : IPanelFormat<ushort>
 {
     private const float ExponentRebias = 5.192297e33f;
     private const uint KeepSignExponentMantissa = 0x8FFFE000u;
@@ -55,7 +68,7 @@ internal readonly unsafe struct FiniteF16Format : IHalfFormat
 /// where the half's was, and NaNs made quiet with their payload kept, as <c>vcvtph2ps</c> and .NET's
 /// <see cref="Half"/> conversion do.
 /// </summary>
-internal readonly unsafe struct F16Format : IHalfFormat
+internal readonly unsafe struct F16Format : IPanelFormat<ushort>
 {
     private const uint InfinityShifted = 0x7C00u << 13;
     private const uint QuietNaN = 0x00400000u;
@@ -82,7 +95,7 @@ internal readonly unsafe struct F16Format : IHalfFormat
 }
 
 /// <summary>bfloat16: the top half of a binary32, widened by a zero-extending load and a shift.</summary>
-internal readonly unsafe struct BF16Format : IHalfFormat
+internal readonly unsafe struct BF16Format : IPanelFormat<ushort>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Widen16(ushort* source) => (ZeroExtend16(source) << 16).AsSingle();
@@ -108,7 +121,7 @@ internal static unsafe class HalfWidening
 {
     /// <summary>Widens <paramref name="count"/> values of <typeparamref name="TFormat"/> into <paramref name="destination"/>.</summary>
     public static void Widen<TFormat>(ushort* source, float* destination, long count)
-        where TFormat : IHalfFormat
+        where TFormat : IPanelFormat<ushort>
     {
         long i = 0;
         if (Vector512.IsHardwareAccelerated)

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Flover.Gpu.Accelerators;
 
 namespace Flover.Gpu.Kernels.Cpu;
@@ -14,17 +13,16 @@ internal sealed unsafe partial class MatMulKernel
     public const int WidenedPanelRows = 16;
 
     private void ExecuteHalf<TFormat>(int first, int end, int worker, float* tile)
-        where TFormat : IHalfFormat
+        where TFormat : IPanelFormat<ushort>
     {
         CpuMatrix weights = _weights!;
-        int k = weights.InputSize;
         if (_rows >= WidenedPanelRows)
         {
             float* widened = (float*)Unsafe.AsPointer(ref _scratch[worker][0]);
             for (int panel = first; panel < end; panel++)
             {
                 HalfWidening.Widen<TFormat>(weights.HalfPanels + (panel * weights.PanelElements), widened, weights.PanelElements);
-                RunPanel(widened, panel, tile);
+                RunPanel<float, F32Format>(widened, panel, tile, wideSingleRows: false);
             }
 
             return;
@@ -32,136 +30,7 @@ internal sealed unsafe partial class MatMulKernel
 
         for (int panel = first; panel < end; panel++)
         {
-            ushort* halfPanel = weights.HalfPanels + (panel * weights.PanelElements);
-            int row = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; row + 4 <= _rows; row += 4)
-                {
-                    Block4Half512<TFormat>(_input + ((long)row * k), k, halfPanel, tile);
-                    Epilogue(tile, row, 4, panel);
-                }
-
-                for (; row < _rows; row++)
-                {
-                    Block1Half512<TFormat>(_input + ((long)row * k), k, halfPanel, tile);
-                    Epilogue(tile, row, 1, panel);
-                }
-            }
-            else
-            {
-                for (; row < _rows; row++)
-                {
-                    Block1Half256<TFormat>(_input + ((long)row * k), k, halfPanel, tile);
-                    Epilogue(tile, row, 1, panel);
-                }
-            }
-        }
-    }
-
-    /// <summary>Four rows × 64 columns from a half panel: each widened weight vector feeds four rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4Half512<TFormat>(float* x, int k, ushort* panel, float* tile)
-        where TFormat : IHalfFormat
-    {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        float* x1 = x + k;
-        float* x2 = x1 + k;
-        float* x3 = x2 + k;
-        for (int i = 0; i < k; i++)
-        {
-            ushort* w = panel + ((long)i * PanelWidth);
-            Vector512<float> w0 = TFormat.Widen16(w);
-            Vector512<float> w1 = TFormat.Widen16(w + 16);
-            Vector512<float> w2 = TFormat.Widen16(w + 32);
-            Vector512<float> w3 = TFormat.Widen16(w + 48);
-            Vector512<float> b = Vector512.Create(x[i]);
-            a00 = Vector512.FusedMultiplyAdd(w0, b, a00);
-            a01 = Vector512.FusedMultiplyAdd(w1, b, a01);
-            a02 = Vector512.FusedMultiplyAdd(w2, b, a02);
-            a03 = Vector512.FusedMultiplyAdd(w3, b, a03);
-            b = Vector512.Create(x1[i]);
-            a10 = Vector512.FusedMultiplyAdd(w0, b, a10);
-            a11 = Vector512.FusedMultiplyAdd(w1, b, a11);
-            a12 = Vector512.FusedMultiplyAdd(w2, b, a12);
-            a13 = Vector512.FusedMultiplyAdd(w3, b, a13);
-            b = Vector512.Create(x2[i]);
-            a20 = Vector512.FusedMultiplyAdd(w0, b, a20);
-            a21 = Vector512.FusedMultiplyAdd(w1, b, a21);
-            a22 = Vector512.FusedMultiplyAdd(w2, b, a22);
-            a23 = Vector512.FusedMultiplyAdd(w3, b, a23);
-            b = Vector512.Create(x3[i]);
-            a30 = Vector512.FusedMultiplyAdd(w0, b, a30);
-            a31 = Vector512.FusedMultiplyAdd(w1, b, a31);
-            a32 = Vector512.FusedMultiplyAdd(w2, b, a32);
-            a33 = Vector512.FusedMultiplyAdd(w3, b, a33);
-        }
-
-        a00.Store(tile);
-        a01.Store(tile + 16);
-        a02.Store(tile + 32);
-        a03.Store(tile + 48);
-        a10.Store(tile + 64);
-        a11.Store(tile + 80);
-        a12.Store(tile + 96);
-        a13.Store(tile + 112);
-        a20.Store(tile + 128);
-        a21.Store(tile + 144);
-        a22.Store(tile + 160);
-        a23.Store(tile + 176);
-        a30.Store(tile + 192);
-        a31.Store(tile + 208);
-        a32.Store(tile + 224);
-        a33.Store(tile + 240);
-    }
-
-    /// <summary>One row × 64 columns from a half panel: four Vector512 accumulators, lane-wise the F32 chain.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1Half512<TFormat>(float* x, int k, ushort* panel, float* tile)
-        where TFormat : IHalfFormat
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int i = 0; i < k; i++)
-        {
-            ushort* w = panel + ((long)i * PanelWidth);
-            Vector512<float> b = Vector512.Create(x[i]);
-            a0 = Vector512.FusedMultiplyAdd(TFormat.Widen16(w), b, a0);
-            a1 = Vector512.FusedMultiplyAdd(TFormat.Widen16(w + 16), b, a1);
-            a2 = Vector512.FusedMultiplyAdd(TFormat.Widen16(w + 32), b, a2);
-            a3 = Vector512.FusedMultiplyAdd(TFormat.Widen16(w + 48), b, a3);
-        }
-
-        a0.Store(tile);
-        a1.Store(tile + 16);
-        a2.Store(tile + 32);
-        a3.Store(tile + 48);
-    }
-
-    /// <summary>One row × 64 columns from a half panel with Vector256 accumulators (CPUs without AVX-512).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1Half256<TFormat>(float* x, int k, ushort* panel, float* tile)
-        where TFormat : IHalfFormat
-    {
-        for (int part = 0; part < PanelWidth; part += 32)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int i = 0; i < k; i++)
-            {
-                ushort* w = panel + ((long)i * PanelWidth) + part;
-                Vector256<float> b = Vector256.Create(x[i]);
-                a0 = Vector256.FusedMultiplyAdd(TFormat.Widen8(w), b, a0);
-                a1 = Vector256.FusedMultiplyAdd(TFormat.Widen8(w + 8), b, a1);
-                a2 = Vector256.FusedMultiplyAdd(TFormat.Widen8(w + 16), b, a2);
-                a3 = Vector256.FusedMultiplyAdd(TFormat.Widen8(w + 24), b, a3);
-            }
-
-            a0.Store(tile + part);
-            a1.Store(tile + part + 8);
-            a2.Store(tile + part + 16);
-            a3.Store(tile + part + 24);
+            RunPanel<ushort, TFormat>(weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true);
         }
     }
 }

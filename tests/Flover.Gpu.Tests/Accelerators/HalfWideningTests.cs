@@ -37,7 +37,7 @@ public sealed unsafe class HalfWideningTests
     }
 
     private static void AssertWidening<TFormat>(Func<ushort, bool> included, Func<ushort, float> expected)
-        where TFormat : IHalfFormat
+        where TFormat : IPanelFormat<ushort>
     {
         ushort[] patterns = [.. Enumerable.Range(0, 65536).Select(i => (ushort)i).Where(included)];
         int count = patterns.Length - (patterns.Length % 16);
