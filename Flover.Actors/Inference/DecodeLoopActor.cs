@@ -63,8 +63,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
         Receive<CompactionPlanned>(ApplyPlan);
         // Queued behind any Step already in the mailbox, so it is answered between two
         // iterations: a loop stuck inside a step never answers, which is what readiness checks.
-        // Only the fused loop counts free slots; baselines report none free.
-        Receive<ProbeEngine>(_ => Sender.Tell(new EngineStatus(_loop.RunningCount, _loop.WaitingCount, _loop.SlotsUsed, _fused?.SlotsFree ?? 0)));
+        Receive<ProbeEngine>(_ => Sender.Tell(new EngineStatus(_loop.RunningCount, _loop.WaitingCount, _loop.SlotsUsed, _loop.SlotsFree)));
     }
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
@@ -95,7 +94,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
         }
 
         _requesters[register.RequestId] = register.Requester;
-        _metrics?.PublishLoopState(_loop, _fused?.SlotsFree);
+        _metrics?.PublishLoopState(_loop);
         EnsureStepping();
     }
 
@@ -189,7 +188,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
             _metrics.ShuffleMoves.Add(compaction.Moves.Count);
         }
 
-        _metrics.PublishLoopState(_loop, _fused?.SlotsFree);
+        _metrics.PublishLoopState(_loop);
     }
 
     private void EnsureStepping()

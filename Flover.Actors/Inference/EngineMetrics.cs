@@ -55,17 +55,12 @@ public sealed class EngineMetrics : IDisposable
     public static InstrumentAdvice<double> Buckets(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };
 
     /// <summary>The decode loop's state after an iteration (or a change between iterations).</summary>
-    /// <param name="loop">The scheduler the decode loop drives.</param>
-    /// <param name="slotsFree">Free KV slots where the scheduler counts them (the fused loop); otherwise left as they were.</param>
-    internal void PublishLoopState(IDecodeScheduler loop, int? slotsFree)
+    internal void PublishLoopState(IDecodeScheduler loop)
     {
         Volatile.Write(ref _running, loop.RunningCount);
         Volatile.Write(ref _waiting, loop.WaitingCount);
         Volatile.Write(ref _slotsUsed, loop.SlotsUsed);
-        if (slotsFree is { } free)
-        {
-            Volatile.Write(ref _slotsFree, free);
-        }
+        Volatile.Write(ref _slotsFree, loop.SlotsFree);
     }
 
     /// <inheritdoc />

@@ -24,6 +24,9 @@ public interface IDecodeScheduler
     /// <summary>KV slots holding a sequence, finished rows a batch still carries included.</summary>
     int SlotsUsed { get; }
 
+    /// <summary>KV slots (or idle instances) ready for a request now.</summary>
+    int SlotsFree { get; }
+
     /// <summary>True while any request is waiting or running.</summary>
     bool HasWork { get; }
 

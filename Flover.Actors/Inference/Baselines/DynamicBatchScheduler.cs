@@ -54,6 +54,9 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
     public int SlotsUsed => _batch?.Members.Count ?? 0;
 
     /// <inheritdoc />
+    public int SlotsFree => _maxBatchSize - SlotsUsed;
+
+    /// <inheritdoc />
     public bool HasWork => _queue.Count > 0;
 
     /// <summary>While no batch runs and fewer than a full batch wait: when the oldest one's window closes.</summary>

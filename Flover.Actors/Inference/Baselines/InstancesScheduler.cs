@@ -75,6 +75,10 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
     public int SlotsUsed => RunningCount;
 
     /// <inheritdoc />
+    /// <remarks>Idle instances; one instance per request creates them as requests overlap.</remarks>
+    public int SlotsFree => _running.Count - RunningCount;
+
+    /// <inheritdoc />
     public bool HasWork => _queue.Count > 0;
 
     /// <summary>Always null: an idle instance starts a request at once.</summary>

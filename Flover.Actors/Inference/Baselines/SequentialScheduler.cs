@@ -32,6 +32,9 @@ public sealed class SequentialScheduler : IDecodeScheduler
     public int SlotsUsed => _single.SlotsUsed;
 
     /// <inheritdoc />
+    public int SlotsFree => _single.SlotsFree;
+
+    /// <inheritdoc />
     public bool HasWork => _single.HasWork;
 
     /// <inheritdoc />

@@ -37,6 +37,7 @@ public sealed class DynamicBatchSchedulerTests(SharedTinyFixture fixture) : ICla
         Assert.Equal([1L, 2L], started.Tokens.Select(t => t.RequestId));
         Assert.Equal(0, scheduler.WaitingCount);
         Assert.Equal(2, scheduler.SlotsUsed);
+        Assert.Equal(4 - 2, scheduler.SlotsFree);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed class InstancesSchedulerTests(SharedTinyFixture fixture) : IClassF
             Assert.True(started.Count - done.Count <= 2);
             done.UnionWith(report.Finished.Select(f => f.RequestId));
             Assert.True(scheduler.RunningCount <= 2);
+            Assert.Equal(2 - scheduler.RunningCount, scheduler.SlotsFree);
         }
 
         Assert.Equal(new Dictionary<long, int> { [1] = 2, [2] = 6, [3] = 1 }, tokens);
