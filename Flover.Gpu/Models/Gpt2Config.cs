@@ -28,6 +28,10 @@ public sealed record Gpt2Config(
 {
     /// <summary>Width of one attention head: <see cref="EmbeddingSize"/> / <see cref="HeadCount"/>.</summary>
     public int HeadSize => EmbeddingSize / HeadCount;
+
+    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer, F32), whatever its layout or split.</summary>
+    public long KvBytesPerSlot(int slotCapacity) =>
+        new Memory.KvCacheLayout(1, LayerCount, HeadCount, slotCapacity, HeadSize).SlotStride * sizeof(float);
 }
 
 /// <summary>The MLP activations GPT-2 checkpoints name in <c>activation_function</c>.</summary>

@@ -102,7 +102,7 @@ internal static class BenchRunner
     public static string Label(string scheduler, string mode) => mode == "n/a" ? scheduler : $"{scheduler}/{mode}";
 
     private static long KvBytesPerSlot(Gpt2SharedWeights shared, int capacity) =>
-        (long)shared.Config.LayerCount * 2 * capacity * shared.Config.EmbeddingSize * sizeof(float);
+        shared.Config.KvBytesPerSlot(capacity);
 
     private static RunMeasurement RunOne(BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, IModelWeights weights, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
     {

@@ -74,7 +74,7 @@ public sealed class ShardGroupModel : IModel
 
         SlotCount = options.SlotCount;
         SlotCapacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
-        KvBytesPerSlot = 2L * Config.LayerCount * Config.EmbeddingSize * SlotCapacity * sizeof(float);
+        KvBytesPerSlot = Config.KvBytesPerSlot(SlotCapacity);
     }
 
     /// <summary>The model's hyper-parameters.</summary>

@@ -34,6 +34,8 @@ public sealed class ShardGroupSpec : TestKit, IDisposable
         var group = new ShardGroupModel(Sys, _weights, new Gpt2ModelOptions(Slots, Capacity), new EngineOptions(3), 3);
         try
         {
+            // The pool's size per slot, computed from the config, equals the shards' KV slices summed.
+            Assert.Equal(reference.KvBytesPerSlot, group.KvBytesPerSlot);
             int[] prompt = [464, 6801, 2746, 318];
             Assert.Equal(reference.Prefill([new PrefillPrompt(1, prompt)]).Row(0).ToArray(), group.Prefill([new PrefillPrompt(1, prompt)]).Row(0).ToArray());
             group.Copy(1, 2, prompt.Length);
