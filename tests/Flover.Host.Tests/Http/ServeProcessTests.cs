@@ -16,16 +16,12 @@ public sealed partial class ServeProcessTests
     [Fact]
     public async Task Serve_prints_one_ready_line_answers_at_its_url_and_stops_on_ctrl_c()
     {
-        using Process serve = Start("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2");
+        using Process serve = StartTinyServe();
         Task<string> stderr = serve.StandardError.ReadToEndAsync();
         try
         {
             using var limit = new CancellationTokenSource(s_limit);
-            string? ready = await serve.StandardOutput.ReadLineAsync(limit.Token);
-            Match match = ReadyLine().Match(ready ?? string.Empty);
-            Assert.True(match.Success, $"unexpected first stdout line '{ready}'; stderr:\n{(serve.HasExited ? await stderr : string.Empty)}");
-
-            using var client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
+            using HttpClient client = await ReadyClientAsync(serve, stderr, limit.Token);
             using HttpResponseMessage models = await client.GetAsync("v1/models", limit.Token);
             Assert.Equal(HttpStatusCode.OK, models.StatusCode);
             Assert.Equal("tiny", JsonDocument.Parse(await models.Content.ReadAsStringAsync(limit.Token)).RootElement.GetProperty("data")[0].GetProperty("id").GetString());
@@ -35,10 +31,7 @@ public sealed partial class ServeProcessTests
                 return; // No Ctrl+C to send to another process; the finally block stops it.
             }
 
-            using (Process interrupt = Process.Start("kill", ["-INT", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await interrupt.WaitForExitAsync(limit.Token);
-            }
+            await SignalAsync(serve, "-INT", limit.Token);
 
             await serve.WaitForExitAsync(limit.Token);
             Assert.Equal(0, serve.ExitCode);
@@ -62,22 +55,16 @@ public sealed partial class ServeProcessTests
             return; // No SIGTERM on Windows.
         }
 
-        using Process serve = Start("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2");
+        using Process serve = StartTinyServe();
         Task<string> stderr = serve.StandardError.ReadToEndAsync();
         try
         {
             using var limit = new CancellationTokenSource(s_limit);
-            string? ready = await serve.StandardOutput.ReadLineAsync(limit.Token);
-            Match match = ReadyLine().Match(ready ?? string.Empty);
-            Assert.True(match.Success, $"unexpected first stdout line '{ready}'");
-            using var client = new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
+            using HttpClient client = await ReadyClientAsync(serve, stderr, limit.Token);
             using HttpResponseMessage health = await client.GetAsync("health", limit.Token);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
 
-            using (Process terminate = Process.Start("kill", ["-TERM", serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await terminate.WaitForExitAsync(limit.Token);
-            }
+            await SignalAsync(serve, "-TERM", limit.Token);
 
             await serve.WaitForExitAsync(limit.Token);
             Assert.Equal(0, serve.ExitCode);
@@ -92,13 +79,30 @@ public sealed partial class ServeProcessTests
         }
     }
 
-    private static Process Start(params string[] arguments)
+    /// <summary>Starts <c>flover serve</c> on the tiny preset, a free port, one thread and two KV slots.</summary>
+    private static Process StartTinyServe()
     {
         string dotnet = NodeTools.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flover.dll"));
+        string[] arguments = ["serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2"];
         arguments.ToList().ForEach(start.ArgumentList.Add);
         return Process.Start(start)!;
+    }
+
+    /// <summary>Reads the ready line (it must be the first line of stdout) and returns a client for its URL.</summary>
+    private static async Task<HttpClient> ReadyClientAsync(Process serve, Task<string> stderr, CancellationToken cancellation)
+    {
+        string? ready = await serve.StandardOutput.ReadLineAsync(cancellation);
+        Match match = ReadyLine().Match(ready ?? string.Empty);
+        Assert.True(match.Success, $"unexpected first stdout line '{ready}'; stderr:\n{(serve.HasExited ? await stderr : string.Empty)}");
+        return new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
+    }
+
+    private static async Task SignalAsync(Process serve, string signal, CancellationToken cancellation)
+    {
+        using Process kill = Process.Start("kill", [signal, serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(cancellation);
     }
 
     [GeneratedRegex(@"^flover serve: ready at (?<url>http://127\.0\.0\.1:[1-9][0-9]*) \(model tiny\)$")]
