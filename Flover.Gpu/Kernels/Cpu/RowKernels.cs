@@ -18,7 +18,7 @@ internal static unsafe class RowKernels
             // The token's vector is gathered straight into the output row, then the position added in
             // place: the same single rounding per element as the flat-table lookup.
             tokenColumns.ReadColumn(tokens[row], y);
-            AddInPlace(y, positionTable + ((long)positions[row] * width), width);
+            Add(y, positionTable + ((long)positions[row] * width), y, width);
         }
     }
 
@@ -50,7 +50,8 @@ internal static unsafe class RowKernels
                 throw new ArgumentOutOfRangeException("positions", position, $"Position of row {row} is outside the {positionCount} learned positions.");
             }
 
-            AddInPlace(output + ((long)row * width), positionTable + ((long)position * width), width);
+            float* y = output + ((long)row * width);
+            Add(y, positionTable + ((long)position * width), y, width);
         }
     }
 
@@ -62,9 +63,7 @@ internal static unsafe class RowKernels
             int position = positions[row];
             CheckRow(token, position, row, tokenCount, positionCount);
 
-            float* y = output + ((long)row * width);
-            Buffer.MemoryCopy(tokenTable + ((long)token * width), y, (long)width * sizeof(float), (long)width * sizeof(float));
-            AddInPlace(y, positionTable + ((long)position * width), width);
+            Add(tokenTable + ((long)token * width), positionTable + ((long)position * width), output + ((long)row * width), width);
         }
     }
 
@@ -100,17 +99,18 @@ internal static unsafe class RowKernels
         }
     }
 
-    private static void AddInPlace(float* y, float* b, int width)
+    /// <summary><c>y = a + b</c> element-wise; <paramref name="y"/> may be <paramref name="a"/>.</summary>
+    private static void Add(float* a, float* b, float* y, int width)
     {
         int i = 0;
         for (; i + Vector256<float>.Count <= width; i += Vector256<float>.Count)
         {
-            (Vector256.Load(y + i) + Vector256.Load(b + i)).Store(y + i);
+            (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
         }
 
         for (; i < width; i++)
         {
-            y[i] += b[i];
+            y[i] = a[i] + b[i];
         }
     }
 
