@@ -1,5 +1,5 @@
-using Flover.Actors.Event;
-using Flover.Actors.Runtime;
+using Akka.Event;
+using Akka.Actor;
 using Flover.Gpu.Models;
 
 namespace Flover.Actors.Inference;
@@ -15,8 +15,10 @@ namespace Flover.Actors.Inference;
 /// whose batching window is still open (<see cref="IDecodeScheduler.NextStepAt"/>) gets its next
 /// <see cref="Step"/> from a timer instead.
 /// </summary>
-internal sealed class DecodeLoopActor : ReceiveActor
+internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
 {
+    private const string WindowTimer = "batching-window";
+
     private readonly IDecodeScheduler _loop;
     private readonly FusedDecodeLoop? _fused;
     private readonly TimeProvider _clock;
@@ -26,18 +28,19 @@ internal sealed class DecodeLoopActor : ReceiveActor
     private readonly long _bytesPerSlot;
     private readonly int _maxWaiting;
     private readonly EngineMetrics? _metrics;
-    private ICancelable? _timer;
     private bool _stepQueued;
     private bool _planPending;
 
-    public DecodeLoopActor(IModel model, DecodeLoopOptions options, TimeProvider? clock = null, EngineMetrics? metrics = null)
-        : this(new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, clock, metrics, options.MaxWaiting)
+    /// <summary>Drives the scheduler <paramref name="createScheduler"/> makes; KV shuffles are planned off the loop only for a fused loop with external compaction.</summary>
+    /// <remarks>
+    /// The scheduler is made here, in the constructor, so it is made on the loop's own (pinned)
+    /// thread when the actor starts: Akka evaluates the arguments of a <c>Props.Create</c>
+    /// expression when the Props is made, so passing the scheduler itself would make it on the
+    /// caller's thread.
+    /// </remarks>
+    public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, long kvBytesPerSlot, TimeProvider? clock, EngineMetrics? metrics, int maxWaiting)
     {
-    }
-
-    /// <summary>Drives any scheduler; KV shuffles are planned off the loop only for a fused loop with external compaction.</summary>
-    public DecodeLoopActor(IDecodeScheduler scheduler, long kvBytesPerSlot, TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue)
-    {
+        IDecodeScheduler scheduler = createScheduler();
         _loop = scheduler;
         _metrics = metrics;
         _maxWaiting = maxWaiting;
@@ -46,7 +49,7 @@ internal sealed class DecodeLoopActor : ReceiveActor
         _bytesPerSlot = kvBytesPerSlot;
         if (_fused?.ExternalCompaction == true)
         {
-            _shuffle = Context.ActorOf(Runtime.Props.Create(() => new ShuffleActor()), "shuffle");
+            _shuffle = Context.ActorOf(Akka.Actor.Props.Create(() => new ShuffleActor()), "shuffle");
         }
         Receive<RegisterRequest>(Register);
         Receive<CancelRequest>(cancel =>
@@ -68,16 +71,18 @@ internal sealed class DecodeLoopActor : ReceiveActor
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
     public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null) =>
-        Runtime.Props.Create(() => new DecodeLoopActor(model, options, clock, metrics)).WithDispatcher(dispatcher);
+        Props(() => new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, dispatcher, clock, metrics, options.MaxWaiting);
 
     /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts).</summary>
-    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null) =>
-        Runtime.Props.Create(() => new DecodeLoopActor(scheduler(), kvBytesPerSlot, clock)).WithDispatcher(dispatcher);
+    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue) =>
+        Akka.Actor.Props.Create(() => new DecodeLoopActor(scheduler, kvBytesPerSlot, clock, metrics, maxWaiting)).WithDispatcher(dispatcher);
 
-    /// <summary>Cancels a pending window timer and stops a baseline's instance threads.</summary>
+    /// <summary>The batching window's timer (Akka cancels it when the actor stops).</summary>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Stops a baseline's instance threads.</summary>
     protected override void PostStop()
     {
-        _timer?.Cancel();
         (_loop as IDisposable)?.Dispose();
         base.PostStop();
     }
@@ -203,13 +208,13 @@ internal sealed class DecodeLoopActor : ReceiveActor
         {
             // A batching window (dynamic): no step until it closes; a full batch closes it earlier,
             // and the registration that fills it comes through Register, which steps at once.
-            _timer?.Cancel();
-            _timer = Context.System.Scheduler.ScheduleTellOnceCancelable(wait, Self, Step.Instance, Self);
+            // One keyed timer: starting it again replaces the pending one, and a Step it sent
+            // before being replaced is dropped by Akka (timer generations), so no stale Step arrives.
+            Timers.StartSingleTimer(WindowTimer, Step.Instance, wait);
             return;
         }
 
-        _timer?.Cancel();
-        _timer = null;
+        Timers.Cancel(WindowTimer);
         _stepQueued = true;
         Self.Tell(Step.Instance, Self);
     }

@@ -54,6 +54,9 @@ public sealed class EngineMetrics : IDisposable
     /// <summary>Histogram advice with these bucket upper bounds (in the instrument's unit).</summary>
     public static InstrumentAdvice<double> Buckets(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };
 
+    /// <summary>The state the decode loop published last (what the four gauges read), for checks after the actors have stopped.</summary>
+    public EngineStatus LastPublished => new(Volatile.Read(ref _running), Volatile.Read(ref _waiting), Volatile.Read(ref _slotsUsed), Volatile.Read(ref _slotsFree));
+
     /// <summary>The decode loop's state after an iteration (or a change between iterations).</summary>
     internal void PublishLoopState(IDecodeScheduler loop)
     {

@@ -1,4 +1,4 @@
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Tokenization;
 
 namespace Flover.Actors.Inference;
@@ -24,7 +24,7 @@ public sealed class InferenceEngine : ReceiveActor
             long id = ++_nextId;
             // Captured now: the factory runs later, on the child's dispatcher, when Sender is another message's.
             IActorRef client = Sender;
-            Context.ActorOf(Runtime.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer)), $"request-{id}");
+            Context.ActorOf(Akka.Actor.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer)), $"request-{id}");
         });
         Receive<ProbeEngine>(probe => _loop.Forward(probe));
     }
@@ -39,7 +39,7 @@ public sealed class InferenceEngine : ReceiveActor
     public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
         Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock, metrics);
-        return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
+        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 
     /// <summary>
@@ -55,9 +55,9 @@ public sealed class InferenceEngine : ReceiveActor
     public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
     {
         Props loop = DecodeLoopActor.Props(scheduler, kvBytesPerSlot, loopDispatcher, clock);
-        return Runtime.Props.Create(() => new InferenceEngine(loop, tokenizer));
+        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 
     /// <summary>The request actors and the loop are restarted from scratch only by the engine's own supervisor; a failing request actor is stopped.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => Runtime.SupervisorStrategy.StoppingStrategy;
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 }

@@ -1,4 +1,4 @@
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Actors.Inference;

@@ -1,4 +1,4 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference.Baselines;
 using Flover.Gpu.Models;
 

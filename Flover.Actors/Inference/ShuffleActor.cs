@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Memory;
 
 namespace Flover.Actors.Inference;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;

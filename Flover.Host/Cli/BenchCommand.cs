@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Host.Bench;
 

@@ -13,7 +13,6 @@ internal static class CommandCatalog
         yield return ConfigCommand.Create(console);
         yield return TokenizeCommand.Create(console);
         yield return DetokenizeCommand.Create(console);
-        yield return BenchActorsCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
         yield return BenchKernelsCommand.Create(console);
         yield return BenchCommand.Create(console);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu;
 
 namespace Flover.Host.Cli;

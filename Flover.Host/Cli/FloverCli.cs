@@ -12,7 +12,7 @@ internal static class FloverCli
     /// <summary>Exit code for a user error (bad flag, bad checkpoint, bad input).</summary>
     public const int UserErrorExitCode = 1;
 
-    /// <summary>Exit code for a bug: an exception that is not a <see cref="FloverException"/>.</summary>
+    /// <summary>Exit code for a bug: an exception that is neither a <see cref="FloverException"/> nor a configuration error.</summary>
     public const int InternalErrorExitCode = 70;
 
     /// <summary>Parses <paramref name="args"/> and runs the chosen command against <paramref name="console"/>.</summary>
@@ -52,7 +52,7 @@ internal static class FloverCli
     private static int Report(Exception exception, bool verbose, TextWriter error)
     {
         Exception shown = exception is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : exception;
-        if (shown is FloverException)
+        if (shown is FloverException or Configuration.ConfigurationException)
         {
             error.WriteLine($"error: {shown.Message}");
             if (verbose)

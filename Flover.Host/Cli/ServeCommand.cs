@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
@@ -81,7 +81,7 @@ internal static class ServeCommand
         }
 
         _ = ServeApp.ParseHost(http.Host);
-        EngineHost engine = EngineHost.Start(config, model, preset, console.Error);
+        EngineHost engine = EngineHost.Load(config, model, preset, console.Error);
         await using (engine.ConfigureAwait(false))
         {
             return await ServeAsync(engine, http, console, cancellation).ConfigureAwait(false);
@@ -90,10 +90,9 @@ internal static class ServeCommand
 
     private static async Task<int> ServeAsync(EngineHost engine, HttpSettings http, CliConsole console, CancellationToken cancellation)
     {
-        console.Error.WriteLine("serve: warming up ...");
-        await engine.WarmUpAsync(http.RequestTimeout).ConfigureAwait(false);
-
-        WebApplication app = ServeApp.Build(new ServeContext(engine.Model, engine.Client, http, TimeProvider.System));
+        // The application owns the actor system (Akka.Hosting): it must stop before the engine host
+        // frees the model, which the `await using` order guarantees.
+        WebApplication app = ServeApp.Build(ServeSetup.For(engine, http));
         await using (app.ConfigureAwait(false))
         {
             try
@@ -105,6 +104,8 @@ internal static class ServeCommand
                 throw new FloverException($"Cannot listen on {http.Host}:{http.Port}: {e.Message}");
             }
 
+            console.Error.WriteLine("serve: warming up ...");
+            await engine.WarmUpAsync(app.Services.GetRequiredService<EngineClient>(), http.RequestTimeout).ConfigureAwait(false);
             console.Out.WriteLine($"flover serve: ready at {app.Urls.First()} (model {engine.Model.Id})");
             console.Out.Flush();
             try
@@ -116,7 +117,8 @@ internal static class ServeCommand
                 // Ctrl+C: stop below.
             }
 
-            // Ctrl+C or SIGTERM: the host's stop drains first (DrainService), then closes the listener.
+            // Ctrl+C or SIGTERM: the host's stop drains first (DrainService, through Akka's
+            // CoordinatedShutdown), then stops the actor system, then closes the listener.
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             if (app.Services.GetRequiredService<DrainService>().Result is (int inFlight, int cancelled))
             {

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference;
 using Flover.Gpu;
 using Flover.Gpu.Models;
@@ -38,8 +38,18 @@ public sealed partial class FloverChatClient : IChatClient, IAsyncDisposable
     public static FloverChatClient Start(string? model = null, string? preset = null, IReadOnlyList<string>? settings = null)
     {
         Config config = FloverConfiguration.Load(new ConfigurationSources { Overrides = settings ?? [] });
-        EngineHost host = EngineHost.Start(config, model, model is null ? preset ?? Gpt2Presets.Gpt2 : null, TextWriter.Null);
-        return new FloverChatClient(host.Client, host.Model, host);
+        EngineHost host = EngineHost.Load(config, model, model is null ? preset ?? Gpt2Presets.Gpt2 : null, TextWriter.Null);
+        try
+        {
+            // The engine's own actor system: starting it only creates actors, so waiting here blocks no dispatcher.
+            EngineClient client = host.StartSystemAsync().GetAwaiter().GetResult();
+            return new FloverChatClient(client, host.Model, host);
+        }
+        catch
+        {
+            host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     /// <summary>The served model's name (the preset, or the model as given).</summary>

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Hosting;
 using Flover.Actors.Inference;
-using Flover.Actors.Runtime;
 using Microsoft.AspNetCore.Http;
 
 namespace Flover.Host.Http;
@@ -10,12 +11,14 @@ namespace Flover.Host.Http;
 /// <see cref="Start"/>. It counts the requests in flight, refuses new ones once a drain has
 /// begun (<see cref="DrainAsync"/>), and owns the metrics every request is recorded in. The
 /// engine's own queue cap (<c>flover.engine.max-waiting</c>) answers with a
-/// <see cref="Rejected"/> that the endpoints turn into a 429.
+/// <see cref="Rejected"/> that the endpoints turn into a 429. The engine actor is looked up in the
+/// actor system's <see cref="ActorRegistry"/> (registered under <see cref="InferenceEngine"/> when
+/// the system starts); before it is there, requests get a 503 and readiness probes fail.
 /// </summary>
 internal sealed partial class EngineClient
 {
-    private readonly IActorRefFactory _actors;
-    private readonly IActorRef _engine;
+    private readonly ActorSystem _actors;
+    private IActorRef? _engine;
     // Guards _active and _draining together, so a request released while a drain starts is
     // never missed (the drain's "idle" signal depends on both).
     private readonly Lock _gate = new();
@@ -23,13 +26,11 @@ internal sealed partial class EngineClient
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _draining;
 
-    /// <param name="actors">Where the per-request bridge actors are created (the actor system).</param>
-    /// <param name="engine">The <c>InferenceEngine</c> actor (or anything speaking its protocol).</param>
+    /// <param name="actors">The actor system: where the per-request bridge actors are created, and whose registry holds the engine (the <c>InferenceEngine</c> actor, or anything speaking its protocol).</param>
     /// <param name="metrics">The engine's metrics (a private set when null: a scripted engine publishes nothing).</param>
-    public EngineClient(IActorRefFactory actors, IActorRef engine, EngineMetrics? metrics = null)
+    public EngineClient(ActorSystem actors, EngineMetrics? metrics = null)
     {
         _actors = actors;
-        _engine = engine;
         Metrics = metrics ?? new EngineMetrics(0);
         Requests = new ServeMetrics(Metrics.Meter);
     }
@@ -65,9 +66,10 @@ internal sealed partial class EngineClient
     }
 
     /// <summary>Sends <paramref name="request"/> to the engine and returns its message stream.</summary>
-    /// <exception cref="ApiException">503: the server is draining.</exception>
+    /// <exception cref="ApiException">503: the server is draining, or its engine has not started.</exception>
     public GenerationStream Start(Generate request)
     {
+        IActorRef engine = Engine ?? throw new ApiException(StatusCodes.Status503ServiceUnavailable, "The engine is starting; try again shortly.", null, "engine_starting", ApiException.ServerError);
         Channel<object> events = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var timing = new RequestTiming();
         lock (_gate)
@@ -77,7 +79,7 @@ internal sealed partial class EngineClient
                 throw ShuttingDown();
             }
 
-            IActorRef bridge = _actors.ActorOf(Props.Create(typeof(StreamBridgeActor), _engine, request, events.Writer, timing));
+            IActorRef bridge = _actors.ActorOf(Props.Create(() => new StreamBridgeActor(engine, request, events.Writer, timing)));
             var stream = new GenerationStream(events.Reader, bridge, timing, Release);
             _active.Add(stream);
             return stream;
@@ -87,13 +89,33 @@ internal sealed partial class EngineClient
     /// <summary>Asks the decode loop for its state; null when it does not answer within <paramref name="timeout"/> (stuck, or stopped).</summary>
     public async Task<EngineStatus?> ProbeAsync(TimeSpan timeout, CancellationToken cancellation)
     {
+        if (Engine is not { } engine)
+        {
+            return null;
+        }
+
         try
         {
-            return await _engine.Ask<EngineStatus>(ProbeEngine.Instance, timeout, cancellation).ConfigureAwait(false);
+            return await engine.Ask<EngineStatus>(ProbeEngine.Instance, timeout, cancellation).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {
             return null;
+        }
+    }
+
+    /// <summary>The engine actor, once the actor system has started it (looked up once, then kept).</summary>
+    private IActorRef? Engine
+    {
+        get
+        {
+            if (_engine is null && ActorRegistry.For(_actors).TryGet<InferenceEngine>(out IActorRef engine))
+            {
+                // A benign race: two threads may both look it up; they find the same reference.
+                _engine = engine;
+            }
+
+            return _engine;
         }
     }
 

@@ -1,7 +1,9 @@
-using Flover.Actors.Configuration;
+using Akka.Actor;
+using Akka.Hosting;
+using Flover.Actors.Hosting;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
-using Flover.Actors.Runtime;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
@@ -13,47 +15,60 @@ using Flover.Gpu.Tokenization;
 namespace Flover.Host.Http;
 
 /// <summary>
-/// The engine behind <c>flover serve</c>: the model on its accelerator, an actor system and the
-/// <c>InferenceEngine</c> actor, built from <see cref="FloverSettings"/> with
-/// <see cref="EngineSetup"/>. Disposing stops the actors, then frees the model.
+/// The engine behind <c>flover serve</c> and the in-process clients: the model loaded on its
+/// accelerator from <see cref="FloverSettings"/> (with <see cref="EngineSetup"/>), and how to start
+/// the <c>InferenceEngine</c> actor over it inside an actor system, which <c>serve</c> builds with
+/// Akka.Hosting (<see cref="ServeApp"/>) and an embedding client builds itself
+/// (<see cref="StartSystemAsync"/>). The actor system must be stopped before the host is disposed,
+/// since the decode loop may be inside a step on the model.
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private readonly IModel _model;
-    private readonly IModelWeights? _weights;
-    private readonly ActorSystem _system;
+    private readonly IModelWeights _weights;
+    private readonly FloverSettings _settings;
+    private readonly Gpt2ModelOptions _options;
+    private readonly DecodeLoopOptions _loop;
+    private readonly Func<IModel, IModel>? _wrapModel;
+    private IModel? _model;
+    private ActorSystem? _ownSystem;
+    private bool _weightsDisposed;
 
-    private readonly EngineMetrics _metrics;
-
-    private EngineHost(IModel model, IModelWeights? weights, ActorSystem system, IActorRef engine, ServedModel served, EngineMetrics metrics)
+    private EngineHost(Config configuration, FloverSettings settings, IModelWeights weights, IModel? model, Gpt2ModelOptions options, ServedModel served, Func<IModel, IModel>? wrapModel)
     {
-        _model = model;
+        Configuration = configuration;
+        _settings = settings;
         _weights = weights;
-        _system = system;
-        _metrics = metrics;
-        Engine = engine;
+        _model = model;
+        _options = options;
+        _wrapModel = wrapModel;
+        _loop = EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId);
         Model = served;
-        Client = new EngineClient(system, engine, metrics);
+        Metrics = new EngineMetrics(options.SlotCount);
     }
+
+    /// <summary>The configuration the engine was loaded with (handed to Akka as the resolved tree).</summary>
+    public Config Configuration { get; }
 
     /// <summary>The served model as the endpoints see it.</summary>
     public ServedModel Model { get; }
 
-    /// <summary>The <c>InferenceEngine</c> actor.</summary>
-    public IActorRef Engine { get; }
+    /// <summary>The engine's instruments (the decode loop publishes here; the HTTP layer adds its own).</summary>
+    public EngineMetrics Metrics { get; }
 
-    /// <summary>Where HTTP requests are admitted.</summary>
-    public EngineClient Client { get; }
-
-    /// <summary>Loads the model named by <paramref name="modelArgument"/> or <paramref name="preset"/> and starts the engine, logging progress to <paramref name="log"/>.</summary>
+    /// <summary>
+    /// Loads the model named by <paramref name="modelArgument"/> or <paramref name="preset"/>, logging
+    /// progress to <paramref name="log"/>. With <c>flover.parallel.tensor</c> &gt; 1 the shards are
+    /// actors, so they load when the engine starts (<see cref="StartEngine"/>).
+    /// </summary>
     /// <exception cref="FloverException">The model cannot be opened or the engine settings do not fit it.</exception>
     /// <param name="config">The loaded configuration.</param>
     /// <param name="modelArgument">--model, or null.</param>
     /// <param name="preset">--preset, used when <paramref name="modelArgument"/> is null.</param>
     /// <param name="log">Progress lines.</param>
     /// <param name="wrapModel">Wraps the model the decode loop calls (tests hold the loop at a gate with it); the host still owns and disposes the model itself.</param>
-    public static EngineHost Start(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null)
+    public static EngineHost Load(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null)
     {
+        ArgumentNullException.ThrowIfNull(config);
         FloverSettings settings = FloverSettings.From(config);
         if (settings.Scheduler.Kind != "fused")
         {
@@ -62,59 +77,104 @@ internal sealed class EngineHost : IAsyncDisposable
 
         log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
         IModelWeights weights = ModelSource.Open(modelArgument, preset);
-        ActorSystem? system = null;
         IModel? model = null;
         try
         {
             Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
             Gpt2Config shape = weights.Config;
             Gpt2ModelOptions options = EngineSetup.ModelOptions(settings.Engine, shape);
-            system = ActorSystem.Create("flover", config);
-            IModelWeights? kept = null;
+            int capacity = options.SlotCapacity == 0 ? shape.MaxPositions : options.SlotCapacity;
             if (settings.Parallel.Tensor > 1)
             {
-                // Shards are actors driven by the decode loop's plans; a stopped shard is rebuilt
-                // from the checkpoint, so it stays open (mapped) while the engine runs.
-                model = new ShardGroupModel(system, weights, options, new EngineOptions(settings.Engine.Threads, options.WeightDType), settings.Parallel.Tensor);
-                kept = weights;
-                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors; {model.SlotCount} KV slots of {model.SlotCapacity} positions");
+                if (shape.HeadCount % settings.Parallel.Tensor != 0)
+                {
+                    throw new FloverException($"{weights.Source}: {shape.HeadCount} attention heads cannot be split evenly over {settings.Parallel.Tensor} tensor-parallel shards; use a shard count that divides {shape.HeadCount}.");
+                }
+
+                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors; {options.SlotCount} KV slots of {capacity} positions");
             }
             else
             {
-                var single = EngineSetup.LoadModel(settings, weights);
+                TensorParallelModel single = EngineSetup.LoadModel(settings, weights);
                 model = single;
+                capacity = single.SlotCapacity;
                 log.WriteLine($"serve: {weights.Source}; {single.DeviceDetails}; {single.WeightDType.ToName()} weights; {single.SlotCount} KV slots of {single.SlotCapacity} positions");
             }
 
-            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, shape.EosTokenId);
-            var metrics = new EngineMetrics(model.SlotCount);
-            IActorRef engine = system.ActorOf(InferenceEngine.Props(wrapModel?.Invoke(model) ?? model, loop, tokenizer, metrics: metrics), "engine");
-            var served = new ServedModel(ModelId(modelArgument, preset), model.SlotCapacity, model.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
-            var host = new EngineHost(model, kept, system, engine, served, metrics);
-            if (kept is null)
+            var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
+            var host = new EngineHost(config, settings, weights, model, options, served, wrapModel);
+            if (model is not null)
             {
-                // The single model has copied what it needs onto its accelerator.
-                weights.Dispose();
+                // The single model has copied what it needs onto its accelerator; shards reload
+                // from the mapped checkpoint when one is rebuilt, so theirs stays open.
+                host.DisposeWeights();
             }
 
             return host;
         }
         catch
         {
-            // Nothing is served: stop the actors (their threads would keep the process alive) and free the model.
-            system?.Terminate().GetAwaiter().GetResult();
             model?.Dispose();
             weights.Dispose();
             throw;
         }
     }
 
+    /// <summary>
+    /// Starts the <c>InferenceEngine</c> actor (and, with tensor parallelism, its shard actors) in
+    /// <paramref name="system"/> and registers it in <paramref name="registry"/> under
+    /// <see cref="InferenceEngine"/>, where <see cref="EngineClient"/> finds it. Called once, by
+    /// Akka.Hosting when the actor system starts.
+    /// </summary>
+    public void StartEngine(ActorSystem system, IActorRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(registry);
+        if (_model is null)
+        {
+            // Shards are actors driven by the decode loop's plans; a stopped shard is rebuilt from
+            // the checkpoint, so it stays open (mapped) while the engine runs.
+            var engineOptions = new EngineOptions(_settings.Engine.Threads, _options.WeightDType);
+            _model = new ShardGroupModel(system, _weights, _options, engineOptions, _settings.Parallel.Tensor);
+        }
+
+        IModel served = _wrapModel?.Invoke(_model) ?? _model;
+        IActorRef engine = system.ActorOf(InferenceEngine.Props(served, _loop, Model.Tokenizer, metrics: Metrics), "engine");
+        registry.Register<InferenceEngine>(engine);
+    }
+
+    /// <summary>
+    /// Starts an actor system of the host's own (for in-process clients that serve no HTTP) with
+    /// the engine in it; disposing the host terminates it.
+    /// </summary>
+    public async Task<EngineClient> StartSystemAsync()
+    {
+        if (_ownSystem is not null)
+        {
+            throw new InvalidOperationException("The engine's own actor system is already started.");
+        }
+
+        _ownSystem = ActorSystem.Create("flover", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(Configuration)));
+        try
+        {
+            StartEngine(_ownSystem, ActorRegistry.For(_ownSystem));
+        }
+        catch
+        {
+            await _ownSystem.Terminate().ConfigureAwait(false);
+            throw;
+        }
+
+        return new EngineClient(_ownSystem, Metrics);
+    }
+
     /// <summary>Runs one short request through the whole engine, so the first client does not pay for start-up (JIT, first allocations).</summary>
     /// <exception cref="FloverException">The engine did not answer properly.</exception>
-    public async Task WarmUpAsync(TimeSpan timeout)
+    public async Task WarmUpAsync(EngineClient client, TimeSpan timeout)
     {
+        ArgumentNullException.ThrowIfNull(client);
         var request = new Generate([Model.EosTokenId], new SamplingParameters { MaxTokens = 2, Temperature = 0, IgnoreEos = true }, null, DateTimeOffset.UtcNow + timeout);
-        using GenerationStream stream = Client.Start(request);
+        using GenerationStream stream = client.Start(request);
         object? last = null;
         await foreach (object message in stream.Events.ReadAllAsync().ConfigureAwait(false))
         {
@@ -134,10 +194,23 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Actors first: the decode loop may be inside a step on the model.
-        await _system.Terminate().ConfigureAwait(false);
-        _model.Dispose();
-        _weights?.Dispose();
-        _metrics.Dispose();
+        if (_ownSystem is not null)
+        {
+            // Actors first: the decode loop may be inside a step on the model.
+            await _ownSystem.Terminate().ConfigureAwait(false);
+        }
+
+        _model?.Dispose();
+        DisposeWeights();
+        Metrics.Dispose();
+    }
+
+    private void DisposeWeights()
+    {
+        if (!_weightsDisposed)
+        {
+            _weightsDisposed = true;
+            _weights.Dispose();
+        }
     }
 }

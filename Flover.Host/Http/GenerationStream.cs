@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 
 namespace Flover.Host.Http;
 

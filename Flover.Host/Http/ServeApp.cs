@@ -1,4 +1,7 @@
 using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Flover.Actors.Hosting;
 using Flover.Gpu;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -10,14 +13,17 @@ using Microsoft.Extensions.Logging;
 namespace Flover.Host.Http;
 
 /// <summary>
-/// The one place the HTTP application is built: logging, Kestrel's listener, the graceful drain,
-/// the middleware (errors, API keys, refusing requests while draining) and every route.
+/// The one place the HTTP application is built: logging, the actor system (Akka.Hosting, with the
+/// engine registered in its ActorRegistry), Kestrel's listener, the graceful drain, the middleware
+/// (errors, API keys, refusing requests while draining) and every route. The endpoints' shared
+/// state is the <see cref="ServeContext"/> in the application's services.
 /// </summary>
 internal static class ServeApp
 {
-    /// <summary>Builds the application over <paramref name="serve"/>; <paramref name="configure"/> may change the builder (tests use an in-process server).</summary>
-    public static WebApplication Build(ServeContext serve, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>Builds the application from <paramref name="setup"/>; <paramref name="configure"/> may change the builder (tests use an in-process server).</summary>
+    public static WebApplication Build(ServeSetup setup, Action<WebApplicationBuilder>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(setup);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -34,17 +40,34 @@ internal static class ServeApp
             kestrel.AddServerHeader = false;
             // RequestBody enforces flover.http.max-body-size itself, the same in-process and on Kestrel.
             kestrel.Limits.MaxRequestBodySize = null;
-            Listen(kestrel, serve.Settings.Host, serve.Settings.Port);
+            Listen(kestrel, setup.Settings.Host, setup.Settings.Port);
         });
-        var drain = new DrainService(serve);
-        builder.Services.AddSingleton(drain);
-        builder.Services.AddHostedService(_ => drain);
-        // The drain runs inside the host's stop, which gives up after ShutdownTimeout: leave
-        // room for the drain time and for cancelled requests to leave.
-        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = serve.Settings.DrainTimeout + EngineClient.CancelGrace + TimeSpan.FromSeconds(5));
+        // The drain runs inside the host's stop, which gives up after ShutdownTimeout, and inside
+        // a coordinated-shutdown phase, which gives up after its timeout: both leave room for the
+        // drain time and for cancelled requests to leave.
+        TimeSpan drainLimit = setup.Settings.DrainTimeout + EngineClient.CancelGrace + TimeSpan.FromSeconds(5);
+        builder.Services.AddAkka("flover", akka =>
+        {
+            akka.AddHocon(AkkaConfiguration.From(setup.Configuration), HoconAddMode.Prepend);
+            akka.AddHocon($"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)drainLimit.TotalMilliseconds}ms", HoconAddMode.Prepend);
+            // Akka's log events go to Microsoft.Extensions.Logging, so they land where ASP.NET Core's do (stderr).
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaConfiguration.LogLevel(setup.Configuration);
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            akka.StartActors(setup.StartEngine);
+        });
+        builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics));
+        builder.Services.AddSingleton(services => new ServeContext(setup.Model, services.GetRequiredService<EngineClient>(), setup.Settings, setup.Clock));
+        builder.Services.AddSingleton<DrainService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DrainService>());
+        builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = drainLimit + TimeSpan.FromSeconds(5));
         configure?.Invoke(builder);
 
         WebApplication app = builder.Build();
+        ServeContext serve = app.Services.GetRequiredService<ServeContext>();
         var exporter = new PrometheusExporter(serve.Engine.Metrics.Meter);
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
         var keys = new ApiKeys(serve.Settings.ApiKeys, serve.Settings.UnauthenticatedPaths);

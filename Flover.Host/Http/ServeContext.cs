@@ -1,4 +1,4 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 
 namespace Flover.Host.Http;
 

@@ -1,4 +1,4 @@
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Collectives;

@@ -1,4 +1,4 @@
-using Flover.Actors.Runtime;
+using Akka.Actor;
 
 namespace Flover.Actors.Inference.Sharding;
 
@@ -33,5 +33,5 @@ internal sealed class ShardGroupActor : ReceiveActor
         });
     }
 
-    protected override SupervisorStrategy SupervisorStrategy() => Runtime.SupervisorStrategy.StoppingStrategy;
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 }

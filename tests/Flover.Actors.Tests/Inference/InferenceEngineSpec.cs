@@ -1,9 +1,10 @@
 using Flover.Actors.Inference;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
-using Flover.Testing;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference;
@@ -17,7 +18,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     private readonly ManualClock _clock = new();
 
     public InferenceEngineSpec(TinyModelFixture fixture, ITestOutputHelper output)
-        : base(output: output)
+        : base(AkkaTestConfig.Default, output: output)
     {
         _fixture = fixture;
         _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default, clock: _clock), "engine");
@@ -81,13 +82,13 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         // they take slots 1 and 2 together; B finishing leaves the hole in the middle.
         gated.Close();
         engine.Tell(new Generate(prompts[0], longRun), probes[0].Ref);
-        probes[0].ExpectMsg<Token>(TimeSpan.FromSeconds(30));
+        Token firstOfA = probes[0].ExpectMsg<Token>(TimeSpan.FromSeconds(30));
         Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
-        IActorRef loop = ((LocalActorRef)engine).Cell.Child("decode-loop");
+        IActorRef loop = DecodeLoopOf(engine);
         engine.Tell(new Generate(prompts[1], longRun with { MaxTokens = 2 }), probes[1].Ref);
-        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount == 1);
+        AwaitCondition(() => QueuedMessages(loop) == 1);
         engine.Tell(new Generate(prompts[2], longRun), probes[2].Ref);
-        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount == 2);
+        AwaitCondition(() => QueuedMessages(loop) == 2);
         gated.Open();
 
         KvShuffled shuffle = shuffles.ExpectMsg<KvShuffled>(TimeSpan.FromSeconds(30));
@@ -95,7 +96,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         Assert.True(shuffle.Bytes > 0);
         foreach (int i in new[] { 0, 2 })
         {
-            var ids = probes[i].LastMessage is Token first ? new List<int> { first.TokenId } : [];
+            var ids = i == 0 ? new List<int> { firstOfA.TokenId } : [];
             while (probes[i].ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
             {
                 ids.Add(token.TokenId);
@@ -124,8 +125,8 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
 
         // The loop is held inside the decode of token 1; the cancel queues up behind it.
         LastSender.Tell(Cancel.Instance);
-        IActorRef loop = ((LocalActorRef)engine).Cell.Child("decode-loop");
-        AwaitCondition(() => ((LocalActorRef)loop).Cell.Mailbox.UserMessageCount > 0);
+        IActorRef loop = DecodeLoopOf(engine);
+        AwaitCondition(() => QueuedMessages(loop) > 0);
         gated.Open();
 
         Assert.Equal(1, ExpectMsg<Token>(TimeSpan.FromSeconds(30)).Index);
@@ -140,7 +141,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         IActorRef engine = await StartHeldInSecondDecode(gated, "dying");
 
         // Stopped while held inside a decode: the loop dies right after that step.
-        Sys.Stop(((LocalActorRef)engine).Cell.Child("decode-loop"));
+        Sys.Stop(DecodeLoopOf(engine));
         gated.Open();
 
         var completed = (Completed)FishForMessage(m => m is Completed, TimeSpan.FromSeconds(30));
@@ -165,6 +166,12 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
         return engine;
     }
+
+    /// <summary>The engine's decode-loop child (an actor created with Sys.ActorOf is a repointable reference; its cell holds the children).</summary>
+    private static IActorRef DecodeLoopOf(IActorRef engine) => ((ActorRefWithCell)engine).Underlying.GetSingleChild("decode-loop");
+
+    /// <summary>Messages waiting in <paramref name="actor"/>'s mailbox: how a test knows a message has queued up behind a held step.</summary>
+    private static int QueuedMessages(IActorRef actor) => ((ActorRefWithCell)actor).Underlying.NumberOfMessages;
 
     private sealed record ClientResult(IReadOnlyList<int> TokenIds, string Text, Completed Completed);
 

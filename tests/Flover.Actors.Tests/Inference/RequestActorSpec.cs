@@ -1,14 +1,15 @@
 using Flover.Actors.Inference;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
-using Flover.Testing;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference;
 
 /// <summary>The RequestActor against a probe standing in for the decode loop.</summary>
-public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(output: output)
+public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTestConfig.Default, output: output)
 {
     private static readonly Gpt2Tokenizer s_tokenizer = Gpt2Tokenizer.Default;
 

@@ -15,7 +15,7 @@ public sealed class ChatClientTests(TinyServerFixture server)
     [Fact]
     public async Task Streamed_updates_join_to_the_text_the_http_chat_endpoint_gives_for_the_same_seed()
     {
-        using var client = new FloverChatClient(server.Engine.Client, server.Engine.Model);
+        using var client = new FloverChatClient(server.Admission, server.Engine.Model);
         var options = new ChatOptions { MaxOutputTokens = 12, Seed = 7, AdditionalProperties = new() { [FloverChatClient.IgnoreEosProperty] = true } };
 
         List<ChatResponseUpdate> updates = [];
@@ -37,7 +37,7 @@ public sealed class ChatClientTests(TinyServerFixture server)
     [Fact]
     public async Task A_whole_response_has_the_assistant_message_finish_reason_and_usage()
     {
-        using var client = new FloverChatClient(server.Engine.Client, server.Engine.Model);
+        using var client = new FloverChatClient(server.Admission, server.Engine.Model);
 
         ChatResponse response = await client.GetResponseAsync(s_messages, new ChatOptions { MaxOutputTokens = 5, Temperature = 0, AdditionalProperties = new() { [FloverChatClient.IgnoreEosProperty] = true } });
 
@@ -50,7 +50,7 @@ public sealed class ChatClientTests(TinyServerFixture server)
     [Fact]
     public async Task Cancelling_mid_stream_throws_and_the_engine_lets_the_request_go()
     {
-        using var client = new FloverChatClient(server.Engine.Client, server.Engine.Model);
+        using var client = new FloverChatClient(server.Admission, server.Engine.Model);
         using var cancel = new CancellationTokenSource();
         var options = new ChatOptions { MaxOutputTokens = 200, AdditionalProperties = new() { [FloverChatClient.IgnoreEosProperty] = true } };
 
@@ -65,7 +65,7 @@ public sealed class ChatClientTests(TinyServerFixture server)
         EngineStatus? status = null;
         for (int probe = 0; probe < 10_000 && status is not { Running: 0, Waiting: 0 }; probe++)
         {
-            status = await server.Engine.Client.ProbeAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            status = await server.Admission.ProbeAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
 
         Assert.Equal((0, 0), (status!.Running, status.Waiting));
@@ -74,7 +74,7 @@ public sealed class ChatClientTests(TinyServerFixture server)
     [Fact]
     public async Task Metadata_names_the_provider_and_the_model_and_bad_input_is_an_argument_error()
     {
-        using var client = new FloverChatClient(server.Engine.Client, server.Engine.Model);
+        using var client = new FloverChatClient(server.Admission, server.Engine.Model);
 
         var metadata = (ChatClientMetadata)client.GetService(typeof(ChatClientMetadata))!;
 

@@ -93,16 +93,12 @@ public sealed class DrainTests
         (HttpStatusCode first, _) = await running;
         (HttpStatusCode second, _) = await queued;
         await stopping;
-        // Both leave the loop (within an iteration of their cancellation). The app (and its
-        // /metrics) has stopped; the engine still answers probes.
-        EngineStatus? status = null;
-        for (int probe = 0; probe < 10_000 && status is not { Running: 0, Waiting: 0, KvSlotsUsed: 0 }; probe++)
-        {
-            status = await server.Serve.Engine.ProbeAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
-        }
 
+        // Both left the loop before the coordinated shutdown went on to stop the actors: the
+        // drain waits for their Completed(Cancelled), which the loop sends after the iteration
+        // that retired them has published its state.
         Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (first, second));
-        Assert.Equal(new EngineStatus(0, 0, 0, 1), status);
+        Assert.Equal(new EngineStatus(0, 0, 0, 1), server.Engine.Metrics.LastPublished);
     }
 
     private static Task DrainingAsync(ScriptedServer server) => DrainingAsync(server.Admission);

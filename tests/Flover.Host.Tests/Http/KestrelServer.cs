@@ -1,14 +1,20 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
 
 namespace Flover.Host.Tests.Http;
 
-/// <summary>The fixture's engine behind a real Kestrel listener on a free loopback port.</summary>
+/// <summary>
+/// The tiny preset behind a real Kestrel listener on a free loopback port, with an engine of its
+/// own (an engine's decode loop is the only caller of its model, so it cannot share the fixture's).
+/// </summary>
 internal sealed class KestrelServer : IAsyncDisposable
 {
-    private KestrelServer(WebApplication app, Uri address)
+    private readonly EngineHost _engine;
+
+    private KestrelServer(EngineHost engine, WebApplication app, Uri address)
     {
+        _engine = engine;
         App = app;
         Address = address;
     }
@@ -18,13 +24,21 @@ internal sealed class KestrelServer : IAsyncDisposable
     /// <summary>The server's root, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address { get; }
 
+    /// <summary>Starts a server with the same settings as <paramref name="fixture"/>'s.</summary>
     public static async Task<KestrelServer> StartAsync(TinyServerFixture fixture)
     {
-        HttpSettings http = FloverSettings.From(TinyServerFixture.TestConfig()).Http with { Host = "127.0.0.1", Port = 0 };
-        WebApplication app = ServeApp.Build(new ServeContext(fixture.Engine.Model, fixture.Engine.Client, http, TimeProvider.System));
+        Config config = TinyServerFixture.TestConfig();
+        HttpSettings http = FloverSettings.From(config).Http with { Host = "127.0.0.1", Port = 0 };
+        EngineHost engine = EngineHost.Load(config, null, fixture.Engine.Model.Id, TextWriter.Null);
+        WebApplication app = ServeApp.Build(ServeSetup.For(engine, http));
         await app.StartAsync();
-        return new KestrelServer(app, new Uri(app.Urls.Single() + "/"));
+        return new KestrelServer(engine, app, new Uri(app.Urls.Single() + "/"));
     }
 
-    public ValueTask DisposeAsync() => App.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        // The application's actor system stops first: its decode loop uses the engine's model.
+        await App.DisposeAsync();
+        await _engine.DisposeAsync();
+    }
 }

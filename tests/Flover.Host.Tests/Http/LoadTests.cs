@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
@@ -29,9 +29,9 @@ public sealed class LoadTests(ITestOutputHelper output)
     public async Task Two_hundred_streams_from_32_clients_with_a_third_hanging_up_all_complete_and_the_server_ends_idle()
     {
         Config config = TinyServerFixture.TestConfig($"flover.engine.kv-slots = {Slots}", "flover.engine.max-waiting = 64");
-        await using EngineHost engine = EngineHost.Start(config, null, Gpt2Presets.Tiny, TextWriter.Null);
+        await using EngineHost engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null);
         HttpSettings http = FloverSettings.From(config).Http with { Host = "127.0.0.1", Port = 0 };
-        await using WebApplication app = ServeApp.Build(new ServeContext(engine.Model, engine.Client, http, TimeProvider.System));
+        await using WebApplication app = ServeApp.Build(ServeSetup.For(engine, http));
         await app.StartAsync();
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Clients }) { BaseAddress = new Uri(app.Urls.Single() + "/"), Timeout = TimeSpan.FromSeconds(50) };
         long memoryBefore = Process.GetCurrentProcess().WorkingSet64;

@@ -1,9 +1,10 @@
 using System.Globalization;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flover.Host.Tests.Http;
 
@@ -36,9 +37,9 @@ internal sealed class OpsServer : IAsyncDisposable
     {
         Config config = TinyServerFixture.TestConfig(overrides);
         StepGate gate = null!;
-        EngineHost engine = EngineHost.Start(config, null, Gpt2Presets.Tiny, TextWriter.Null, model => gate = new StepGate(model));
-        var serve = new ServeContext(engine.Model, engine.Client, FloverSettings.From(config).Http, TimeProvider.System);
-        WebApplication app = ServeApp.Build(serve, builder => builder.WebHost.UseTestServer());
+        EngineHost engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null, model => gate = new StepGate(model));
+        WebApplication app = ServeApp.Build(ServeSetup.For(engine, FloverSettings.From(config).Http), builder => builder.WebHost.UseTestServer());
+        ServeContext serve = app.Services.GetRequiredService<ServeContext>();
         await app.StartAsync();
         return new OpsServer(engine, app, gate, serve);
     }

@@ -1,11 +1,12 @@
 using System.Threading.Channels;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Tokenization;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flover.Host.Tests.Http;
 
@@ -16,14 +17,15 @@ namespace Flover.Host.Tests.Http;
 /// </summary>
 internal sealed class ScriptedServer : IAsyncDisposable
 {
+    private readonly Channel<(Generate Request, IActorRef Client)> _requests;
     private readonly ActorSystem _system;
-    private readonly Channel<(Generate Request, IActorRef Client)> _requests = Channel.CreateUnbounded<(Generate, IActorRef)>();
 
-    private ScriptedServer(ActorSystem system, WebApplication app, EngineClient engine)
+    private ScriptedServer(Channel<(Generate, IActorRef)> requests, WebApplication app)
     {
-        _system = system;
+        _requests = requests;
         App = app;
-        Admission = engine;
+        _system = app.Services.GetRequiredService<ActorSystem>();
+        Admission = app.Services.GetRequiredService<EngineClient>();
     }
 
     public WebApplication App { get; }
@@ -40,13 +42,13 @@ internal sealed class ScriptedServer : IAsyncDisposable
     public static async Task<ScriptedServer> StartAsync(params string[] overrides)
     {
         Config config = TinyServerFixture.TestConfig(overrides);
-        ActorSystem system = ActorSystem.Create("scripted", config);
         var model = new ServedModel("tiny", 256, 50257, 50256, Gpt2Tokenizer.Default, DateTimeOffset.UnixEpoch);
-        ScriptedServer server = null!;
-        IActorRef engine = system.ActorOf(Props.Create(() => new Engine(r => server._requests.Writer.TryWrite(r))));
-        var client = new EngineClient(system, engine);
-        WebApplication app = ServeApp.Build(new ServeContext(model, client, FloverSettings.From(config).Http, TimeProvider.System), b => b.WebHost.UseTestServer());
-        server = new ScriptedServer(system, app, client);
+        Channel<(Generate, IActorRef)> requests = Channel.CreateUnbounded<(Generate, IActorRef)>();
+        // The scripted engine takes the real one's place in the registry, where the server looks it up.
+        var setup = new ServeSetup(model, FloverSettings.From(config).Http, TimeProvider.System, config, (system, registry) =>
+            registry.Register<InferenceEngine>(system.ActorOf(Props.Create(() => new Engine(r => requests.Writer.TryWrite(r))), "engine")), null);
+        WebApplication app = ServeApp.Build(setup, b => b.WebHost.UseTestServer());
+        var server = new ScriptedServer(requests, app);
         await app.StartAsync();
         return server;
     }
@@ -65,8 +67,8 @@ internal sealed class ScriptedServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Disposing the application stops its actor system (Akka.Hosting).
         await App.DisposeAsync();
-        await _system.Terminate();
         Admission.Metrics.Dispose();
     }
 

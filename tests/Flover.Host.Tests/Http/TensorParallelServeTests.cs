@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
@@ -25,8 +25,8 @@ public sealed class TensorParallelServeTests
 
     private static async Task<string> CompleteAsync(Config config, string body)
     {
-        await using EngineHost engine = EngineHost.Start(config, null, Gpt2Presets.Tiny, TextWriter.Null);
-        WebApplication app = ServeApp.Build(new ServeContext(engine.Model, engine.Client, FloverSettings.From(config).Http, TimeProvider.System), builder => builder.WebHost.UseTestServer());
+        await using EngineHost engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null);
+        WebApplication app = ServeApp.Build(ServeSetup.For(engine, FloverSettings.From(config).Http), builder => builder.WebHost.UseTestServer());
         await using (app)
         {
             await app.StartAsync();

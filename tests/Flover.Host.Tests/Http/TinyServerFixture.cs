@@ -1,8 +1,9 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flover.Host.Tests.Http;
 
@@ -22,6 +23,9 @@ public sealed class TinyServerFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The server's admission point (what the endpoints and in-process clients call).</summary>
+    internal EngineClient Admission => App.Services.GetRequiredService<EngineClient>();
+
     /// <summary>The configuration the test servers run with, plus <paramref name="overrides"/>.</summary>
     internal static Config TestConfig(params string[] overrides) => FloverConfiguration.Load(new ConfigurationSources
     {
@@ -33,8 +37,8 @@ public sealed class TinyServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Config config = TestConfig();
-        Engine = EngineHost.Start(config, null, Gpt2Presets.Tiny, TextWriter.Null);
-        App = ServeApp.Build(new ServeContext(Engine.Model, Engine.Client, FloverSettings.From(config).Http, TimeProvider.System), builder => builder.WebHost.UseTestServer());
+        Engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null);
+        App = ServeApp.Build(ServeSetup.For(Engine, FloverSettings.From(config).Http), builder => builder.WebHost.UseTestServer());
         await App.StartAsync();
         Client = App.GetTestClient();
     }

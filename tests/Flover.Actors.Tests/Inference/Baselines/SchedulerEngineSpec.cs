@@ -1,17 +1,18 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference;
-using Flover.Actors.Runtime;
+using Akka.Actor;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
-using Flover.Testing;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference.Baselines;
 
 /// <summary>The engine's decode loop actor driving every scheduler through the public protocol, on virtual time.</summary>
 [Trait("Category", "Slow")]
-public sealed class SchedulerEngineSpec(SharedTinyFixture fixture, ITestOutputHelper output) : TestKit(TestScheduler.Config, output: output), IClassFixture<SharedTinyFixture>
+public sealed class SchedulerEngineSpec(SharedTinyFixture fixture, ITestOutputHelper output) : TestKit(AkkaTestConfig.VirtualTime, output: output), IClassFixture<SharedTinyFixture>
 {
     private readonly ManualClock _clock = new();
 

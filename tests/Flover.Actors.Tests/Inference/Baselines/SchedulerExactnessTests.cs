@@ -1,4 +1,4 @@
-using Flover.Actors.Configuration;
+using Flover.Configuration;
 using Flover.Actors.Inference;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;

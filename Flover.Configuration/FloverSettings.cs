@@ -1,0 +1,106 @@
+namespace Flover.Configuration;
+
+/// <summary>
+/// Flover's own settings (<c>flover.*</c>), read once from a validated <see cref="Config"/> with
+/// their ranges and allowed words checked, so that components take typed values and a bad
+/// value fails at start-up. Every default lives in <c>hocon/reference.conf</c>, not here.
+/// </summary>
+/// <param name="Engine">The inference engine (<c>flover.engine</c>).</param>
+/// <param name="Scheduler">The request scheduler (<c>flover.scheduler</c>).</param>
+/// <param name="Http">The HTTP server (<c>flover.http</c>).</param>
+public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Scheduler, HttpSettings Http)
+{
+    /// <summary>Reads and checks every <c>flover.*</c> setting of <paramref name="config"/> (which must include reference.conf's defaults).</summary>
+    public static FloverSettings From(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var reader = new SettingsReader(config);
+        var engine = new EngineSettings(
+            reader.Int("flover.engine.threads", min: 0),
+            reader.Word("flover.engine.weight-dtype", EngineSettings.WeightDTypes),
+            reader.Int("flover.engine.kv-slots", min: 1),
+            reader.Int("flover.engine.max-positions", min: 0),
+            reader.Int("flover.engine.prefill-token-budget", min: 1),
+            reader.Int("flover.engine.max-waiting", min: 0),
+            reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes));
+        string count = reader.Required("flover.scheduler.instances.count").Trim();
+        var scheduler = new SchedulerSettings(
+            reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
+            reader.Int("flover.scheduler.dynamic.max-batch-size", min: 1),
+            reader.Duration("flover.scheduler.dynamic.max-queue-delay"),
+            count == SchedulerSettings.PerRequest ? null : reader.Int("flover.scheduler.instances.count", min: 1, also: SchedulerSettings.PerRequest));
+        var http = new HttpSettings(
+            reader.Required("flover.http.host"),
+            reader.Int("flover.http.port", min: 0, max: 65535),
+            reader.Size("flover.http.max-body-size"),
+            reader.Duration("flover.http.request-timeout"),
+            reader.Duration("flover.http.drain-timeout"),
+            config.GetStringList("flover.http.api-keys").ToArray(),
+            config.GetStringList("flover.http.unauthenticated-paths").ToArray(),
+            reader.Duration("flover.http.keep-alive-interval"),
+            reader.Duration("flover.http.ready-timeout"));
+        return new FloverSettings(engine, scheduler, http)
+        {
+            Parallel = new ParallelSettings(reader.Int("flover.parallel.tensor", min: 1)),
+        };
+    }
+
+    /// <summary>Model parallelism (<c>flover.parallel</c>).</summary>
+    public ParallelSettings Parallel { get; init; } = new(1);
+}
+
+/// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>
+/// <param name="Tensor">Tensor-parallel shards (1 = the whole model on one accelerator).</param>
+public sealed record ParallelSettings(int Tensor);
+
+/// <summary><c>flover.engine</c>: see hocon/reference.conf for what each setting means and its default.</summary>
+/// <param name="Threads">Kernel worker threads; 0 means all cores.</param>
+/// <param name="WeightDType">auto, f32, f16 or bf16.</param>
+/// <param name="KvSlots">KV-cache slots.</param>
+/// <param name="MaxPositions">Positions per slot; 0 means the model's n_positions.</param>
+/// <param name="PrefillTokenBudget">Prompt tokens prefilled per iteration.</param>
+/// <param name="MaxWaiting">Requests that may wait for a slot.</param>
+/// <param name="MemoryMode">indexed, holes or shuffle.</param>
+public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots, int MaxPositions, int PrefillTokenBudget, int MaxWaiting, string MemoryMode)
+{
+    /// <summary>The allowed values of <c>flover.engine.weight-dtype</c>.</summary>
+    public static IReadOnlyList<string> WeightDTypes { get; } = ["auto", "f32", "f16", "bf16"];
+
+    /// <summary>The allowed values of <c>flover.engine.memory-mode</c>.</summary>
+    public static IReadOnlyList<string> MemoryModes { get; } = ["indexed", "holes", "shuffle"];
+}
+
+/// <summary><c>flover.scheduler</c>: see hocon/reference.conf.</summary>
+/// <param name="Kind">fused, dynamic, instances or sequential.</param>
+/// <param name="DynamicMaxBatchSize">Largest batch of the dynamic scheduler.</param>
+/// <param name="DynamicMaxQueueDelay">Longest wait of the dynamic scheduler for a batch to fill.</param>
+/// <param name="InstancesCount">Model instances of the instances scheduler; null means one per request.</param>
+public sealed record SchedulerSettings(string Kind, int DynamicMaxBatchSize, TimeSpan DynamicMaxQueueDelay, int? InstancesCount)
+{
+    /// <summary>The word that makes <c>flover.scheduler.instances.count</c> one instance per request.</summary>
+    public const string PerRequest = "per-request";
+
+    /// <summary>The allowed values of <c>flover.scheduler.kind</c>.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["fused", "dynamic", "instances", "sequential"];
+}
+
+/// <summary><c>flover.http</c>: see hocon/reference.conf.</summary>
+/// <param name="Host">Listen address.</param>
+/// <param name="Port">Listen port; 0 picks a free one.</param>
+/// <param name="MaxBodySize">Largest request body in bytes.</param>
+/// <param name="RequestTimeout">Longest run of one request.</param>
+/// <param name="DrainTimeout">Grace period for in-flight requests at shutdown.</param>
+/// <param name="ApiKeys">Accepted bearer keys from the configuration (the host adds FLOVER_API_KEYS).</param>
+/// <param name="UnauthenticatedPaths">Paths served without a key.</param>
+/// <param name="KeepAliveInterval">Keep-alive comment interval on quiet streams.</param>
+/// <param name="ReadyTimeout">How long /ready waits for the decode loop's answer.</param>
+public sealed record HttpSettings(
+    string Host,
+    int Port,
+    long MaxBodySize,
+    TimeSpan RequestTimeout,
+    TimeSpan DrainTimeout,
+    IReadOnlyList<string> ApiKeys,
+    IReadOnlyList<string> UnauthenticatedPaths,
+    TimeSpan KeepAliveInterval,
+    TimeSpan ReadyTimeout);

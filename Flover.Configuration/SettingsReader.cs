@@ -1,0 +1,54 @@
+namespace Flover.Configuration;
+
+/// <summary>Typed reads of required settings with range and word checks; messages name the path and where it was set.</summary>
+internal sealed class SettingsReader
+{
+    private readonly Config _config;
+
+    public SettingsReader(Config config)
+    {
+        _config = config;
+    }
+
+    public string Required(string path) =>
+        _config.GetString(path) ?? throw new ConfigurationException(null, $"setting '{path}' is missing or null (its default is in reference.conf)");
+
+    public int Int(string path, int min, int max = int.MaxValue, string? also = null)
+    {
+        ConfigValue value = Value(path);
+        int result = _config.GetInt(path);
+        if (result < min || result > max)
+        {
+            string range = max == int.MaxValue ? $"at least {min}" : $"between {min} and {max}";
+            throw new ConfigurationException(value.Origin, $"setting '{path}' must be {range}{(also is null ? string.Empty : $" (or {also})")} but is {result}");
+        }
+
+        return result;
+    }
+
+    public string Word(string path, IReadOnlyList<string> allowed)
+    {
+        ConfigValue value = Value(path);
+        string word = Required(path);
+        return allowed.Contains(word, StringComparer.Ordinal)
+            ? word
+            : throw new ConfigurationException(value.Origin, $"setting '{path}' must be one of {string.Join(", ", allowed)} but is '{word}'");
+    }
+
+    public TimeSpan Duration(string path)
+    {
+        ConfigValue value = Value(path);
+        TimeSpan result = _config.GetTimeSpan(path, allowInfinite: false);
+        return result >= TimeSpan.Zero ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must not be negative but is {result}");
+    }
+
+    public long Size(string path)
+    {
+        ConfigValue value = Value(path);
+        long result = _config.GetByteSize(path) ?? 0;
+        return result >= 0 ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must not be negative but is {result}");
+    }
+
+    private ConfigValue Value(string path) =>
+        _config.GetValue(path) ?? throw new ConfigurationException(null, $"setting '{path}' is missing (its default is in reference.conf)");
+}

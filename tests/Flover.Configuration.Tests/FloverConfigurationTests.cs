@@ -1,0 +1,205 @@
+namespace Flover.Configuration.Tests;
+
+public sealed class FloverConfigurationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("flover-config-").FullName;
+    private readonly Dictionary<string, string> _environment = [];
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private ConfigurationSources Sources(string? configFile = null, params string[] overrides) => new()
+    {
+        ConfigFile = configFile,
+        Overrides = overrides,
+        WorkingDirectory = _directory,
+        Environment = name => _environment.GetValueOrDefault(name),
+    };
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Reference_alone_gives_the_documented_defaults()
+    {
+        Config config = FloverConfiguration.Load(Sources());
+
+        Assert.Equal("127.0.0.1", config.GetString("flover.http.host"));
+        Assert.Equal(8000, config.GetInt("flover.http.port"));
+        Assert.Equal(0, config.GetInt("flover.engine.threads"));
+        Assert.Equal("fused", config.GetString("flover.scheduler.kind"));
+        Assert.Equal(8, config.GetInt("flover.scheduler.dynamic.max-batch-size"));
+        Assert.Equal(TimeSpan.FromMilliseconds(100), config.GetTimeSpan("flover.scheduler.dynamic.max-queue-delay"));
+        Assert.Equal(2, config.GetInt("flover.scheduler.instances.count"));
+        Assert.Equal("local", config.GetString("akka.actor.provider"));
+        Assert.Equal(Timeout.InfiniteTimeSpan, config.GetTimeSpan("akka.actor.ask-timeout"));
+    }
+
+    [Fact]
+    public void Typed_settings_read_every_flover_key()
+    {
+        FloverSettings settings = FloverSettings.From(FloverConfiguration.Load(Sources()));
+
+        Assert.Equal(new EngineSettings(0, "auto", 64, 0, 512, 256, "indexed"), settings.Engine);
+        Assert.Equal(new SchedulerSettings("fused", 8, TimeSpan.FromMilliseconds(100), 2), settings.Scheduler);
+        Assert.Equal(1048576, settings.Http.MaxBodySize);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.Http.RequestTimeout);
+        Assert.Equal(["/health", "/ready", "/metrics"], settings.Http.UnauthenticatedPaths);
+    }
+
+    [Fact]
+    public void Application_file_overrides_reference_and_set_overrides_both()
+    {
+        string file = Write("app.conf", "flover.http.port = 9000\nflover.http.host = 0.0.0.0");
+
+        Config config = FloverConfiguration.Load(Sources(file, "flover.http.port=9100"));
+
+        Assert.Equal(9100, config.GetInt("flover.http.port"));
+        Assert.Equal("0.0.0.0", config.GetString("flover.http.host"));
+    }
+
+    [Fact]
+    public void Later_set_arguments_win()
+    {
+        Assert.Equal(3, FloverConfiguration.Load(Sources(null, "flover.engine.threads=2", "flover.engine.threads=3")).GetInt("flover.engine.threads"));
+    }
+
+    [Fact]
+    public void Set_values_are_parsed_as_hocon_values()
+    {
+        Config config = FloverConfiguration.Load(Sources(null, "flover.http.host=\"my host\"", "flover.http.api-keys=[a, b]", "my.path=${flover.http.port}"));
+
+        Assert.Equal("my host", config.GetString("flover.http.host"));
+        Assert.Equal(["a", "b"], config.GetStringList("flover.http.api-keys"));
+        Assert.Equal(8000, config.GetInt("my.path"));
+    }
+
+    [Fact]
+    public void An_unquoted_value_with_spaces_from_the_shell_is_one_string()
+    {
+        Assert.Equal("x y", FloverConfiguration.Load(Sources(null, "flover.http.host=x y")).GetString("flover.http.host"));
+    }
+
+    [Fact]
+    public void Application_conf_in_the_working_directory_is_used_when_no_file_is_given()
+    {
+        Write("application.conf", "flover.engine.kv-slots = 8");
+
+        Assert.Equal(8, FloverConfiguration.Load(Sources()).GetInt("flover.engine.kv-slots"));
+    }
+
+    [Fact]
+    public void Flover_config_variable_is_the_last_resort()
+    {
+        string file = Write("elsewhere.conf", "flover.engine.kv-slots = 9");
+        _environment[ConfigurationSources.ConfigFileVariable] = file;
+
+        Assert.Equal(9, FloverConfiguration.Load(Sources()).GetInt("flover.engine.kv-slots"));
+        Write("application.conf", "flover.engine.kv-slots = 8");
+        Assert.Equal(8, FloverConfiguration.Load(Sources()).GetInt("flover.engine.kv-slots"));
+    }
+
+    [Fact]
+    public void An_application_substitution_sees_reference_values_and_overrides_change_reference_substitutions()
+    {
+        string file = Write("app.conf", "copy = ${flover.http.port}\nflover.http.port = 1234");
+
+        Assert.Equal(1234, FloverConfiguration.Load(Sources(file)).GetInt("copy"));
+    }
+
+    [Fact]
+    public void A_missing_config_file_is_an_error_naming_it()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(Path.Combine(_directory, "nope.conf"))));
+
+        Assert.Contains("nope.conf' does not exist", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_syntax_error_names_the_file_line_and_column()
+    {
+        string file = Write("app.conf", "flover {\n  http.port = [1\n}");
+
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(file)));
+
+        Assert.StartsWith($"{file}:3:1:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_flover_key_fails_with_a_suggestion_and_position()
+    {
+        string file = Write("app.conf", "flover.http {\n  prot = 80\n}");
+
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(file)));
+
+        Assert.Equal($"{file}:2:10: unknown setting 'flover.http.prot' (did you mean flover.http.port?)", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_flover_section_lists_the_known_keys()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.cluster.x=1")));
+
+        Assert.Contains("unknown setting 'flover.cluster' (known keys here: dispatchers, engine, parallel, scheduler, http)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_keys_outside_flover_are_allowed()
+    {
+        Assert.Equal(1, FloverConfiguration.Load(Sources(null, "akka.custom-dispatcher.throughput=1", "myapp.x=1")).GetInt("myapp.x"));
+    }
+
+    [Fact]
+    public void A_wrong_type_fails_at_load_naming_the_default_and_the_position()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.http.port=abc")));
+
+        Assert.StartsWith("--set flover.http.port=abc:1:18: setting 'flover.http.port' must be an integer like its default 8000 (reference.conf:", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("but is string \"abc\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("akka.actor.ask-timeout=soon", "must be a duration")]
+    [InlineData("akka.log-config-on-start=maybe", "must be a boolean")]
+    [InlineData("flover.http.max-body-size=huge", "must be a size")]
+    [InlineData("flover.http.api-keys=key", "must be a list")]
+    [InlineData("flover.engine=5", "must be an object")]
+    [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
+    [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
+    [InlineData("flover.engine.kv-slots=0", "must be at least 1 but is 0")]
+    [InlineData("flover.parallel.tensor=0", "must be at least 1 but is 0")]
+    [InlineData("flover.scheduler.instances.count=lots", "must be an integer")]
+    public void Bad_values_fail_at_load(string set, string expected)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, set)));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Akka_log_dead_letters_accepts_a_number_or_a_switch()
+    {
+        Assert.False(FloverConfiguration.Load(Sources(null, "akka.log-dead-letters=off")).GetBoolean("akka.log-dead-letters"));
+    }
+
+    [Fact]
+    public void Per_request_instances_are_read_as_null()
+    {
+        Assert.Null(FloverSettings.From(FloverConfiguration.Load(Sources(null, "flover.scheduler.instances.count=per-request"))).Scheduler.InstancesCount);
+    }
+
+    [Theory]
+    [InlineData("flover.http.port", "--set flover.http.port: expected key=value")]
+    [InlineData("a=1 b=2", "unexpected")]
+    [InlineData("a=1, b=2", "unexpected ','")]
+    [InlineData("=1", "expected a key")]
+    public void Malformed_set_arguments_are_errors(string set, string expected)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, set)));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}
