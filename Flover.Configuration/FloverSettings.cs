@@ -22,7 +22,10 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             reader.Int("flover.engine.max-positions", min: 0),
             reader.Int("flover.engine.prefill-token-budget", min: 1),
             reader.Int("flover.engine.max-waiting", min: 0),
-            reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes));
+            reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes))
+        {
+            IterationEventsInterval = reader.Duration("flover.engine.iteration-events-interval"),
+        };
         string count = reader.Required("flover.scheduler.instances.count").Trim();
         var scheduler = new SchedulerSettings(
             reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
@@ -63,6 +66,9 @@ public sealed record ParallelSettings(int Tensor);
 /// <param name="MemoryMode">indexed, holes or shuffle.</param>
 public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots, int MaxPositions, int PrefillTokenBudget, int MaxWaiting, string MemoryMode)
 {
+    /// <summary>Shortest time between two iteration summaries on the event stream; zero turns them off (the default when built in code; reference.conf sets it).</summary>
+    public TimeSpan IterationEventsInterval { get; init; }
+
     /// <summary>The allowed values of <c>flover.engine.weight-dtype</c>.</summary>
     public static IReadOnlyList<string> WeightDTypes { get; } = ["auto", "f32", "f16", "bf16"];
 

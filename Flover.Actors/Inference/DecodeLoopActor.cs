@@ -28,6 +28,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
     private readonly long _bytesPerSlot;
     private readonly int _maxWaiting;
     private readonly EngineMetrics? _metrics;
+    private readonly IterationAggregator _events;
     private bool _stepQueued;
     private bool _planPending;
 
@@ -38,7 +39,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
     /// expression when the Props is made, so passing the scheduler itself would make it on the
     /// caller's thread.
     /// </remarks>
-    public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, long kvBytesPerSlot, TimeProvider? clock, EngineMetrics? metrics, int maxWaiting)
+    public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, long kvBytesPerSlot, TimeProvider? clock, EngineMetrics? metrics, int maxWaiting, TimeSpan iterationEventsInterval)
     {
         IDecodeScheduler scheduler = createScheduler();
         _loop = scheduler;
@@ -47,6 +48,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
         _fused = scheduler as FusedDecodeLoop;
         _clock = clock ?? TimeProvider.System;
         _bytesPerSlot = kvBytesPerSlot;
+        _events = new IterationAggregator(iterationEventsInterval, _clock.GetUtcNow());
         if (_fused?.ExternalCompaction == true)
         {
             _shuffle = Context.ActorOf(Akka.Actor.Props.Create(() => new ShuffleActor()), "shuffle");
@@ -71,11 +73,11 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
 
     /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
     public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null) =>
-        Props(() => new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, dispatcher, clock, metrics, options.MaxWaiting);
+        Props(() => new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, dispatcher, clock, metrics, options.MaxWaiting, options.IterationEventsInterval);
 
     /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts).</summary>
-    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue) =>
-        Akka.Actor.Props.Create(() => new DecodeLoopActor(scheduler, kvBytesPerSlot, clock, metrics, maxWaiting)).WithDispatcher(dispatcher);
+    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue, TimeSpan iterationEventsInterval = default) =>
+        Akka.Actor.Props.Create(() => new DecodeLoopActor(scheduler, kvBytesPerSlot, clock, metrics, maxWaiting, iterationEventsInterval)).WithDispatcher(dispatcher);
 
     /// <summary>The batching window's timer (Akka cancels it when the actor stops).</summary>
     public ITimerScheduler Timers { get; set; } = null!;
@@ -121,6 +123,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         IterationReport report = _loop.Step();
         Publish(report, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+        _events.Record(report);
         if (report.Failed)
         {
             _log.Warning("A decode step failed; its requests were re-admitted from their history.");
@@ -144,6 +147,19 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
 
         EnsureStepping();
         RequestPlanIfHoles();
+        PublishSummaryIfDue();
+    }
+
+    private void PublishSummaryIfDue()
+    {
+        // At most once per interval while the loop works, and once more as it goes idle, so a
+        // viewer's last picture is the empty pool rather than the last busy one. Nothing is sent
+        // when nothing happened: an idle loop is silent.
+        DateTimeOffset now = _clock.GetUtcNow();
+        if (_events.Due(now, force: !_loop.HasWork))
+        {
+            Context.System.EventStream.Publish(_events.Publish(now, _loop));
+        }
     }
 
     private void RequestPlanIfHoles()
@@ -163,6 +179,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
         {
             TimeSpan copyTime = System.Diagnostics.Stopwatch.GetElapsedTime(start);
             _metrics?.ShuffleMoves.Add(planned.Plan.Moves.Count);
+            _events.AddMoves(planned.Plan);
             _metrics?.ShuffleSeconds.Add(copyTime.TotalSeconds);
             Context.System.EventStream.Publish(new KvShuffled(planned.Plan.Moves.Count, planned.Plan.BytesMoved(_bytesPerSlot), planned.PlanningTime, copyTime));
             _log.Debug(

@@ -10,7 +10,8 @@ namespace Flover.Actors.Inference;
 /// <param name="EosTokenId">The end-of-sequence token.</param>
 /// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error.</param>
 /// <param name="ExternalCompaction">Shuffle mode: leave planning to a shuffle actor (<see cref="FusedDecodeLoop.ApplyCompaction"/>) instead of planning inside <see cref="FusedDecodeLoop.Step"/>.</param>
-public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, bool ExternalCompaction = false)
+/// <param name="IterationEventsInterval">Shortest time between two <see cref="IterationSummary"/> publications of the decode loop actor; zero (the default) publishes none.</param>
+public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, bool ExternalCompaction = false, TimeSpan IterationEventsInterval = default)
 {
     /// <summary>The options <c>flover.engine.*</c> gives (<paramref name="settings"/>), for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>
     public static DecodeLoopOptions From(Configuration.EngineSettings settings, int eosTokenId)
@@ -23,7 +24,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
             "shuffle" => MemoryMode.Shuffle,
             _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
         };
-        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, ExternalCompaction: mode == MemoryMode.Shuffle);
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, ExternalCompaction: mode == MemoryMode.Shuffle, IterationEventsInterval: settings.IterationEventsInterval);
     }
 }
 

@@ -69,6 +69,24 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
     /// <summary>KV slots free.</summary>
     public int SlotsFree => _slots.SlotCount - _slots.LiveCount;
 
+    /// <summary>The model's KV slots.</summary>
+    public int SlotCount => _slots.SlotCount;
+
+    /// <summary>Each slot: held by its sequence's request; in the holes and shuffle modes a free slot inside the window is a hole (the step computes it).</summary>
+    public void DescribeSlots(Span<KvSlot> slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots.Length, _slots.SlotCount, nameof(slots));
+        bool windowed = _options.MemoryMode != MemoryMode.Indexed;
+        int start = _slots.WindowStart;
+        int end = _slots.WindowEnd;
+        for (int slot = 0; slot < _slots.SlotCount; slot++)
+        {
+            slots[slot] = _bySlot[slot] is { } sequence ? KvSlot.HeldBy(sequence.Id)
+                : windowed && slot > start && slot < end ? KvSlot.Hole
+                : KvSlot.Free;
+        }
+    }
+
     /// <summary>True while any request is waiting or running: the owner keeps calling <see cref="Step"/>.</summary>
     public bool HasWork => _byId.Count > 0 || _finishedOutsideStep.Count > 0;
 

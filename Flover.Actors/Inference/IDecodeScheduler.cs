@@ -27,6 +27,12 @@ public interface IDecodeScheduler
     /// <summary>KV slots (or idle instances) ready for a request now.</summary>
     int SlotsFree { get; }
 
+    /// <summary>Slots <see cref="DescribeSlots"/> reports: the KV slots (or instances) the scheduler drives.</summary>
+    int SlotCount { get; }
+
+    /// <summary>Writes what each of the <see cref="SlotCount"/> slots holds into <paramref name="slots"/> (free, held by a request id, or a hole a step still computes); for the iteration summaries.</summary>
+    void DescribeSlots(Span<KvSlot> slots);
+
     /// <summary>True while any request is waiting or running.</summary>
     bool HasWork { get; }
 

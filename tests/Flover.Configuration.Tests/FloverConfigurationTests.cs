@@ -43,7 +43,7 @@ public sealed class FloverConfigurationTests : IDisposable
     {
         FloverSettings settings = FloverSettings.From(FloverConfiguration.Load(Sources()));
 
-        Assert.Equal(new EngineSettings(0, "auto", 64, 0, 512, 256, "indexed"), settings.Engine);
+        Assert.Equal(new EngineSettings(0, "auto", 64, 0, 512, 256, "indexed") { IterationEventsInterval = TimeSpan.FromMilliseconds(250) }, settings.Engine);
         Assert.Equal(new SchedulerSettings("fused", 8, TimeSpan.FromMilliseconds(100), 2), settings.Scheduler);
         Assert.Equal(1048576, settings.Http.MaxBodySize);
         Assert.Equal(TimeSpan.FromMinutes(10), settings.Http.RequestTimeout);

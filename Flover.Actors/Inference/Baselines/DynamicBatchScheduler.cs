@@ -59,6 +59,20 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
     /// <inheritdoc />
     public bool HasWork => _queue.Count > 0;
 
+    /// <summary>The batch's positions: one per request a batch may hold.</summary>
+    public int SlotCount => _maxBatchSize;
+
+    /// <summary>The running batch's members by their slot: held while live; a finished member whose row the batch still computes is a hole.</summary>
+    public void DescribeSlots(Span<KvSlot> slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots.Length, SlotCount, nameof(slots));
+        slots[..SlotCount].Fill(KvSlot.Free);
+        foreach (BaselineRequest member in _batch?.Members ?? [])
+        {
+            slots[member.Slot] = member.Finished is null ? KvSlot.HeldBy(member.Id) : KvSlot.Hole;
+        }
+    }
+
     /// <summary>While no batch runs and fewer than a full batch wait: when the oldest one's window closes.</summary>
     public DateTimeOffset? NextStepAt
     {

@@ -81,6 +81,20 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
     /// <inheritdoc />
     public bool HasWork => _queue.Count > 0;
 
+    /// <summary>One slot per instance (each runs one request at a time).</summary>
+    public int SlotCount => _running.Count;
+
+    /// <summary>Each instance's slot: held by the request it runs, else free.</summary>
+    public void DescribeSlots(Span<KvSlot> slots)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots.Length, SlotCount, nameof(slots));
+        for (int instance = 0; instance < _running.Count; instance++)
+        {
+            // A batch is set and cleared on this (the owner's) thread; its members may be stepping on an instance thread, so only the id is read.
+            slots[instance] = _running[instance] is { } batch ? KvSlot.HeldBy(batch.Members[0].Id) : KvSlot.Free;
+        }
+    }
+
     /// <summary>Always null: an idle instance starts a request at once.</summary>
     public DateTimeOffset? NextStepAt => null;
 

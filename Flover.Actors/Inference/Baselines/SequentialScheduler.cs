@@ -38,6 +38,12 @@ public sealed class SequentialScheduler : IDecodeScheduler
     public bool HasWork => _single.HasWork;
 
     /// <inheritdoc />
+    public int SlotCount => _single.SlotCount;
+
+    /// <inheritdoc />
+    public void DescribeSlots(Span<KvSlot> slots) => _single.DescribeSlots(slots);
+
+    /// <inheritdoc />
     public DateTimeOffset? NextStepAt => null;
 
     /// <inheritdoc />

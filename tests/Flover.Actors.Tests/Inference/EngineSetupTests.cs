@@ -19,7 +19,7 @@ public sealed class EngineSetupTests
         DecodeLoopOptions loop = EngineSetup.LoopOptions(settings, 50256);
 
         Assert.Equal((64, 256), (model.SlotCount, model.SlotCapacity));
-        Assert.Equal(new DecodeLoopOptions(256, 512, MemoryMode.Indexed, 50256), loop);
+        Assert.Equal(new DecodeLoopOptions(256, 512, MemoryMode.Indexed, 50256, IterationEventsInterval: TimeSpan.FromMilliseconds(250)), loop);
     }
 
     [Fact]

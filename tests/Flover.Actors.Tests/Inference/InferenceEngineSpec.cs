@@ -71,8 +71,11 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     {
         TestProbe shuffles = CreateTestProbe();
         Sys.EventStream.Subscribe(shuffles.Ref, typeof(KvShuffled));
+        TestProbe summaries = CreateTestProbe();
+        Sys.EventStream.Subscribe(summaries.Ref, typeof(IterationSummary));
         using var gated = new GatedModel(_fixture.Model);
-        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, _fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default), "shuffling");
+        var options = new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, _fixture.Eos, ExternalCompaction: true, IterationEventsInterval: TimeSpan.FromHours(1));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, options, Gpt2Tokenizer.Default, clock: _clock), "shuffling");
         var longRun = new SamplingParameters { Temperature = 0, MaxTokens = 30, IgnoreEos = true };
         int[][] prompts = [[11, 12], [21, 22], [31, 32]];
         var expected = prompts.Select(p => _fixture.Alone(p, longRun).Tokens.Select(t => t.TokenId).ToList()).ToList();
@@ -104,6 +107,28 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
 
             Assert.Equal(expected[i], ids);
         }
+    }
+
+    [Fact]
+    public void The_loop_publishes_an_iteration_summary_on_the_event_stream_as_it_goes_idle()
+    {
+        TestProbe summaries = CreateTestProbe();
+        Sys.EventStream.Subscribe(summaries.Ref, typeof(IterationSummary));
+        // The engine's clock never moves here, so the interval never passes: the only summary is
+        // the one published as the loop goes idle, covering the whole run.
+        var options = new DecodeLoopOptions(16, 512, MemoryMode.Indexed, _fixture.Eos, IterationEventsInterval: TimeSpan.FromMilliseconds(250));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(_fixture.Model, options, Gpt2Tokenizer.Default, clock: _clock), "summarised");
+
+        engine.Tell(new Generate([1, 2, 3], new SamplingParameters { Temperature = 0, MaxTokens = 5, IgnoreEos = true }));
+        Assert.Equal(FinishReason.Length, FishForMessage<Completed>(_ => true, TimeSpan.FromSeconds(30)).FinishReason);
+
+        IterationSummary summary = summaries.ExpectMsg<IterationSummary>(TimeSpan.FromSeconds(30));
+        Assert.Equal((5L, 0, 0, "fused"), (summary.Tokens, summary.Running, summary.Waiting, summary.Kind));
+        Assert.Equal(summary.Iterations, summary.RowsPerStep.Count);
+        Assert.Equal(1, summary.MaxRows);
+        Assert.Equal(TinyModelFixture.Slots, summary.Slots.Count);
+        Assert.All(summary.Slots, slot => Assert.Equal(KvSlotState.Free, slot.State));
+        summaries.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
