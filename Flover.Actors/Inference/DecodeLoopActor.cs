@@ -133,7 +133,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
         {
             if (_requesters.TryGetValue(token.RequestId, out IActorRef? requester))
             {
-                requester.Tell(new LoopTokenMessage(token.RequestId, token.Index, token.Token));
+                requester.Tell(token);
             }
         }
 
@@ -141,7 +141,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
         {
             if (_requesters.Remove(finished.RequestId, out IActorRef? requester))
             {
-                requester.Tell(new LoopDone(finished.RequestId, finished.Reason, finished.PromptTokens, finished.GeneratedTokens, finished.Error));
+                requester.Tell(finished);
             }
         }
 

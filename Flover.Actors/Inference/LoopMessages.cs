@@ -12,11 +12,9 @@ internal sealed record CancelRequest(long RequestId);
 /// <summary>RequestActor → DecodeLoopActor: a stop sequence was found; retire at the next iteration.</summary>
 internal sealed record StopSequenceFound(long RequestId);
 
-/// <summary>DecodeLoopActor → RequestActor: a sampled token.</summary>
-internal sealed record LoopTokenMessage(long RequestId, int Index, SampledToken Token);
-
-/// <summary>DecodeLoopActor → RequestActor: the request left the loop.</summary>
-internal sealed record LoopDone(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error);
+// DecodeLoopActor → RequestActor: the scheduler's own records, sent as they come out of an
+// iteration (IterationReport): LoopToken for a sampled token, LoopFinished when the request left
+// the loop. One name per event, from the scheduler to the request's actor.
 
 /// <summary>DecodeLoopActor → RequestActor: the request was not admitted.</summary>
 internal sealed record LoopRejected(long RequestId, string Reason, bool QueueFull);

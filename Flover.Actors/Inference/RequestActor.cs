@@ -30,8 +30,8 @@ internal sealed class RequestActor : ReceiveActor
         _loop = loop;
         _decoder = tokenizer.CreateIncrementalDecoder();
         _stops = new StopSequenceMatcher(request.StopSequences);
-        Receive<LoopTokenMessage>(OnToken);
-        Receive<LoopDone>(OnDone);
+        Receive<LoopToken>(OnToken);
+        Receive<LoopFinished>(OnDone);
         Receive<LoopRejected>(rejected =>
         {
             _client.Tell(new Rejected(rejected.Reason, rejected.QueueFull), Self);
@@ -54,7 +54,7 @@ internal sealed class RequestActor : ReceiveActor
         _loop.Tell(new RegisterRequest(_id, _request.PromptTokenIds, _request.Sampling, _request.Deadline, Self), Self);
     }
 
-    private void OnToken(LoopTokenMessage message)
+    private void OnToken(LoopToken message)
     {
         if (_stops.Stopped)
         {
@@ -74,7 +74,7 @@ internal sealed class RequestActor : ReceiveActor
         }
     }
 
-    private void OnDone(LoopDone done)
+    private void OnDone(LoopFinished done)
     {
         FinishReason reason = _stops.Stopped ? FinishReason.StopSequence : done.Reason;
         string trailing = _stops.Stopped ? string.Empty : _stops.Append(_decoder.Flush()) + _stops.Flush();

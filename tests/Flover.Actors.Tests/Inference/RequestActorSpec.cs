@@ -24,13 +24,13 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
 
         for (int i = 0; i < ids.Length; i++)
         {
-            loop.Reply(new LoopTokenMessage(1, i, new SampledToken(ids[i], null, null, null)));
+            loop.Reply(new LoopToken(1, i, new SampledToken(ids[i], null, null, null)));
         }
 
         Assert.Equal("Hello", ExpectMsg<Token>().TextDelta);
         Assert.Equal(string.Empty, ExpectMsg<Token>().TextDelta);
         loop.ExpectMsg(new StopSequenceFound(1));
-        loop.Reply(new LoopDone(1, FinishReason.StopSequence, 1, ids.Length, null));
+        loop.Reply(new LoopFinished(1, FinishReason.StopSequence, 1, ids.Length));
         var completed = ExpectMsg<Completed>();
         Assert.Equal((FinishReason.StopSequence, 2, string.Empty), (completed.FinishReason, completed.Usage.CompletionTokens, completed.TrailingText));
     }
@@ -44,9 +44,9 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
         loop.ExpectMsg<RegisterRequest>();
         int hello = s_tokenizer.Encode("Hello")[0];
 
-        loop.Reply(new LoopTokenMessage(1, 0, new SampledToken(hello, null, null, null)));
-        loop.Reply(new LoopTokenMessage(1, 1, new SampledToken(s_tokenizer.EndOfTextId, null, null, FinishReason.Eos)));
-        loop.Reply(new LoopDone(1, FinishReason.Eos, 1, 2, null));
+        loop.Reply(new LoopToken(1, 0, new SampledToken(hello, null, null, null)));
+        loop.Reply(new LoopToken(1, 1, new SampledToken(s_tokenizer.EndOfTextId, null, null, FinishReason.Eos)));
+        loop.Reply(new LoopFinished(1, FinishReason.Eos, 1, 2));
 
         Assert.Equal("Hello", ExpectMsg<Token>().TextDelta);
         Token eos = ExpectMsg<Token>();
@@ -67,7 +67,7 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
 
         for (int i = 0; i < ids.Length; i++)
         {
-            loop.Reply(new LoopTokenMessage(1, i, new SampledToken(ids[i], null, null, null)));
+            loop.Reply(new LoopToken(1, i, new SampledToken(ids[i], null, null, null)));
         }
 
         var deltas = ReceiveN(ids.Length).Cast<Token>().Select(t => t.TextDelta).ToList();
