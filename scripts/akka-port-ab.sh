@@ -3,9 +3,8 @@
 # decode loop) replaying the quiet-rerun workload with `flover bench --url`, alternating main
 # before the port (A, commit $BASE) and this tree (B) A/B/A/B on the same machine.
 # Per run: makespan and mean e2e (medians over the seeds), time from start to the ready line,
-# idle RSS after warm-up, and the decode loop's share of wall time not spent inside an iteration
-# (1 - sum(flover_iteration_seconds) / makespan: an upper bound on loop overhead, since it also
-# counts idle gaps between arrivals).
+# idle RSS after warm-up, and (B only: A has no such metric) the decode loop's overhead from
+# serve's metrics: flover_loop_overhead_seconds_total / (that + flover_iteration_seconds_sum).
 # Usage: scripts/akka-port-ab.sh [ROUNDS]   (env: BASE=8e1fa4c OUT=/tmp/akka-ab PORT=8123)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,18 +37,20 @@ run() { # variant round
   # The same client (B's bench) drives both servers.
   dotnet "$OUT/B/flover.dll" bench --url "http://127.0.0.1:$PORT" "${WORKLOAD[@]}" --out "$dir/bench" --json >"$dir/bench.json"
   curl -s "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt"
-  kill -INT "$pid"; wait "$pid" || true
+  # SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+  kill -TERM "$pid"; wait "$pid" || true
   python3 - "$dir" "$start" "$ready" "$rss" "$v" "$r" <<'PY'
 import json, sys, statistics
 d, start, ready, rss, v, r = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 runs = json.load(open(f"{d}/bench/results.json"))["runs"]
 mk = statistics.median(x["makespan_s"] for x in runs)
 e2e = statistics.median(x["e2e_latency_s"]["mean"] for x in runs)
-total_mk = sum(x["makespan_s"] for x in runs)
-it = sum(float(l.split()[1]) for l in open(f"{d}/metrics.txt") if l.startswith("flover_iteration_seconds_sum"))
-# The warm-up's iterations are in the sum too (2 tokens); they are negligible against 3 runs.
+def metric(name):
+    values = [float(l.split()[-1]) for l in open(f"{d}/metrics.txt") if l.startswith(name + " ") or l.startswith(name + "{")]
+    return sum(values) if values else None
+it, gap = metric("flover_iteration_seconds_sum"), metric("flover_loop_overhead_seconds_total")
 row = {"variant": v, "round": int(r), "makespan_s": mk, "mean_e2e_s": e2e, "ready_s": ready - start,
-       "idle_rss_mib": rss / 1024, "outside_iterations": max(0.0, 1 - it / total_mk)}
+       "idle_rss_mib": rss / 1024, "loop_overhead": None if gap is None or not it else gap / (gap + it)}
 print(json.dumps(row))
 open(f"{d}/row.json", "w").write(json.dumps(row))
 PY
@@ -63,10 +64,12 @@ python3 - "$OUT" <<'PY'
 import json, glob, statistics, sys
 rows = [json.load(open(p)) for p in sorted(glob.glob(f"{sys.argv[1]}/*-r*/row.json"))]
 def col(v, k): return [x[k] for x in rows if x["variant"] == v]
-print("| variant | runs | makespan s (median; min-max) | mean e2e s | ready s | idle RSS MiB | outside iterations |")
+print("| variant | runs | makespan s (median; min-max) | mean e2e s | ready s | idle RSS MiB | loop overhead |")
 print("| --- | ---: | --- | --- | ---: | ---: | ---: |")
 for v, name in (("A", "main before the port"), ("B", "Akka.NET port")):
     mk, e2e = col(v, "makespan_s"), col(v, "mean_e2e_s")
+    overhead = [x for x in col(v, "loop_overhead") if x is not None]
+    shown = f"{100*statistics.median(overhead):.2f} %" if overhead else "—"
     print(f"| {name} | {len(mk)} | {statistics.median(mk):.2f} ({min(mk):.2f}-{max(mk):.2f}) | {statistics.median(e2e):.2f} ({min(e2e):.2f}-{max(e2e):.2f}) "
-          f"| {statistics.median(col(v, 'ready_s')):.2f} | {statistics.median(col(v, 'idle_rss_mib')):.0f} | {100*statistics.median(col(v, 'outside_iterations')):.1f} % |")
+          f"| {statistics.median(col(v, 'ready_s')):.2f} | {statistics.median(col(v, 'idle_rss_mib')):.0f} | {shown} |")
 PY

@@ -35,6 +35,7 @@ public sealed class EngineMetrics : IDisposable
         GenerationTokens = Meter.CreateCounter<long>("flover_generation_tokens_total", description: "Tokens generated.");
         Iterations = Meter.CreateHistogram("flover_iteration_seconds", "s", "Time of one decode-loop iteration (admission, prefill, one fused decode step, sampling).", advice: Buckets(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5));
         ShuffleMoves = Meter.CreateCounter<long>("flover_kv_shuffle_moves_total", description: "Sequences moved between KV slots by compaction (memory-mode shuffle).");
+        LoopOverheadSeconds = Meter.CreateCounter<double>("flover_loop_overhead_seconds_total", "s", "Time the decode loop had work but was between iterations: its next step waiting behind registrations, cancellations and probes, and the dispatcher's hand-off. Over this plus flover_iteration_seconds' sum, the loop's overhead.");
         ShuffleSeconds = Meter.CreateCounter<double>("flover_kv_shuffle_seconds_total", "s", "Time the decode loop spent copying KV slots for compaction (planning runs on the shuffle actor and is not included).");
     }
 
@@ -50,6 +51,8 @@ public sealed class EngineMetrics : IDisposable
     internal Counter<long> ShuffleMoves { get; }
 
     internal Counter<double> ShuffleSeconds { get; }
+
+    internal Counter<double> LoopOverheadSeconds { get; }
 
     /// <summary>Histogram advice with these bucket upper bounds (in the instrument's unit).</summary>
     public static InstrumentAdvice<double> Buckets(params double[] bounds) => new() { HistogramBucketBoundaries = bounds };

@@ -20,6 +20,7 @@ public sealed class MetricsTests
         { "flover_prompt_tokens_total", "counter" },
         { "flover_generation_tokens_total", "counter" },
         { "flover_iteration_seconds", "histogram" },
+        { "flover_loop_overhead_seconds_total", "counter" },
         { "flover_kv_shuffle_moves_total", "counter" },
         { "flover_kv_shuffle_seconds_total", "counter" },
         { "flover_time_to_first_token_seconds", "histogram" },
