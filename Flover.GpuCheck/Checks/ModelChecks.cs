@@ -142,7 +142,7 @@ internal static class ModelChecks
 }
 
 /// <summary>How a batch's sequences sit in the KV pool (the engine's <c>flover.memory.mode</c>).</summary>
-internal enum MemoryMode
+public enum MemoryMode
 {
     /// <summary>Each row attends its own slot, wherever it is; holes cost nothing.</summary>
     Indexed,
