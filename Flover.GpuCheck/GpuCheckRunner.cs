@@ -176,8 +176,8 @@ internal static class GpuCheckRunner
             Expect("KV pool larger than the device", () =>
             {
                 using IlgpuAccelerator accelerator = IlgpuDevices.OpenCuda(DeviceSpec.Parse(device).Ordinal);
-                // 2^21 slots of 40 positions: far more than any GPU holds.
-                return new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1 << 21, SlotCapacity: 40));
+                // 2^24 slots of 40 positions (338 GB of KV): more than any GPU holds.
+                return new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1 << 24, SlotCapacity: 40));
             }, "bytes needed");
         }
         else

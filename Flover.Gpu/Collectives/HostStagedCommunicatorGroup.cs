@@ -16,6 +16,7 @@ public sealed class HostStagedCommunicatorGroup
     private readonly Member[] _ranks;
     private readonly float[][] _staged;
     private readonly Barrier _barrier;
+    private readonly CancellationTokenSource _abort = new();
 
     /// <summary>Creates a group of <paramref name="size"/> ranks.</summary>
     public HostStagedCommunicatorGroup(int size)
@@ -33,7 +34,20 @@ public sealed class HostStagedCommunicatorGroup
     /// <summary>The communicator of rank <paramref name="rank"/> (use it from that rank's thread).</summary>
     public ICommunicator this[int rank] => _ranks[rank];
 
-    private void Meet() => _barrier.SignalAndWait();
+    /// <summary>Wakes every rank waiting in a collective with <see cref="CommunicatorAbortedException"/> (a rank failed); the group stays aborted.</summary>
+    public void Abort() => _abort.Cancel();
+
+    private void Meet()
+    {
+        try
+        {
+            _barrier.SignalAndWait(_abort.Token);
+        }
+        catch (OperationCanceledException exception)
+        {
+            throw new CommunicatorAbortedException("The tensor-parallel group was aborted while this rank waited in a collective.", exception);
+        }
+    }
 
     private float[] Stage(int rank, ArrayView<float> data)
     {

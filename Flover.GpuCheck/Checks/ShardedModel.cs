@@ -16,10 +16,11 @@ internal sealed class ShardedModel : IModel
 {
     private readonly Accelerator[] _accelerators;
     private readonly Gpt2Model[] _shards;
+    private readonly HostStagedCommunicatorGroup _group;
 
     public ShardedModel(Func<Accelerator> open, IModelWeights weights, Gpt2ModelOptions options, int shardCount)
     {
-        var group = new HostStagedCommunicatorGroup(shardCount);
+        var group = _group = new HostStagedCommunicatorGroup(shardCount);
         _accelerators = new Accelerator[shardCount];
         _shards = new Gpt2Model[shardCount];
         for (int rank = 0; rank < shardCount; rank++)
@@ -68,8 +69,32 @@ internal sealed class ShardedModel : IModel
 
     private ModelLogits OnAll(Func<Gpt2Model, ModelLogits> call)
     {
+        // One thread per shard for the whole call: the shards meet in blocking collectives, so they
+        // must all run at once (a thread pool could run two on one thread and deadlock).
         var results = new ModelLogits[_shards.Length];
-        Parallel.For(0, _shards.Length, new ParallelOptions { MaxDegreeOfParallelism = _shards.Length }, rank => results[rank] = call(_shards[rank]));
-        return results[0];
+        var failures = new Exception?[_shards.Length];
+        Thread[] threads = [.. Enumerable.Range(0, _shards.Length).Select(rank => new Thread(() =>
+        {
+            try
+            {
+                results[rank] = call(_shards[rank]);
+            }
+            catch (Exception exception)
+            {
+                failures[rank] = exception;
+                _group.Abort();
+            }
+        }))];
+        foreach (Thread thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        return failures.FirstOrDefault(f => f is not null) is { } failure ? throw new InvalidOperationException("A shard failed.", failure) : results[0];
     }
 }
