@@ -31,7 +31,7 @@ internal static class ModelChecks
 
     /// <summary>
     /// Bitwise batch invariance on the device: each sequence decoded alone (slot 0, a model of its
-    /// own) against the same sequences fused in one batch under <paramref name="mode"/>. Returns a
+    /// own on the same accelerator) against the same sequences fused in one batch under <paramref name="mode"/>. Returns a
     /// description of the first difference, or null when every row is bitwise equal.
     /// </summary>
     public static string? FusedEqualsAlone(Func<Accelerator> open, IModelWeights weights, MemoryMode mode)
@@ -40,9 +40,10 @@ internal static class ModelChecks
         int[][] sequences = [[3, 14, 15, 92, 65, 35, 89], [27, 18, 28], [1, 41, 42, 13, 56], [9, 8, 7, 6, 5, 4]];
         sequences = [.. sequences.Select(s => s.Select(t => t % vocabulary).ToArray())];
         int capacity = sequences.Max(s => s.Length) + 1;
-        float[][][] alone = [.. sequences.Select(s => DecodeAlone(open, weights, s, capacity))];
-
         using Accelerator accelerator = open();
+        // Each sequence alone: a model of its own (slot 0, batch of one) on the same device.
+        float[][][] alone = [.. sequences.Select(s => DecodeAlone(accelerator, weights, s, capacity))];
+
         using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 8, SlotCapacity: capacity, MaxRowsPerStep: 8));
         // indexed: scattered slots; holes: a dense window with dead rows computed; shuffle: the window compacted by slot moves.
         int[] slots = mode == MemoryMode.Indexed ? [6, 1, 4, 7] : [0, 1, 2, 3];
@@ -114,9 +115,8 @@ internal static class ModelChecks
         return [.. tokens];
     }
 
-    private static float[][] DecodeAlone(Func<Accelerator> open, IModelWeights weights, int[] sequence, int capacity)
+    private static float[][] DecodeAlone(Accelerator accelerator, IModelWeights weights, int[] sequence, int capacity)
     {
-        using Accelerator accelerator = open();
         using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity, MaxRowsPerStep: 8));
         return [.. sequence.Select((token, step) => model.Decode([new DecodeRow(0, step, token)]).Row(0).ToArray())];
     }

@@ -199,6 +199,12 @@ public sealed partial class IlgpuAccelerator : Accelerator
     /// <inheritdoc />
     protected override void DisposeCore()
     {
+        // The device context must be current on the disposing thread to free its memory.
+        if (Environment.CurrentManagedThreadId != _boundThread)
+        {
+            _device.Bind();
+        }
+
         _scores?.Dispose();
         _sums?.Dispose();
         _bounce?.Dispose();
