@@ -69,6 +69,8 @@ internal static class GpuCheckRunner
         int[] prompt = [5, 17, 2, 90, 33, 61, 8];
         report.Run("model F32 vs CPU engine", () => Model(open, f32, null, prompt, 1e-5));
         report.Run("model F32 (own LM head, exact GELU) vs CPU engine", () => Model(open, separate, null, prompt, 1e-5));
+        using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
+        report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
         report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
         foreach (MemoryMode mode in Enum.GetValues<MemoryMode>())
@@ -115,6 +117,7 @@ internal static class GpuCheckRunner
             ("matmul F32 5x37x29 +bias gelu", checks.MatMul(5, 37, 29, TensorDType.F32, MatrixLayout.InputMajor, true, KernelActivation.GeluTanh, false)),
             ("matmul F32 3x19x23 output-major accumulate", checks.MatMul(3, 19, 23, TensorDType.F32, MatrixLayout.OutputMajor, true, KernelActivation.None, true)),
             ("matmul F16 7x33x17 exact gelu", checks.MatMul(7, 33, 17, TensorDType.F16, MatrixLayout.InputMajor, true, KernelActivation.GeluExact, false)),
+            ("matmul F32 5x600x37 split-K", checks.MatMul(5, 600, 37, TensorDType.F32, MatrixLayout.InputMajor, true, KernelActivation.GeluTanh, true)),
             ("matmul BF16 6x21x31 relu no bias", checks.MatMul(6, 21, 31, TensorDType.BF16, MatrixLayout.OutputMajor, false, KernelActivation.Relu, false)),
             ("layer norm 5x37", checks.LayerNorm(5, 37)),
             ("activate gelu-tanh 101", checks.Activate(101, KernelActivation.GeluTanh)),

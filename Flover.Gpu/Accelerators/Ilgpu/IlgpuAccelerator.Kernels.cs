@@ -29,10 +29,29 @@ public sealed partial class IlgpuAccelerator
             HasBias = bias.IsValid ? 1 : 0,
             Activation = (int)activation,
             Accumulate = accumulate ? 1 : 0,
+            Partials = _noFloats.View.AsContiguous(),
+            ChunkSize = matrix.InputSize,
+            ChunkCount = 1,
         };
         int groups = (rows + LinearKernels.RowsPerThread - 1) / LinearKernels.RowsPerThread;
-        Launch(nameof(LinearKernels.MatMul));
-        _kernels.MatMul(new Index2D(matrix.OutputSize, groups), args);
+        // Split K when the matrix has too few columns to fill the device. The choice and the
+        // partition depend on the matrix's shape only, never on the rows: batch invariance holds.
+        int chunks = matrix.OutputSize < SplitKBelowColumns ? (matrix.InputSize + MatMulChunk - 1) / MatMulChunk : 1;
+        if (chunks == 1)
+        {
+            Launch(nameof(LinearKernels.MatMul));
+            _kernels.MatMul(new Index2D(matrix.OutputSize, groups), args);
+            End();
+            return;
+        }
+
+        args.Partials = View(Scratch(ref _partials, (long)chunks * rows * matrix.OutputSize).View);
+        args.ChunkSize = MatMulChunk;
+        args.ChunkCount = chunks;
+        Launch(nameof(LinearKernels.MatMulPartial));
+        _kernels.MatMulPartial(new Index3D(matrix.OutputSize, groups, chunks), args);
+        Launch(nameof(LinearKernels.MatMulReduce));
+        _kernels.MatMulReduce(new Index2D(matrix.OutputSize, rows), args);
         End();
     }
 

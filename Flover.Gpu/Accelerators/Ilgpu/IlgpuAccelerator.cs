@@ -26,11 +26,14 @@ public sealed partial class IlgpuAccelerator : Accelerator
     private MemoryBuffer<float>? _scores;
     private MemoryBuffer<float>? _sums;
     private MemoryBuffer<float>? _bounce;
+    private MemoryBuffer<float>? _partials;
     private long _allocatedBytes;
     private int _boundThread;
 
-    internal IlgpuAccelerator(Context context, ILGPU.Runtime.Accelerator device, AcceleratorDevice description, long? memoryLimit = null)
+    internal IlgpuAccelerator(Context context, ILGPU.Runtime.Accelerator device, AcceleratorDevice description, long? memoryLimit = null, int matMulChunk = DefaultMatMulChunk)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(matMulChunk);
+        MatMulChunk = matMulChunk;
         _context = context;
         _device = device;
         Device = description;
@@ -52,8 +55,17 @@ public sealed partial class IlgpuAccelerator : Accelerator
         }
     }
 
+    /// <summary>The k range of one split-K chunk on a GPU.</summary>
+    internal const int DefaultMatMulChunk = 256;
+
+    /// <summary>Matrices with fewer output columns than this are multiplied split-K (fills the device at small batches).</summary>
+    internal const int SplitKBelowColumns = 8192;
+
     /// <inheritdoc />
     public override AcceleratorDevice Device { get; }
+
+    /// <summary>The k range of one split-K chunk (small on the CPU oracle, so tiny test models take the split path too).</summary>
+    internal int MatMulChunk { get; }
 
     /// <summary>Whether this runs on ILGPU's CPU accelerator (the test oracle) rather than a GPU.</summary>
     public bool IsCpuOracle => _device.AcceleratorType == AcceleratorType.CPU;
@@ -208,6 +220,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _scores?.Dispose();
         _sums?.Dispose();
         _bounce?.Dispose();
+        _partials?.Dispose();
         _noFloats.Dispose();
         _noBits.Dispose();
         _device.Dispose();

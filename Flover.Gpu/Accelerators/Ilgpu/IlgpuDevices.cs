@@ -74,16 +74,18 @@ public static class IlgpuDevices
     /// <summary>
     /// Opens ILGPU's CPU accelerator: every kernel runs as managed code on simulated warps of
     /// <paramref name="warpSize"/> threads. A correctness oracle for tests and CI, never a serving
-    /// device; <paramref name="memoryLimit"/> caps its memory so tests can exhaust it.
+    /// device. <paramref name="memoryLimit"/> caps its memory so tests can exhaust it;
+    /// <paramref name="matMulChunk"/> is the split-K chunk (small by default, so tiny test models
+    /// take the split path a GPU takes at GPT-2's shapes).
     /// </summary>
-    public static IlgpuAccelerator OpenCpuOracle(int warpSize = 4, long? memoryLimit = null)
+    public static IlgpuAccelerator OpenCpuOracle(int warpSize = 4, long? memoryLimit = null, int matMulChunk = 16)
     {
         var device = new CPUDevice(warpSize, 4, 1);
         Context context = Context.Create(builder => builder.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O2));
         try
         {
             CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
-            return new IlgpuAccelerator(context, accelerator, new AcceleratorDevice(AcceleratorKind.IlgpuCpu, "ilgpu-cpu", $"ILGPU CPU accelerator, warp {warpSize}, test oracle"), memoryLimit);
+            return new IlgpuAccelerator(context, accelerator, new AcceleratorDevice(AcceleratorKind.IlgpuCpu, "ilgpu-cpu", $"ILGPU CPU accelerator, warp {warpSize}, test oracle"), memoryLimit, matMulChunk);
         }
         catch
         {

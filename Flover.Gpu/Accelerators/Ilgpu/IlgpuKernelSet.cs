@@ -15,6 +15,8 @@ internal sealed class IlgpuKernelSet
     public IlgpuKernelSet(ILGPU.Runtime.Accelerator accelerator, string deviceName)
     {
         MatMul = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMul);
+        MatMulPartial = Load<Index3D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulPartial);
+        MatMulReduce = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulReduce);
         Activate = Load<Index1D, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.Activate);
         AddBiasAndResidual = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.AddBiasAndResidual);
         LayerNorm = Load<Index1D, LayerNormArgs>(accelerator, deviceName, NormKernels.LayerNorm);
@@ -33,6 +35,8 @@ internal sealed class IlgpuKernelSet
     public static IReadOnlyList<MethodInfo> Methods { get; } =
     [
         Method(LinearKernels.MatMul),
+        Method<Index3D, MatMulArgs>(LinearKernels.MatMulPartial),
+        Method<Index2D, MatMulArgs>(LinearKernels.MatMulReduce),
         Method<Index1D, ILGPU.ArrayView<float>, int>(LinearKernels.Activate),
         Method<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(LinearKernels.AddBiasAndResidual),
         Method<Index1D, LayerNormArgs>(NormKernels.LayerNorm),
@@ -48,6 +52,10 @@ internal sealed class IlgpuKernelSet
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
+
+    public Action<Index3D, MatMulArgs> MatMulPartial { get; }
+
+    public Action<Index2D, MatMulArgs> MatMulReduce { get; }
 
     public Action<Index1D, ILGPU.ArrayView<float>, int> Activate { get; }
 

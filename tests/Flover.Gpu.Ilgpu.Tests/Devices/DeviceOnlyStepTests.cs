@@ -15,5 +15,9 @@ public sealed class DeviceOnlyStepTests
 
         Assert.Null(DeviceOnlyCheck.Run(accelerator, weights));
         Assert.True(accelerator.Counters.Kernels.Count >= 8, string.Join(", ", accelerator.Counters.Kernels.Keys));
+        // The oracle's small split-K chunk sends the tiny model's matmuls down the split path a GPU
+        // takes at GPT-2's shapes (the single pass is covered by the kernel tests).
+        Assert.Contains("MatMulPartial", accelerator.Counters.Kernels.Keys);
+        Assert.Contains("MatMulReduce", accelerator.Counters.Kernels.Keys);
     }
 }

@@ -24,6 +24,7 @@ public sealed class KernelTests : IDisposable
     [InlineData(7, 33, 17, TensorDType.F16, MatrixLayout.InputMajor, true, KernelActivation.GeluExact, false)]
     [InlineData(6, 21, 31, TensorDType.BF16, MatrixLayout.OutputMajor, false, KernelActivation.Relu, false)]
     [InlineData(9, 11, 5, TensorDType.BF16, MatrixLayout.InputMajor, true, KernelActivation.GeluTanh, true)]
+    [InlineData(5, 300, 37, TensorDType.F16, MatrixLayout.OutputMajor, true, KernelActivation.GeluTanh, true)]
     public void MatMul_matches_float64(int rows, int k, int n, TensorDType dtype, MatrixLayout layout, bool bias, KernelActivation activation, bool accumulate) =>
         Assert.InRange(_checks.MatMul(rows, k, n, dtype, layout, bias, activation, accumulate), 0, Bound);
 

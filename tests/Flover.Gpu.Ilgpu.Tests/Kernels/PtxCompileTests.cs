@@ -33,6 +33,6 @@ public sealed class PtxCompileTests
             compiled.Add(kernel.Name);
         }
 
-        Assert.Equal(13, compiled.Count);
+        Assert.Equal(15, compiled.Count);
     }
 }
