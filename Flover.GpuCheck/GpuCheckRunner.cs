@@ -78,7 +78,9 @@ internal static class GpuCheckRunner
             report.Run($"fused == alone bitwise ({mode.ToString().ToLowerInvariant()})", () => (ModelChecks.FusedEqualsAlone(open, f32, mode) is { } problem ? (false, problem) : (true, "every row bitwise equal")));
         }
 
-        report.Run("tensor parallel: 3 shards on one device == TP 1 greedy", () => TensorParallel(open, f32));
+        using NativeModelWeights fourHeads = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
+        report.Run("tensor parallel: 2 shards on one device == TP 1 greedy", () => TensorParallel(open, fourHeads, 2));
+        report.Run("tensor parallel: 3 shards on one device == TP 1 greedy", () => TensorParallel(open, f32, 3));
         report.Run("device-only step (counters)", () =>
         {
             using var accelerator = (IlgpuAccelerator)open();
@@ -137,7 +139,7 @@ internal static class GpuCheckRunner
         return (result.WorstRelativeL2 < bound && result.GreedyEqual, $"worst row rel L2 {result.WorstRelativeL2:E2} (bound {bound:E0}); greedy {(result.GreedyEqual ? "equal" : "DIFFERENT")}: [{string.Join(", ", result.Greedy)}]");
     }
 
-    private static (bool, string) TensorParallel(Func<Accelerator> open, IModelWeights weights)
+    private static (bool, string) TensorParallel(Func<Accelerator> open, IModelWeights weights, int shards)
     {
         var options = new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: 20, MaxRowsPerStep: 8);
         int[] prompt = [4, 8, 15, 16, 23, 42];
@@ -148,9 +150,9 @@ internal static class GpuCheckRunner
             single = ModelChecks.Greedy(model, prompt, 8);
         }
 
-        using var sharded = new ShardedModel(open, weights, options, 3);
+        using var sharded = new ShardedModel(open, weights, options, shards);
         int[] split = ModelChecks.Greedy(sharded, prompt, 8);
-        return (split.SequenceEqual(single), $"TP1 [{string.Join(", ", single)}], TP3 [{string.Join(", ", split)}] (collectives via host copies)");
+        return (split.SequenceEqual(single), $"TP1 [{string.Join(", ", single)}], TP{shards} [{string.Join(", ", split)}] (collectives via host copies)");
     }
 
     private static (bool, string) Errors(bool cuda, string device, IModelWeights weights)

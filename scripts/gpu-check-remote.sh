@@ -25,7 +25,7 @@ RC=${PIPESTATUS[0]}
 
 echo "== PyTorch peer (scripts/torch_graph_peer.py), same GPU, same visit"
 if command -v python3 >/dev/null; then
-    timeout 150 python3 scripts/torch_graph_peer.py > "$RESULTS/torch-peer.log" 2>&1
+    timeout 120 python3 scripts/torch_graph_peer.py > "$RESULTS/torch-peer.log" 2>&1
     echo "torch peer exit $?" >> "$RESULTS/torch-peer.log"
     cat "$RESULTS/torch-peer.log"
 else

@@ -67,18 +67,20 @@ public sealed class IlgpuModelTests : IClassFixture<IlgpuModelTests.Weights>
     }
 
     [Theory]
+    [InlineData(2)]
     [InlineData(3)]
     public void Tensor_parallel_shards_on_one_device_give_the_unsplit_greedy_tokens(int shards)
     {
+        NativeModelWeights weights = shards == 2 ? _weights.FourHeads : _weights.Tied;
         var options = new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: 16, MaxRowsPerStep: 8);
         int[] single;
         using (var accelerator = Oracle.Open())
-        using (var model = new Gpt2Model(accelerator, _weights.Tied, options))
+        using (var model = new Gpt2Model(accelerator, weights, options))
         {
             single = ModelChecks.Greedy(model, Prompt, 6);
         }
 
-        using var split = new ShardedModel(Oracle.Open, _weights.Tied, options, shards);
+        using var split = new ShardedModel(Oracle.Open, weights, options, shards);
 
         Assert.Equal(single, ModelChecks.Greedy(split, Prompt, 6));
     }
@@ -91,17 +93,21 @@ public sealed class IlgpuModelTests : IClassFixture<IlgpuModelTests.Weights>
         return [.. Enumerable.Range(0, logits.RowCount).Select(r => logits.Row(r).ToArray())];
     }
 
-    /// <summary>The checkpoints, written once for the class: tied head (GELU tanh), and an own head with exact GELU.</summary>
+    /// <summary>The checkpoints, written once for the class: tied head (GELU tanh, 3 heads), an own head with exact GELU, and 4 heads.</summary>
     public sealed class Weights : IDisposable
     {
         public NativeModelWeights Tied { get; } = CheckWeights.Create(CheckWeights.Config());
 
         public NativeModelWeights OwnHead { get; } = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
 
+        /// <summary>Four heads of 7, so two shards divide them.</summary>
+        public NativeModelWeights FourHeads { get; } = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
+
         public void Dispose()
         {
             Tied.Dispose();
             OwnHead.Dispose();
+            FourHeads.Dispose();
         }
     }
 }
