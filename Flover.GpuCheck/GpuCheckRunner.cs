@@ -175,6 +175,12 @@ internal static class GpuCheckRunner
             }
         }
 
+        Expect("memory plan of a KV pool larger than the device", () =>
+        {
+            using IlgpuAccelerator accelerator = cuda ? IlgpuDevices.OpenCuda(DeviceSpec.Parse(device).Ordinal) : IlgpuDevices.OpenCpuOracle(memoryLimit: 1 << 20);
+            DeviceMemoryPlan.Check(accelerator, weights, new Gpt2ModelOptions(SlotCount: cuda ? 1 << 24 : 64, SlotCapacity: 40));
+            return accelerator;
+        }, "KV pool");
         if (cuda)
         {
             Expect("cuda:99", () => IlgpuDevices.OpenCuda(99), "cuda:0");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
@@ -18,7 +19,13 @@ internal static class DecodeBench
         int capacity = Math.Min(128, weights.Config.MaxPositions);
         using Accelerator accelerator = open();
         var started = Stopwatch.StartNew();
-        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: batches.Max(), SlotCapacity: capacity, MaxRowsPerStep: batches.Max(), WeightDType: weightType));
+        var options = new Gpt2ModelOptions(SlotCount: batches.Max(), SlotCapacity: capacity, MaxRowsPerStep: batches.Max(), WeightDType: weightType);
+        if (accelerator is IlgpuAccelerator device)
+        {
+            DeviceMemoryPlan.Check(device, weights, options);
+        }
+
+        using var model = new Gpt2Model(accelerator, weights, options);
         yield return $"  {weights.Config.LayerCount} layers x {weights.Config.EmbeddingSize} wide, {weightType} weights ({model.WeightBytes / 1e6:F0} MB), KV {model.KvCacheBytes / 1e6:F0} MB: upload {started.Elapsed.TotalSeconds:F2} s";
         foreach (int batch in batches)
         {

@@ -65,6 +65,27 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
+    public void The_memory_plan_names_weights_kv_and_workspace_before_anything_is_uploaded()
+    {
+        using NativeModelWeights weights = CheckWeights.Create(CheckWeights.Config());
+        using IlgpuAccelerator accelerator = IlgpuDevices.OpenCpuOracle(memoryLimit: 1 << 20);
+        var fits = new Gpt2ModelOptions(SlotCount: 2, SlotCapacity: 40, MaxRowsPerStep: 8);
+        var tooMany = fits with { SlotCount = 64 };
+
+        DeviceMemoryPlan.Check(accelerator, weights, fits);
+        FloverException error = Assert.Throws<FloverException>(() => DeviceMemoryPlan.Check(accelerator, weights, tooMany));
+
+        OneLine(error, "KV pool 1,290,240 bytes (64 slots)");
+        Assert.Contains("bytes needed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, accelerator.AllocatedBytes);
+        // The estimate covers what a model really allocates.
+        (long weightBytes, long kvBytes, long workspaceBytes) = DeviceMemoryPlan.Estimate(weights, fits);
+        using var model = new Gpt2Model(accelerator, weights, fits);
+        model.Prefill([new Gpu.Models.PrefillPrompt(0, new[] { 1, 2, 3, 4, 5, 6, 7, 8 })]);
+        Assert.InRange(accelerator.AllocatedBytes, kvBytes + weightBytes, weightBytes + kvBytes + workspaceBytes);
+    }
+
+    [Fact]
     public void A_kernel_that_does_not_compile_is_one_error_naming_it()
     {
         using IlgpuAccelerator accelerator = IlgpuDevices.OpenCpuOracle();
