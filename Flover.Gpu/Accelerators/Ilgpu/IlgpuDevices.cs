@@ -12,7 +12,10 @@ public static class IlgpuDevices
 {
     /// <summary>Opens CUDA device <paramref name="ordinal"/> and compiles every kernel for it.</summary>
     /// <exception cref="FloverException">No CUDA driver, no CUDA device, <paramref name="ordinal"/> out of range, or a kernel that does not compile.</exception>
-    public static IlgpuAccelerator OpenCuda(int ordinal = 0)
+    public static IlgpuAccelerator OpenCuda(int ordinal = 0) => OpenCuda(ordinal, IlgpuAccelerator.DefaultMatMulChunk);
+
+    /// <summary>As <see cref="OpenCuda(int)"/> with another split-K chunk (the GPU check times a few).</summary>
+    internal static IlgpuAccelerator OpenCuda(int ordinal, int matMulChunk)
     {
         string name = $"cuda:{ordinal}";
         CudaLibraryResolver.Register();
@@ -38,7 +41,7 @@ public static class IlgpuDevices
             CudaDevice device = devices[ordinal];
             CudaAccelerator accelerator = device.CreateCudaAccelerator(context);
             string details = $"{device.Name}, {device.Architecture}, {device.NumMultiprocessors} SMs, {device.MemorySize / (1L << 20):N0} MiB, PTX ISA {accelerator.InstructionSet}, ILGPU {typeof(Context).Assembly.GetName().Version}";
-            return new IlgpuAccelerator(context, accelerator, new AcceleratorDevice(AcceleratorKind.Cuda, name, details));
+            return new IlgpuAccelerator(context, accelerator, new AcceleratorDevice(AcceleratorKind.Cuda, name, details), matMulChunk: matMulChunk);
         }
         catch
         {

@@ -12,7 +12,7 @@ public sealed class GpuCheckEntryPointTests
         string folder = Path.Combine(Path.GetTempPath(), $"flover-gpu-check-{Environment.ProcessId}");
         var output = new StringWriter();
 
-        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--out", folder], output);
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder], output);
 
         Assert.True(exitCode == 0, output.ToString());
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
