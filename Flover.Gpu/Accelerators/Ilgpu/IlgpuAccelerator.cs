@@ -28,7 +28,10 @@ public sealed partial class IlgpuAccelerator : Accelerator
     private MemoryBuffer<float>? _bounce;
     private MemoryBuffer<float>? _partials;
     private long _allocatedBytes;
-    private int _boundThread;
+
+    /// <summary>The accelerator whose device context is current on this thread (CUDA contexts are per thread).</summary>
+    [ThreadStatic]
+    private static IlgpuAccelerator? t_bound;
 
     internal IlgpuAccelerator(Context context, ILGPU.Runtime.Accelerator device, AcceleratorDevice description, long? memoryLimit = null, int matMulChunk = DefaultMatMulChunk)
     {
@@ -38,7 +41,6 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _device = device;
         Device = description;
         MemoryLimit = memoryLimit;
-        _boundThread = Environment.CurrentManagedThreadId;
         try
         {
             _kernels = new IlgpuKernelSet(device, description.Name);
@@ -46,6 +48,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
             _noBits = device.Allocate1D<ushort>(1);
             _noFloats.MemSetToZero();
             _noBits.MemSetToZero();
+            // Creating the device made its context current on this thread.
+            t_bound = this;
         }
         catch
         {
@@ -77,9 +81,20 @@ public sealed partial class IlgpuAccelerator : Accelerator
     public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
 
     /// <summary>Device memory free now, in bytes: the driver's count on a GPU, the rest of <see cref="MemoryLimit"/> (or the emulated memory size) on the CPU oracle.</summary>
-    public long FreeBytes => _device is CudaAccelerator cuda
-        ? cuda.GetFreeMemory()
-        : (MemoryLimit ?? _device.MemorySize) - AllocatedBytes;
+    public long FreeBytes
+    {
+        get
+        {
+            if (_device is CudaAccelerator cuda)
+            {
+                // The driver answers for the context current on this thread.
+                Bind();
+                return cuda.GetFreeMemory();
+            }
+
+            return (MemoryLimit ?? _device.MemorySize) - AllocatedBytes;
+        }
+    }
 
     /// <summary>Total device memory, in bytes.</summary>
     public long TotalBytes => MemoryLimit ?? _device.MemorySize;
@@ -212,10 +227,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     protected override void DisposeCore()
     {
         // The device context must be current on the disposing thread to free its memory.
-        if (Environment.CurrentManagedThreadId != _boundThread)
-        {
-            _device.Bind();
-        }
+        MakeCurrent();
 
         _scores?.Dispose();
         _sums?.Dispose();
@@ -227,16 +239,24 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _context.Dispose();
     }
 
-    /// <summary>Makes this accelerator's device context current on the calling thread if another thread used it last.</summary>
+    /// <summary>
+    /// Makes this accelerator's device context current on the calling thread unless it already is:
+    /// a thread may drive several accelerators (tensor-parallel shards on one GPU, each with its own
+    /// context), and one accelerator may be driven from several threads in turn.
+    /// </summary>
+    internal void MakeCurrent()
+    {
+        if (!ReferenceEquals(t_bound, this))
+        {
+            _device.Bind();
+            t_bound = this;
+        }
+    }
+
     private void Bind()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        int thread = Environment.CurrentManagedThreadId;
-        if (thread != _boundThread)
-        {
-            _device.Bind();
-            _boundThread = thread;
-        }
+        MakeCurrent();
     }
 
     /// <summary>A scratch buffer of at least <paramref name="length"/> floats, grown (never shrunk) when a call needs more.</summary>

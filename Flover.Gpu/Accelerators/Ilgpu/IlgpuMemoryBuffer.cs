@@ -26,6 +26,13 @@ internal sealed class IlgpuMemoryBuffer<T> : MemoryBuffer<T>
 
     protected override void DisposeCore()
     {
+        // Free in the owning device's context, whichever accelerator this thread used last. Once
+        // the accelerator is disposed, ILGPU has already released its buffers.
+        if (!_owner.IsDisposed)
+        {
+            _owner.MakeCurrent();
+        }
+
         Inner.Dispose();
         _owner.Released(_bytes);
     }
