@@ -17,6 +17,8 @@ public sealed class PtxCompileTests
     [Fact]
     public void Every_kernel_compiles_to_ptx_for_sm_90()
     {
+        // Default() probes CUDA too: register our driver resolver first, as every CUDA path does.
+        CudaLibraryResolver.Register();
         using Context context = Context.Create(builder => builder.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         // The capability context and instruction set exactly as a CudaAccelerator on SM_90 with driver 13.0 builds them.
         var capabilities = (CudaCapabilityContext)Activator.CreateInstance(
