@@ -13,6 +13,7 @@ RT="${TMPDIR:-/tmp}/flover-dotnet"
 mkdir -p "$RT" && tar -C "$RT" -xJf "$CARRY/dotnet-runtime.tar.xz"
 export DOTNET_ROOT="$RT" PATH="$RT:$PATH" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+cp "$CARRY/BUILD-INFO.txt" "$RESULTS/" 2>/dev/null
 {
     nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total,memory.used --format=csv
     ls -l /usr/lib/x86_64-linux-gnu/libcuda.so* /usr/local/nvidia/lib64/libcuda.so* 2>/dev/null

@@ -19,6 +19,10 @@ mkdir -p "$CARRY"
 echo "== publish Flover.GpuCheck"
 dotnet publish Flover.GpuCheck/Flover.GpuCheck.csproj -c Release -o "$CARRY/app" --nologo -v quiet
 
+git log -1 --format='commit %H (%cI)%n%s' > "$CARRY/BUILD-INFO.txt"
+git status --short | sed 's/^/uncommitted: /' >> "$CARRY/BUILD-INFO.txt"
+echo "built $(date -u +%FT%TZ) with .NET SDK $(dotnet --version)" >> "$CARRY/BUILD-INFO.txt"
+
 echo "== pack the .NET runtime"
 DOTNET_ROOT_LOCAL=$(dirname "$(readlink -f "$(command -v dotnet)")")
 RUNTIME=$(sed -n 's/.*"version": *"\([0-9.]*\)".*/\1/p' "$CARRY/app/Flover.GpuCheck.runtimeconfig.json" | head -1)

@@ -13,8 +13,9 @@ namespace Flover.Gpu.Accelerators.Ilgpu;
 /// default stream in call order; host copies wait for it. Every kernel is compiled at construction.
 /// </summary>
 /// <remarks>
-/// The CUDA context is bound to a thread; the accelerator binds itself to whichever thread calls it
-/// (a decode loop's pinned thread, a tensor-parallel shard's thread) when that thread changes.
+/// A CUDA context is current per thread; every operation first makes this accelerator's context
+/// current on the calling thread unless it already is, so a decode loop's pinned thread, a
+/// tensor-parallel shard's thread, or one thread driving several shards' accelerators all work.
 /// </remarks>
 public sealed partial class IlgpuAccelerator : Accelerator
 {
