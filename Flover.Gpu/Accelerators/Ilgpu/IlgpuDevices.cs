@@ -84,7 +84,9 @@ public static class IlgpuDevices
     public static IlgpuAccelerator OpenCpuOracle(int warpSize = 4, long? memoryLimit = null, int matMulChunk = 16)
     {
         var device = new CPUDevice(warpSize, 4, 1);
-        Context context = Context.Create(builder => builder.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        // Assertions on: every view access in a kernel is bounds-checked, so a kernel that would read
+        // or write outside its buffer on a GPU (silently) stops the test run here instead.
+        Context context = Context.Create(builder => builder.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O2).Assertions());
         try
         {
             CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
