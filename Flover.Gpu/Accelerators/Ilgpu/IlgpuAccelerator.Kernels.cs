@@ -65,7 +65,7 @@ public sealed partial class IlgpuAccelerator
 
         Begin("LayerNorm");
         Launch(nameof(NormKernels.LayerNorm));
-        _kernels.LayerNorm(rows, new LayerNormArgs { Input = View(input), Output = View(output), Gain = View(gain), Bias = View(bias), Width = width, Epsilon = epsilon });
+        _kernels.LayerNorm(new KernelConfig(rows, _kernels.NormGroupSize), new LayerNormArgs { Input = View(input), Output = View(output), Gain = View(gain), Bias = View(bias), Width = width, Epsilon = epsilon });
         End();
     }
 

@@ -14,12 +14,19 @@ internal sealed class IlgpuKernelSet
 {
     public IlgpuKernelSet(ILGPU.Runtime.Accelerator accelerator, string deviceName)
     {
+        // The largest power of two the device allows, capped by the kernel's shared-memory tree.
+        NormGroupSize = 1;
+        while (NormGroupSize * 2 <= Math.Min(NormKernels.MaxGroupSize, accelerator.MaxNumThreadsPerGroup))
+        {
+            NormGroupSize *= 2;
+        }
+
         MatMul = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMul);
         MatMulPartial = Load<Index3D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulPartial);
         MatMulReduce = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulReduce);
         Activate = Load<Index1D, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.Activate);
         AddBiasAndResidual = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.AddBiasAndResidual);
-        LayerNorm = Load<Index1D, LayerNormArgs>(accelerator, deviceName, NormKernels.LayerNorm);
+        LayerNorm = Compile(deviceName, ((Action<LayerNormArgs>)NormKernels.LayerNorm).Method, () => accelerator.LoadStreamKernel<LayerNormArgs>(NormKernels.LayerNorm));
         Embed = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.Embed);
         EmbedColumns = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedColumns);
         EmbedVocabularySlice = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedVocabularySlice);
@@ -31,7 +38,10 @@ internal sealed class IlgpuKernelSet
         Combine = Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine);
     }
 
-    /// <summary>Every kernel method, for compiling them ahead (the PTX check) and for documentation.</summary>
+    /// <summary>
+    /// Every kernel method, for compiling them ahead (the PTX check) and for documentation. A kernel
+    /// whose first parameter is an index is implicitly grouped; the others (layer norm) are explicitly grouped.
+    /// </summary>
     public static IReadOnlyList<MethodInfo> Methods { get; } =
     [
         Method(LinearKernels.MatMul),
@@ -39,7 +49,7 @@ internal sealed class IlgpuKernelSet
         Method<Index2D, MatMulArgs>(LinearKernels.MatMulReduce),
         Method<Index1D, ILGPU.ArrayView<float>, int>(LinearKernels.Activate),
         Method<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(LinearKernels.AddBiasAndResidual),
-        Method<Index1D, LayerNormArgs>(NormKernels.LayerNorm),
+        ((Action<LayerNormArgs>)NormKernels.LayerNorm).Method,
         Method<Index2D, EmbedArgs>(RowKernels.Embed),
         Method<Index2D, EmbedArgs>(RowKernels.EmbedColumns),
         Method<Index2D, EmbedArgs>(RowKernels.EmbedVocabularySlice),
@@ -61,7 +71,11 @@ internal sealed class IlgpuKernelSet
 
     public Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> AddBiasAndResidual { get; }
 
-    public Action<Index1D, LayerNormArgs> LayerNorm { get; }
+    /// <summary>Layer norm, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
+    public Action<KernelConfig, LayerNormArgs> LayerNorm { get; }
+
+    /// <summary>Threads per row of <see cref="LayerNorm"/>: fixed for the device, so its sums' order is too.</summary>
+    public int NormGroupSize { get; }
 
     public Action<Index2D, EmbedArgs> Embed { get; }
 

@@ -29,7 +29,8 @@ public sealed class PtxCompileTests
         var compiled = new List<string>();
         foreach (MethodInfo kernel in IlgpuKernelSet.Methods)
         {
-            var entry = EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
+            bool implicitlyGrouped = typeof(IIndex).IsAssignableFrom(kernel.GetParameters()[0].ParameterType);
+            var entry = implicitlyGrouped ? EntryPointDescription.FromImplicitlyGroupedKernel(kernel) : EntryPointDescription.FromExplicitlyGroupedKernel(kernel);
             var result = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
             Assert.Contains(".entry", result.PTXAssembly, StringComparison.Ordinal);
             compiled.Add(kernel.Name);
