@@ -265,7 +265,13 @@ public sealed partial class IlgpuAccelerator : Accelerator
     {
         if (buffer is null || buffer.Length < length)
         {
-            buffer?.Dispose();
+            if (buffer is not null)
+            {
+                // Kernels queued earlier may still read the old buffer.
+                _device.Synchronize();
+                buffer.Dispose();
+            }
+
             buffer = null;
             buffer = Allocate<float>(length);
         }
