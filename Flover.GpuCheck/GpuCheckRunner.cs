@@ -13,7 +13,8 @@ namespace Flover.GpuCheck;
 /// Runs every check on one device and reports each as PASS or FAIL with its numbers:
 /// <c>--device cuda[:N]</c> (the lent GPU; no GPU there is a failure) or <c>--device ilgpu-cpu</c>
 /// (ILGPU's CPU accelerator, as CI runs it); <c>--bench</c> adds decode timing at GPT-2's shapes;
-/// <c>--out DIR</c> also writes <c>DIR/results.txt</c>.
+/// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the
+/// transformers reference (default: the test project's copy, relative to the repository root).
 /// </summary>
 internal static class GpuCheckRunner
 {
@@ -21,6 +22,8 @@ internal static class GpuCheckRunner
     {
         string device = Option(args, "--device") ?? "cuda";
         string? outDirectory = Option(args, "--out");
+        // transformers' reference logits: in the repository (the GPU machine runs from its root) or where a test copied them.
+        string hfReference = Option(args, "--hf-reference") ?? Path.Combine("tests", "Flover.Gpu.Ilgpu.Tests", "TestData", "gpt2-small-random");
         bool bench = args.Contains("--bench");
         var report = new Report(console);
         report.Line($"Flover GPU check: device {device}, {DateTime.UtcNow:u}, .NET {Environment.Version}");
@@ -69,6 +72,11 @@ internal static class GpuCheckRunner
         int[] prompt = [5, 17, 2, 90, 33, 61, 8];
         report.Run("model F32 vs CPU engine", () => Model(open, f32, null, prompt, 1e-5));
         report.Run("model F32 (own LM head, exact GELU) vs CPU engine", () => Model(open, separate, null, prompt, 1e-5));
+        report.Run("model vs transformers' float64 logits (gpt2-small-random)", () =>
+        {
+            (double worst, bool greedy, int cases) = TransformersReference.Compare(open, hfReference);
+            return (worst < 1e-5 && greedy, $"{cases} prompts, worst row rel L2 {worst:E2} (bound 1e-5); greedy {(greedy ? "equal" : "DIFFERENT")}");
+        });
         using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));

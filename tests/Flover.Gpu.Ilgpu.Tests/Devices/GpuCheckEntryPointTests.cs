@@ -12,7 +12,7 @@ public sealed class GpuCheckEntryPointTests
         string folder = Path.Combine(Path.GetTempPath(), $"flover-gpu-check-{Environment.ProcessId}");
         var output = new StringWriter();
 
-        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder], output);
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder, "--hf-reference", Models.TransformersReferenceTests.Folder], output);
 
         Assert.True(exitCode == 0, output.ToString());
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
@@ -33,7 +33,7 @@ public sealed class GpuCheckEntryPointTests
     {
         var output = new StringWriter();
 
-        Assert.True(GpuCheckRunner.Run(["--device", "cuda"], output) == 0, output.ToString());
+        Assert.True(GpuCheckRunner.Run(["--device", "cuda", "--hf-reference", Models.TransformersReferenceTests.Folder], output) == 0, output.ToString());
     }
 }
 
