@@ -6,8 +6,11 @@ public enum AcceleratorKind
     /// <summary>The host CPU: SIMD kernels (Vector512 or Vector256 with FMA) on a fixed worker pool.</summary>
     Cpu,
 
-    /// <summary>An NVIDIA GPU through the CUDA driver API (not built yet; never listed).</summary>
+    /// <summary>An NVIDIA GPU, driven through ILGPU (<c>flover.engine.device = cuda</c> or <c>cuda:N</c>).</summary>
     Cuda,
+
+    /// <summary>ILGPU's CPU accelerator running the GPU kernels as managed code: a test oracle, never a serving device.</summary>
+    IlgpuCpu,
 }
 
 /// <summary>One accelerator a <see cref="AcceleratorContext"/> can create.</summary>

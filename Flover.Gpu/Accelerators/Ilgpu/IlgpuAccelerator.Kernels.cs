@@ -1,0 +1,259 @@
+using Flover.Gpu.Kernels.Ilgpu;
+using Flover.Gpu.Memory;
+using ILGPU;
+
+namespace Flover.Gpu.Accelerators.Ilgpu;
+
+/// <summary>The accelerator's operations as device kernel launches; each is counted in <see cref="IlgpuAccelerator.Counters"/>.</summary>
+public sealed partial class IlgpuAccelerator
+{
+    /// <inheritdoc />
+    protected override void MatMulCore(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var matrix = (IlgpuMatrix)weights;
+        Begin("MatMul");
+        var args = new MatMulArgs
+        {
+            Input = View(input),
+            Weights = matrix.Weights(this),
+            Bias = bias.IsValid ? View(bias) : _noFloats.View.AsContiguous(),
+            Output = View(output),
+            Rows = rows,
+            InputSize = matrix.InputSize,
+            OutputSize = matrix.OutputSize,
+            HasBias = bias.IsValid ? 1 : 0,
+            Activation = (int)activation,
+            Accumulate = accumulate ? 1 : 0,
+            Partials = _noFloats.View.AsContiguous(),
+            ChunkSize = matrix.InputSize,
+            ChunkCount = 1,
+        };
+        int groups = (rows + LinearKernels.RowsPerThread - 1) / LinearKernels.RowsPerThread;
+        // Split K when the matrix has too few columns to fill the device. The choice and the
+        // partition depend on the matrix's shape only, never on the rows: batch invariance holds.
+        int chunks = matrix.OutputSize < SplitKBelowColumns ? (matrix.InputSize + MatMulChunk - 1) / MatMulChunk : 1;
+        if (chunks == 1)
+        {
+            Launch(nameof(LinearKernels.MatMul));
+            _kernels.MatMul(new Index2D(matrix.OutputSize, groups), args);
+            End();
+            return;
+        }
+
+        args.Partials = View(Scratch(ref _partials, (long)chunks * rows * matrix.OutputSize).View);
+        args.ChunkSize = MatMulChunk;
+        args.ChunkCount = chunks;
+        Launch(nameof(LinearKernels.MatMulPartial));
+        _kernels.MatMulPartial(new Index3D(matrix.OutputSize, groups, chunks), args);
+        Launch(nameof(LinearKernels.MatMulReduce));
+        _kernels.MatMulReduce(new Index2D(matrix.OutputSize, rows), args);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("LayerNorm");
+        Launch(nameof(NormKernels.LayerNorm));
+        _kernels.LayerNorm(new KernelConfig(rows, _kernels.NormGroupSize), new LayerNormArgs { Input = View(input), Output = View(output), Gain = View(gain), Bias = View(bias), Width = width, Epsilon = epsilon });
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void ActivateCore(ArrayView<float> values, KernelActivation activation)
+    {
+        if (activation == KernelActivation.None || values.Length == 0)
+        {
+            return;
+        }
+
+        Begin("Activate");
+        Launch(nameof(LinearKernels.Activate));
+        _kernels.Activate(checked((int)values.Length), View(values), (int)activation);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("Embed");
+        EmbedArgs args = EmbedArguments(tokens, positions, positionTable, output, width);
+        args.Table = View(tokenTable);
+        args.TokenCount = checked((int)(tokenTable.Length / width));
+        Launch(nameof(RowKernels.Embed));
+        _kernels.Embed(new Index2D(width, rows), args);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var matrix = (IlgpuMatrix)tokenColumns;
+        Begin("EmbedColumns");
+        EmbedArgs args = EmbedArguments(tokens, positions, positionTable, output, matrix.InputSize);
+        args.Columns = matrix.Weights(this);
+        args.TokenCount = matrix.OutputSize;
+        Launch(nameof(RowKernels.EmbedColumns));
+        _kernels.EmbedColumns(new Index2D(matrix.InputSize, rows), args);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var matrix = (IlgpuMatrix)tokenColumns;
+        Begin("EmbedVocabularySlice");
+        EmbedArgs args = EmbedArguments(tokens, tokens, output, output, matrix.InputSize);
+        args.Columns = matrix.Weights(this);
+        args.TokenCount = matrix.OutputSize;
+        args.FirstToken = firstToken;
+        Launch(nameof(RowKernels.EmbedVocabularySlice));
+        _kernels.EmbedVocabularySlice(new Index2D(matrix.InputSize, rows), args);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("AddPositionEmbeddings");
+        Launch(nameof(RowKernels.AddPositionEmbeddings));
+        _kernels.AddPositionEmbeddings(new Index2D(width, rows), EmbedArguments(positions, positions, positionTable, output, width));
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("WriteKv");
+        Launch(nameof(RowKernels.WriteKv));
+        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default));
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("Attention");
+        // Scratch sized for the largest call so far: a model's first pass at its row budget sizes it for good.
+        Scratch(ref _scores, (long)rows * layout.HeadCount * layout.SlotCapacity);
+        Scratch(ref _sums, (long)rows * layout.HeadCount);
+        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output);
+        Launch(nameof(AttentionKernels.Scores));
+        _kernels.Scores(new Index3D(layout.SlotCapacity, layout.HeadCount, rows), args);
+        Launch(nameof(AttentionKernels.Softmax));
+        _kernels.Softmax(new Index2D(layout.HeadCount, rows), args);
+        Launch(nameof(AttentionKernels.Combine));
+        _kernels.Combine(new Index3D(layout.HeadSize, layout.HeadCount, rows), args);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("AddBiasAndResidual");
+        Launch(nameof(LinearKernels.AddBiasAndResidual));
+        _kernels.AddBiasAndResidual(new Index2D(width, rows), View(values), View(bias), View(residual), width);
+        End();
+    }
+
+    /// <inheritdoc />
+    protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        Begin("GatherRows");
+        Launch(nameof(RowKernels.GatherRows));
+        _kernels.GatherRows(new Index2D(width, count), View(input), View(rowIndices), View(output), width);
+        End();
+    }
+
+    private EmbedArgs EmbedArguments(ArrayView<int> tokens, ArrayView<int> positions, ArrayView<float> positionTable, ArrayView<float> output, int width) => new()
+    {
+        Tokens = View(tokens),
+        Positions = View(positions),
+        Table = _noFloats.View.AsContiguous(),
+        Columns = WeightsOf(Checkpoints.TensorDType.F32, null, null),
+        PositionTable = View(positionTable),
+        Output = View(output),
+        Width = width,
+        PositionCount = checked((int)(positionTable.Length / width)),
+    };
+
+    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) => new()
+    {
+        Qkv = View(qkv),
+        Slots = View(slots),
+        Positions = View(positions),
+        Cache = View(cache),
+        Scores = _scores is null ? _noFloats.View.AsContiguous() : View(_scores.View),
+        Sums = _sums is null ? _noFloats.View.AsContiguous() : View(_sums.View),
+        Output = output.IsValid ? View(output) : _noFloats.View.AsContiguous(),
+        SlotCount = layout.SlotCount,
+        HeadCount = layout.HeadCount,
+        SlotCapacity = layout.SlotCapacity,
+        HeadSize = layout.HeadSize,
+        Layer = layer,
+        SlotStride = layout.SlotStride,
+        LayerStride = layout.LayerStride,
+        KvStride = layout.KvStride,
+        Scale = 1f / MathF.Sqrt(layout.HeadSize),
+    };
+
+    private void Begin(string operation)
+    {
+        Bind();
+        Counters.BeginOperation(operation);
+    }
+
+    private void End() => Counters.EndOperation();
+
+    private void Launch(string kernel) => Counters.Launched(kernel);
+}

@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace Flover.Gpu.Kernels.Ilgpu;
+
+/// <summary>
+/// The KV pool's shape and one step's per-row slots and positions, as the device kernels see them:
+/// <c>[slot][layer][k|v][head][position][dim]</c> (see <c>KvCacheLayout</c>).
+/// </summary>
+internal struct KvArgs
+{
+    public ArrayView<float> Qkv;
+    public ArrayView<int> Slots;
+    public ArrayView<int> Positions;
+    public ArrayView<float> Cache;
+
+    /// <summary>Scores, then softmax weights: [row][head][position] (attention only).</summary>
+    public ArrayView<float> Scores;
+
+    /// <summary>Per (row, head): the softmax denominator (attention only).</summary>
+    public ArrayView<float> Sums;
+    public ArrayView<float> Output;
+    public int SlotCount;
+    public int HeadCount;
+    public int SlotCapacity;
+    public int HeadSize;
+    public int Layer;
+    public long SlotStride;
+    public long LayerStride;
+    public long KvStride;
+    public float Scale;
+
+    /// <summary>The first key element of <paramref name="head"/> in <paramref name="slot"/> at this layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly long KeyOffset(int slot, int head) =>
+        (slot * SlotStride) + (Layer * LayerStride) + ((long)head * SlotCapacity * HeadSize);
+}
+
+/// <summary>
+/// Causal attention of each row over its own slot, in three launches with fixed orders, so a row's
+/// bits depend only on its own query, slot contents and position: scores (one thread per key),
+/// softmax (one thread per row and head: max, then exp and sum in position order), and the
+/// weighted sum of values (one thread per output element, in position order, then · 1/Σ).
+/// </summary>
+internal static class AttentionKernels
+{
+    /// <summary><c>scores[r, h, j] = q·kⱼ · scale</c> for j ≤ position. Index: (j, h, r).</summary>
+    public static void Scores(Index3D index, KvArgs a)
+    {
+        int j = index.X;
+        int head = index.Y;
+        int row = index.Z;
+        int slot = a.Slots[row];
+        int position = a.Positions[row];
+        if (j > position || (uint)slot >= (uint)a.SlotCount || (uint)position >= (uint)a.SlotCapacity)
+        {
+            return;
+        }
+
+        int width = a.HeadCount * a.HeadSize;
+        long query = ((long)row * 3 * width) + ((long)head * a.HeadSize);
+        long key = a.KeyOffset(slot, head) + ((long)j * a.HeadSize);
+        float dot = 0f;
+        for (int d = 0; d < a.HeadSize; d++)
+        {
+            dot += a.Qkv[query + d] * a.Cache[key + d];
+        }
+
+        a.Scores[(((long)row * a.HeadCount) + head) * a.SlotCapacity + j] = dot * a.Scale;
+    }
+
+    /// <summary>Turns a row's scores for one head into <c>exp(s − max)</c> and stores their sum. Index: (h, r).</summary>
+    public static void Softmax(Index2D index, KvArgs a)
+    {
+        int head = index.X;
+        int row = index.Y;
+        int position = a.Positions[row];
+        if ((uint)a.Slots[row] >= (uint)a.SlotCount || (uint)position >= (uint)a.SlotCapacity)
+        {
+            return;
+        }
+
+        long start = (((long)row * a.HeadCount) + head) * a.SlotCapacity;
+        float max = float.NegativeInfinity;
+        for (int j = 0; j <= position; j++)
+        {
+            max = XMath.Max(max, a.Scores[start + j]);
+        }
+
+        float sum = 0f;
+        for (int j = 0; j <= position; j++)
+        {
+            float weight = XMath.Exp(a.Scores[start + j] - max);
+            a.Scores[start + j] = weight;
+            sum += weight;
+        }
+
+        a.Sums[((long)row * a.HeadCount) + head] = sum;
+    }
+
+    /// <summary><c>out[r, h, d] = (Σⱼ pⱼ · vⱼ[d]) · 1/Σⱼ pⱼ</c>, j in position order. Index: (d, h, r).</summary>
+    public static void Combine(Index3D index, KvArgs a)
+    {
+        int d = index.X;
+        int head = index.Y;
+        int row = index.Z;
+        int slot = a.Slots[row];
+        int position = a.Positions[row];
+        long at = ((long)row * a.HeadCount * a.HeadSize) + ((long)head * a.HeadSize) + d;
+        if ((uint)slot >= (uint)a.SlotCount || (uint)position >= (uint)a.SlotCapacity)
+        {
+            a.Output[at] = 0f;
+            return;
+        }
+
+        long weights = (((long)row * a.HeadCount) + head) * a.SlotCapacity;
+        long value = a.KeyOffset(slot, head) + a.KvStride + d;
+        float sum = 0f;
+        for (int j = 0; j <= position; j++)
+        {
+            sum += a.Scores[weights + j] * a.Cache[value + ((long)j * a.HeadSize)];
+        }
+
+        a.Output[at] = sum * (1f / a.Sums[((long)row * a.HeadCount) + head]);
+    }
+}

@@ -1,0 +1,82 @@
+using Flover.Gpu.Accelerators.Ilgpu;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+
+namespace Flover.GpuCheck.Checks;
+
+/// <summary>
+/// Proves a step is a device step: after warm-up, a fused prefill + decode step launched a kernel
+/// in every accelerator operation (no host fallback), allocated nothing on the device, and sent
+/// only the logits to the host (plus the per-row token, position and slot indices to the device).
+/// </summary>
+internal static class DeviceOnlyCheck
+{
+    /// <summary>Returns null when all holds, or what did not.</summary>
+    public static string? Run(IlgpuAccelerator accelerator, IModelWeights weights) => Run(accelerator, weights, out _);
+
+    /// <summary>
+    /// As <see cref="Run(IlgpuAccelerator, IModelWeights)"/>, also measuring the managed bytes this
+    /// thread allocated in a warm decode step (ours and ILGPU's launch path; on ILGPU's CPU
+    /// accelerator the simulated device's own task objects count too, so only a GPU's figure means
+    /// anything).
+    /// </summary>
+    public static string? Run(IlgpuAccelerator accelerator, IModelWeights weights, out long managedBytesPerStep)
+    {
+        int vocabulary = weights.Config.VocabularySize;
+        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 4, SlotCapacity: 12, MaxRowsPerStep: 6));
+        // Warm-up at the full row budget sizes every scratch buffer.
+        model.Prefill([new PrefillPrompt(0, new[] { 1, 2, 3, 4, 5, 6 }, 0, LogitsSelection.All)]);
+        accelerator.Counters.Reset();
+
+        model.Prefill([new PrefillPrompt(1, new[] { 7, 8, 9 }), new PrefillPrompt(2, new[] { 10, 11 })]);
+        model.Decode([new DecodeRow(0, 6, 12), new DecodeRow(1, 3, 13), new DecodeRow(2, 2, 14)]);
+        model.Copy(2, 3, 3);
+        DecodeRow[] warm = [new DecodeRow(0, 7, 15), new DecodeRow(1, 4, 16), new DecodeRow(3, 3, 17)];
+        model.Decode(warm);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        warm[0] = warm[0] with { Position = 8 };
+        warm[1] = warm[1] with { Position = 5 };
+        warm[2] = warm[2] with { Position = 4 };
+        model.Decode(warm);
+        managedBytesPerStep = GC.GetAllocatedBytesForCurrentThread() - before;
+        IlgpuCounters c = accelerator.Counters;
+        var problems = new List<string>();
+        string[] step = ["EmbedColumns", "LayerNorm", "MatMul", "WriteKv", "Attention", "GatherRows"];
+        foreach (string operation in step.Where(o => !c.Operations.ContainsKey(o)))
+        {
+            problems.Add($"operation {operation} never ran");
+        }
+
+        if (c.OperationsWithoutLaunch.Count > 0)
+        {
+            problems.Add($"ran on the host (no kernel launched): {string.Join(", ", c.OperationsWithoutLaunch)}");
+        }
+
+        if (c.Allocations != 0)
+        {
+            problems.Add($"{c.Allocations} device allocations after warm-up");
+        }
+
+        // Two logits rows (one per prompt) and three decode steps of three rows come back; nothing else does.
+        long logitBytes = 11L * vocabulary * sizeof(float);
+        if (c.DeviceToHostBytes != logitBytes || c.DeviceToHostCopies != 4)
+        {
+            problems.Add($"{c.DeviceToHostCopies} device-to-host copies of {c.DeviceToHostBytes} bytes; only the logits ({logitBytes} bytes in 4 copies) should cross");
+        }
+
+        // Per pass: tokens, positions, slots, logit rows (the prefill's 5 rows, each decode's 3).
+        long indexBytes = ((5 * 3) + 2 + (3 * (3 * 3 + 3))) * sizeof(int);
+        if (c.HostToDeviceBytes != indexBytes)
+        {
+            problems.Add($"{c.HostToDeviceBytes} bytes went to the device; only the {indexBytes} bytes of row indices should");
+        }
+
+        if (c.DeviceCopies == 0)
+        {
+            problems.Add("the slot move was not a device copy");
+        }
+
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+}

@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using Flover.Gpu;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+using Flover.GpuCheck.Checks;
+
+namespace Flover.GpuCheck;
+
+/// <summary>
+/// Runs every check on one device and reports each as PASS or FAIL with its numbers:
+/// <c>--device cuda[:N]</c> (the lent GPU; no GPU there is a failure) or <c>--device ilgpu-cpu</c>
+/// (ILGPU's CPU accelerator, as CI runs it); <c>--bench</c> adds decode timing at GPT-2's shapes;
+/// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the
+/// transformers reference (default: the test project's copy, relative to the repository root).
+/// </summary>
+internal static class GpuCheckRunner
+{
+    public static int Run(string[] args, TextWriter console)
+    {
+        string device = Option(args, "--device") ?? "cuda";
+        string? outDirectory = Option(args, "--out");
+        // transformers' reference logits: in the repository (the GPU machine runs from its root) or where a test copied them.
+        string hfReference = Option(args, "--hf-reference") ?? Path.Combine("tests", "Flover.Gpu.Ilgpu.Tests", "TestData", "gpt2-small-random");
+        bool bench = args.Contains("--bench");
+        var report = new Report(console);
+        report.Line($"Flover GPU check: device {device}, {DateTime.UtcNow:u}, .NET {Environment.Version}");
+
+        Func<Accelerator> open;
+        bool cuda = device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
+        if (cuda)
+        {
+            DeviceSpec spec;
+            try
+            {
+                spec = DeviceSpec.Parse(device);
+            }
+            catch (FloverException exception)
+            {
+                report.Check("device", false, exception.Message);
+                return report.Finish(outDirectory);
+            }
+
+            open = () => IlgpuDevices.OpenCuda(spec.Ordinal);
+            var timer = Stopwatch.StartNew();
+            try
+            {
+                using IlgpuAccelerator first = IlgpuDevices.OpenCuda(spec.Ordinal);
+                report.Check("device", true, $"{first.Device.Name}: {first.Device.Details}; context + all kernels compiled in {timer.Elapsed.TotalSeconds:F2} s; {first.FreeBytes / (1L << 20):N0} MiB free");
+            }
+            catch (FloverException exception)
+            {
+                report.Check("device", false, exception.Message);
+                return report.Finish(outDirectory);
+            }
+        }
+        else if (device == "ilgpu-cpu")
+        {
+            open = () => IlgpuDevices.OpenCpuOracle();
+        }
+        else
+        {
+            report.Check("device", false, $"unknown device '{device}': use cuda, cuda:N or ilgpu-cpu");
+            return report.Finish(outDirectory);
+        }
+
+        report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
+        using NativeModelWeights f32 = CheckWeights.Create(CheckWeights.Config());
+        using NativeModelWeights separate = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
+        int[] prompt = [5, 17, 2, 90, 33, 61, 8];
+        report.Run("model F32 vs CPU engine", () => Model(open, f32, null, prompt, 1e-5));
+        report.Run("model F32 (own LM head, exact GELU) vs CPU engine", () => Model(open, separate, null, prompt, 1e-5));
+        report.Run("model vs transformers' float64 logits (gpt2-small-random)", () =>
+        {
+            (double worst, bool greedy, int cases) = TransformersReference.Compare(open, hfReference);
+            return (worst < 1e-5 && greedy, $"{cases} prompts, worst row rel L2 {worst:E2} (bound 1e-5); greedy {(greedy ? "equal" : "DIFFERENT")}");
+        });
+        using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
+        report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
+        report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
+        report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
+        foreach (MemoryMode mode in Enum.GetValues<MemoryMode>())
+        {
+            report.Run($"fused == alone bitwise ({mode.ToString().ToLowerInvariant()})", () => (ModelChecks.FusedEqualsAlone(open, f32, mode) is { } problem ? (false, problem) : (true, "every row bitwise equal")));
+        }
+
+        using NativeModelWeights fourHeads = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
+        report.Run("tensor parallel: 2 shards on one device == TP 1 greedy", () => TensorParallel(open, fourHeads, 2));
+        report.Run("tensor parallel: 3 shards on one device == TP 1 greedy", () => TensorParallel(open, f32, 3));
+        report.Run("device-only step (counters)", () =>
+        {
+            using var accelerator = (IlgpuAccelerator)open();
+            string? problem = DeviceOnlyCheck.Run(accelerator, f32, out long managed);
+            string measured = $"{managed:N0} managed bytes allocated by a warm 3-row decode step{(cuda ? string.Empty : " (ILGPU CPU runtime included)")}";
+            return problem is null ? (true, $"every operation launched kernels; no device allocation after warm-up; only logits came back; {measured}") : (false, $"{problem}; {measured}");
+        });
+        report.Run("start-up errors are one clear line", () => Errors(cuda, device, f32));
+
+        if (bench && cuda)
+        {
+            report.Line("decode timing (random GPT-2 small weights; torch_graph_peer.py runs beside it):");
+            using NativeModelWeights gpt2 = Gpt2Presets.Create(Gpt2Presets.Gpt2);
+            // The split-K chunk is a first guess; timing two sizes in the same visit says which way to go.
+            foreach ((TensorDType type, int chunk) in ((TensorDType, int)[])[(TensorDType.F32, 256), (TensorDType.BF16, 256), (TensorDType.BF16, 64)])
+            {
+                int ordinal = DeviceSpec.Parse(device).Ordinal;
+                report.Run($"bench-decode gpt2 {type} weights, split-K chunk {chunk}", () =>
+                {
+                    foreach (string line in DecodeBench.Run(() => IlgpuDevices.OpenCuda(ordinal, chunk), gpt2, type, [1, 8, 32], 64))
+                    {
+                        report.Line(line);
+                    }
+
+                    return (true, "timed");
+                });
+            }
+        }
+
+        else if (bench)
+        {
+            // On ILGPU's CPU accelerator the timing means nothing; running it on the tiny model keeps the code path alive in CI.
+            report.Run("bench-decode (tiny model, ILGPU CPU: path check only)", () =>
+            {
+                foreach (string line in DecodeBench.Run(open, f32, TensorDType.BF16, [1, 3], 3))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "ran");
+            });
+        }
+
+        return report.Finish(outDirectory);
+    }
+
+    private static (bool, string) Kernels(Func<Accelerator> open)
+    {
+        using Accelerator accelerator = open();
+        using var checks = new KernelChecks(accelerator);
+        var errors = new List<(string Name, double Error)>
+        {
+            ("matmul F32 5x37x29 +bias gelu", checks.MatMul(5, 37, 29, TensorDType.F32, MatrixLayout.InputMajor, true, KernelActivation.GeluTanh, false)),
+            ("matmul F32 3x19x23 output-major accumulate", checks.MatMul(3, 19, 23, TensorDType.F32, MatrixLayout.OutputMajor, true, KernelActivation.None, true)),
+            ("matmul F16 7x33x17 exact gelu", checks.MatMul(7, 33, 17, TensorDType.F16, MatrixLayout.InputMajor, true, KernelActivation.GeluExact, false)),
+            ("matmul F32 5x600x37 split-K", checks.MatMul(5, 600, 37, TensorDType.F32, MatrixLayout.InputMajor, true, KernelActivation.GeluTanh, true)),
+            ("matmul BF16 6x21x31 relu no bias", checks.MatMul(6, 21, 31, TensorDType.BF16, MatrixLayout.OutputMajor, false, KernelActivation.Relu, false)),
+            ("layer norm 5x37", checks.LayerNorm(5, 37)),
+            ("activate gelu-tanh 101", checks.Activate(101, KernelActivation.GeluTanh)),
+            ("activate gelu-exact 101", checks.Activate(101, KernelActivation.GeluExact)),
+            ("embeddings F32 5x21 (vocab 43)", checks.Embeddings(5, 21, 43, 11, TensorDType.F32)),
+            ("embeddings BF16 3x19 (vocab 29)", checks.Embeddings(3, 19, 29, 7, TensorDType.BF16)),
+            ("kv store + attention 5 slots, 3 heads x 7, capacity 9", checks.Attention(5, 3, 9, 7, 2)),
+            ("bias+residual, gather, overlapping copy 5x13", checks.RowsAndCopies(5, 13)),
+        };
+        (string name, double error) = errors.MaxBy(e => e.Error);
+        return (error < 1e-5, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5");
+    }
+
+    private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound)
+    {
+        ModelComparison result = ModelChecks.AgainstCpuEngine(open, weights, type, prompt, 6);
+        return (result.WorstRelativeL2 < bound && result.GreedyEqual, $"worst row rel L2 {result.WorstRelativeL2:E2} (bound {bound:E0}); greedy {(result.GreedyEqual ? "equal" : "DIFFERENT")}: [{string.Join(", ", result.Greedy)}]");
+    }
+
+    private static (bool, string) TensorParallel(Func<Accelerator> open, IModelWeights weights, int shards)
+    {
+        var options = new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: 20, MaxRowsPerStep: 8);
+        int[] prompt = [4, 8, 15, 16, 23, 42];
+        int[] single;
+        using (Accelerator accelerator = open())
+        using (var model = new Gpt2Model(accelerator, weights, options))
+        {
+            single = ModelChecks.Greedy(model, prompt, 8);
+        }
+
+        using var sharded = new ShardedModel(open, weights, options, shards);
+        int[] split = ModelChecks.Greedy(sharded, prompt, 8);
+        return (split.SequenceEqual(single), $"TP1 [{string.Join(", ", single)}], TP{shards} [{string.Join(", ", split)}] (collectives via host copies)");
+    }
+
+    private static (bool, string) Errors(bool cuda, string device, IModelWeights weights)
+    {
+        var lines = new List<string>();
+        bool ok = true;
+        void Expect(string what, Func<IDisposable> action, string mustContain)
+        {
+            try
+            {
+                action().Dispose();
+                ok = false;
+                lines.Add($"{what}: no error");
+            }
+            catch (FloverException exception)
+            {
+                bool good = exception.Message.Contains(mustContain, StringComparison.OrdinalIgnoreCase) && !exception.Message.Contains('\n');
+                ok &= good;
+                lines.Add($"{what}: {exception.Message}");
+            }
+        }
+
+        Expect("memory plan of a KV pool larger than the device", () =>
+        {
+            using IlgpuAccelerator accelerator = cuda ? IlgpuDevices.OpenCuda(DeviceSpec.Parse(device).Ordinal) : IlgpuDevices.OpenCpuOracle(memoryLimit: 1 << 20);
+            DeviceMemoryPlan.Check(accelerator, weights, new Gpt2ModelOptions(SlotCount: cuda ? 1 << 24 : 64, SlotCapacity: 40));
+            return accelerator;
+        }, "KV pool");
+        if (cuda)
+        {
+            Expect("cuda:99", () => IlgpuDevices.OpenCuda(99), "cuda:0");
+            Expect("KV pool larger than the device", () =>
+            {
+                using IlgpuAccelerator accelerator = IlgpuDevices.OpenCuda(DeviceSpec.Parse(device).Ordinal);
+                // 2^24 slots of 40 positions (338 GB of KV): more than any GPU holds.
+                return new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1 << 24, SlotCapacity: 40));
+            }, "bytes needed");
+        }
+        else
+        {
+            Expect("cuda with no driver", () => IlgpuDevices.OpenCuda(0), "cuda");
+            Expect("KV pool larger than the device", () =>
+            {
+                IlgpuAccelerator accelerator = IlgpuDevices.OpenCpuOracle(memoryLimit: 1 << 20);
+                try
+                {
+                    return new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 64, SlotCapacity: 40));
+                }
+                finally
+                {
+                    accelerator.Dispose();
+                }
+            }, "bytes needed");
+        }
+
+        Expect("bad device setting", () => throw new FloverException(Catch(() => DeviceSpec.Parse("gpu0"))), "cuda:N");
+        return (ok, string.Join(" | ", lines));
+    }
+
+    private static string Catch(Action action)
+    {
+        try
+        {
+            action();
+            return "no error";
+        }
+        catch (FloverException exception)
+        {
+            return exception.Message;
+        }
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+
+    /// <summary>Collects check results, echoes them and writes them out.</summary>
+    private sealed class Report(TextWriter console)
+    {
+        private readonly List<string> _lines = [];
+        private int _failures;
+
+        public void Line(string text)
+        {
+            _lines.Add(text);
+            console.WriteLine(text);
+            console.Flush();
+        }
+
+        public void Check(string name, bool passed, string detail)
+        {
+            _failures += passed ? 0 : 1;
+            Line($"{(passed ? "PASS" : "FAIL")} {name}: {detail}");
+        }
+
+        public void Run(string name, Func<(bool Passed, string Detail)> check)
+        {
+            var timer = Stopwatch.StartNew();
+            try
+            {
+                (bool passed, string detail) = check();
+                Check(name, passed, $"{detail} [{timer.Elapsed.TotalSeconds:F2} s]");
+            }
+            catch (Exception exception)
+            {
+                Check(name, false, $"{exception.GetType().Name}: {exception.Message} [{timer.Elapsed.TotalSeconds:F2} s]");
+            }
+        }
+
+        public int Finish(string? outDirectory)
+        {
+            Line(_failures == 0 ? "ALL CHECKS PASSED" : $"{_failures} CHECK(S) FAILED");
+            if (outDirectory is not null)
+            {
+                Directory.CreateDirectory(outDirectory);
+                File.WriteAllLines(Path.Combine(outDirectory, "results.txt"), _lines);
+            }
+
+            return _failures == 0 ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Prepares the GPU check for a lent GPU machine (which has no .NET SDK and no network):
+#   1. publishes Flover.GpuCheck (framework-dependent, Release) into artifacts/gpu-check/app,
+#   2. packs the .NET runtime of the local install (dotnet, host/, shared/Microsoft.NETCore.App/<v>)
+#      as artifacts/gpu-check/dotnet-runtime.tar.xz,
+#   3. measures everything that will travel (tracked files, untracked files git does not ignore,
+#      and the carried folder) and stops if it is over 64 MiB,
+#   4. smoke-tests the published entry point on ILGPU's CPU accelerator,
+#   5. prints the device tool call that runs scripts/gpu-check-remote.sh there.
+# artifacts/ is git-ignored, so the publish travels only because the call names it in `carry`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CARRY=artifacts/gpu-check
+LIMIT=$((64 * 1024 * 1024))
+
+rm -rf "$CARRY"
+mkdir -p "$CARRY"
+echo "== publish Flover.GpuCheck"
+dotnet publish Flover.GpuCheck/Flover.GpuCheck.csproj -c Release -o "$CARRY/app" --nologo -v quiet
+
+git log -1 --format='commit %H (%cI)%n%s' > "$CARRY/BUILD-INFO.txt"
+git status --short | sed 's/^/uncommitted: /' >> "$CARRY/BUILD-INFO.txt"
+echo "built $(date -u +%FT%TZ) with .NET SDK $(dotnet --version)" >> "$CARRY/BUILD-INFO.txt"
+
+echo "== pack the .NET runtime"
+DOTNET_ROOT_LOCAL=$(dirname "$(readlink -f "$(command -v dotnet)")")
+RUNTIME=$(sed -n 's/.*"version": *"\([0-9.]*\)".*/\1/p' "$CARRY/app/Flover.GpuCheck.runtimeconfig.json" | head -1)
+# The app asks for 10.0.x and rolls forward within the major; carry the newest installed 10.0 runtime.
+RUNTIME_DIR=$(ls -d "$DOTNET_ROOT_LOCAL"/shared/Microsoft.NETCore.App/"${RUNTIME%%.*}".* | sort -V | tail -1)
+echo "   app needs Microsoft.NETCore.App $RUNTIME; carrying $(basename "$RUNTIME_DIR") from $DOTNET_ROOT_LOCAL"
+tar -C "$DOTNET_ROOT_LOCAL" -cJf "$CARRY/dotnet-runtime.tar.xz" dotnet host "shared/Microsoft.NETCore.App/$(basename "$RUNTIME_DIR")"
+
+echo "== measure what travels (limit 64 MiB)"
+size_of_list() { xargs -0 -r stat -c %s -- 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+TRACKED=$(git ls-files -z | size_of_list)
+UNTRACKED=$(git ls-files -z --others --exclude-standard | size_of_list)
+CARRIED=$(du -sb "$CARRY" | cut -f1)
+TOTAL=$((TRACKED + UNTRACKED + CARRIED))
+printf '   tracked %d B, untracked %d B, carried %s %d B: total %d B (%.1f MiB)\n' \
+    "$TRACKED" "$UNTRACKED" "$CARRY" "$CARRIED" "$TOTAL" "$(echo "$TOTAL / 1048576" | bc -l)"
+if [ "$TOTAL" -gt "$LIMIT" ]; then
+    echo "STOP: $TOTAL bytes would travel, over the 64 MiB limit" >&2
+    exit 1
+fi
+
+echo "== smoke test of the published entry point on ILGPU's CPU accelerator"
+dotnet "$CARRY/app/Flover.GpuCheck.dll" --device ilgpu-cpu | tail -1
+
+cat <<CALL
+== ready. On the GPU machine (device tool), from the repository root:
+   command:   bash scripts/gpu-check-remote.sh
+   carry:     ["$CARRY"]
+   timeout_s: 420
+   Results come back under \$OUT/gpu-check-*/ (results.txt, gpu-check.log, torch-peer.log, nvidia-smi.txt).
+CALL

@@ -1,0 +1,50 @@
+using Flover.Gpu.Accelerators.Ilgpu;
+using Flover.GpuCheck;
+
+namespace Flover.Gpu.Ilgpu.Tests.Devices;
+
+/// <summary>The GPU check's entry point, run here on ILGPU's CPU accelerator so a change cannot break it unnoticed before a GPU visit.</summary>
+public sealed class GpuCheckEntryPointTests
+{
+    [Fact]
+    public void The_gpu_check_passes_on_ilgpu_cpu_and_writes_its_results()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"flover-gpu-check-{Environment.ProcessId}");
+        var output = new StringWriter();
+
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder, "--hf-reference", Models.TransformersReferenceTests.Folder], output);
+
+        Assert.True(exitCode == 0, output.ToString());
+        Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void An_unknown_device_fails_the_check()
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(1, GpuCheckRunner.Run(["--device", "opencl"], output));
+        Assert.Contains("FAIL device", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [CudaFact]
+    public void The_gpu_check_passes_on_cuda()
+    {
+        var output = new StringWriter();
+
+        Assert.True(GpuCheckRunner.Run(["--device", "cuda", "--hf-reference", Models.TransformersReferenceTests.Folder], output) == 0, output.ToString());
+    }
+}
+
+/// <summary>A test that needs a CUDA GPU: skipped, saying why, where there is none (the GPU check runs the same checks on a lent GPU).</summary>
+public sealed class CudaFactAttribute : FactAttribute
+{
+    public CudaFactAttribute()
+    {
+        if (!IlgpuDevices.CudaAvailable(out string reason))
+        {
+            Skip = $"No CUDA GPU here ({reason}); scripts/gpu-check.sh runs this on a lent GPU.";
+        }
+    }
+}
