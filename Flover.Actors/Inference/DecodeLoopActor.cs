@@ -1,5 +1,5 @@
-using Akka.Event;
 using Akka.Actor;
+using Akka.Event;
 using Flover.Gpu.Models;
 
 namespace Flover.Actors.Inference;

@@ -1,5 +1,5 @@
-using Flover.Configuration;
 using Flover.Actors.Inference.Baselines;
+using Flover.Configuration;
 using Flover.Gpu.Models;
 
 namespace Flover.Actors.Inference;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Flover.Configuration;
 using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using Flover.Configuration;
 using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Flover.Actors.Inference;
 using Akka.Actor;
+using Flover.Actors.Inference;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Host.Http;

@@ -1,9 +1,9 @@
-using Flover.Actors.Inference;
 using Akka.Actor;
-using Flover.Gpu.Sampling;
-using Flover.Gpu.Tokenization;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference;

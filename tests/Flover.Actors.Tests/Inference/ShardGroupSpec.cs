@@ -1,6 +1,8 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
-using Akka.Actor;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
@@ -9,8 +11,6 @@ using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
-using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using Flover.Configuration;
-using Flover.Actors.Inference;
 using Akka.Actor;
+using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu.Tokenization;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;

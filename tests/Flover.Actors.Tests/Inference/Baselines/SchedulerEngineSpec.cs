@@ -1,11 +1,11 @@
-using Flover.Configuration;
-using Flover.Actors.Inference;
 using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
-using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
 namespace Flover.Actors.Tests.Inference.Baselines;

@@ -1,5 +1,5 @@
-using Flover.Configuration;
 using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 
