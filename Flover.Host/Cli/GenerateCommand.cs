@@ -63,7 +63,7 @@ internal static class GenerateCommand
         return command;
     }
 
-    private static int Run(GenerateRequest request, bool json, CliConsole console)
+    internal static int Run(GenerateRequest request, bool json, CliConsole console)
     {
         if ((request.Prompt is null) == (request.TokenIds is null))
         {
