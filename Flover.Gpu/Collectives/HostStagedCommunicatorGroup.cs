@@ -114,6 +114,24 @@ public sealed class HostStagedCommunicatorGroup : ICommunicatorGroup
             }
         }
 
+        public void Broadcast(ArrayView<float> data, int root)
+        {
+            if (rank == root)
+            {
+                group.Stage(rank, data);
+            }
+
+            group.Meet();
+            if (rank != root)
+            {
+                data.Buffer!.Accelerator.CopyFromCpu<float>(group._staged[root].AsSpan(0, (int)data.Length), data);
+            }
+
+            group.Meet();
+        }
+
+        public void Barrier() => group.Meet();
+
         private void AllReduceSumCore(ArrayView<float> data)
         {
             int length = (int)data.Length;
@@ -152,24 +170,6 @@ public sealed class HostStagedCommunicatorGroup : ICommunicatorGroup
             group.Meet();
             gathered.Buffer!.Accelerator.CopyFromCpu<float>(result.AsSpan(0, rows * totalWidth), gathered.SubView(0, (long)rows * totalWidth));
         }
-
-        public void Broadcast(ArrayView<float> data, int root)
-        {
-            if (rank == root)
-            {
-                group.Stage(rank, data);
-            }
-
-            group.Meet();
-            if (rank != root)
-            {
-                data.Buffer!.Accelerator.CopyFromCpu<float>(group._staged[root].AsSpan(0, (int)data.Length), data);
-            }
-
-            group.Meet();
-        }
-
-        public void Barrier() => group.Meet();
 
         private float[] Result(int length)
         {
