@@ -25,6 +25,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes))
         {
             IterationEventsInterval = reader.Duration("flover.engine.iteration-events-interval"),
+            Device = reader.Device("flover.engine.device"),
         };
         string count = reader.Required("flover.scheduler.instances.count").Trim();
         var scheduler = new SchedulerSettings(
@@ -68,6 +69,13 @@ public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots
 {
     /// <summary>Shortest time between two iteration summaries on the event stream; zero turns them off (the default when built in code; reference.conf sets it).</summary>
     public TimeSpan IterationEventsInterval { get; init; }
+
+    /// <summary>
+    /// Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>, checked and written in that
+    /// spelling (lower case, plain <c>cuda</c> kept) at start-up; the engine opens it through
+    /// <c>DeviceSpec.Parse</c>, whose rules these are. <c>cpu</c> when built in code.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
 
     /// <summary>The allowed values of <c>flover.engine.weight-dtype</c>.</summary>
     public static IReadOnlyList<string> WeightDTypes { get; } = ["auto", "f32", "f16", "bf16"];

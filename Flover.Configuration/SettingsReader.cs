@@ -35,6 +35,23 @@ internal sealed class SettingsReader
             : throw new ConfigurationException(value.Origin, $"setting '{path}' must be one of {string.Join(", ", allowed)} but is '{word}'");
     }
 
+    /// <summary>
+    /// A device: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (N a device number), case and surrounding
+    /// blanks ignored, as <c>Flover.Gpu</c>'s <c>DeviceSpec.Parse</c> reads it (this project depends
+    /// on nothing of ours, so the rule is repeated here; a host test keeps the two in step).
+    /// </summary>
+    public string Device(string path)
+    {
+        ConfigValue value = Value(path);
+        string raw = Required(path);
+        string device = raw.Trim().ToLowerInvariant();
+        bool valid = device is "cpu" or "cuda"
+            || (device.StartsWith("cuda:", StringComparison.Ordinal) && device.Length > 5 && device.AsSpan(5).IndexOfAnyExceptInRange('0', '9') < 0 && int.TryParse(device.AsSpan(5), out _));
+        return valid
+            ? device
+            : throw new ConfigurationException(value.Origin, $"setting '{path}' must be cpu, cuda or cuda:N (N a device number) but is '{raw}'");
+    }
+
     public TimeSpan Duration(string path)
     {
         ConfigValue value = Value(path);

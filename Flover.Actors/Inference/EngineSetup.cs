@@ -31,18 +31,29 @@ public static class EngineSetup
     }
 
     /// <summary>
-    /// Loads the model the configuration describes: <c>flover.engine.*</c> (threads, weight precision,
+    /// Loads the model the configuration describes: <c>flover.engine.*</c> (device, threads, weight precision,
     /// KV pool) split over <c>flover.parallel.tensor</c> shards (one shard is the whole model). The
     /// returned model owns its accelerators.
     /// </summary>
-    /// <exception cref="FloverException">The settings do not fit the model (slots, positions, shard count).</exception>
+    /// <exception cref="FloverException">The settings do not fit the model (slots, positions, shard count), or the device cannot be opened (no CUDA driver or GPU, out of device memory): one line.</exception>
     public static TensorParallelModel LoadModel(FloverSettings settings, IModelWeights weights)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
         Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor);
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = Device(settings.Engine) };
         return TensorParallelModel.Load(engine, weights, options);
+    }
+
+    /// <summary>
+    /// <c>flover.engine.device</c> as the accelerators are opened from (<see cref="DeviceAccelerators.Open"/>):
+    /// <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.
+    /// </summary>
+    /// <exception cref="FloverException">The value is none of those (FloverSettings.From has already refused it when read from configuration).</exception>
+    public static DeviceSpec Device(EngineSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return DeviceSpec.Parse(settings.Device);
     }
 
     /// <summary>The decode loop's options for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>

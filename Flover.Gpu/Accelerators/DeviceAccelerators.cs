@@ -8,7 +8,10 @@ namespace Flover.Gpu.Accelerators;
 /// </summary>
 public static class DeviceAccelerators
 {
-    /// <summary>Opens <paramref name="device"/>: the SIMD CPU engine, or a CUDA GPU through ILGPU with every kernel compiled.</summary>
+    /// <summary>
+    /// Opens <paramref name="device"/>: the SIMD CPU engine (<paramref name="options"/>' threads), or a
+    /// CUDA GPU through ILGPU with every kernel compiled (or, built in code by tests, ILGPU's CPU oracle).
+    /// </summary>
     /// <exception cref="FloverException">No CUDA driver, no such device, or a kernel that does not compile for it: one line saying which.</exception>
     public static Accelerator Open(DeviceSpec device, EngineOptions options)
     {
@@ -18,6 +21,9 @@ public static class DeviceAccelerators
         {
             AcceleratorKind.Cpu => new AcceleratorContext(options).CreateDefault(),
             AcceleratorKind.Cuda => IlgpuDevices.OpenCuda(device.Ordinal),
+            // Never parsed from a setting (DeviceSpec.Parse refuses it); tests build it in code to run
+            // the whole host path on ILGPU's CPU accelerator.
+            AcceleratorKind.IlgpuCpu => IlgpuDevices.OpenCpuOracle(),
             _ => throw new FloverException($"Device '{device}' cannot serve."),
         };
     }

@@ -38,5 +38,10 @@ public sealed record DeviceSpec(AcceleratorKind Kind, int Ordinal = 0)
     }
 
     /// <inheritdoc />
-    public override string ToString() => Kind == AcceleratorKind.Cpu ? "cpu" : $"cuda:{Ordinal}";
+    public override string ToString() => Kind switch
+    {
+        AcceleratorKind.Cpu => "cpu",
+        AcceleratorKind.IlgpuCpu => "ilgpu-cpu",
+        _ => $"cuda:{Ordinal}",
+    };
 }

@@ -14,6 +14,12 @@ public sealed record EngineOptions(int Threads = 0, TensorDType? WeightDType = n
     /// <summary>The defaults: one kernel worker per core.</summary>
     public static EngineOptions Default { get; } = new();
 
+    /// <summary>
+    /// <c>flover.engine.device</c>: where the model runs (<see cref="DeviceSpec.Cpu"/> by default). An
+    /// init property, not a positional one, so existing constructions keep their meaning.
+    /// </summary>
+    public DeviceSpec Device { get; init; } = DeviceSpec.Cpu;
+
     /// <summary>The number of kernel workers these options ask for on this machine (at least 1).</summary>
     /// <exception cref="FloverException"><see cref="Threads"/> is negative.</exception>
     public int ResolveThreadCount()

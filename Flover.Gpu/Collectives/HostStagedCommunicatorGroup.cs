@@ -11,12 +11,13 @@ namespace Flover.Gpu.Collectives;
 /// device-to-device path (NCCL or peer copies) is future work. Staging arrays grow to the largest
 /// collective and are reused, so steady-state calls allocate nothing.
 /// </summary>
-public sealed class HostStagedCommunicatorGroup
+public sealed class HostStagedCommunicatorGroup : ICommunicatorGroup
 {
     private readonly Member[] _ranks;
     private readonly float[][] _staged;
-    private readonly Barrier _barrier;
-    private readonly CancellationTokenSource _abort = new();
+    private Barrier _barrier;
+    private CancellationTokenSource _abort = new();
+    private long _collectiveTicks;
 
     /// <summary>Creates a group of <paramref name="size"/> ranks.</summary>
     public HostStagedCommunicatorGroup(int size)
@@ -36,6 +37,24 @@ public sealed class HostStagedCommunicatorGroup
 
     /// <summary>Wakes every rank waiting in a collective with <see cref="CommunicatorAbortedException"/> (a rank failed); the group stays aborted.</summary>
     public void Abort() => _abort.Cancel();
+
+    /// <summary>Seconds all ranks have spent inside collectives (waiting and host copies included), summed over ranks.</summary>
+    public double CollectiveSeconds => Interlocked.Read(ref _collectiveTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>
+    /// Makes an aborted group usable again (a tensor-parallel model recovers from a failed step).
+    /// Call only when no rank is inside a collective.
+    /// </summary>
+    public void Reset()
+    {
+        _barrier.Dispose();
+        _barrier = new Barrier(Size);
+        _abort.Dispose();
+        _abort = new CancellationTokenSource();
+    }
+
+    private void AddTime(long started) =>
+        Interlocked.Add(ref _collectiveTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
 
     private void Meet()
     {
@@ -71,41 +90,28 @@ public sealed class HostStagedCommunicatorGroup
 
         public void AllReduceSum(ArrayView<float> data)
         {
-            int length = (int)data.Length;
-            group.Stage(rank, data);
-            group.Meet();
-            float[] result = Result(length);
-            // Every rank adds the same values in rank order, so all hold bitwise the same sums.
-            group._staged[0].AsSpan(0, length).CopyTo(result);
-            for (int other = 1; other < group.Size; other++)
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
             {
-                float[] values = group._staged[other];
-                for (int i = 0; i < length; i++)
-                {
-                    result[i] += values[i];
-                }
+                AllReduceSumCore(data);
             }
-
-            group.Meet();
-            data.Buffer!.Accelerator.CopyFromCpu<float>(result.AsSpan(0, length), data);
+            finally
+            {
+                group.AddTime(started);
+            }
         }
 
         public void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
         {
-            group.Stage(rank, local.SubView(0, (long)rows * (offsets[rank + 1] - offsets[rank])));
-            group.Meet();
-            float[] result = Result(rows * totalWidth);
-            for (int other = 0; other < group.Size; other++)
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
             {
-                int width = offsets[other + 1] - offsets[other];
-                for (int row = 0; row < rows; row++)
-                {
-                    group._staged[other].AsSpan(row * width, width).CopyTo(result.AsSpan((row * totalWidth) + offsets[other], width));
-                }
+                AllGatherColumnsCore(local, rows, offsets, gathered, totalWidth);
             }
-
-            group.Meet();
-            gathered.Buffer!.Accelerator.CopyFromCpu<float>(result.AsSpan(0, rows * totalWidth), gathered.SubView(0, (long)rows * totalWidth));
+            finally
+            {
+                group.AddTime(started);
+            }
         }
 
         public void Broadcast(ArrayView<float> data, int root)
@@ -125,6 +131,45 @@ public sealed class HostStagedCommunicatorGroup
         }
 
         public void Barrier() => group.Meet();
+
+        private void AllReduceSumCore(ArrayView<float> data)
+        {
+            int length = (int)data.Length;
+            group.Stage(rank, data);
+            group.Meet();
+            float[] result = Result(length);
+            // Every rank adds the same values in rank order, so all hold bitwise the same sums.
+            group._staged[0].AsSpan(0, length).CopyTo(result);
+            for (int other = 1; other < group.Size; other++)
+            {
+                float[] values = group._staged[other];
+                for (int i = 0; i < length; i++)
+                {
+                    result[i] += values[i];
+                }
+            }
+
+            group.Meet();
+            data.Buffer!.Accelerator.CopyFromCpu<float>(result.AsSpan(0, length), data);
+        }
+
+        private void AllGatherColumnsCore(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
+        {
+            group.Stage(rank, local.SubView(0, (long)rows * (offsets[rank + 1] - offsets[rank])));
+            group.Meet();
+            float[] result = Result(rows * totalWidth);
+            for (int other = 0; other < group.Size; other++)
+            {
+                int width = offsets[other + 1] - offsets[other];
+                for (int row = 0; row < rows; row++)
+                {
+                    group._staged[other].AsSpan(row * width, width).CopyTo(result.AsSpan((row * totalWidth) + offsets[other], width));
+                }
+            }
+
+            group.Meet();
+            gathered.Buffer!.Accelerator.CopyFromCpu<float>(result.AsSpan(0, rows * totalWidth), gathered.SubView(0, (long)rows * totalWidth));
+        }
 
         private float[] Result(int length)
         {

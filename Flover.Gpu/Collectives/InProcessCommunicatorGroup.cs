@@ -8,7 +8,7 @@ namespace Flover.Gpu.Collectives;
 /// its own share of the elements (reading the others' buffers directly), and meets again before any
 /// buffer may change. Nothing is allocated per call. CPU buffers only.
 /// </summary>
-public sealed unsafe class InProcessCommunicatorGroup
+public sealed unsafe class InProcessCommunicatorGroup : ICommunicatorGroup
 {
     private readonly Member[] _ranks;
     private readonly float*[] _published;

@@ -24,7 +24,11 @@ internal sealed record BenchSettings(
     float? Temperature,
     int Threads,
     FloverSettings Flover,
-    int TensorParallel = 1);
+    int TensorParallel = 1)
+{
+    /// <summary><c>--device</c> or <c>flover.engine.device</c>: where every model of the run lives (the CPU when built in code).</summary>
+    public DeviceSpec Device { get; init; } = DeviceSpec.Cpu;
+}
 
 /// <summary>
 /// Runs every scheduler (the fused one in every memory mode) on the same generated workload,
@@ -36,14 +40,21 @@ internal static class BenchRunner
 {
     public static (BenchResults Results, IReadOnlyDictionary<string, RunMeasurement> FirstSeed) Run(BenchSettings settings, TextWriter log)
     {
-        var context = new AcceleratorContext(new EngineOptions(settings.Threads));
         int threads = new EngineOptions(settings.Threads).ResolveThreadCount();
-        using Accelerator home = context.CreateDefault();
         Gpt2SharedWeights shared;
         if (settings.TensorParallel > 1 && settings.Schedulers.Contains("instances"))
         {
             throw new FloverException("--tensor-parallel applies to the fused, dynamic and sequential schedulers; instances share one upload of the whole model, which a split model cannot.");
         }
+
+        if (settings.Device.Kind != AcceleratorKind.Cpu && settings.Schedulers.Contains("instances"))
+        {
+            // Instances run concurrently, each on an accelerator of its own sharing the home one's
+            // weights: CPU memory allows that, a device's context and stream do not.
+            throw new FloverException($"The instances scheduler runs on the CPU only; on {settings.Device} use --schedulers fused,dynamic,sequential.");
+        }
+
+        using Accelerator home = DeviceAccelerators.Open(settings.Device, new EngineOptions(settings.Threads));
 
         // A split model is built per run from the checkpoint, which therefore stays open.
         using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
@@ -60,7 +71,7 @@ internal static class BenchRunner
             EngineSettings engine = settings.Flover.Engine with { KvSlots = Math.Min(settings.Flover.Engine.KvSlots, settings.Requests), MaxWaiting = Math.Max(settings.Flover.Engine.MaxWaiting, settings.Requests) };
             double[] curve;
             using (IModel probe = settings.TensorParallel > 1
-                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel), weights, new Gpt2ModelOptions(engine.KvSlots, capacity), settings.TensorParallel)
+                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity), settings.TensorParallel)
                 : new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
             {
                 log.WriteLine($"bench: measuring the step time t(n) for n = 1..{engine.KvSlots}...");
@@ -119,7 +130,7 @@ internal static class BenchRunner
             }
 
             IModel inner = settings.TensorParallel > 1
-                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel), weights, new Gpt2ModelOptions(slots, capacity), settings.TensorParallel)
+                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(slots, capacity), settings.TensorParallel)
                 : new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256));
             var model = new TimedModel(inner);
             owned.Insert(0, model);

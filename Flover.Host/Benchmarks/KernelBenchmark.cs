@@ -23,7 +23,9 @@ internal sealed unsafe class KernelBenchmark : IDisposable
     public KernelBenchmark(EngineOptions engine, OpenBlas? openBlas)
     {
         _threads = engine.ResolveThreadCount();
-        _accelerator = new AcceleratorContext(engine).CreateDefault();
+        // The CPU engine only: the point is SIMD kernels against OpenBLAS on the same cores and threads,
+        // which means nothing for a GPU (the GPU check, Flover.GpuCheck --bench, times device kernels).
+        _accelerator = DeviceAccelerators.Open(DeviceSpec.Cpu, engine);
         _openBlas = openBlas;
         _openBlas?.SetThreads(_threads);
     }

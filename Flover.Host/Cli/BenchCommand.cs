@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Flover.Configuration;
 using Flover.Gpu;
+using Flover.Gpu.Accelerators;
 using Flover.Host.Bench;
 
 namespace Flover.Host.Cli;
@@ -33,10 +34,11 @@ internal static class BenchCommand
         var threads = new Option<int?>("--threads") { Description = "Kernel threads, the calling one included; 0 = one per core (default: flover.engine.threads)." };
         var tensorParallel = new Option<int?>("--tensor-parallel") { Description = "Split the model over N tensor-parallel shards (fused, dynamic and sequential; default: flover.parallel.tensor)." };
         var url = new Option<string?>("--url") { Description = "Replay the workload as streaming HTTP requests against a running flover serve at this address (e.g. http://127.0.0.1:8000) instead of running the schedulers in-process." };
+        Option<string?> device = EngineCommandOptions.DeviceOption();
         var output = new Option<string>("--out") { Description = "Folder for results.json, summary.md, latency.svg and step-time.svg.", Required = true };
         var command = new Command("bench", "Compare the fused loop with dynamic batching, concurrent instances and one-at-a-time on one generated workload.")
         {
-            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, tensorParallel, url, output, json,
+            model, preset, schedulers, modes, arrival, interval, requests, promptLength, outputLength, seed, seeds, temperature, threads, tensorParallel, device, url, output, json,
         };
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction(parse =>
@@ -56,7 +58,10 @@ internal static class BenchCommand
                 parse.GetValue(temperature),
                 parse.GetValue(threads) ?? flover.Engine.Threads,
                 flover,
-                parse.GetValue(tensorParallel) is { } shards ? (shards >= 1 ? shards : throw new FloverException($"--tensor-parallel must be at least 1, not {shards}.")) : flover.Parallel.Tensor);
+                parse.GetValue(tensorParallel) is { } shards ? (shards >= 1 ? shards : throw new FloverException($"--tensor-parallel must be at least 1, not {shards}.")) : flover.Parallel.Tensor)
+            {
+                Device = EngineCommandOptions.ParseDevice(parse.GetValue(device)) ?? DeviceSpec.Parse(flover.Engine.Device),
+            };
             string directory = parse.GetValue(output)!;
             (BenchResults results, IReadOnlyDictionary<string, RunMeasurement> firstSeed) = parse.GetValue(url) is { } address
                 ? HttpBenchRunner.Run(settings, ParseUrl(address), console.Error)

@@ -18,7 +18,7 @@ namespace Flover.Host.Cli;
 /// prompt, then the decode steps are timed (greedy sampling included), as llama.cpp's
 /// <c>llama-batched-bench -npp 32 -ntg 64</c> does. Beside it, the machine's read-only streaming
 /// bandwidth is measured with the same workers, so batch 1 (which reads every weight once per step)
-/// can be read as a fraction of what the memory allows.
+/// can be read as a fraction of what the memory allows (on the CPU only; <c>--device</c> runs it on a GPU).
 /// </summary>
 internal static class BenchDecodeCommand
 {
@@ -93,7 +93,9 @@ internal static class BenchDecodeCommand
 
         double bandwidth = 0;
         string device;
-        using (Accelerator probe = new AcceleratorContext(first).CreateDefault())
+        // Opened once up front (on a GPU that compiles the kernels a second time, a few seconds) so a
+        // device that cannot be opened fails before the checkpoint is uploaded.
+        using (Accelerator probe = DeviceAccelerators.Open(first.Device, first))
         {
             device = probe.Device.Details;
             if (settings.BandwidthMegabytes > 0 && probe is CpuAccelerator cpu)

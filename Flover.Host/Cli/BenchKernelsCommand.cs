@@ -23,7 +23,7 @@ internal static class BenchKernelsCommand
         var threads = new Option<int>("--threads") { Description = "Kernel threads (and OpenBLAS threads); 0 = one per core.", DefaultValueFactory = _ => 0 };
         var dtypes = new Option<string>("--dtype") { Description = "Comma-separated weight precisions: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("bench-kernels", "Measure matmul GFLOP/s on the gpt2 shapes against OpenBLAS on the same threads.")
+        var command = new Command("bench-kernels", "Measure the CPU engine's matmul GFLOP/s on the gpt2 shapes against OpenBLAS on the same threads (CPU only: there is no --device; Flover.GpuCheck --bench times the GPU kernels).")
         {
             rows, shapes, threads, dtypes, json,
         };

@@ -8,8 +8,8 @@ namespace Flover.Host.Cli;
 /// <summary>
 /// The engine options of commands that run the model (generate, bench-decode): <c>--config</c> and
 /// <c>--set</c> for the configuration, <c>--threads</c>, which overrides <c>flover.engine.threads</c>,
-/// and <c>--dtype</c>, which overrides <c>flover.engine.weight-dtype</c> (a list where the command
-/// measures several).
+/// <c>--dtype</c>, which overrides <c>flover.engine.weight-dtype</c> (a list where the command
+/// measures several), and <c>--device</c>, which overrides <c>flover.engine.device</c>.
 /// </summary>
 internal sealed class EngineCommandOptions
 {
@@ -20,6 +20,7 @@ internal sealed class EngineCommandOptions
     };
 
     private readonly Option<string?> _dtype;
+    private readonly Option<string?> _device = DeviceOption();
     private readonly Option<int?> _tensorParallel = new("--tensor-parallel")
     {
         Description = "Tensor-parallel shards (must divide the head count; default: flover.parallel.tensor).",
@@ -45,10 +46,40 @@ internal sealed class EngineCommandOptions
         command.Options.Add(options._threads);
         command.Options.Add(options._dtype);
         command.Options.Add(options._tensorParallel);
+        command.Options.Add(options._device);
         return options;
     }
 
-    /// <summary>The engine options in force: the configuration's <c>flover.engine</c>, with <c>--threads</c> and <c>--dtype</c> over it.</summary>
+    /// <summary>Creates <c>--device D</c>, the shorthand for <c>--set flover.engine.device=D</c>.</summary>
+    public static Option<string?> DeviceOption() => new("--device")
+    {
+        Description = "Device the model runs on: cpu, cuda (the first GPU) or cuda:N (shorthand for --set flover.engine.device=D).",
+        HelpName = "D",
+    };
+
+    /// <summary>
+    /// <paramref name="value"/> (<c>--device</c>) as a device, its error naming the flag and the allowed
+    /// forms; null when the flag is absent.
+    /// </summary>
+    /// <exception cref="Flover.Gpu.FloverException">The value is none of cpu, cuda, cuda:N.</exception>
+    public static DeviceSpec? ParseDevice(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return DeviceSpec.Parse(value);
+        }
+        catch (Flover.Gpu.FloverException)
+        {
+            throw new Flover.Gpu.FloverException($"--device must be cpu, cuda or cuda:N (N a device number), not '{value}'.");
+        }
+    }
+
+    /// <summary>The engine options in force: the configuration's <c>flover.engine</c>, with <c>--threads</c>, <c>--dtype</c> and <c>--device</c> over it.</summary>
     /// <exception cref="ConfigurationException">The configuration is invalid (the message names the file, line and key).</exception>
     /// <exception cref="Flover.Gpu.FloverException"><c>--dtype</c> is not a precision.</exception>
     public EngineOptions Resolve(ParseResult parse) => ResolveAll(parse)[0];
@@ -61,6 +92,7 @@ internal sealed class EngineCommandOptions
         FloverSettings settings = FloverSettings.From(_config.Load(parse));
         EngineSettings engine = settings.Engine;
         int threads = parse.GetValue(_threads) ?? engine.Threads;
+        DeviceSpec device = ParseDevice(parse.GetValue(_device)) ?? DeviceSpec.Parse(engine.Device);
         int shards = parse.GetValue(_tensorParallel) ?? settings.Parallel.Tensor;
         if (shards < 1)
         {
@@ -70,10 +102,10 @@ internal sealed class EngineCommandOptions
         string? listed = parse.GetValue(_dtype);
         if (listed is null)
         {
-            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards)];
+            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards) { Device = device }];
         }
 
         return [.. listed.Split(',', StringSplitOptions.TrimEntries)
-            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards))];
+            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards) { Device = device })];
     }
 }

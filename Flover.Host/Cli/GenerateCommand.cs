@@ -15,7 +15,7 @@ namespace Flover.Host.Cli;
 /// <summary>
 /// <c>flover generate (--model DIR|NAME | --preset NAME) (--prompt TEXT | --token-ids 1,2,3)
 /// --max-tokens N [--temperature T] [--top-k K] [--top-p P] [--seed S] [--logprobs K] [--ignore-eos]
-/// [--threads N] [--config FILE] [--set key=value] [--json]</c>: one request, alone, on the CPU engine. Text streams to stdout as it is
+/// [--threads N] [--device D] [--config FILE] [--set key=value] [--json]</c>: one request, alone, on the configured device (the CPU engine by default). Text streams to stdout as it is
 /// generated; with <c>--json</c> stdout holds one object at the end.
 /// </summary>
 internal static class GenerateCommand
@@ -34,7 +34,7 @@ internal static class GenerateCommand
         var logprobs = new Option<int?>("--logprobs") { Description = "Report each token's log-probability and the K most likely alternatives (0..20)." };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after <|endoftext|>." };
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("generate", "Generate text from a prompt with one model on the CPU.")
+        var command = new Command("generate", "Generate text from a prompt with one model (on the CPU unless --device says otherwise).")
         {
             model, preset, prompt, tokenIds, maxTokens, temperature, topK, topP, seed, logprobs, ignoreEos, json,
         };
@@ -63,7 +63,7 @@ internal static class GenerateCommand
         return command;
     }
 
-    private static int Run(GenerateRequest request, bool json, CliConsole console)
+    internal static int Run(GenerateRequest request, bool json, CliConsole console)
     {
         if ((request.Prompt is null) == (request.TokenIds is null))
         {

@@ -4,15 +4,17 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 
 namespace Flover.Host.Cli;
 
 /// <summary>
-/// <c>flover info (--model DIR|NAME | --preset NAME) [--json]</c>: opens the weights (which runs
-/// every loader check), reads every weight once to rule out NaN and infinity, then prints the
-/// configuration, parameter count, dtypes and bytes.
+/// <c>flover info (--model DIR|NAME | --preset NAME) [--device D] [--json]</c>: opens the weights
+/// (which runs every loader check), reads every weight once to rule out NaN and infinity, then prints
+/// the configuration, parameter count, dtypes and bytes; with <c>--device</c>, also opens that device
+/// and prints what it is (so a GPU host can be checked without serving).
 /// </summary>
 internal static class InfoCommand
 {
@@ -21,10 +23,13 @@ internal static class InfoCommand
         Option<string?> model = CommonOptions.Model();
         Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
+        Option<string?> device = EngineCommandOptions.DeviceOption();
+        device.Description = "Also open this device (cpu, cuda or cuda:N) and print what it is.";
         var command = new Command("info", "Check a model and print its configuration, parameter count, dtypes and size.")
         {
             model,
             preset,
+            device,
             json,
         };
         command.SetAction(parse =>
@@ -37,13 +42,20 @@ internal static class InfoCommand
             ModelWeightsSummary summary = ModelWeightsSummary.Of(weights);
             TensorScan.RequireFinite(weights);
             console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scanned {summary.ByteCount} bytes for NaN and infinity in {clock.Elapsed.TotalSeconds:0.000} s"));
-            console.Out.Write(parse.GetValue(json) ? FormatJson(weights, summary, seconds) : FormatText(weights, summary));
+            AcceleratorDevice? opened = null;
+            if (EngineCommandOptions.ParseDevice(parse.GetValue(device)) is { } spec)
+            {
+                using Accelerator accelerator = DeviceAccelerators.Open(spec, EngineOptions.Default);
+                opened = accelerator.Device;
+            }
+
+            console.Out.Write(parse.GetValue(json) ? FormatJson(weights, summary, seconds, opened) : FormatText(weights, summary, opened));
             return 0;
         });
         return command;
     }
 
-    private static string FormatText(IModelWeights weights, ModelWeightsSummary summary)
+    private static string FormatText(IModelWeights weights, ModelWeightsSummary summary, AcceleratorDevice? device)
     {
         Gpt2Config c = weights.Config;
         var text = new StringBuilder();
@@ -58,10 +70,15 @@ internal static class InfoCommand
         Line("tensors", $"{summary.TensorCount} ({string.Join(", ", summary.TensorsPerDType.Select(p => $"{p.Key}: {p.Value}"))})");
         Line("lm_head", summary.LmHeadTied ? "tied to wte" : "stored");
         Line("bytes", string.Create(CultureInfo.InvariantCulture, $"{summary.ByteCount} ({summary.ByteCount / 1048576.0:0.0} MiB)"));
+        if (device is not null)
+        {
+            Line("device", $"{device.Name} ({device.Details})");
+        }
+
         return text.ToString();
     }
 
-    private static string FormatJson(IModelWeights weights, ModelWeightsSummary summary, double seconds)
+    private static string FormatJson(IModelWeights weights, ModelWeightsSummary summary, double seconds, AcceleratorDevice? device)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -98,6 +115,14 @@ internal static class InfoCommand
             writer.WriteNumber("bytes", summary.ByteCount);
             writer.WriteBoolean("lm_head_tied", summary.LmHeadTied);
             writer.WriteNumber("load_seconds", Math.Round(seconds, 3));
+            if (device is not null)
+            {
+                writer.WriteStartObject("device");
+                writer.WriteString("name", device.Name);
+                writer.WriteString("details", device.Details);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

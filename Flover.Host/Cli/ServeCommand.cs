@@ -12,7 +12,7 @@ namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover serve [--model DIR|NAME | --preset NAME] [--config FILE] [--set key=value ...]
-/// [--host H] [--port P]</c>: the OpenAI-compatible HTTP API (docs/HTTP.md) on the fused engine.
+/// [--host H] [--port P] [--device D]</c>: the OpenAI-compatible HTTP API (docs/HTTP.md) on the fused engine.
 /// Progress goes to stderr; stdout gets one line, with the URL, once requests are accepted.
 /// </summary>
 internal static class ServeCommand
@@ -26,14 +26,15 @@ internal static class ServeCommand
         var tensorParallel = new Option<int?>("--tensor-parallel") { Description = "Tensor-parallel shards (shorthand for --set flover.parallel.tensor=N).", HelpName = "N" };
         var dtype = new Option<string?>("--dtype") { Description = "Weight precision: auto, f32, f16 or bf16 (shorthand for --set flover.engine.weight-dtype=...).", HelpName = "DTYPE" };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads; 0 = one per core (shorthand for --set flover.engine.threads=N).", HelpName = "N" };
+        Option<string?> device = EngineCommandOptions.DeviceOption();
         var command = new Command("serve", "Serve the OpenAI-compatible HTTP API (default: the gpt2 preset on 127.0.0.1:8000).")
         {
-            model, preset, host, port, tensorParallel, dtype, threads,
+            model, preset, host, port, tensorParallel, dtype, threads, device,
         };
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction((parse, cancellation) =>
         {
-            Config loaded = Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads)).WithFallback(config.Load(parse));
+            Config loaded = Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads), parse.GetValue(device)).WithFallback(config.Load(parse));
             HttpSettings http = FloverSettings.From(loaded).Http;
             http = http with
             {
@@ -50,7 +51,7 @@ internal static class ServeCommand
     }
 
     /// <summary>The shorthand flags as a configuration layer over the loaded one (checked like any other value).</summary>
-    private static Config Shorthands(int? tensorParallel, string? dtype, int? threads)
+    private static Config Shorthands(int? tensorParallel, string? dtype, int? threads, string? device)
     {
         var lines = new List<string>();
         if (tensorParallel is { } shards)
@@ -68,6 +69,12 @@ internal static class ServeCommand
         if (threads is { } count)
         {
             lines.Add($"flover.engine.threads = {count}");
+        }
+
+        if (EngineCommandOptions.ParseDevice(device) is { } spec)
+        {
+            // Quoted: HOCON reads an unquoted cuda:0 as a key-value separator.
+            lines.Add($"flover.engine.device = \"{spec}\"");
         }
 
         return ConfigurationFactory.ParseString(string.Join('\n', lines));

@@ -91,7 +91,16 @@ internal sealed class EngineHost : IAsyncDisposable
                     throw new FloverException($"{weights.Source}: {shape.HeadCount} attention heads cannot be split evenly over {settings.Parallel.Tensor} tensor-parallel shards; use a shard count that divides {shape.HeadCount}.");
                 }
 
-                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors; {options.SlotCount} KV slots of {capacity} positions");
+                DeviceSpec device = EngineSetup.Device(settings.Engine);
+                if (device.Kind != AcceleratorKind.Cpu)
+                {
+                    // The shard actors open the device only when the actor system starts; open it once
+                    // here so no driver, no such GPU or a kernel that does not compile is one line
+                    // before serving, not a shard that fails to start.
+                    DeviceAccelerators.Open(device, EngineOptions.Default).Dispose();
+                }
+
+                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors on {device}; {options.SlotCount} KV slots of {capacity} positions");
             }
             else
             {
@@ -134,7 +143,7 @@ internal sealed class EngineHost : IAsyncDisposable
         {
             // Shards are actors driven by the decode loop's plans; a stopped shard is rebuilt from
             // the checkpoint, so it stays open (mapped) while the engine runs.
-            var engineOptions = new EngineOptions(_settings.Engine.Threads, _options.WeightDType);
+            var engineOptions = new EngineOptions(_settings.Engine.Threads, _options.WeightDType) { Device = EngineSetup.Device(_settings.Engine) };
             _model = new ShardGroupModel(system, _weights, _options, engineOptions, _settings.Parallel.Tensor);
         }
 

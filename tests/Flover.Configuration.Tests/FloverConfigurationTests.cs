@@ -169,6 +169,7 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.engine=5", "must be an object")]
     [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
     [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
+    [InlineData("flover.engine.device=gpu0", "setting 'flover.engine.device' must be cpu, cuda or cuda:N (N a device number) but is 'gpu0'")]
     [InlineData("flover.engine.kv-slots=0", "must be at least 1 but is 0")]
     [InlineData("flover.parallel.tensor=0", "must be at least 1 but is 0")]
     [InlineData("flover.scheduler.instances.count=lots", "must be an integer")]
@@ -183,6 +184,26 @@ public sealed class FloverConfigurationTests : IDisposable
     public void Akka_log_dead_letters_accepts_a_number_or_a_switch()
     {
         Assert.False(FloverConfiguration.Load(Sources(null, "akka.log-dead-letters=off")).GetBoolean("akka.log-dead-letters"));
+    }
+
+    [Theory]
+    [InlineData(null, "cpu")]
+    [InlineData("flover.engine.device=CUDA", "cuda")]
+    [InlineData("flover.engine.device=\"cuda:1\"", "cuda:1")]
+    public void The_device_is_read_in_lower_case(string? set, string expected)
+    {
+        string[] overrides = set is null ? [] : [set];
+
+        Assert.Equal(expected, FloverSettings.From(FloverConfiguration.Load(Sources(null, overrides))).Engine.Device);
+    }
+
+    [Fact]
+    public void An_unquoted_cuda_ordinal_is_a_hocon_error_at_its_colon()
+    {
+        // HOCON reads ':' as a separator, so cuda:N must be quoted in a file or --set (--device needs no quotes).
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.engine.device=cuda:1")));
+
+        Assert.Contains("unexpected ':'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

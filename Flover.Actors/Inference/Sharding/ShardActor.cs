@@ -17,16 +17,17 @@ internal sealed class ShardActor : ReceiveActor
 {
     private readonly Accelerator _accelerator;
     private readonly Gpt2Model _model;
-    private readonly InProcessCommunicatorGroup _group;
+    private readonly ICommunicatorGroup _group;
     private readonly int _rank;
 
-    public ShardActor(IModelWeights weights, Gpt2ModelOptions options, EngineOptions engine, InProcessCommunicatorGroup group, int rank)
+    public ShardActor(IModelWeights weights, Gpt2ModelOptions options, EngineOptions engine, ICommunicatorGroup group, int rank)
     {
         _group = group;
         _rank = rank;
         // Loaded in the constructor, on the shard's own thread: a failure stops the actor and its
         // supervisor (the group) learns it through death watch.
-        _accelerator = new AcceleratorContext(engine).CreateDefault();
+        // engine.Device: on a GPU every shard opens the same device (see TensorParallelModel).
+        _accelerator = DeviceAccelerators.Open(engine.Device, engine);
         try
         {
             _model = new Gpt2Model(_accelerator, weights, options with { Shard = new TensorShard(group[rank]) });

@@ -29,7 +29,7 @@ public sealed class ShardGroupModel : IModel
     private readonly Gpt2ModelOptions _options;
     private readonly EngineOptions _shardEngine;
     private readonly string _dispatcher;
-    private readonly InProcessCommunicatorGroup _group;
+    private readonly ICommunicatorGroup _group;
     private readonly IActorRef _supervisor;
     private readonly IActorRef[] _shards;
     private readonly bool[] _stopped;
@@ -63,7 +63,7 @@ public sealed class ShardGroupModel : IModel
         _shardEngine = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shardCount) };
         _dispatcher = dispatcher;
         Config = weights.Config;
-        _group = new InProcessCommunicatorGroup(shardCount);
+        _group = ICommunicatorGroup.Create(engine.Device.Kind, shardCount);
         _shards = new IActorRef[shardCount];
         _stopped = new bool[shardCount];
         _supervisor = system.ActorOf(Props.Create(() => new ShardGroupActor(OnShardStopped)), $"shards-{Guid.NewGuid():N}");

@@ -19,43 +19,54 @@ internal sealed class Gpt2DeviceWeights : IDisposable
     public Gpt2DeviceWeights(Accelerator accelerator, IModelWeights weights, TensorDType? matrixType, TensorShard? shard = null)
     {
         _matrixType = matrixType;
-        Gpt2Config config = weights.Config;
-        int e = config.EmbeddingSize;
-        TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
-        PositionEmbedding = Vector(accelerator, Expect(weights, Gpt2TensorNames.PositionEmbedding, config.MaxPositions, e));
-        FinalNormWeight = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormWeight, e));
-        FinalNormBias = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormBias, e));
-        // GPT-2 ties the LM head to the token embedding; a checkpoint with its own head uses it.
-        TensorView head = weights.TensorNames.Contains(Gpt2TensorNames.LmHead)
-            ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
-            : tokenEmbedding;
-        using var slices = new SliceMemory();
-        var split = new Gpt2WeightSplit(config, shard, slices);
-        LmHead = Matrix(accelerator, split.VocabularyRows(head), MatrixLayout.OutputMajor);
-        unsafe
+        try
         {
-            // A tied head is the same bytes as the embedding (the binder aliases the view), so the
-            // lookup reads the head's columns (a shard: its vocabulary slice's, summed over shards);
-            // a checkpoint with its own head keeps a full F32 table for lookups.
-            TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
-        }
+            Gpt2Config config = weights.Config;
+            int e = config.EmbeddingSize;
+            TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
+            PositionEmbedding = Vector(accelerator, Expect(weights, Gpt2TensorNames.PositionEmbedding, config.MaxPositions, e));
+            FinalNormWeight = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormWeight, e));
+            FinalNormBias = Vector(accelerator, Expect(weights, Gpt2TensorNames.FinalNormBias, e));
+            // GPT-2 ties the LM head to the token embedding; a checkpoint with its own head uses it.
+            TensorView head = weights.TensorNames.Contains(Gpt2TensorNames.LmHead)
+                ? Expect(weights, Gpt2TensorNames.LmHead, config.VocabularySize, e)
+                : tokenEmbedding;
+            using var slices = new SliceMemory();
+            var split = new Gpt2WeightSplit(config, shard, slices);
+            LmHead = Matrix(accelerator, split.VocabularyRows(head), MatrixLayout.OutputMajor);
+            unsafe
+            {
+                // A tied head is the same bytes as the embedding (the binder aliases the view), so the
+                // lookup reads the head's columns (a shard: its vocabulary slice's, summed over shards);
+                // a checkpoint with its own head keeps a full F32 table for lookups.
+                TokenEmbedding = head.Pointer == tokenEmbedding.Pointer ? null : Vector(accelerator, tokenEmbedding);
+            }
 
-        Layers = new Gpt2LayerWeights[config.LayerCount];
-        for (int layer = 0; layer < config.LayerCount; layer++)
+            Layers = new Gpt2LayerWeights[config.LayerCount];
+            for (int layer = 0; layer < config.LayerCount; layer++)
+            {
+                Layers[layer] = new Gpt2LayerWeights(
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Weight(layer), e)),
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Bias(layer), e)),
+                    Matrix(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e)), MatrixLayout.InputMajor),
+                    Vector(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e))),
+                    Matrix(accelerator, split.HeadRows(Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e)), MatrixLayout.InputMajor),
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutBias(layer), e)),
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Weight(layer), e)),
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Bias(layer), e)),
+                    Matrix(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize)), MatrixLayout.InputMajor),
+                    Vector(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize))),
+                    Matrix(accelerator, split.InnerRows(Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e)), MatrixLayout.InputMajor),
+                    Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpDownBias(layer), e)));
+            }
+        }
+        catch
         {
-            Layers[layer] = new Gpt2LayerWeights(
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Weight(layer), e)),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm1Bias(layer), e)),
-                Matrix(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvWeight(layer), e, 3 * e)), MatrixLayout.InputMajor),
-                Vector(accelerator, split.HeadColumns(Expect(weights, Gpt2TensorNames.AttentionQkvBias(layer), 3 * e))),
-                Matrix(accelerator, split.HeadRows(Expect(weights, Gpt2TensorNames.AttentionOutWeight(layer), e, e)), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.AttentionOutBias(layer), e)),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Weight(layer), e)),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.Norm2Bias(layer), e)),
-                Matrix(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpWeight(layer), e, config.InnerSize)), MatrixLayout.InputMajor),
-                Vector(accelerator, split.InnerColumns(Expect(weights, Gpt2TensorNames.MlpUpBias(layer), config.InnerSize))),
-                Matrix(accelerator, split.InnerRows(Expect(weights, Gpt2TensorNames.MlpDownWeight(layer), config.InnerSize, e)), MatrixLayout.InputMajor),
-                Vector(accelerator, Expect(weights, Gpt2TensorNames.MlpDownBias(layer), e)));
+            // A failure part-way (a missing or misshapen tensor, a device out of memory on the Nth
+            // upload) must not strand what was already uploaded: nobody else holds it, and on a GPU
+            // the memory would stay taken until the process ends.
+            Dispose();
+            throw;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Collectives;
 
@@ -8,10 +9,11 @@ namespace Flover.Gpu.Models.Gpt2;
 /// <summary>
 /// GPT-2 split over <see cref="ShardCount"/> tensor-parallel shards in this process (Megatron: heads
 /// and MLP columns split, two all-reduces per layer, a vocabulary-parallel LM head), presented as
-/// one <see cref="IModel"/>. Each shard is a <see cref="Gpt2Model"/> with its own accelerator (its
-/// share of the kernel threads, at least one) driven by its own thread; every call runs the same
+/// one <see cref="IModel"/>. Each shard is a <see cref="Gpt2Model"/> with its own accelerator on
+/// <see cref="EngineOptions.Device"/> (on the CPU its share of the kernel threads, at least one;
+/// on a GPU all shards open the same device) driven by its own thread; every call runs the same
 /// plan on all shards at once, and they meet in the collectives of an
-/// <see cref="InProcessCommunicatorGroup"/>. Results are the same from run to run (reductions add
+/// <see cref="InProcessCommunicatorGroup"/> (CPU) or a <see cref="HostStagedCommunicatorGroup"/> (device buffers). Results are the same from run to run (reductions add
 /// shards in rank order) and within rounding of the unsplit model.
 /// </summary>
 /// <remarks>
@@ -23,7 +25,7 @@ public sealed class TensorParallelModel : IModel
 {
     private readonly Accelerator[] _accelerators;
     private readonly Gpt2Model[] _shards;
-    private readonly InProcessCommunicatorGroup _group;
+    private readonly ICommunicatorGroup _group;
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _start;
     private readonly CountdownEvent _done;
@@ -55,14 +57,23 @@ public sealed class TensorParallelModel : IModel
         }
 
         int threadsEach = Math.Max(1, engine.ResolveThreadCount() / shardCount);
-        _group = new InProcessCommunicatorGroup(shardCount);
+        _group = ICommunicatorGroup.Create(engine.Device.Kind, shardCount);
         _accelerators = new Accelerator[shardCount];
         _shards = new Gpt2Model[shardCount];
         try
         {
             for (int rank = 0; rank < shardCount; rank++)
             {
-                _accelerators[rank] = new AcceleratorContext(engine with { Threads = threadsEach }).CreateDefault();
+                // On a GPU every shard opens the same device (engine.Device): the shards then share its
+                // memory and SMs, which checks tensor parallelism end to end on one GPU but is no faster.
+                _accelerators[rank] = DeviceAccelerators.Open(engine.Device, engine with { Threads = threadsEach });
+                if (rank == 0 && _accelerators[0] is IlgpuAccelerator device)
+                {
+                    // The whole model's weights, KV and workspace, which the shards on one device hold
+                    // between them: one line naming each part instead of an upload failing half-way.
+                    DeviceMemoryPlan.Check(device, weights, options);
+                }
+
                 _shards[rank] = new Gpt2Model(_accelerators[rank], weights, options with { Shard = new TensorShard(_group[rank]) });
             }
         }
