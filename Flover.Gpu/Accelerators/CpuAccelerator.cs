@@ -16,6 +16,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     private readonly AttentionKernel _attention = new();
     private readonly LayerNormKernel _layerNorm = new();
     private readonly ActivationKernel _activation = new();
+    private readonly CpuKernelProfile? _profile = CpuKernelProfile.Enabled ? new CpuKernelProfile() : null;
 
     public CpuAccelerator(int workerCount)
     {
@@ -111,13 +112,17 @@ internal sealed unsafe class CpuAccelerator : Accelerator
 
         var matrix = (CpuMatrix)weights;
         _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _pool.WorkerCount);
+        long start = Start();
         _pool.Run(_matMul);
+        _profile?.Add(MatMulName(matrix, rows), start, _matMul.ChunkCount);
     }
 
     protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
     {
         _layerNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows));
+        long start = Start();
         _pool.Run(_layerNorm);
+        _profile?.Add("layernorm", start, _layerNorm.ChunkCount);
     }
 
     protected override void ActivateCore(ArrayView<float> values, KernelActivation activation)
@@ -169,7 +174,9 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         }
 
         _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
+        long start = Start();
         _pool.Run(_attention);
+        _profile?.Add("attention", start, _attention.ChunkCount);
     }
 
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
@@ -178,5 +185,17 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
         RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));
 
-    protected override void DisposeCore() => _pool.Dispose();
+    protected override void DisposeCore()
+    {
+        if (_profile is not null)
+        {
+            Console.Error.Write(_profile.Report(_pool.Statistics()));
+        }
+
+        _pool.Dispose();
+    }
+
+    private long Start() => _profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+
+    private static string MatMulName(CpuMatrix matrix, int rows) => $"matmul {matrix.InputSize}x{matrix.OutputSize}{(rows == 1 ? string.Empty : " m>1")}";
 }

@@ -14,10 +14,14 @@ public sealed class WorkerPoolTests
 
         public int? FailOn { get; init; }
 
+        /// <summary>Called at the start of every chunk with (chunk, worker): the tests' barriers.</summary>
+        public Action<int, int>? OnExecute { get; init; }
+
         public int ChunkCount => Runs.Length;
 
         public void Execute(int chunk, int worker)
         {
+            OnExecute?.Invoke(chunk, worker);
             Interlocked.Increment(ref Runs[chunk]);
             WorkerOfChunk[chunk] = worker;
             ThreadOfWorker[worker] = Environment.CurrentManagedThreadId;
@@ -45,13 +49,87 @@ public sealed class WorkerPoolTests
     [Fact]
     public void Worker_zero_is_the_calling_thread()
     {
+        // Helpers stay out until the caller has run a chunk, so worker 0 certainly runs one. (Events are
+        // declared before the pool so they outlive its helpers.)
+        using var callerRan = new ManualResetEventSlim(false);
         using var pool = new WorkerPool(3);
-        var job = new RecordingJob(64);
+        pool.BeforeHelperClaims = _ => callerRan.Wait();
+        var job = new RecordingJob(64) { OnExecute = (_, worker) => { if (worker == 0) { callerRan.Set(); } } };
 
         pool.Run(job);
 
         Assert.Equal(Environment.CurrentManagedThreadId, job.ThreadOfWorker[0]);
         Assert.All(job.WorkerOfChunk, worker => Assert.InRange(worker, 0, 2));
+    }
+
+    [Fact]
+    public void The_caller_runs_every_chunk_while_the_helpers_are_descheduled_before_claiming()
+    {
+        // The helpers see the launch but are held (as a descheduled thread would be) until it is over.
+        using var released = new ManualResetEventSlim(false);
+        using var pool = new WorkerPool(3);
+        pool.BeforeHelperClaims = _ => released.Wait();
+        var job = new RecordingJob(40);
+
+        pool.Run(job);
+        released.Set();
+
+        Assert.All(job.Runs, runs => Assert.Equal(1, runs));
+        Assert.All(job.WorkerOfChunk, worker => Assert.Equal(0, worker));
+    }
+
+    [Fact]
+    public void A_helper_stalled_inside_its_chunk_holds_up_only_that_chunk_the_caller_does_the_rest()
+    {
+        const int chunks = 32;
+        using var helperClaimed = new ManualResetEventSlim(false);
+        using var othersDone = new ManualResetEventSlim(false);
+        using var pool = new WorkerPool(2);
+        int doneByCaller = 0;
+        var job = new RecordingJob(chunks)
+        {
+            OnExecute = (_, worker) =>
+            {
+                if (worker != 0)
+                {
+                    // The helper's chunk: announce it, then stall until the caller has done all others.
+                    helperClaimed.Set();
+                    othersDone.Wait();
+                    return;
+                }
+
+                // The caller's first chunk waits until the helper holds one, so the split is certain.
+                helperClaimed.Wait();
+                if (Interlocked.Increment(ref doneByCaller) == chunks - 1)
+                {
+                    othersDone.Set();
+                }
+            },
+        };
+
+        pool.Run(job);
+
+        Assert.All(job.Runs, runs => Assert.Equal(1, runs));
+        Assert.Equal(chunks - 1, job.WorkerOfChunk.Count(worker => worker == 0));
+        Assert.Equal(1, job.WorkerOfChunk.Count(worker => worker == 1));
+    }
+
+    [Fact]
+    public void With_no_spinning_every_wait_parks_and_no_wake_up_is_lost()
+    {
+        // Zero spin: helpers park after every launch and the caller parks for every unfinished chunk,
+        // so each launch goes through the park / wake handshake on both sides.
+        using var pool = new WorkerPool(3, helperSpinMicroseconds: 0, callerSpinMicroseconds: 0);
+        long expected = 0;
+        for (int launch = 0; launch < 2000; launch++)
+        {
+            var job = new RecordingJob(2 + (launch % 9));
+            pool.Run(job);
+            expected += job.ChunkCount;
+            Assert.All(job.Runs, runs => Assert.Equal(1, runs));
+        }
+
+        Assert.Equal(expected, pool.Statistics().ChunksByWorker.Sum());
     }
 
     [Fact]
