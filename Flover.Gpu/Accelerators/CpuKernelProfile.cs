@@ -16,10 +16,23 @@ internal sealed class CpuKernelProfile
 
     private readonly Dictionary<string, Entry> _entries = [];
 
-    /// <summary>Adds one call of kernel <paramref name="name"/> that started at <paramref name="startTimestamp"/>.</summary>
-    public void Add(string name, long startTimestamp, int chunks)
+    private long _sequences;
+    private long _sequenceTicks;
+
+    /// <summary>Adds a sequence that started at <paramref name="startTimestamp"/>, its phases' times taken from <paramref name="pool"/>.</summary>
+    public void AddSequence(IReadOnlyList<string> names, long startTimestamp, WorkerPool pool)
     {
-        long ticks = Stopwatch.GetTimestamp() - startTimestamp;
+        _sequences++;
+        _sequenceTicks += Stopwatch.GetTimestamp() - startTimestamp;
+        ReadOnlySpan<long> ticks = pool.PhaseTicks(names.Count);
+        for (int i = 0; i < names.Count; i++)
+        {
+            Add(names[i], ticks[i]);
+        }
+    }
+
+    private void Add(string name, long ticks)
+    {
         lock (_entries)
         {
             if (!_entries.TryGetValue(name, out Entry? entry))
@@ -30,7 +43,6 @@ internal sealed class CpuKernelProfile
 
             entry.Calls++;
             entry.Ticks += ticks;
-            entry.Chunks += chunks;
         }
     }
 
@@ -39,7 +51,7 @@ internal sealed class CpuKernelProfile
     {
         var text = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
-        text.AppendLine("cpu profile: kernel, calls, total ms, mean us, chunks/call");
+        text.AppendLine("cpu profile: kernel, calls, total ms (phase open to last chunk done), mean us");
         double total = 0;
         lock (_entries)
         {
@@ -47,12 +59,13 @@ internal sealed class CpuKernelProfile
             {
                 double ms = entry.Ticks * 1000.0 / Stopwatch.Frequency;
                 total += ms;
-                text.AppendLine(string.Create(c, $"  {name,-18} {entry.Calls,8} {ms,10:F1} {ms * 1000 / entry.Calls,9:F1} {(double)entry.Chunks / entry.Calls,8:F1}"));
+                text.AppendLine(string.Create(c, $"  {name,-18} {entry.Calls,8} {ms,10:F1} {ms * 1000 / entry.Calls,9:F1}"));
             }
         }
 
+        double sequences = _sequenceTicks * 1000.0 / Stopwatch.Frequency;
         text.AppendLine(string.Create(c, $"  {"all kernels",-18} {"",8} {total,10:F1}"));
-        text.AppendLine(string.Create(c, $"cpu profile: pool launches {pool.Launches}, inline runs {pool.InlineRuns}, caller waited {pool.WaitMilliseconds:F1} ms for others' chunks, chunks by worker [{string.Join(", ", pool.ChunksByWorker)}], helper sleeps {pool.Sleeps}"));
+        text.AppendLine(string.Create(c, $"cpu profile: {_sequences} sequences took {sequences:F1} ms ({sequences - total:F1} ms between phases); pool: {pool.Sequences} sequences of {pool.Phases} phases, {pool.InlineRuns} run inline (1 worker), caller waited {pool.WaitMilliseconds:F1} ms at phase ends, chunks by worker [{string.Join(", ", pool.ChunksByWorker)}], parks {pool.Parks}"));
         return text.ToString();
     }
 
@@ -60,9 +73,8 @@ internal sealed class CpuKernelProfile
     {
         public long Calls;
         public long Ticks;
-        public long Chunks;
     }
 }
 
 /// <summary>Synchronisation counters of a <see cref="WorkerPool"/> (kept only while profiling).</summary>
-internal sealed record WorkerPoolStatistics(long Launches, long InlineRuns, double WaitMilliseconds, long[] ChunksByWorker, long Sleeps);
+internal sealed record WorkerPoolStatistics(long Sequences, long Phases, long InlineRuns, double WaitMilliseconds, long[] ChunksByWorker, long Parks);

@@ -14,22 +14,26 @@ internal interface IWorkerJob
 }
 
 /// <summary>
-/// A fixed set of kernel threads. The thread calling <see cref="Run"/> is worker 0, so a pool of one
-/// is plain sequential code and a pool of n starts only n − 1 threads. A launch is a set of chunks that
-/// workers claim one at a time from a shared counter, so a worker the OS has descheduled (other
-/// processes, the actor system's threads) delays a launch by at most the chunk it holds instead of by
-/// its whole static share: whatever it has not claimed, the running workers do. The caller never waits
-/// for a helper to wake, only for chunks already claimed to finish.
+/// A fixed set of kernel threads that runs sequences of launches. The thread calling <see cref="Run"/>
+/// is worker 0, so a pool of one is plain sequential code and a pool of n starts only n − 1 threads.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Waiting: a decode step is a run of launches a few to a few hundred microseconds apart, so a helper
-/// that finishes a launch watches for the next one for <see cref="HelperSpinMicroseconds"/> (pause
-/// instructions, no yields) and only then parks on an event; the caller waits for the last claimed
-/// chunks the same way for <see cref="CallerSpinMicroseconds"/>. The spins are bounded in time, so on a
-/// loaded machine a waiting thread gives its core back within tens of microseconds instead of holding
-/// it against the thread it waits for; parking and waking are a Dekker handshake (each side publishes
-/// with a full fence, then reads the other's flag), so no wake-up is lost.
+/// A sequence is a list of launches (phases) that run in order: every chunk of phase p finishes before
+/// any chunk of phase p + 1 starts. The whole sequence is published at once, so a helper woken for it
+/// works through all its phases without the caller publishing each one: while the caller is
+/// descheduled, the helper carries on into the next phases instead of waiting for it. Within a phase,
+/// workers claim chunks one at a time from a shared counter, so a descheduled worker delays a phase by
+/// at most the one chunk it holds; everything it has not claimed, the running workers do. The worker
+/// that completes a phase's last chunk opens the next phase.
+/// </para>
+/// <para>
+/// Waiting: a worker with nothing to claim watches the state word for <c>spin</c> microseconds (pause
+/// instructions, no yields) and then parks on its event; the spin is bounded in time, so on a loaded
+/// machine a waiting thread gives its core back within tens of microseconds instead of holding it
+/// against the thread it waits for. Parking and waking are a Dekker handshake: the parker publishes its
+/// flag with a full fence and then reads the state again, the waker changes the state with a full fence
+/// and then reads the flags, so no wake-up is lost.
 /// </para>
 /// <para>
 /// Which worker runs a chunk never changes a result: every kernel computes each output element
@@ -38,59 +42,66 @@ internal interface IWorkerJob
 /// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
-    /// <summary>How long a helper watches for the next launch before parking: longer than the gaps inside a step, shorter than a time slice.</summary>
+    /// <summary>How long an idle helper watches for the next sequence before parking: longer than the host's gaps between a step's sequences, shorter than a time slice.</summary>
     internal const int HelperSpinMicroseconds = 100;
 
-    /// <summary>How long the caller watches for claimed chunks to finish before parking: a few chunks' time.</summary>
-    internal const int CallerSpinMicroseconds = 50;
+    /// <summary>How long a worker watches for a phase's last claimed chunks to finish before parking: a few chunks' time.</summary>
+    internal const int PhaseSpinMicroseconds = 50;
 
-    // Low 32 bits of _state when a launch is being set up: no chunk can be claimed.
-    private const uint Closed = uint.MaxValue;
+    private const int ChunkBits = 20;
+    private const int PhaseBits = 12;
+    private const long ChunkMask = (1L << ChunkBits) - 1;
+    private const long PhaseMask = (1L << PhaseBits) - 1;
+
+    /// <summary>The most phases one sequence may hold.</summary>
+    internal const int MaxPhases = (1 << PhaseBits) - 1;
+
+    /// <summary>The most chunks one phase may hold.</summary>
+    internal const int MaxChunks = (1 << ChunkBits) - 1;
 
     private readonly long _helperSpinTicks;
-    private readonly long _callerSpinTicks;
+    private readonly long _phaseSpinTicks;
     private readonly Thread[] _threads;
-    private readonly Helper[] _helpers;
-    private readonly ManualResetEventSlim _done = new(false, 0);
+    private readonly Worker[] _workers;
     private readonly Lock _runLock = new();
+    private readonly IWorkerJob[] _single = new IWorkerJob[1];
 
-    // (epoch << 32) | next unclaimed chunk. A claim is a compare-and-swap on this word, so it succeeds
-    // only while the epoch it read is still current: a worker holding a stale job can never claim.
-    // The epoch wraps after 2^32 launches (days of decoding); a claim would need a worker stalled
-    // between its read and its CAS for exactly that many launches to be confused.
+    // (epoch << 32) | (phase << 20) | next unclaimed chunk of that phase. A claim is a compare-and-swap
+    // on this word, so it succeeds only while the epoch and phase it read are still current: a worker
+    // holding a stale sequence or phase can never claim. The epoch wraps after 2^32 sequences.
     private long _state;
     private long _epoch;
-    private IWorkerJob? _job;
-    private int _count;
-    private int _completed;
-    private int _callerParked;
+    private IWorkerJob[] _phases = [];
+    private int[] _counts = [];
+    private int[] _completed = [];
+    private long[] _phaseTicks = [];
+    private int _phaseCount;
     private Exception? _failure;
+    private int _failedPhase;
     private volatile bool _disposed;
 
-    // Counters for CpuKernelProfile (plain increments by their owning thread; read after the runs).
-    private long _launches;
+    // Counters for CpuKernelProfile (each written by one thread only; read when no sequence runs).
+    private long _sequences;
+    private long _phasesRun;
     private long _inlineRuns;
-    private long _waitTicks;
-    private long _callerParks;
 
     /// <param name="workerCount">Workers, the calling thread included.</param>
-    /// <param name="helperSpinMicroseconds">How long an idle helper watches for the next launch before parking.</param>
-    /// <param name="callerSpinMicroseconds">How long the caller watches for claimed chunks to finish before parking.</param>
-    public WorkerPool(int workerCount, int helperSpinMicroseconds = HelperSpinMicroseconds, int callerSpinMicroseconds = CallerSpinMicroseconds)
+    /// <param name="helperSpinMicroseconds">How long an idle helper watches for the next sequence before parking.</param>
+    /// <param name="phaseSpinMicroseconds">How long a worker watches for the current phase to finish before parking.</param>
+    public WorkerPool(int workerCount, int helperSpinMicroseconds = HelperSpinMicroseconds, int phaseSpinMicroseconds = PhaseSpinMicroseconds)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workerCount);
         ArgumentOutOfRangeException.ThrowIfNegative(helperSpinMicroseconds);
-        ArgumentOutOfRangeException.ThrowIfNegative(callerSpinMicroseconds);
+        ArgumentOutOfRangeException.ThrowIfNegative(phaseSpinMicroseconds);
         WorkerCount = workerCount;
         _helperSpinTicks = Stopwatch.Frequency * helperSpinMicroseconds / 1_000_000;
-        _callerSpinTicks = Stopwatch.Frequency * callerSpinMicroseconds / 1_000_000;
-        _state = Closed;
-        _helpers = new Helper[workerCount];
+        _phaseSpinTicks = Stopwatch.Frequency * phaseSpinMicroseconds / 1_000_000;
+        _workers = new Worker[workerCount];
         _threads = new Thread[workerCount];
-        _helpers[0] = new Helper();
+        _workers[0] = new Worker();
         for (int i = 1; i < workerCount; i++)
         {
-            _helpers[i] = new Helper();
+            _workers[i] = new Worker();
             int index = i;
             _threads[i] = new Thread(() => HelperLoop(index))
             {
@@ -105,10 +116,10 @@ internal sealed class WorkerPool : IDisposable
     public int WorkerCount { get; }
 
     /// <summary>
-    /// Test hook: runs on a helper (worker ≥ 1) right after it has seen a new launch and before it claims
-    /// anything, so a test can hold a helper "descheduled" at the worst moment with a barrier.
+    /// Test hook: runs on worker n (the argument) before each attempt to claim a chunk, so a test can hold
+    /// a worker "descheduled" at the worst moment with a barrier.
     /// </summary>
-    internal Action<int>? BeforeHelperClaims { get; set; }
+    internal Action<int>? BeforeClaim { get; set; }
 
     /// <summary>A chunk count giving each worker about <paramref name="perWorker"/> chunks of <paramref name="items"/> items.</summary>
     public int ChunkSize(int items, int perWorker = 4) => Math.Max(1, items / (WorkerCount * perWorker));
@@ -116,42 +127,99 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Runs every chunk of <paramref name="job"/> and returns when all are done; rethrows the first failure.</summary>
     public void Run(IWorkerJob job)
     {
+        lock (_runLock)
+        {
+            _single[0] = job;
+            try
+            {
+                RunSequence(_single, 1);
+            }
+            finally
+            {
+                _single[0] = null!;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the first <paramref name="count"/> jobs of <paramref name="jobs"/> in order, each job's chunks
+    /// in parallel, and returns when all are done. After a chunk fails, the rest of its phase still runs,
+    /// the later phases are skipped (their inputs would be wrong), and the first failure is rethrown.
+    /// </summary>
+    public void RunSequence(IReadOnlyList<IWorkerJob> jobs, int count)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int count = job.ChunkCount;
-        if (WorkerCount == 1 || count <= 1)
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Math.Min(jobs.Count, MaxPhases));
+        if (count == 0)
+        {
+            return;
+        }
+
+        if (WorkerCount == 1)
         {
             _inlineRuns++;
-            for (int chunk = 0; chunk < count; chunk++)
+            EnsureCapacity(count);
+            for (int phase = 0; phase < count; phase++)
             {
-                job.Execute(chunk, 0);
+                long start = Stopwatch.GetTimestamp();
+                IWorkerJob job = jobs[phase];
+                for (int chunk = 0, chunks = job.ChunkCount; chunk < chunks; chunk++)
+                {
+                    job.Execute(chunk, 0);
+                }
+
+                _phaseTicks[phase] = Stopwatch.GetTimestamp() - start;
             }
 
             return;
         }
 
-        // One launch at a time: the state word, job and counters are shared by every worker.
+        // One sequence at a time: the state word, phases and counters are shared by every worker.
         lock (_runLock)
         {
-            _launches++;
-            long epoch = ++_epoch;
-            // Close first, then publish the job, then open: a worker that read the old state fails its
-            // claim, and one that reads the open state also reads this job (release order). The opening
-            // write is a full fence, so the parked flags read below are not read before it (Dekker).
-            Volatile.Write(ref _state, (epoch << 32) | Closed);
-            Volatile.Write(ref _job, job);
-            Volatile.Write(ref _count, count);
-            Volatile.Write(ref _completed, 0);
-            _failure = null;
-            Interlocked.Exchange(ref _state, epoch << 32);
-            int helpers = Math.Min(WorkerCount - 1, count - 1);
-            for (int i = 1; i <= helpers; i++)
+            EnsureCapacity(count);
+
+            // Phases without chunks are left out: nobody would complete them to open the next.
+            int phases = 0;
+            for (int i = 0; i < count; i++)
             {
-                _helpers[i].WakeIfParked();
+                int chunks = jobs[i].ChunkCount;
+                if (chunks > MaxChunks)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(jobs), $"Launch {i} has {chunks} chunks; at most {MaxChunks} are supported.");
+                }
+
+                if (chunks > 0)
+                {
+                    _phases[phases] = jobs[i];
+                    _counts[phases] = chunks;
+                    _completed[phases] = 0;
+                    phases++;
+                }
             }
 
-            Work(0);
-            WaitForCompletion(count);
-            Volatile.Write(ref _job, null);
+            if (phases == 0)
+            {
+                return;
+            }
+
+            _sequences++;
+            _phasesRun += phases;
+            _phaseCount = phases;
+            _failure = null;
+            _failedPhase = int.MaxValue;
+            long epoch = ++_epoch;
+            // The opening write is a full fence: it publishes the phase arrays written above before the
+            // state, and it comes before the parked flags are read (Dekker with Worker.Park).
+            _phaseTicks[0] = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref _state, (epoch & 0xFFFF_FFFF) << 32);
+            WakeParked();
+            Work(0, epoch & 0xFFFF_FFFF);
+            for (int i = 0; i < phases; i++)
+            {
+                _phases[i] = null!;
+            }
+
             if (_failure is not null)
             {
                 ExceptionDispatchInfo.Throw(_failure);
@@ -159,13 +227,20 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Synchronisation counters since the pool started (exact once no launch is running).</summary>
-    public WorkerPoolStatistics Statistics()
-    {
-        long[] chunks = _helpers.Select(helper => helper.Chunks).ToArray();
-        long parks = _callerParks + _helpers.Sum(helper => helper.Parks);
-        return new WorkerPoolStatistics(_launches, _inlineRuns, _waitTicks * 1000.0 / Stopwatch.Frequency, chunks, parks);
-    }
+    /// <summary>
+    /// Wall time of each phase of the last sequence, in <see cref="Stopwatch"/> ticks: from the phase's
+    /// opening to its last chunk's end (phases without chunks count as none). For the profile.
+    /// </summary>
+    public ReadOnlySpan<long> PhaseTicks(int count) => _phaseTicks.AsSpan(0, count);
+
+    /// <summary>Synchronisation counters since the pool started (exact once no sequence is running).</summary>
+    public WorkerPoolStatistics Statistics() => new(
+        _sequences,
+        _phasesRun,
+        _inlineRuns,
+        _workers[0].WaitTicks * 1000.0 / Stopwatch.Frequency,
+        _workers.Select(worker => worker.Chunks).ToArray(),
+        _workers.Sum(worker => worker.Parks));
 
     public void Dispose()
     {
@@ -177,71 +252,68 @@ internal sealed class WorkerPool : IDisposable
         _disposed = true;
         for (int i = 1; i < WorkerCount; i++)
         {
-            _helpers[i].Wake();
+            _workers[i].Wake();
         }
 
         for (int i = 1; i < WorkerCount; i++)
         {
             _threads[i].Join();
-            _helpers[i].Dispose();
+            _workers[i].Dispose();
         }
 
-        _done.Dispose();
+        _workers[0].Dispose();
     }
 
-    /// <summary>The caller's wait for chunks other workers claimed: a bounded spin, then the event.</summary>
-    private void WaitForCompletion(int count)
+    private void EnsureCapacity(int count)
     {
-        if (Volatile.Read(ref _completed) == count)
+        if (_phases.Length < count)
         {
-            return;
+            int size = Math.Max(count, _phases.Length * 2);
+            _phases = new IWorkerJob[size];
+            _counts = new int[size];
+            _completed = new int[size];
+            _phaseTicks = new long[size];
         }
-
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() - start < _callerSpinTicks)
-        {
-            Thread.SpinWait(8);
-            if (Volatile.Read(ref _completed) == count)
-            {
-                _waitTicks += Stopwatch.GetTimestamp() - start;
-                return;
-            }
-        }
-
-        // Park: publish the flag with a full fence, then look again; the worker finishing the last
-        // chunk increments _completed (a full fence) and then reads the flag, so one of us sees the other.
-        // A set left over from an earlier launch (its last worker saw the flag after we had stopped
-        // waiting) can end a wait early, so the count is checked again after every wake.
-        _callerParks++;
-        Interlocked.Exchange(ref _callerParked, 1);
-        while (Volatile.Read(ref _completed) != count)
-        {
-            _done.Wait();
-            _done.Reset();
-        }
-
-        Volatile.Write(ref _callerParked, 0);
-        _waitTicks += Stopwatch.GetTimestamp() - start;
     }
 
-    /// <summary>Claims and runs chunks of the current launch until none is left.</summary>
-    private void Work(int worker)
+    private static long Epoch(long state) => (long)((ulong)state >> 32);
+
+    private static int Phase(long state) => (int)((state >> ChunkBits) & PhaseMask);
+
+    private void WakeParked()
     {
-        Helper self = _helpers[worker];
+        for (int i = 0; i < WorkerCount; i++)
+        {
+            _workers[i].WakeIfParked();
+        }
+    }
+
+    /// <summary>Claims and runs chunks of sequence <paramref name="epoch"/> phase after phase until its last phase is done.</summary>
+    private void Work(int worker, long epoch)
+    {
+        Worker self = _workers[worker];
         while (true)
         {
+            BeforeClaim?.Invoke(worker);
             long state = Volatile.Read(ref _state);
-            uint next = (uint)state;
-            if (next == Closed)
+            if (Epoch(state) != epoch)
             {
                 return;
             }
 
-            IWorkerJob? job = Volatile.Read(ref _job);
-            int count = Volatile.Read(ref _count);
-            if (job is null || next >= (uint)count)
+            int phase = Phase(state);
+            if (phase >= _phaseCount)
             {
                 return;
+            }
+
+            int next = (int)(state & ChunkMask);
+            int count = _counts[phase];
+            if (next >= count)
+            {
+                // Everything in this phase is claimed: wait for the holders of its last chunks to finish.
+                WaitForChange(self, state, _phaseSpinTicks, worker == 0);
+                continue;
             }
 
             if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
@@ -249,73 +321,98 @@ internal sealed class WorkerPool : IDisposable
                 continue;
             }
 
-            // The claim succeeded, so the state was unchanged since it was read: job and count belong to it.
+            // The claim succeeded, so epoch and phase were current: the phase's job is this one.
             self.Chunks++;
-            try
+            // After a failure the rest of the failing phase still runs (as a lone launch would), the
+            // phases after it do not: their inputs would be wrong.
+            if (phase <= Volatile.Read(ref _failedPhase))
             {
-                job.Execute((int)next, worker);
-            }
-            catch (Exception exception)
-            {
-                Interlocked.CompareExchange(ref _failure, exception, null);
+                try
+                {
+                    _phases[phase].Execute(next, worker);
+                }
+                catch (Exception exception)
+                {
+                    if (Interlocked.CompareExchange(ref _failure, exception, null) is null)
+                    {
+                        Volatile.Write(ref _failedPhase, phase);
+                    }
+                }
             }
 
-            if (Interlocked.Increment(ref _completed) == count && Volatile.Read(ref _callerParked) == 1)
+            if (Interlocked.Increment(ref _completed[phase]) == count)
             {
-                _done.Set();
+                // Last chunk of the phase: nobody else can change the state now (every claim fails on
+                // next == count), so open the next phase, or mark the sequence done, and wake the parked.
+                long now = Stopwatch.GetTimestamp();
+                _phaseTicks[phase] = now - _phaseTicks[phase];
+                if (phase + 1 < _phaseCount)
+                {
+                    _phaseTicks[phase + 1] = now;
+                }
+
+                Interlocked.Exchange(ref _state, (epoch << 32) | ((long)(phase + 1) << ChunkBits));
+                WakeParked();
             }
+        }
+    }
+
+    /// <summary>Waits until the state word differs from <paramref name="seen"/>: a bounded spin, then park.</summary>
+    private void WaitForChange(Worker self, long seen, long spinTicks, bool timed)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetTimestamp() - start < spinTicks)
+        {
+            Thread.SpinWait(8);
+            if (Volatile.Read(ref _state) != seen || _disposed)
+            {
+                if (timed)
+                {
+                    self.WaitTicks += Stopwatch.GetTimestamp() - start;
+                }
+
+                return;
+            }
+        }
+
+        while (Volatile.Read(ref _state) == seen && !_disposed)
+        {
+            self.Parks++;
+            self.Park(ref _state, seen);
+        }
+
+        if (timed)
+        {
+            self.WaitTicks += Stopwatch.GetTimestamp() - start;
         }
     }
 
     private void HelperLoop(int index)
     {
-        Helper self = _helpers[index];
+        Worker self = _workers[index];
         long seenEpoch = 0;
-        while (!_disposed)
+        while (true)
         {
-            long epoch = Volatile.Read(ref _state) >> 32;
-            if (epoch == seenEpoch)
+            long state = Volatile.Read(ref _state);
+            if (Epoch(state) == seenEpoch || Phase(state) >= _phaseCount)
             {
-                epoch = WaitForLaunch(self, seenEpoch);
+                // Nothing new (or the sequence is already over): wait for the state to move on.
+                WaitForChange(self, state, _helperSpinTicks, timed: false);
                 if (_disposed)
                 {
                     return;
                 }
+
+                continue;
             }
 
-            seenEpoch = epoch;
-            BeforeHelperClaims?.Invoke(index);
-            Work(index);
+            seenEpoch = Epoch(state);
+            Work(index, seenEpoch);
         }
     }
 
-    /// <summary>A helper's wait for a launch newer than <paramref name="seenEpoch"/>: a bounded spin, then park.</summary>
-    private long WaitForLaunch(Helper self, long seenEpoch)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() - start < _helperSpinTicks)
-        {
-            Thread.SpinWait(8);
-            long epoch = Volatile.Read(ref _state) >> 32;
-            if (epoch != seenEpoch)
-            {
-                return epoch;
-            }
-        }
-
-        while (true)
-        {
-            self.Parks++;
-            long epoch = self.Park(ref _state, seenEpoch);
-            if (epoch != seenEpoch || _disposed)
-            {
-                return epoch;
-            }
-        }
-    }
-
-    /// <summary>A helper's parking place and counters (one object per worker).</summary>
-    private sealed class Helper : IDisposable
+    /// <summary>A worker's parking place and counters (one object per worker).</summary>
+    private sealed class Worker : IDisposable
     {
         private readonly ManualResetEventSlim _wake = new(false, 0);
         private int _parked;
@@ -326,23 +423,24 @@ internal sealed class WorkerPool : IDisposable
         /// <summary>Times this worker parked.</summary>
         public long Parks;
 
-        /// <summary>Parks until woken, unless the epoch in <paramref name="state"/> already moved past <paramref name="seenEpoch"/>.</summary>
-        public long Park(ref long state, long seenEpoch)
+        /// <summary>Time worker 0 spent waiting for other workers' chunks.</summary>
+        public long WaitTicks;
+
+        /// <summary>Parks until woken, unless <paramref name="state"/> has already moved from <paramref name="seen"/>.</summary>
+        public void Park(ref long state, long seen)
         {
             Interlocked.Exchange(ref _parked, 1);
-            long epoch = Volatile.Read(ref state) >> 32;
-            if (epoch == seenEpoch)
+            if (Volatile.Read(ref state) == seen)
             {
                 _wake.Wait();
-                epoch = Volatile.Read(ref state) >> 32;
             }
 
             Volatile.Write(ref _parked, 0);
+            // A set left over from an earlier wake can end a later wait early; callers re-check the state.
             _wake.Reset();
-            return epoch;
         }
 
-        /// <summary>Wakes the helper if it is parked (the caller has published the launch with a full fence).</summary>
+        /// <summary>Wakes the worker if it is parked (the waker has changed the state with a full fence).</summary>
         public void WakeIfParked()
         {
             if (Volatile.Read(ref _parked) == 1)

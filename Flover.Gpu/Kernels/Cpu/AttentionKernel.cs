@@ -25,7 +25,7 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
+    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, WorkerScratch scratch, int itemsPerChunk)
     {
         _itemsPerChunk = itemsPerChunk;
         ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
@@ -37,15 +37,8 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         _layout = layout;
         _layer = layer;
         _output = output;
-        if (_scores.Length != workerCount || _scores[0].Length < layout.SlotCapacity)
-        {
-            // Score scratch per worker, sized once per cache shape: no allocation per step.
-            _scores = new float[workerCount][];
-            for (int i = 0; i < workerCount; i++)
-            {
-                _scores[i] = new float[layout.SlotCapacity];
-            }
-        }
+        // Score scratch per worker, shared by every queued attention and sized once per cache shape.
+        _scores = scratch.Ensure(layout.SlotCapacity);
     }
 
     public void Execute(int chunk, int worker)

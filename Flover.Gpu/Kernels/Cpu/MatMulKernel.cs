@@ -30,20 +30,16 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
     private int _panelsPerChunk;
     private float[][] _scratch = [];
 
+
     public int ChunkCount { get; private set; }
 
-    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk, int workerCount)
+    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk, WorkerScratch scratch)
     {
-        if (weights.HalfEncoding != HalfEncoding.None && rows >= WidenedPanelRows && (_scratch.Length != workerCount || _scratch[0].Length < weights.PanelElements))
+        if (weights.HalfEncoding != HalfEncoding.None && rows >= WidenedPanelRows)
         {
-            // One widened panel per worker, grown to the largest K seen: after the first step of each
-            // shape nothing is allocated. Pinned, so Execute can hold a pointer without fixing it.
-            long size = Math.Max(weights.PanelElements, _scratch.Length == 0 ? 0 : _scratch[0].Length);
-            _scratch = new float[workerCount][];
-            for (int i = 0; i < workerCount; i++)
-            {
-                _scratch[i] = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
-            }
+            // One widened panel per worker, shared by every queued matmul (a worker runs one chunk at
+            // a time) and grown to the largest K seen: after the first step nothing is allocated.
+            _scratch = scratch.Ensure(weights.PanelElements);
         }
 
         _panelsPerChunk = panelsPerChunk;

@@ -32,6 +32,36 @@ public sealed class WorkerPoolTests
         }
     }
 
+    /// <summary>A phase that checks, in every chunk, that the phase before it had finished all its chunks.</summary>
+    private sealed class PhaseJob(int chunks, PhaseJob? previous) : IWorkerJob
+    {
+        private int _done;
+
+        public int Done => Volatile.Read(ref _done);
+
+        public bool StartedEarly { get; private set; }
+
+        public int[] Workers { get; } = new int[chunks];
+
+        public Action? OnDone { get; set; }
+
+        public int ChunkCount => chunks;
+
+        public void Execute(int chunk, int worker)
+        {
+            if (previous is not null && previous.Done != previous.ChunkCount)
+            {
+                StartedEarly = true;
+            }
+
+            Workers[chunk] = worker;
+            if (Interlocked.Increment(ref _done) == chunks)
+            {
+                OnDone?.Invoke();
+            }
+        }
+    }
+
     [Fact]
     public void Every_chunk_of_every_launch_runs_exactly_once()
     {
@@ -53,7 +83,7 @@ public sealed class WorkerPoolTests
         // declared before the pool so they outlive its helpers.)
         using var callerRan = new ManualResetEventSlim(false);
         using var pool = new WorkerPool(3);
-        pool.BeforeHelperClaims = _ => callerRan.Wait();
+        pool.BeforeClaim = worker => { if (worker != 0) { callerRan.Wait(); } };
         var job = new RecordingJob(64) { OnExecute = (_, worker) => { if (worker == 0) { callerRan.Set(); } } };
 
         pool.Run(job);
@@ -68,7 +98,7 @@ public sealed class WorkerPoolTests
         // The helpers see the launch but are held (as a descheduled thread would be) until it is over.
         using var released = new ManualResetEventSlim(false);
         using var pool = new WorkerPool(3);
-        pool.BeforeHelperClaims = _ => released.Wait();
+        pool.BeforeClaim = worker => { if (worker != 0) { released.Wait(); } };
         var job = new RecordingJob(40);
 
         pool.Run(job);
@@ -117,9 +147,9 @@ public sealed class WorkerPoolTests
     [Fact]
     public void With_no_spinning_every_wait_parks_and_no_wake_up_is_lost()
     {
-        // Zero spin: helpers park after every launch and the caller parks for every unfinished chunk,
-        // so each launch goes through the park / wake handshake on both sides.
-        using var pool = new WorkerPool(3, helperSpinMicroseconds: 0, callerSpinMicroseconds: 0);
+        // Zero spin: helpers park after every launch and every worker parks at every phase end it waits
+        // for, so each launch goes through the park / wake handshake on all sides.
+        using var pool = new WorkerPool(3, helperSpinMicroseconds: 0, phaseSpinMicroseconds: 0);
         long expected = 0;
         for (int launch = 0; launch < 2000; launch++)
         {
@@ -130,6 +160,64 @@ public sealed class WorkerPoolTests
         }
 
         Assert.Equal(expected, pool.Statistics().ChunksByWorker.Sum());
+    }
+
+    [Fact]
+    public void The_phases_of_a_sequence_run_in_order_each_after_the_last_chunk_of_the_one_before()
+    {
+        using var pool = new WorkerPool(3, helperSpinMicroseconds: 0, phaseSpinMicroseconds: 0);
+        var random = new Random(5);
+        for (int sequence = 0; sequence < 200; sequence++)
+        {
+            var phases = new PhaseJob[1 + random.Next(12)];
+            for (int i = 0; i < phases.Length; i++)
+            {
+                phases[i] = new PhaseJob(random.Next(1, 20), i == 0 ? null : phases[i - 1]);
+            }
+
+            pool.RunSequence(phases, phases.Length);
+
+            Assert.All(phases, phase => Assert.Equal(phase.ChunkCount, phase.Done));
+            Assert.All(phases, phase => Assert.False(phase.StartedEarly));
+        }
+    }
+
+    [Fact]
+    public void A_helper_runs_the_whole_sequence_while_the_calling_thread_is_descheduled()
+    {
+        // The caller publishes the sequence and is then held before its first claim (as if the OS had
+        // descheduled it) until every chunk of every phase is done: the helper must not need it.
+        using var allDone = new ManualResetEventSlim(false);
+        using var pool = new WorkerPool(2);
+        var phases = new PhaseJob[8];
+        for (int i = 0; i < phases.Length; i++)
+        {
+            phases[i] = new PhaseJob(5, i == 0 ? null : phases[i - 1]);
+        }
+
+        phases[^1].OnDone = allDone.Set;
+        pool.BeforeClaim = worker => { if (worker == 0) { allDone.Wait(); } };
+
+        pool.RunSequence(phases, phases.Length);
+
+        Assert.All(phases, phase => Assert.Equal(5, phase.Done));
+        Assert.All(phases, phase => Assert.All(phase.Workers, worker => Assert.Equal(1, worker)));
+    }
+
+    [Fact]
+    public void After_a_failing_chunk_the_later_phases_are_skipped_and_the_failure_is_rethrown()
+    {
+        using var pool = new WorkerPool(2);
+        var failing = new RecordingJob(6) { FailOn = 2 };
+        var later = new RecordingJob(6);
+
+        var error = Assert.Throws<InvalidOperationException>(() => pool.RunSequence([failing, later], 2));
+
+        Assert.Equal("chunk 2 failed", error.Message);
+        Assert.All(later.Runs, runs => Assert.Equal(0, runs));
+        var next = new RecordingJob(10);
+        pool.Run(next);
+        Assert.All(next.Runs, runs => Assert.Equal(1, runs));
     }
 
     [Fact]
