@@ -11,11 +11,27 @@ internal sealed partial class CpuAccelerator
 
     private readonly List<IWorkerJob> _queue = [];
     private readonly List<string> _queueNames = [];
-    private readonly JobArena<MatMulKernel> _matMuls = new();
-    private readonly JobArena<AttentionKernel> _attentions = new();
-    private readonly JobArena<LayerNormKernel> _layerNorms = new();
-    private readonly JobArena<ActivationKernel> _activations = new();
-    private readonly JobArena<RowJob> _rowJobs = new();
+    private JobArena<MatMulKernel> _matMuls = null!;
+    private JobArena<AttentionKernel> _attentions = null!;
+    private JobArena<LayerNormKernel> _layerNorms = null!;
+    private JobArena<ActivationKernel> _activations = null!;
+    private JobArena<RowJob> _rowJobs = null!;
+
+    private void CreateArenas()
+    {
+        _matMuls = new(_pool);
+        _attentions = new(_pool);
+        _layerNorms = new(_pool);
+        _activations = new(_pool);
+        _rowJobs = new(_pool);
+    }
+
+    /// <summary>Runs every queued kernel, then waits for stragglers (see <see cref="WorkerPool.WaitForStragglers"/>): before freeing memory.</summary>
+    internal void FlushAndSettle()
+    {
+        Flush();
+        _pool.WaitForStragglers();
+    }
 
     /// <summary>Runs every queued kernel in order; returns when all are done and rethrows the first failure.</summary>
     internal void Flush()
@@ -85,8 +101,11 @@ internal sealed partial class CpuAccelerator
         _ => "gather rows",
     };
 
-    /// <summary>Job objects of one kind, handed out in order and all recycled when the queue is dropped.</summary>
-    private sealed class JobArena<T>
+    /// <summary>
+    /// Job objects of one kind, handed out in order and all recycled when the queue is dropped. A recycled
+    /// object is reconfigured only once no straggler of the last sequence still reads it.
+    /// </summary>
+    private sealed class JobArena<T>(WorkerPool pool)
         where T : class, new()
     {
         private readonly List<T> _items = [];
@@ -97,6 +116,10 @@ internal sealed partial class CpuAccelerator
             if (_used == _items.Count)
             {
                 _items.Add(new T());
+            }
+            else if (_used == 0)
+            {
+                pool.WaitForStragglers();
             }
 
             return _items[_used++];

@@ -22,6 +22,7 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
     private readonly WorkerPool _pool;
     private readonly WorkerScratch _matMulScratch;
     private readonly WorkerScratch _attentionScratch;
+    private readonly WorkerScratch _staging;
     private readonly CpuKernelProfile? _profile = CpuKernelProfile.Enabled ? new CpuKernelProfile() : null;
 
     public CpuAccelerator(int workerCount)
@@ -29,6 +30,8 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
         _pool = new WorkerPool(workerCount);
         _matMulScratch = new WorkerScratch(workerCount);
         _attentionScratch = new WorkerScratch(workerCount);
+        _staging = new WorkerScratch(workerCount);
+        CreateArenas();
         Device = new AcceleratorDevice(AcceleratorKind.Cpu, "cpu", $"{AcceleratorContext.DescribeSimd()}, {workerCount} worker thread(s)");
     }
 
@@ -122,14 +125,14 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
 
         var matrix = (CpuMatrix)weights;
         MatMulKernel kernel = _matMuls.Next();
-        kernel.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _matMulScratch);
+        kernel.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _matMulScratch, _staging);
         Enqueue(kernel, _profile is null ? null : MatMulName(matrix, rows));
     }
 
     protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
     {
         LayerNormKernel kernel = _layerNorms.Next();
-        kernel.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows));
+        kernel.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows), _staging);
         Enqueue(kernel, "layernorm");
     }
 
@@ -183,7 +186,7 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
         }
 
         AttentionKernel kernel = _attentions.Next();
-        kernel.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _attentionScratch, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
+        kernel.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _attentionScratch, _staging, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
         Enqueue(kernel, "attention");
     }
 

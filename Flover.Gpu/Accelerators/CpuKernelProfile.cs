@@ -65,7 +65,7 @@ internal sealed class CpuKernelProfile
 
         double sequences = _sequenceTicks * 1000.0 / Stopwatch.Frequency;
         text.AppendLine(string.Create(c, $"  {"all kernels",-18} {"",8} {total,10:F1}"));
-        text.AppendLine(string.Create(c, $"cpu profile: {_sequences} sequences took {sequences:F1} ms ({sequences - total:F1} ms between phases); pool: {pool.Sequences} sequences of {pool.Phases} phases, {pool.InlineRuns} run inline (1 worker), caller waited {pool.WaitMilliseconds:F1} ms at phase ends, chunks by worker [{string.Join(", ", pool.ChunksByWorker)}], parks {pool.Parks}"));
+        text.AppendLine(string.Create(c, $"cpu profile: {_sequences} sequences took {sequences:F1} ms ({sequences - total:F1} ms between phases); pool: {pool.Sequences} sequences of {pool.Phases} phases, {pool.InlineRuns} run inline (1 worker), caller waited {pool.WaitMilliseconds:F1} ms at phase ends and recomputed {pool.CallerSteals} chunks held by a stalled helper, chunks by worker [{string.Join(", ", pool.ChunksByWorker)}], parks {pool.Parks}"));
         return text.ToString();
     }
 
@@ -77,4 +77,4 @@ internal sealed class CpuKernelProfile
 }
 
 /// <summary>Synchronisation counters of a <see cref="WorkerPool"/> (kept only while profiling).</summary>
-internal sealed record WorkerPoolStatistics(long Sequences, long Phases, long InlineRuns, double WaitMilliseconds, long[] ChunksByWorker, long Parks);
+internal sealed record WorkerPoolStatistics(long Sequences, long Phases, long InlineRuns, long CallerSteals, double WaitMilliseconds, long[] ChunksByWorker, long Parks);

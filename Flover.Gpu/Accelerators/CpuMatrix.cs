@@ -180,7 +180,7 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
             // Kernels still queued on the owner may read this matrix: run them before freeing it.
             if (!_finalizing && Accelerator is CpuAccelerator { IsDisposed: false } owner)
             {
-                owner.Flush();
+                owner.FlushAndSettle();
             }
 
             NativeMemory.AlignedFree(Data);

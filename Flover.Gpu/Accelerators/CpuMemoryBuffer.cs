@@ -34,7 +34,7 @@ internal sealed unsafe class CpuMemoryBuffer<T> : MemoryBuffer<T>
             // Kernels still queued on the owner may use this memory: run them before freeing it.
             if (!_finalizing && Accelerator is CpuAccelerator { IsDisposed: false } owner)
             {
-                owner.Flush();
+                owner.FlushAndSettle();
             }
 
             NativeMemory.AlignedFree(Pointer);

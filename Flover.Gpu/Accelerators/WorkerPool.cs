@@ -14,6 +14,25 @@ internal interface IWorkerJob
 }
 
 /// <summary>
+/// A launch whose chunks can be run twice: <see cref="Compute"/> writes only the worker's own staging
+/// memory and <see cref="Commit"/> publishes it, and the pool lets exactly one computation of each chunk
+/// commit. So a worker that finds a phase held up by a chunk another worker claimed (and the OS then
+/// descheduled) can compute that chunk itself instead of waiting; whichever finishes first commits,
+/// the other's result is dropped. Both computed bitwise the same values, so it does not matter which.
+/// </summary>
+internal interface IRestartableJob : IWorkerJob
+{
+    /// <summary>Whether this launch uses <see cref="Compute"/>/<see cref="Commit"/> (else <see cref="IWorkerJob.Execute"/>).</summary>
+    bool Restartable { get; }
+
+    /// <summary>Computes chunk <paramref name="chunk"/> into worker <paramref name="worker"/>'s staging memory; writes nothing shared.</summary>
+    void Compute(int chunk, int worker);
+
+    /// <summary>Writes worker <paramref name="worker"/>'s staged chunk <paramref name="chunk"/> to the outputs (at most once per chunk).</summary>
+    void Commit(int chunk, int worker);
+}
+
+/// <summary>
 /// A fixed set of kernel threads that runs sequences of launches. The thread calling <see cref="Run"/>
 /// is worker 0, so a pool of one is plain sequential code and a pool of n starts only n − 1 threads.
 /// </summary>
@@ -34,6 +53,14 @@ internal interface IWorkerJob
 /// against the thread it waits for. Parking and waking are a Dekker handshake: the parker publishes its
 /// flag with a full fence and then reads the state again, the waker changes the state with a full fence
 /// and then reads the flags, so no wake-up is lost.
+/// </para>
+/// <para>
+/// Restartable launches (<see cref="IRestartableJob"/>, the few-row kernels of a decode step) go
+/// further: a worker that has waited <c>spin</c> microseconds at the end of such a phase computes the
+/// chunks still held by others itself, and each chunk is committed once, by whoever finishes it first
+/// (a compare-and-swap on the chunk's state word, tagged with the sequence). A worker the OS has
+/// descheduled in the middle of a chunk then costs the others one chunk's recomputation instead of
+/// the rest of its time slice.
 /// </para>
 /// <para>
 /// Which worker runs a chunk never changes a result: every kernel computes each output element
@@ -75,6 +102,9 @@ internal sealed class WorkerPool : IDisposable
     private int[] _counts = [];
     private int[] _completed = [];
     private long[] _phaseTicks = [];
+    private int[] _chunkBase = [];
+    private bool[] _restartable = [];
+    private long[] _chunkStates = [];
     private int _phaseCount;
     private Exception? _failure;
     private int _failedPhase;
@@ -84,6 +114,8 @@ internal sealed class WorkerPool : IDisposable
     private long _sequences;
     private long _phasesRun;
     private long _inlineRuns;
+    private long _steals;
+    private int _restartableInFlight;
 
     /// <param name="workerCount">Workers, the calling thread included.</param>
     /// <param name="helperSpinMicroseconds">How long an idle helper watches for the next sequence before parking.</param>
@@ -181,6 +213,7 @@ internal sealed class WorkerPool : IDisposable
 
             // Phases without chunks are left out: nobody would complete them to open the next.
             int phases = 0;
+            int totalChunks = 0;
             for (int i = 0; i < count; i++)
             {
                 int chunks = jobs[i].ChunkCount;
@@ -194,8 +227,17 @@ internal sealed class WorkerPool : IDisposable
                     _phases[phases] = jobs[i];
                     _counts[phases] = chunks;
                     _completed[phases] = 0;
+                    _restartable[phases] = jobs[i] is IRestartableJob { Restartable: true };
+                    _chunkBase[phases] = totalChunks;
+                    totalChunks += chunks;
                     phases++;
                 }
+            }
+
+            if (_chunkStates.Length < totalChunks)
+            {
+                // Chunk states are tagged with the sequence's epoch, so old entries never need clearing.
+                _chunkStates = new long[Math.Max(totalChunks, _chunkStates.Length * 2)];
             }
 
             if (phases == 0)
@@ -233,11 +275,28 @@ internal sealed class WorkerPool : IDisposable
     /// </summary>
     public ReadOnlySpan<long> PhaseTicks(int count) => _phaseTicks.AsSpan(0, count);
 
+    /// <summary>
+    /// Waits until no worker is still computing a restartable chunk that another worker has already
+    /// committed (a straggler: it resumed after the OS had descheduled it and will find its result
+    /// unwanted). Between sequences only stragglers compute, and they read their job's fields and
+    /// inputs: call this before reconfiguring a job object or freeing memory a finished sequence read.
+    /// Almost always returns at once; otherwise it yields the core to the straggler.
+    /// </summary>
+    public void WaitForStragglers()
+    {
+        var wait = default(SpinWait);
+        while (Volatile.Read(ref _restartableInFlight) != 0)
+        {
+            wait.SpinOnce();
+        }
+    }
+
     /// <summary>Synchronisation counters since the pool started (exact once no sequence is running).</summary>
     public WorkerPoolStatistics Statistics() => new(
         _sequences,
         _phasesRun,
         _inlineRuns,
+        _steals,
         _workers[0].WaitTicks * 1000.0 / Stopwatch.Frequency,
         _workers.Select(worker => worker.Chunks).ToArray(),
         _workers.Sum(worker => worker.Parks));
@@ -273,6 +332,8 @@ internal sealed class WorkerPool : IDisposable
             _counts = new int[size];
             _completed = new int[size];
             _phaseTicks = new long[size];
+            _chunkBase = new int[size];
+            _restartable = new bool[size];
         }
     }
 
@@ -311,8 +372,14 @@ internal sealed class WorkerPool : IDisposable
             int count = _counts[phase];
             if (next >= count)
             {
-                // Everything in this phase is claimed: wait for the holders of its last chunks to finish.
-                WaitForChange(self, state, _phaseSpinTicks, worker == 0);
+                // Everything in this phase is claimed: wait for the holders of its last chunks to finish,
+                // or, for a restartable phase, finish them here if they take longer than the spin.
+                if (!WaitForChange(self, state, _phaseSpinTicks, worker == 0, park: !_restartable[phase]))
+                {
+                    StealFrom(phase, epoch, worker);
+                    WaitForChange(self, state, 0, worker == 0, park: true);
+                }
+
                 continue;
             }
 
@@ -323,68 +390,175 @@ internal sealed class WorkerPool : IDisposable
 
             // The claim succeeded, so epoch and phase were current: the phase's job is this one.
             self.Chunks++;
-            // After a failure the rest of the failing phase still runs (as a lone launch would), the
-            // phases after it do not: their inputs would be wrong.
-            if (phase <= Volatile.Read(ref _failedPhase))
+            if (!_restartable[phase])
             {
-                try
-                {
-                    _phases[phase].Execute(next, worker);
-                }
-                catch (Exception exception)
-                {
-                    if (Interlocked.CompareExchange(ref _failure, exception, null) is null)
-                    {
-                        Volatile.Write(ref _failedPhase, phase);
-                    }
-                }
+                Execute(phase, next, worker);
+                Complete(phase, epoch);
+                continue;
             }
 
-            if (Interlocked.Increment(ref _completed[phase]) == count)
+            ref long chunkState = ref _chunkStates[_chunkBase[phase] + next];
+            Volatile.Write(ref chunkState, (epoch << 2) | ChunkClaimed);
+            RunRestartable(phase, next, worker, epoch, ref chunkState);
+        }
+    }
+
+    private const long ChunkClaimed = 1;
+    private const long ChunkCommitting = 2;
+
+    /// <summary>Runs a non-restartable chunk, recording a failure instead of throwing.</summary>
+    private void Execute(int phase, int chunk, int worker)
+    {
+        // After a failure the rest of the failing phase still runs (as a lone launch would), the
+        // phases after it do not: their inputs would be wrong.
+        if (phase > Volatile.Read(ref _failedPhase))
+        {
+            return;
+        }
+
+        try
+        {
+            _phases[phase].Execute(chunk, worker);
+        }
+        catch (Exception exception)
+        {
+            Fail(phase, exception);
+        }
+    }
+
+    /// <summary>Computes a restartable chunk and commits it if no other worker has; counts it done once.</summary>
+    private void RunRestartable(int phase, int chunk, int worker, long epoch, ref long chunkState)
+    {
+        Interlocked.Increment(ref _restartableInFlight);
+        try
+        {
+            RunRestartableCore(phase, chunk, worker, epoch, ref chunkState);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _restartableInFlight);
+        }
+    }
+
+    private void RunRestartableCore(int phase, int chunk, int worker, long epoch, ref long chunkState)
+    {
+        var job = (IRestartableJob)_phases[phase];
+        bool skip = phase > Volatile.Read(ref _failedPhase);
+        if (!skip)
+        {
+            try
             {
-                // Last chunk of the phase: nobody else can change the state now (every claim fails on
-                // next == count), so open the next phase, or mark the sequence done, and wake the parked.
-                long now = Stopwatch.GetTimestamp();
-                _phaseTicks[phase] = now - _phaseTicks[phase];
-                if (phase + 1 < _phaseCount)
+                job.Compute(chunk, worker);
+            }
+            catch (Exception exception)
+            {
+                Fail(phase, exception);
+                skip = true;
+            }
+        }
+
+        // Exactly one computation of the chunk wins the right to commit and to count it.
+        if (Interlocked.CompareExchange(ref chunkState, (epoch << 2) | ChunkCommitting, (epoch << 2) | ChunkClaimed) != ((epoch << 2) | ChunkClaimed))
+        {
+            return;
+        }
+
+        if (!skip)
+        {
+            try
+            {
+                job.Commit(chunk, worker);
+            }
+            catch (Exception exception)
+            {
+                Fail(phase, exception);
+            }
+        }
+
+        Complete(phase, epoch);
+    }
+
+    /// <summary>Computes, as worker <paramref name="worker"/>, every chunk of <paramref name="phase"/> that another worker claimed and has not committed.</summary>
+    private void StealFrom(int phase, long epoch, int worker)
+    {
+        int first = _chunkBase[phase];
+        for (int chunk = 0, count = _counts[phase]; chunk < count; chunk++)
+        {
+            ref long chunkState = ref _chunkStates[first + chunk];
+            if (Volatile.Read(ref chunkState) == ((epoch << 2) | ChunkClaimed) && Epoch(Volatile.Read(ref _state)) == epoch && Phase(Volatile.Read(ref _state)) == phase)
+            {
+                if (worker == 0)
                 {
-                    _phaseTicks[phase + 1] = now;
+                    _steals++;
                 }
 
-                Interlocked.Exchange(ref _state, (epoch << 32) | ((long)(phase + 1) << ChunkBits));
-                WakeParked();
+                RunRestartable(phase, chunk, worker, epoch, ref chunkState);
             }
         }
     }
 
-    /// <summary>Waits until the state word differs from <paramref name="seen"/>: a bounded spin, then park.</summary>
-    private void WaitForChange(Worker self, long seen, long spinTicks, bool timed)
+    private void Fail(int phase, Exception exception)
+    {
+        if (Interlocked.CompareExchange(ref _failure, exception, null) is null)
+        {
+            Volatile.Write(ref _failedPhase, phase);
+        }
+    }
+
+    /// <summary>Counts one chunk of <paramref name="phase"/> done; the last one opens the next phase.</summary>
+    private void Complete(int phase, long epoch)
+    {
+        if (Interlocked.Increment(ref _completed[phase]) == _counts[phase])
+        {
+            // Last chunk of the phase: nobody else can change the state now (every claim fails on
+            // next == count), so open the next phase, or mark the sequence done, and wake the parked.
+            long now = Stopwatch.GetTimestamp();
+            _phaseTicks[phase] = now - _phaseTicks[phase];
+            if (phase + 1 < _phaseCount)
+            {
+                _phaseTicks[phase + 1] = now;
+            }
+
+            Interlocked.Exchange(ref _state, (epoch << 32) | ((long)(phase + 1) << ChunkBits));
+            WakeParked();
+        }
+    }
+
+    /// <summary>
+    /// Waits until the state word differs from <paramref name="seen"/>: a bounded spin, then (if
+    /// <paramref name="park"/>) park. Returns whether it changed; false only when the spin ran out unparked.
+    /// </summary>
+    private bool WaitForChange(Worker self, long seen, long spinTicks, bool timed, bool park = true)
     {
         long start = Stopwatch.GetTimestamp();
+        bool changed = false;
         while (Stopwatch.GetTimestamp() - start < spinTicks)
         {
             Thread.SpinWait(8);
             if (Volatile.Read(ref _state) != seen || _disposed)
             {
-                if (timed)
-                {
-                    self.WaitTicks += Stopwatch.GetTimestamp() - start;
-                }
-
-                return;
+                changed = true;
+                break;
             }
         }
 
-        while (Volatile.Read(ref _state) == seen && !_disposed)
+        if (!changed && park)
         {
-            self.Parks++;
-            self.Park(ref _state, seen);
+            while (Volatile.Read(ref _state) == seen && !_disposed)
+            {
+                self.Parks++;
+                self.Park(ref _state, seen);
+            }
+
+            changed = true;
         }
 
         if (timed)
         {
             self.WaitTicks += Stopwatch.GetTimestamp() - start;
         }
+
+        return changed;
     }
 
     private void HelperLoop(int index)

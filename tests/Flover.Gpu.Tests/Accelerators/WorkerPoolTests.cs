@@ -32,6 +32,38 @@ public sealed class WorkerPoolTests
         }
     }
 
+    /// <summary>A restartable launch that counts computations and commits per chunk.</summary>
+    private sealed class StagedJob(int chunks) : IRestartableJob
+    {
+        private int _computations;
+
+        public int[] Commits { get; } = new int[chunks];
+
+        public int[] CommittedBy { get; } = new int[chunks];
+
+        public int Computations => Volatile.Read(ref _computations);
+
+        public Action<int, int>? OnCompute { get; init; }
+
+        public bool Restartable => true;
+
+        public int ChunkCount => chunks;
+
+        public void Execute(int chunk, int worker) => throw new InvalidOperationException("A restartable launch is computed and committed.");
+
+        public void Compute(int chunk, int worker)
+        {
+            OnCompute?.Invoke(chunk, worker);
+            Interlocked.Increment(ref _computations);
+        }
+
+        public void Commit(int chunk, int worker)
+        {
+            Interlocked.Increment(ref Commits[chunk]);
+            CommittedBy[chunk] = worker;
+        }
+    }
+
     /// <summary>A phase that checks, in every chunk, that the phase before it had finished all its chunks.</summary>
     private sealed class PhaseJob(int chunks, PhaseJob? previous) : IWorkerJob
     {
@@ -202,6 +234,42 @@ public sealed class WorkerPoolTests
 
         Assert.All(phases, phase => Assert.Equal(5, phase.Done));
         Assert.All(phases, phase => Assert.All(phase.Workers, worker => Assert.Equal(1, worker)));
+    }
+
+    [Fact]
+    public void A_restartable_chunk_held_by_a_stalled_helper_is_recomputed_by_the_caller_and_committed_once()
+    {
+        const int chunks = 16;
+        using var helperClaimed = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        using var pool = new WorkerPool(2);
+        var job = new StagedJob(chunks)
+        {
+            OnCompute = (_, worker) =>
+            {
+                if (worker != 0)
+                {
+                    // The helper stalls inside its chunk (as if descheduled) until the test releases it.
+                    helperClaimed.Set();
+                    release.Wait();
+                }
+                else
+                {
+                    helperClaimed.Wait();
+                }
+            },
+        };
+
+        // Returns although the helper still holds its chunk: the caller computed that chunk as well.
+        pool.RunSequence([job], 1);
+        int[] committedBefore = job.Commits.ToArray();
+        release.Set();
+        pool.WaitForStragglers();
+
+        Assert.All(committedBefore, commits => Assert.Equal(1, commits));
+        Assert.All(job.Commits, commits => Assert.Equal(1, commits));
+        Assert.All(job.CommittedBy, worker => Assert.Equal(0, worker));
+        Assert.Equal(chunks + 1, job.Computations);
     }
 
     [Fact]
