@@ -18,6 +18,8 @@
 #                     threads on two cores, about the load average 3-5 of issue 29)
 #   OUT [/tmp/flover-vs-llamacpp]  scratch folder: GGUF files, raw outputs, runs.tsv
 #   FLOVER [Flover.Host/bin/Release/net10.0/flover]  built by `dotnet build Flover.Host -c Release`
+#   FLOVER_BASELINE []  optional second Flover binary (another build, e.g. the main branch's), run
+#                     interleaved as engine "flover-baseline" for a before/after comparison
 #   PYTHON [python3]  for the GGUF writer it needs numpy (Debian: apt-get install python3-numpy)
 #
 # llama.cpp runs with the flags of issue 29:
@@ -74,17 +76,17 @@ trap stop_load EXIT
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-run_flover() { # condition round dtype
-  local load raw
+run_flover() { # condition round dtype [binary engine-name]
+  local load raw binary=${4:-$FLOVER} engine=${5:-flover}
   load=$(load1)
-  raw=$OUT/raw/flover-$1-$2-$3.json
-  "$FLOVER" bench-decode --preset gpt2 --batch "$BATCHES" --dtype "$3" --threads "$THREADS" \
+  raw=$OUT/raw/$engine-$1-$2-$3.json
+  "$binary" bench-decode --preset gpt2 --batch "$BATCHES" --dtype "$3" --threads "$THREADS" \
     --prompt-tokens 32 --steps 64 --bandwidth-mb 0 --json > "$raw" 2> "$raw.log"
-  python3 - "$raw" "$1" "$2" "$3" "$load" >> "$RUNS" <<'PY'
+  python3 - "$raw" "$1" "$2" "$3" "$load" "$engine" >> "$RUNS" <<'PY'
 import json, sys
-path, condition, rnd, dtype, load = sys.argv[1:]
+path, condition, rnd, dtype, load, engine = sys.argv[1:]
 for run in json.load(open(path))["runs"]:
-    print(f"{condition}\t{rnd}\tflover\t{dtype}\t{run['batch']}\t{run['tokens_per_s']:.2f}\t{load}")
+    print(f"{condition}\t{rnd}\t{engine}\t{dtype}\t{run['batch']}\t{run['tokens_per_s']:.2f}\t{load}")
 PY
 }
 
@@ -107,6 +109,7 @@ for condition in $CONDITIONS; do
       echo "$condition round $round $dtype (load $(load1)) ..." >&2
       run_flover "$condition" "$round" "$dtype"
       [[ -n $BENCH ]] && run_llama "$condition" "$round" "$dtype"
+      [[ -n ${FLOVER_BASELINE:-} ]] && run_flover "$condition" "$round" "$dtype" "$FLOVER_BASELINE" flover-baseline
     done
   done
   [[ $condition == loaded ]] && stop_load
@@ -120,7 +123,8 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 keys = sorted({(r["condition"], r["dtype"], int(r["batch"])) for r in rows}, key=lambda k: (k[0] != "quiet", k[1], k[2]))
 print()
 print("medians over rounds; ratio = median Flover / median llama.cpp; per-round = median of the rounds' ratios")
-print(f"{'condition':<10}{'dtype':<6}{'batch':>6}{'flover tok/s':>14}{'llama.cpp tok/s':>17}{'ratio':>8}{'per-round':>11}{'load1 range':>14}")
+has_base = any(r["engine"] == "flover-baseline" for r in rows)
+print(f"{'condition':<10}{'dtype':<6}{'batch':>6}{'flover tok/s':>14}{'llama.cpp tok/s':>17}{'ratio':>8}{'per-round':>11}{'load1 range':>14}" + (f"{'baseline tok/s':>16}{'vs baseline':>13}" if has_base else ""))
 for condition, dtype, batch in keys:
     def med(engine):
         values = [float(r["tokens_per_s"]) for r in rows if (r["condition"], r["dtype"], int(r["batch"]), r["engine"]) == (condition, dtype, batch, engine)]
@@ -135,5 +139,9 @@ for condition, dtype, batch in keys:
         if fr and lr:
             per_round.append(fr[0] / lr[0])
     pr = f"{statistics.median(per_round):.2f}x" if per_round else "-"
-    print(f"{condition:<10}{dtype:<6}{batch:>6}{f or 0:>14.1f}{(l or 0):>17.1f}{ratio:>8}{pr:>11}{min(loads):>7.2f}-{max(loads):<6.2f}")
+    line = f"{condition:<10}{dtype:<6}{batch:>6}{f or 0:>14.1f}{(l or 0):>17.1f}{ratio:>8}{pr:>11}{min(loads):>7.2f}-{max(loads):<6.2f}"
+    if has_base:
+        b = med("flover-baseline")
+        line += f"{(b or 0):>16.1f}" + (f"{f / b:>12.2f}x" if f and b else f"{'-':>13}")
+    print(line)
 PY
