@@ -33,6 +33,15 @@ internal interface IRestartableJob : IWorkerJob
 }
 
 /// <summary>
+/// A launch that only worker 0 (the calling thread) runs: small non-restartable work (the row
+/// kernels of a step) that a helper could otherwise claim and then hold while descheduled, making
+/// the caller wait for it with nothing to recompute. Helpers wait through such phases.
+/// </summary>
+internal interface ICallerOnlyJob : IWorkerJob
+{
+}
+
+/// <summary>
 /// A fixed set of kernel threads that runs sequences of launches. The thread calling <see cref="Run"/>
 /// is worker 0, so a pool of one is plain sequential code and a pool of n starts only n − 1 threads.
 /// </summary>
@@ -75,6 +84,9 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>How long a worker watches for a phase's last claimed chunks to finish before parking: a few chunks' time.</summary>
     internal const int PhaseSpinMicroseconds = 50;
 
+    /// <summary>How long a worker watches a restartable phase's last chunks before computing them itself: about half a decode chunk.</summary>
+    internal const int StealSpinMicroseconds = 5;
+
     private const int ChunkBits = 20;
     private const int PhaseBits = 12;
     private const long ChunkMask = (1L << ChunkBits) - 1;
@@ -88,6 +100,7 @@ internal sealed class WorkerPool : IDisposable
 
     private readonly long _helperSpinTicks;
     private readonly long _phaseSpinTicks;
+    private readonly long _stealSpinTicks;
     private readonly Thread[] _threads;
     private readonly Worker[] _workers;
     private readonly Lock _runLock = new();
@@ -104,6 +117,7 @@ internal sealed class WorkerPool : IDisposable
     private long[] _phaseTicks = [];
     private int[] _chunkBase = [];
     private bool[] _restartable = [];
+    private bool[] _callerOnly = [];
     private long[] _chunkStates = [];
     private int _phaseCount;
     private Exception? _failure;
@@ -128,6 +142,7 @@ internal sealed class WorkerPool : IDisposable
         WorkerCount = workerCount;
         _helperSpinTicks = Stopwatch.Frequency * helperSpinMicroseconds / 1_000_000;
         _phaseSpinTicks = Stopwatch.Frequency * phaseSpinMicroseconds / 1_000_000;
+        _stealSpinTicks = Math.Min(_phaseSpinTicks, Stopwatch.Frequency * StealSpinMicroseconds / 1_000_000);
         _workers = new Worker[workerCount];
         _threads = new Thread[workerCount];
         _workers[0] = new Worker();
@@ -228,6 +243,7 @@ internal sealed class WorkerPool : IDisposable
                     _counts[phases] = chunks;
                     _completed[phases] = 0;
                     _restartable[phases] = jobs[i] is IRestartableJob { Restartable: true };
+                    _callerOnly[phases] = jobs[i] is ICallerOnlyJob;
                     _chunkBase[phases] = totalChunks;
                     totalChunks += chunks;
                     phases++;
@@ -334,6 +350,7 @@ internal sealed class WorkerPool : IDisposable
             _phaseTicks = new long[size];
             _chunkBase = new int[size];
             _restartable = new bool[size];
+            _callerOnly = new bool[size];
         }
     }
 
@@ -370,11 +387,17 @@ internal sealed class WorkerPool : IDisposable
 
             int next = (int)(state & ChunkMask);
             int count = _counts[phase];
+            if (worker != 0 && _callerOnly[phase])
+            {
+                WaitForChange(self, state, _phaseSpinTicks, timed: false);
+                continue;
+            }
+
             if (next >= count)
             {
                 // Everything in this phase is claimed: wait for the holders of its last chunks to finish,
                 // or, for a restartable phase, finish them here if they take longer than the spin.
-                if (!WaitForChange(self, state, _phaseSpinTicks, worker == 0, park: !_restartable[phase]))
+                if (!WaitForChange(self, state, _restartable[phase] ? _stealSpinTicks : _phaseSpinTicks, worker == 0, park: !_restartable[phase]))
                 {
                     StealFrom(phase, epoch, worker);
                     WaitForChange(self, state, 0, worker == 0, park: true);

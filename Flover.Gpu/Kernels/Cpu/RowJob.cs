@@ -16,11 +16,11 @@ internal enum RowOperation
 }
 
 /// <summary>
-/// One call of a small row kernel as a single-chunk phase of a queued sequence, so it runs in order
-/// with the parallel kernels around it on whichever worker is free. The arguments are kept in plain
+/// One call of a small row kernel as a single-chunk phase of a queued sequence, run in order with the
+/// parallel kernels around it by the calling thread (<see cref="ICallerOnlyJob"/>), as before the queue. The arguments are kept in plain
 /// fields (reused from step to step: no allocation, no closure).
 /// </summary>
-internal sealed unsafe class RowJob : IWorkerJob
+internal sealed unsafe class RowJob : ICallerOnlyJob
 {
     private RowOperation _operation;
     private void* _a;
