@@ -3,44 +3,6 @@ using System.Runtime.ExceptionServices;
 
 namespace Flover.Gpu.Accelerators;
 
-/// <summary>One parallel kernel launch: independent chunks that any worker may run, in any order.</summary>
-internal interface IWorkerJob
-{
-    /// <summary>Number of chunks of this launch (read once when the launch starts).</summary>
-    int ChunkCount { get; }
-
-    /// <summary>Runs chunk <paramref name="chunk"/> on worker <paramref name="worker"/> (for per-worker scratch).</summary>
-    void Execute(int chunk, int worker);
-}
-
-/// <summary>
-/// A launch whose chunks can be run twice: <see cref="Compute"/> writes only the worker's own staging
-/// memory and <see cref="Commit"/> publishes it, and the pool lets exactly one computation of each chunk
-/// commit. So a worker that finds a phase held up by a chunk another worker claimed (and the OS then
-/// descheduled) can compute that chunk itself instead of waiting; whichever finishes first commits,
-/// the other's result is dropped. Both computed bitwise the same values, so it does not matter which.
-/// </summary>
-internal interface IRestartableJob : IWorkerJob
-{
-    /// <summary>Whether this launch uses <see cref="Compute"/>/<see cref="Commit"/> (else <see cref="IWorkerJob.Execute"/>).</summary>
-    bool Restartable { get; }
-
-    /// <summary>Computes chunk <paramref name="chunk"/> into worker <paramref name="worker"/>'s staging memory; writes nothing shared.</summary>
-    void Compute(int chunk, int worker);
-
-    /// <summary>Writes worker <paramref name="worker"/>'s staged chunk <paramref name="chunk"/> to the outputs (at most once per chunk).</summary>
-    void Commit(int chunk, int worker);
-}
-
-/// <summary>
-/// A launch that only worker 0 (the calling thread) runs: small non-restartable work (the row
-/// kernels of a step) that a helper could otherwise claim and then hold while descheduled, making
-/// the caller wait for it with nothing to recompute. Helpers wait through such phases.
-/// </summary>
-internal interface ICallerOnlyJob : IWorkerJob
-{
-}
-
 /// <summary>
 /// A fixed set of kernel threads that runs sequences of launches. The thread calling <see cref="Run"/>
 /// is worker 0, so a pool of one is plain sequential code and a pool of n starts only n − 1 threads.
@@ -76,7 +38,7 @@ internal interface ICallerOnlyJob : IWorkerJob
 /// entirely inside one chunk, in a fixed order.
 /// </para>
 /// </remarks>
-internal sealed class WorkerPool : IDisposable
+internal sealed partial class WorkerPool : IDisposable
 {
     /// <summary>How long an idle helper watches for the next sequence before parking: longer than the host's gaps between a step's sequences, shorter than a time slice.</summary>
     internal const int HelperSpinMicroseconds = 100;
@@ -291,22 +253,6 @@ internal sealed class WorkerPool : IDisposable
     /// </summary>
     public ReadOnlySpan<long> PhaseTicks(int count) => _phaseTicks.AsSpan(0, count);
 
-    /// <summary>
-    /// Waits until no worker is still computing a restartable chunk that another worker has already
-    /// committed (a straggler: it resumed after the OS had descheduled it and will find its result
-    /// unwanted). Between sequences only stragglers compute, and they read their job's fields and
-    /// inputs: call this before reconfiguring a job object or freeing memory a finished sequence read.
-    /// Almost always returns at once; otherwise it yields the core to the straggler.
-    /// </summary>
-    public void WaitForStragglers()
-    {
-        var wait = default(SpinWait);
-        while (Volatile.Read(ref _restartableInFlight) != 0)
-        {
-            wait.SpinOnce();
-        }
-    }
-
     /// <summary>Synchronisation counters since the pool started (exact once no sequence is running).</summary>
     public WorkerPoolStatistics Statistics() => new(
         _sequences,
@@ -449,77 +395,6 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Computes a restartable chunk and commits it if no other worker has; counts it done once.</summary>
-    private void RunRestartable(int phase, int chunk, int worker, long epoch, ref long chunkState)
-    {
-        Interlocked.Increment(ref _restartableInFlight);
-        try
-        {
-            RunRestartableCore(phase, chunk, worker, epoch, ref chunkState);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _restartableInFlight);
-        }
-    }
-
-    private void RunRestartableCore(int phase, int chunk, int worker, long epoch, ref long chunkState)
-    {
-        var job = (IRestartableJob)_phases[phase];
-        bool skip = phase > Volatile.Read(ref _failedPhase);
-        if (!skip)
-        {
-            try
-            {
-                job.Compute(chunk, worker);
-            }
-            catch (Exception exception)
-            {
-                Fail(phase, exception);
-                skip = true;
-            }
-        }
-
-        // Exactly one computation of the chunk wins the right to commit and to count it.
-        if (Interlocked.CompareExchange(ref chunkState, (epoch << 2) | ChunkCommitting, (epoch << 2) | ChunkClaimed) != ((epoch << 2) | ChunkClaimed))
-        {
-            return;
-        }
-
-        if (!skip)
-        {
-            try
-            {
-                job.Commit(chunk, worker);
-            }
-            catch (Exception exception)
-            {
-                Fail(phase, exception);
-            }
-        }
-
-        Complete(phase, epoch);
-    }
-
-    /// <summary>Computes, as worker <paramref name="worker"/>, every chunk of <paramref name="phase"/> that another worker claimed and has not committed.</summary>
-    private void StealFrom(int phase, long epoch, int worker)
-    {
-        int first = _chunkBase[phase];
-        for (int chunk = 0, count = _counts[phase]; chunk < count; chunk++)
-        {
-            ref long chunkState = ref _chunkStates[first + chunk];
-            if (Volatile.Read(ref chunkState) == ((epoch << 2) | ChunkClaimed) && Epoch(Volatile.Read(ref _state)) == epoch && Phase(Volatile.Read(ref _state)) == phase)
-            {
-                if (worker == 0)
-                {
-                    _steals++;
-                }
-
-                RunRestartable(phase, chunk, worker, epoch, ref chunkState);
-            }
-        }
-    }
-
     private void Fail(int phase, Exception exception)
     {
         if (Interlocked.CompareExchange(ref _failure, exception, null) is null)
@@ -606,48 +481,5 @@ internal sealed class WorkerPool : IDisposable
             seenEpoch = Epoch(state);
             Work(index, seenEpoch);
         }
-    }
-
-    /// <summary>A worker's parking place and counters (one object per worker).</summary>
-    private sealed class Worker : IDisposable
-    {
-        private readonly ManualResetEventSlim _wake = new(false, 0);
-        private int _parked;
-
-        /// <summary>Chunks this worker ran (counted for the profile).</summary>
-        public long Chunks;
-
-        /// <summary>Times this worker parked.</summary>
-        public long Parks;
-
-        /// <summary>Time worker 0 spent waiting for other workers' chunks.</summary>
-        public long WaitTicks;
-
-        /// <summary>Parks until woken, unless <paramref name="state"/> has already moved from <paramref name="seen"/>.</summary>
-        public void Park(ref long state, long seen)
-        {
-            Interlocked.Exchange(ref _parked, 1);
-            if (Volatile.Read(ref state) == seen)
-            {
-                _wake.Wait();
-            }
-
-            Volatile.Write(ref _parked, 0);
-            // A set left over from an earlier wake can end a later wait early; callers re-check the state.
-            _wake.Reset();
-        }
-
-        /// <summary>Wakes the worker if it is parked (the waker has changed the state with a full fence).</summary>
-        public void WakeIfParked()
-        {
-            if (Volatile.Read(ref _parked) == 1)
-            {
-                _wake.Set();
-            }
-        }
-
-        public void Wake() => _wake.Set();
-
-        public void Dispose() => _wake.Dispose();
     }
 }
