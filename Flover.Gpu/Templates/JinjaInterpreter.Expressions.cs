@@ -46,7 +46,7 @@ internal sealed partial class JinjaInterpreter
                     "not" => !JinjaValues.Truthy(operand),
                     "-" => operand switch
                     {
-                        long l => -l,
+                        long l => (object)(-l),
                         double d => -d,
                         _ => throw new JinjaException($"line {unary.Line}: cannot negate a {JinjaValues.TypeName(operand)}."),
                     },

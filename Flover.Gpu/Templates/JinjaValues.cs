@@ -118,7 +118,7 @@ internal static class JinjaValues
     private static object? FromJson(JsonElement json) => json.ValueKind switch
     {
         JsonValueKind.String => json.GetString(),
-        JsonValueKind.Number => json.TryGetInt64(out long l) ? l : json.GetDouble(),
+        JsonValueKind.Number => json.TryGetInt64(out long l) ? l : (object)json.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Array => json.EnumerateArray().Select(FromJson).ToList(),

@@ -97,7 +97,7 @@ internal sealed class TokenizerJsonFile
     public bool PostProcessorAddsBos(string bos)
     {
         JsonNode? processor = Root["post_processor"];
-        IEnumerable<JsonNode?> candidates = processor?["type"]?.GetValue<string>() == "Sequence" ? processor["processors"] as JsonArray ?? [] : [processor];
+        IEnumerable<JsonNode?> candidates = processor?["type"]?.GetValue<string>() == "Sequence" ? processor["processors"] as JsonArray ?? [] : new[] { processor };
         return candidates.Any(p => p?["type"]?.GetValue<string>() == "TemplateProcessing"
             && (p["single"] as JsonArray)?.FirstOrDefault()?["SpecialToken"]?["id"]?.GetValue<string>() == bos);
     }
