@@ -73,11 +73,13 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         return new HuggingFaceTokenizer(folder, file, config, Load(path, file.Variant(keepSpecialTokens: false)), Load(path, file.Variant(keepSpecialTokens: true)));
     }
 
-    /// <inheritdoc/>
+    /// <summary>Encodes <paramref name="text"/> to ids, adding no BOS or EOS of its own; lone surrogates are encoded as U+FFFD.</summary>
+    /// <param name="text">Any string.</param>
+    /// <param name="allowSpecialTokens">When true, text spelling a special token becomes that token's id; when false it is ordinary characters.</param>
     public int[] Encode(string text, bool allowSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        uint[] ids = (allowSpecialTokens ? _withSpecials : _plain).Encode(text);
+        uint[] ids = (allowSpecialTokens ? _withSpecials : _plain).Encode(WellFormed(text));
         return Array.ConvertAll(ids, id => (int)id);
     }
 
@@ -102,6 +104,28 @@ public sealed class HuggingFaceTokenizer : ITokenizer
 
     /// <inheritdoc/>
     public IIncrementalDecoder CreateIncrementalDecoder() => new WindowedIncrementalDecoder(this);
+
+    /// <summary>
+    /// <paramref name="text"/> with each lone surrogate as U+FFFD, as <see cref="Gpt2Tokenizer"/> and
+    /// JavaScript's TextEncoder write them: the library rejects such strings ("Invalid UTF-16 text
+    /// string"), and a request's JSON may carry one (<c>"\ud800"</c>).
+    /// </summary>
+    private static string WellFormed(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text));
+            }
+        }
+
+        return text;
+    }
 
     private int CheckId(int id) => (uint)id < (uint)VocabularySize
         ? id

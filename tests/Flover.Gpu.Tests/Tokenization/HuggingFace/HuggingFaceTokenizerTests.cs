@@ -42,6 +42,16 @@ public sealed class HuggingFaceTokenizerTests : IClassFixture<HuggingFaceGoldenT
     [Theory]
     [InlineData("llama3")]
     [InlineData("sentencepiece")]
+    public void A_lone_surrogate_is_encoded_as_U_FFFD(string style)
+    {
+        HuggingFaceTokenizer tokenizer = _folders.Tokenizer(style);
+        Assert.Equal(tokenizer.Encode("a\uFFFDb\uFFFD"), tokenizer.Encode("a\uD800b\uDC00"));
+        Assert.Equal(tokenizer.Encode("x😀"), tokenizer.Encode("x\uD83D\uDE00"));
+    }
+
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("sentencepiece")]
     public void Streaming_decode_joins_to_the_one_shot_decode(string style)
     {
         HuggingFaceTokenizer tokenizer = _folders.Tokenizer(style);

@@ -67,6 +67,25 @@ internal static class LlamaStyleFiles
         Write(folder, "tokenizer_config.json", new JsonObject { ["bos_token"] = "<|begin_of_text|>", ["eos_token"] = "<|eot_id|>", ["model_max_length"] = 8192 });
     }
 
+    /// <summary>Writes GPT-2 itself as a tokenizer.json (its ByteLevel pre-tokenizer, no BOS) to <paramref name="folder"/>.</summary>
+    public static void WriteGpt2Style(string folder)
+    {
+        WriteLlama3Style(folder);
+        string path = Path.Combine(folder, "tokenizer.json");
+        JsonNode root = JsonNode.Parse(File.ReadAllText(path))!;
+        root["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true };
+        root["post_processor"] = null;
+        root["model"]!["ignore_merges"] = false;
+        root["added_tokens"] = new JsonArray(AddedToken(50256, "<|endoftext|>", special: true));
+        foreach (string special in Llama3Specials)
+        {
+            root["model"]!["vocab"]!.AsObject().Remove(special);
+        }
+
+        Write(folder, "tokenizer.json", root);
+        Write(folder, "tokenizer_config.json", new JsonObject { ["bos_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>" });
+    }
+
     /// <summary>Writes tokenizer.json and tokenizer_config.json in LLaMA 2's (and TinyLlama's) style to <paramref name="folder"/>.</summary>
     public static void WriteSentencePieceStyle(string folder)
     {
