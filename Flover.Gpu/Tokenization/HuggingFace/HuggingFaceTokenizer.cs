@@ -127,7 +127,8 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         return text;
     }
 
-    private int CheckId(int id) => (uint)id < (uint)VocabularySize
+    /// <summary>Returns <paramref name="id"/>, or fails naming it and the valid range.</summary>
+    internal int CheckId(int id) => (uint)id < (uint)VocabularySize
         ? id
         : throw new FloverException($"Token id {id} is not in the vocabulary of {Source} (ids 0 to {VocabularySize - 1}).");
 

@@ -21,7 +21,7 @@ internal sealed class WindowedIncrementalDecoder(HuggingFaceTokenizer tokenizer)
     /// <inheritdoc/>
     public string Append(int id)
     {
-        _ = tokenizer.Decode([id]); // Fails here, before the id joins the stream, if it is not in the vocabulary.
+        tokenizer.CheckId(id); // Fails here, before the id joins the stream, if it is not in the vocabulary.
         _ids.Add(id);
         string delta = Pending();
         if (delta.Length == 0 || delta[^1] == '\uFFFD')

@@ -66,6 +66,21 @@ public sealed class HuggingFaceTokenizerTests : IClassFixture<HuggingFaceGoldenT
     }
 
     [Fact]
+    public void Concurrent_requests_get_the_same_ids_and_text_as_one_at_a_time()
+    {
+        // The HTTP layer encodes and decodes from many threads over one instance.
+        HuggingFaceTokenizer tokenizer = _folders.Tokenizer("llama3");
+        string[] texts = Enumerable.Range(0, 64).Select(i => $"Request {i}: {new string('x', i)} 日本語 {i * 7919} 😀").ToArray();
+        int[][] expected = texts.Select(t => tokenizer.Encode(t)).ToArray();
+        Parallel.For(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int[] ids = tokenizer.Encode(texts[i % texts.Length]);
+            Assert.Equal(expected[i % texts.Length], ids);
+            Assert.Equal(texts[i % texts.Length], tokenizer.Decode(ids));
+        });
+    }
+
+    [Fact]
     public void Invalid_ids_fail_naming_the_id_and_the_range()
     {
         var error = Assert.Throws<FloverException>(() => _folders.Tokenizer("llama3").Decode([50262]));
