@@ -134,6 +134,8 @@ internal sealed partial class JinjaInterpreter
                 "-" => x - y,
                 "*" => x * y,
                 "//" => y == 0 ? throw new JinjaException($"line {line}: division by zero.") : (long)Math.Floor((double)x / y),
+                // Python's sign rule (the result takes the divisor's sign), as Jinja; @huggingface/jinja
+                // uses JavaScript's remainder, so the two differ for a negative operand.
                 "%" => y == 0 ? throw new JinjaException($"line {line}: division by zero.") : ((x % y) + y) % y,
                 "<" => x < y,
                 ">" => x > y,
