@@ -34,4 +34,4 @@ if (mode === "tokenize") {
   console.error("usage: node reference.mjs tokenize <folder> <corpus.json> | render <cases.json>");
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(answers, null, 1) + "\n");
+process.stdout.write("[\n" + answers.map((answer) => " " + JSON.stringify(answer)).join(",\n") + "\n]\n");
