@@ -11,11 +11,11 @@ namespace Flover.Actors.Inference;
 public sealed class InferenceEngine : ReceiveActor
 {
     private readonly IActorRef _loop;
-    private readonly Gpt2Tokenizer _tokenizer;
+    private readonly ITokenizer _tokenizer;
     private long _nextId;
 
-    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, Gpt2Tokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
-    public InferenceEngine(Props loopProps, Gpt2Tokenizer tokenizer)
+    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
+    public InferenceEngine(Props loopProps, ITokenizer tokenizer)
     {
         _tokenizer = tokenizer;
         _loop = Context.ActorOf(loopProps, "decode-loop");
@@ -36,7 +36,7 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
     /// <param name="clock">The clock deadlines are checked against (the system clock when null; a manual one in tests).</param>
     /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
-    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
+    public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
         Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock, metrics);
         return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
@@ -52,7 +52,7 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="tokenizer">Turns generated ids into text.</param>
     /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
     /// <param name="clock">The clock batching windows and deadlines are checked against.</param>
-    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, Gpt2Tokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
+    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
     {
         Props loop = DecodeLoopActor.Props(scheduler, kvBytesPerSlot, loopDispatcher, clock);
         return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));

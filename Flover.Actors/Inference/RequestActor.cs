@@ -17,12 +17,12 @@ internal sealed class RequestActor : ReceiveActor
     private readonly Generate _request;
     private readonly IActorRef _client;
     private readonly IActorRef _loop;
-    private readonly IncrementalDecoder _decoder;
+    private readonly IIncrementalDecoder _decoder;
     private readonly StopSequenceMatcher _stops;
     private int _sent;
     private bool _stopSent;
 
-    public RequestActor(long id, Generate request, IActorRef client, IActorRef loop, Gpt2Tokenizer tokenizer)
+    public RequestActor(long id, Generate request, IActorRef client, IActorRef loop, ITokenizer tokenizer)
     {
         _id = id;
         _request = request;

@@ -13,7 +13,7 @@ namespace Flover.Gpu.Tokenization;
 /// <see cref="Gpt2Tokenizer.Decode"/> of all the ids: invalid byte sequences become U+FFFD exactly
 /// as in one-shot decoding. One instance follows one stream and is not thread-safe.
 /// </remarks>
-public sealed class IncrementalDecoder
+public sealed class IncrementalDecoder : IIncrementalDecoder
 {
     private readonly Gpt2Tokenizer _tokenizer;
 

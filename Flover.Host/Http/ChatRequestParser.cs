@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Flover.Host.Http;
 
-/// <summary>Validates a <c>POST /v1/chat/completions</c> body and renders its messages with <see cref="ChatTemplate"/>.</summary>
+/// <summary>Validates a <c>POST /v1/chat/completions</c> body and renders its messages with the model's <see cref="ChatTemplate"/>.</summary>
 internal static class ChatRequestParser
 {
     /// <summary>OpenAI's limit on <c>top_logprobs</c>.</summary>
@@ -14,7 +14,8 @@ internal static class ChatRequestParser
     {
         var fields = new JsonFields(body);
         SamplingFields.CheckModel(fields, model);
-        int[] prompt = model.Tokenizer.Encode(ChatTemplate.Render(Messages(fields)));
+        ChatTemplate template = model.Chat ?? ChatTemplate.Plain;
+        int[] prompt = template.Encode(Messages(fields, template), model.Tokenizer);
         // No max_tokens: as OpenAI, generate until the end of sequence or the end of the context.
         int maxTokens = SamplingFields.MaxTokens(fields, ["max_completion_tokens", "max_tokens"], prompt.Length, "messages", model, defaultValue: null);
         bool logprobs = fields.Bool("logprobs") ?? false;
@@ -35,7 +36,7 @@ internal static class ChatRequestParser
             includeUsage);
     }
 
-    private static List<(string Role, string Content)> Messages(JsonFields fields)
+    private static List<(string Role, string Content)> Messages(JsonFields fields, ChatTemplate template)
     {
         JsonElement? messages = fields.Get("messages");
         if (messages is null)
@@ -65,7 +66,8 @@ internal static class ChatRequestParser
 
             var item = new JsonFields(message, path);
             string role = item.String("role") ?? throw ApiException.Invalid(item.PathOf("role"), $"'{item.PathOf("role")}' is required.");
-            if (!ChatTemplate.Roles.ContainsKey(role))
+            // A model's own template checks roles itself (raise_exception); the plain one knows four.
+            if (!template.IsModelTemplate && !ChatTemplate.Roles.ContainsKey(role))
             {
                 throw ApiException.Invalid(item.PathOf("role"), $"'{item.PathOf("role")}' is '{role}'; the roles are system, developer, user and assistant.");
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flover.Gpu.Tokenization;
 
 namespace Flover.Host.Http;
 
@@ -48,7 +49,7 @@ internal static class CompletionRequestParser
         {
             string text = prompt.Value.GetString()!;
             return text.Length > 0
-                ? model.Tokenizer.Encode(text)
+                ? model.Tokenizer.EncodePrompt(text)
                 : throw ApiException.Invalid("prompt", "'prompt' must not be empty.");
         }
 

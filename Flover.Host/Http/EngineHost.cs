@@ -80,7 +80,9 @@ internal sealed class EngineHost : IAsyncDisposable
         IModel? model = null;
         try
         {
-            Gpt2Tokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(modelArgument));
+            // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2); its chat template is parsed now, so a bad one fails at start-up.
+            ITokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(modelArgument));
+            ChatTemplate chat = ChatTemplate.For(tokenizer);
             Gpt2Config shape = weights.Config;
             Gpt2ModelOptions options = EngineSetup.ModelOptions(settings.Engine, shape);
             int capacity = options.SlotCapacity == 0 ? shape.MaxPositions : options.SlotCapacity;
@@ -110,7 +112,7 @@ internal sealed class EngineHost : IAsyncDisposable
                 log.WriteLine($"serve: {weights.Source}; {single.DeviceDetails}; {single.WeightDType.ToName()} weights; {single.SlotCount} KV slots of {single.SlotCapacity} positions");
             }
 
-            var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow);
+            var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow, chat);
             var host = new EngineHost(config, settings, weights, model, options, served, wrapModel);
             if (model is not null)
             {

@@ -9,4 +9,5 @@ namespace Flover.Host.Http;
 /// <param name="EosTokenId">The end-of-sequence token (not text; never part of a completion).</param>
 /// <param name="Tokenizer">Turns prompts into ids and ids into text.</param>
 /// <param name="Created">When the server loaded it (<c>created</c> in <c>/v1/models</c>).</param>
-internal sealed record ServedModel(string Id, int ContextLength, int VocabularySize, int EosTokenId, Gpt2Tokenizer Tokenizer, DateTimeOffset Created);
+/// <param name="Chat">How chat messages become a prompt (the model's Jinja template, parsed at load); null for the plain template.</param>
+internal sealed record ServedModel(string Id, int ContextLength, int VocabularySize, int EosTokenId, ITokenizer Tokenizer, DateTimeOffset Created, ChatTemplate? Chat = null);
