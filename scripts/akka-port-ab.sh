@@ -5,7 +5,8 @@
 # Per run: makespan and mean e2e (medians over the seeds), time from start to the ready line,
 # idle RSS after warm-up, and (B only: A has no such metric) the decode loop's overhead from
 # serve's metrics: flover_loop_overhead_seconds_total / (that + flover_iteration_seconds_sum).
-# Usage: scripts/akka-port-ab.sh [ROUNDS]   (env: BASE=8e1fa4c OUT=/tmp/akka-ab PORT=8123)
+# Usage: scripts/akka-port-ab.sh [ROUNDS]   (env: BASE=8e1fa4c, B_REF=commit to compare instead of
+# this tree, OUT=/tmp/akka-ab, PORT=8123)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
@@ -18,8 +19,15 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 git worktree remove --force "$OUT/base-src" 2>/dev/null || true
 git worktree add --detach "$OUT/base-src" "$BASE" >/dev/null
 dotnet build -c Release "$OUT/base-src/Flover.Host" -o "$OUT/A" -v q -nologo >/dev/null
-dotnet build -c Release Flover.Host -o "$OUT/B" -v q -nologo >/dev/null
 git worktree remove --force "$OUT/base-src"
+if [ -n "${B_REF:-}" ]; then
+  git worktree add --detach "$OUT/b-src" "$B_REF" >/dev/null
+  dotnet build -c Release "$OUT/b-src/Flover.Host" -o "$OUT/B" -v q -nologo >/dev/null
+  git worktree remove --force "$OUT/b-src"
+else
+  dotnet build -c Release Flover.Host -o "$OUT/B" -v q -nologo >/dev/null
+fi
+dotnet build-server shutdown >/dev/null 2>&1 || true # no idle compiler servers during the runs
 
 run() { # variant round
   local v=$1 r=$2 dir="$OUT/$1-r$2"
