@@ -7,31 +7,19 @@ namespace Flover.Gpu.Accelerators;
 /// <summary>
 /// The CPU as an accelerator: buffers are aligned native memory, kernels are SIMD C# (Vector512 with
 /// FMA where the CPU has it, Vector256 otherwise) spread over a fixed <see cref="WorkerPool"/> whose
-/// worker 0 is the calling thread.
+/// worker 0 is the calling thread. Operations are synchronous.
 /// </summary>
-/// <remarks>
-/// Kernels are queued, as on a GPU stream, and run in call order as one <see cref="WorkerPool.RunSequence"/>
-/// at the next synchronisation point: <see cref="Synchronize"/>, any copy to, from or inside device
-/// memory, freeing a buffer, or a full queue. A decode step (about a hundred kernels) is then one
-/// sequence: the second worker is woken once per step instead of once per kernel, and it carries on
-/// through the step's kernels while the calling thread is descheduled. A kernel's errors surface at
-/// that synchronisation point; the kernels queued after a failed one do not run.
-/// </remarks>
-internal sealed unsafe partial class CpuAccelerator : Accelerator
+internal sealed unsafe class CpuAccelerator : Accelerator
 {
     private readonly WorkerPool _pool;
-    private readonly WorkerScratch _matMulScratch;
-    private readonly WorkerScratch _attentionScratch;
-    private readonly WorkerScratch _staging;
-    private readonly CpuKernelProfile? _profile = CpuKernelProfile.Enabled ? new CpuKernelProfile() : null;
+    private readonly MatMulKernel _matMul = new();
+    private readonly AttentionKernel _attention = new();
+    private readonly LayerNormKernel _layerNorm = new();
+    private readonly ActivationKernel _activation = new();
 
     public CpuAccelerator(int workerCount)
     {
         _pool = new WorkerPool(workerCount);
-        _matMulScratch = new WorkerScratch(workerCount);
-        _attentionScratch = new WorkerScratch(workerCount);
-        _staging = new WorkerScratch(workerCount);
-        CreateArenas();
         Device = new AcceleratorDevice(AcceleratorKind.Cpu, "cpu", $"{AcceleratorContext.DescribeSimd()}, {workerCount} worker thread(s)");
     }
 
@@ -43,8 +31,10 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
     /// <summary>Every CPU accelerator's buffers are host memory that any other CPU accelerator's workers can use.</summary>
     public override bool SharesMemoryWith(Accelerator other) => other is CpuAccelerator;
 
-    /// <summary>Runs every queued kernel; returns when they are done (rethrows the first failure).</summary>
-    public override void Synchronize() => Flush();
+    public override void Synchronize()
+    {
+        // Every CPU operation has completed when it returns.
+    }
 
     /// <summary>
     /// The read-only streaming bandwidth of this machine, in bytes per second: the best of
@@ -66,7 +56,6 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
             data[i] = 1f;
         }
 
-        Flush();
         var kernel = new StreamReadKernel();
         kernel.Set(data, length, _pool.WorkerCount);
         double best = 0;
@@ -89,7 +78,6 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
 
     protected override void CopyFromCpuCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
     {
-        Flush();
         fixed (T* from = source)
         {
             long bytes = source.Length * (long)sizeof(T);
@@ -99,7 +87,6 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
 
     protected override void CopyToCpuCore<T>(ArrayView<T> source, Span<T> destination)
     {
-        Flush();
         fixed (T* to = destination)
         {
             long bytes = destination.Length * (long)sizeof(T);
@@ -109,7 +96,6 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
 
     protected override void CopyCore<T>(ArrayView<T> source, ArrayView<T> destination)
     {
-        Flush();
         long bytes = source.Length * sizeof(T);
         Buffer.MemoryCopy(Pointer(source), Pointer(destination), bytes, bytes);
     }
@@ -124,16 +110,14 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
         }
 
         var matrix = (CpuMatrix)weights;
-        MatMulKernel kernel = _matMuls.Next();
-        kernel.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _matMulScratch, _staging);
-        Enqueue(kernel, _profile is null ? null : MatMulName(matrix, rows));
+        _matMul.Set(Pointer(input), rows, matrix, bias.IsValid ? Pointer(bias) : null, Pointer(output), activation, accumulate, _pool.ChunkSize(matrix.PanelCount, perWorker: 16), _pool.WorkerCount);
+        _pool.Run(_matMul);
     }
 
     protected override void LayerNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, ArrayView<float> bias, float epsilon)
     {
-        LayerNormKernel kernel = _layerNorms.Next();
-        kernel.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows), _staging);
-        Enqueue(kernel, "layernorm");
+        _layerNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), Pointer(bias), epsilon, _pool.ChunkSize(rows));
+        _pool.Run(_layerNorm);
     }
 
     protected override void ActivateCore(ArrayView<float> values, KernelActivation activation)
@@ -143,29 +127,28 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
             return;
         }
 
-        ActivationKernel kernel = _activations.Next();
-        kernel.Set(Pointer(values), values.Length, activation, Math.Max(4096, values.Length / (_pool.WorkerCount * 4)));
-        Enqueue(kernel, "activation");
+        _activation.Set(Pointer(values), values.Length, activation, Math.Max(4096, values.Length / (_pool.WorkerCount * 4)));
+        _pool.Run(_activation);
     }
 
     protected override void EmbedCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, ArrayView<float> tokenTable, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
-        EnqueueRow(_rowJobs.Next().Embed(Pointer(tokens), Pointer(positions), rows, Pointer(tokenTable), tokenTable.Length / width, Pointer(positionTable), positionTable.Length / width, Pointer(output), width));
+        RowKernels.Embed(Pointer(tokens), Pointer(positions), rows, Pointer(tokenTable), tokenTable.Length / width, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
 
     protected override void EmbedColumnsCore(ArrayView<int> tokens, ArrayView<int> positions, int rows, DeviceMatrix tokenColumns, ArrayView<float> positionTable, ArrayView<float> output)
     {
         var matrix = (CpuMatrix)tokenColumns;
         int width = matrix.InputSize;
-        EnqueueRow(_rowJobs.Next().EmbedColumns(Pointer(tokens), Pointer(positions), rows, matrix, Pointer(positionTable), positionTable.Length / width, Pointer(output)));
+        RowKernels.EmbedColumns(Pointer(tokens), Pointer(positions), rows, matrix, Pointer(positionTable), positionTable.Length / width, Pointer(output));
     }
 
     protected override void EmbedVocabularySliceCore(ArrayView<int> tokens, int rows, DeviceMatrix tokenColumns, int firstToken, ArrayView<float> output) =>
-        EnqueueRow(_rowJobs.Next().EmbedVocabularySlice(Pointer(tokens), rows, (CpuMatrix)tokenColumns, firstToken, Pointer(output)));
+        RowKernels.EmbedVocabularySlice(Pointer(tokens), rows, (CpuMatrix)tokenColumns, firstToken, Pointer(output));
 
     protected override void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width) =>
-        EnqueueRow(_rowJobs.Next().AddPositionEmbeddings(Pointer(positions), rows, Pointer(positionTable), positionTable.Length / width, Pointer(output), width));
+        RowKernels.AddPositionEmbeddings(Pointer(positions), rows, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
-        EnqueueRow(_rowJobs.Next().WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer));
+        RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
@@ -185,28 +168,15 @@ internal sealed unsafe partial class CpuAccelerator : Accelerator
             return;
         }
 
-        AttentionKernel kernel = _attentions.Next();
-        kernel.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _attentionScratch, _staging, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
-        Enqueue(kernel, "attention");
+        _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, Pointer(cache), layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
+        _pool.Run(_attention);
     }
 
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
-        EnqueueRow(_rowJobs.Next().AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual)));
+        RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));
 
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
-        EnqueueRow(_rowJobs.Next().GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output)));
+        RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));
 
-    protected override void DisposeCore()
-    {
-        // Work still queued at disposal is dropped: nobody can read its results any more.
-        DropQueue();
-        if (_profile is not null)
-        {
-            Console.Error.Write(_profile.Report(_pool.Statistics()));
-        }
-
-        _pool.Dispose();
-    }
-
-    private static string MatMulName(CpuMatrix matrix, int rows) => $"matmul {matrix.InputSize}x{matrix.OutputSize}{(rows == 1 ? string.Empty : " m>1")}";
+    protected override void DisposeCore() => _pool.Dispose();
 }

@@ -26,12 +26,8 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
 
     ~CpuMatrix()
     {
-        _finalizing = true;
         DisposeCore();
     }
-
-    // Set by the finalizer: it must not run the owner's kernel queue from the finalizer thread.
-    private bool _finalizing;
 
     /// <summary>Number of <see cref="MatMulKernel.PanelWidth"/>-column panels.</summary>
     public int PanelCount { get; }
@@ -177,12 +173,6 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     {
         if (Data != null)
         {
-            // Kernels still queued on the owner may read this matrix: run them before freeing it.
-            if (!_finalizing && Accelerator is CpuAccelerator { IsDisposed: false } owner)
-            {
-                owner.FlushAndSettle();
-            }
-
             NativeMemory.AlignedFree(Data);
             Data = null;
         }

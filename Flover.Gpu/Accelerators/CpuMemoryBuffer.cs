@@ -17,12 +17,8 @@ internal sealed unsafe class CpuMemoryBuffer<T> : MemoryBuffer<T>
 
     ~CpuMemoryBuffer()
     {
-        _finalizing = true;
         DisposeCore();
     }
-
-    // Set by the finalizer: it must not run the owner's kernel queue from the finalizer thread.
-    private bool _finalizing;
 
     /// <summary>The first element; valid until disposed.</summary>
     public T* Pointer { get; private set; }
@@ -31,12 +27,6 @@ internal sealed unsafe class CpuMemoryBuffer<T> : MemoryBuffer<T>
     {
         if (Pointer != null)
         {
-            // Kernels still queued on the owner may use this memory: run them before freeing it.
-            if (!_finalizing && Accelerator is CpuAccelerator { IsDisposed: false } owner)
-            {
-                owner.FlushAndSettle();
-            }
-
             NativeMemory.AlignedFree(Pointer);
             Pointer = null;
         }

@@ -10,10 +10,9 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// arithmetic is the same whoever runs it and whatever else is in the batch, and prefill rows go
 /// through the very same code as decode rows.
 /// </summary>
-internal sealed unsafe class AttentionKernel : IRestartableJob
+internal sealed unsafe class AttentionKernel : IWorkerJob
 {
     private float[][] _scores = [];
-    private float[][] _staging = [];
     private float* _qkv;
     private int _rows;
     private int* _slots;
@@ -26,7 +25,7 @@ internal sealed unsafe class AttentionKernel : IRestartableJob
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, WorkerScratch scratch, WorkerScratch staging, int itemsPerChunk)
+    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
     {
         _itemsPerChunk = itemsPerChunk;
         ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
@@ -38,58 +37,32 @@ internal sealed unsafe class AttentionKernel : IRestartableJob
         _layout = layout;
         _layer = layer;
         _output = output;
-        // Score scratch per worker, shared by every queued attention and sized once per cache shape.
-        _scores = scratch.Ensure(layout.SlotCapacity);
-        Restartable = rows <= MatMulKernel.RestartableRows;
-        if (Restartable)
+        if (_scores.Length != workerCount || _scores[0].Length < layout.SlotCapacity)
         {
-            _staging = staging.Ensure((long)itemsPerChunk * layout.HeadSize);
-        }
-    }
-
-    /// <summary>Whether chunks are computed into staging and committed separately (few rows).</summary>
-    public bool Restartable { get; private set; }
-
-    public void Execute(int chunk, int worker) => Run(chunk, worker, staged: false);
-
-    public void Compute(int chunk, int worker) => Run(chunk, worker, staged: true);
-
-    public void Commit(int chunk, int worker)
-    {
-        int heads = _layout.HeadCount;
-        int size = _layout.HeadSize;
-        int first = chunk * _itemsPerChunk;
-        int end = Math.Min(first + _itemsPerChunk, _rows * heads);
-        fixed (float* staging = _staging[worker])
-        {
-            for (int item = first; item < end; item++)
+            // Score scratch per worker, sized once per cache shape: no allocation per step.
+            _scores = new float[workerCount][];
+            for (int i = 0; i < workerCount; i++)
             {
-                float* output = _output + ((long)(item / heads) * heads * size) + ((item % heads) * size);
-                Buffer.MemoryCopy(staging + ((long)(item - first) * size), output, size * sizeof(float), size * sizeof(float));
+                _scores[i] = new float[layout.SlotCapacity];
             }
         }
     }
 
-    private void Run(int chunk, int worker, bool staged)
+    public void Execute(int chunk, int worker)
     {
         int heads = _layout.HeadCount;
-        int size = _layout.HeadSize;
         int first = chunk * _itemsPerChunk;
         int end = Math.Min(first + _itemsPerChunk, _rows * heads);
         fixed (float* scores = _scores[worker])
-        fixed (float* staging = staged ? _staging[worker] : null)
         {
             for (int item = first; item < end; item++)
             {
-                int row = item / heads;
-                int head = item % heads;
-                float* output = staged ? staging + ((long)(item - first) * size) : _output + ((long)row * heads * size) + (head * size);
-                RowHead(row, head, scores, output);
+                RowHead(item / heads, item % heads, scores);
             }
         }
     }
 
-    private void RowHead(int row, int head, float* scores, float* output)
+    private void RowHead(int row, int head, float* scores)
     {
         int size = _layout.HeadSize;
         int width = _layout.HeadCount * size;
@@ -116,6 +89,7 @@ internal sealed unsafe class AttentionKernel : IRestartableJob
             sum += weight;
         }
 
+        float* output = _output + ((long)row * width) + (head * size);
         new Span<float>(output, size).Clear();
         for (int j = 0; j <= position; j++)
         {

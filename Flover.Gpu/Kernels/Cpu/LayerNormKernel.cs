@@ -3,9 +3,8 @@ using Flover.Gpu.Accelerators;
 namespace Flover.Gpu.Kernels.Cpu;
 
 /// <summary>Layer norm, chunks of rows spread over workers; each row is normalised by the same fixed-order sums.</summary>
-internal sealed unsafe class LayerNormKernel : IRestartableJob
+internal sealed unsafe class LayerNormKernel : IWorkerJob
 {
-    private float[][] _staging = [];
     private float* _input;
     private float* _output;
     private int _rows;
@@ -17,14 +16,8 @@ internal sealed unsafe class LayerNormKernel : IRestartableJob
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* input, float* output, int rows, int width, float* gain, float* bias, float epsilon, int rowsPerChunk, WorkerScratch staging)
+    public void Set(float* input, float* output, int rows, int width, float* gain, float* bias, float epsilon, int rowsPerChunk)
     {
-        Restartable = rows <= MatMulKernel.RestartableRows;
-        if (Restartable)
-        {
-            _staging = staging.Ensure((long)rowsPerChunk * width);
-        }
-
         _rowsPerChunk = rowsPerChunk;
         ChunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
         _input = input;
@@ -36,9 +29,6 @@ internal sealed unsafe class LayerNormKernel : IRestartableJob
         _epsilon = epsilon;
     }
 
-    /// <summary>Whether chunks are computed into staging and committed separately (few rows).</summary>
-    public bool Restartable { get; private set; }
-
     public void Execute(int chunk, int worker)
     {
         int first = chunk * _rowsPerChunk;
@@ -46,30 +36,6 @@ internal sealed unsafe class LayerNormKernel : IRestartableJob
         for (int row = first; row < end; row++)
         {
             Normalize(_input + ((long)row * _width), _output + ((long)row * _width));
-        }
-    }
-
-    public void Compute(int chunk, int worker)
-    {
-        int first = chunk * _rowsPerChunk;
-        int end = Math.Min(first + _rowsPerChunk, _rows);
-        fixed (float* staging = _staging[worker])
-        {
-            for (int row = first; row < end; row++)
-            {
-                Normalize(_input + ((long)row * _width), staging + ((long)(row - first) * _width));
-            }
-        }
-    }
-
-    public void Commit(int chunk, int worker)
-    {
-        int first = chunk * _rowsPerChunk;
-        int end = Math.Min(first + _rowsPerChunk, _rows);
-        long bytes = (long)(end - first) * _width * sizeof(float);
-        fixed (float* staging = _staging[worker])
-        {
-            Buffer.MemoryCopy(staging, _output + ((long)first * _width), bytes, bytes);
         }
     }
 

@@ -12,7 +12,7 @@ internal sealed unsafe partial class MatMulKernel
     /// </summary>
     public const int WidenedPanelRows = 16;
 
-    private void ExecuteHalf<TFormat>(int first, int end, int worker, float* tile, Target target)
+    private void ExecuteHalf<TFormat>(int first, int end, int worker, float* tile)
         where TFormat : IPanelFormat<ushort>
     {
         CpuMatrix weights = _weights!;
@@ -22,7 +22,7 @@ internal sealed unsafe partial class MatMulKernel
             for (int panel = first; panel < end; panel++)
             {
                 HalfWidening.Widen<TFormat>(weights.HalfPanels + (panel * weights.PanelElements), widened, weights.PanelElements);
-                RunPanel<float, F32Format>(widened, panel, tile, wideSingleRows: false, target);
+                RunPanel<float, F32Format>(widened, panel, tile, wideSingleRows: false);
             }
 
             return;
@@ -30,7 +30,7 @@ internal sealed unsafe partial class MatMulKernel
 
         for (int panel = first; panel < end; panel++)
         {
-            RunPanel<ushort, TFormat>(weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true, target);
+            RunPanel<ushort, TFormat>(weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true);
         }
     }
 }

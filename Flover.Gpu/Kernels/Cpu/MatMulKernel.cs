@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Flover.Gpu.Accelerators;
 
@@ -16,11 +15,8 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// blocks over it. Both give the very same F32 weights to the very same FMA chain, so results do not
 /// depend on which path ran.
 /// </summary>
-internal sealed unsafe partial class MatMulKernel : IRestartableJob
+internal sealed unsafe partial class MatMulKernel : IWorkerJob
 {
-    /// <summary>Launches of at most this many rows are restartable (decode of one to a few sequences).</summary>
-    public const int RestartableRows = 4;
-
     /// <summary>Columns per panel: four Vector512 or eight Vector256 registers.</summary>
     public const int PanelWidth = 64;
 
@@ -33,24 +29,21 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
     private bool _accumulate;
     private int _panelsPerChunk;
     private float[][] _scratch = [];
-    private float[][] _staging = [];
-
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk, WorkerScratch scratch, WorkerScratch staging)
+    public void Set(float* input, int rows, CpuMatrix weights, float* bias, float* output, KernelActivation activation, bool accumulate, int panelsPerChunk, int workerCount)
     {
-        if (weights.HalfEncoding != HalfEncoding.None && rows >= WidenedPanelRows)
+        if (weights.HalfEncoding != HalfEncoding.None && rows >= WidenedPanelRows && (_scratch.Length != workerCount || _scratch[0].Length < weights.PanelElements))
         {
-            // One widened panel per worker, shared by every queued matmul (a worker runs one chunk at
-            // a time) and grown to the largest K seen: after the first step nothing is allocated.
-            _scratch = scratch.Ensure(weights.PanelElements);
-        }
-
-        Restartable = rows <= RestartableRows;
-        if (Restartable)
-        {
-            _staging = staging.Ensure((long)rows * panelsPerChunk * PanelWidth);
+            // One widened panel per worker, grown to the largest K seen: after the first step of each
+            // shape nothing is allocated. Pinned, so Execute can hold a pointer without fixing it.
+            long size = Math.Max(weights.PanelElements, _scratch.Length == 0 ? 0 : _scratch[0].Length);
+            _scratch = new float[workerCount][];
+            for (int i = 0; i < workerCount; i++)
+            {
+                _scratch[i] = GC.AllocateUninitializedArray<float>(checked((int)size), pinned: true);
+            }
         }
 
         _panelsPerChunk = panelsPerChunk;
@@ -64,53 +57,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
         _accumulate = accumulate;
     }
 
-    /// <summary>
-    /// Whether chunks are computed into the worker's staging buffer and committed separately
-    /// (<see cref="IRestartableJob"/>): for a few rows, where a chunk is short and a stalled worker's
-    /// chunk is cheap to redo. Many-row launches write their outputs directly.
-    /// </summary>
-    public bool Restartable { get; private set; }
-
-    public void Execute(int chunk, int worker) => Run(chunk, worker, new Target(_output, _weights!.OutputSize, 0, _accumulate));
-
-    /// <summary>Computes chunk <paramref name="chunk"/> into worker <paramref name="worker"/>'s staging rows (bias and activation applied, nothing accumulated).</summary>
-    public void Compute(int chunk, int worker)
-    {
-        int firstColumn = chunk * _panelsPerChunk * PanelWidth;
-        Run(chunk, worker, new Target(Staging(worker), _panelsPerChunk * PanelWidth, firstColumn, accumulate: false));
-    }
-
-    /// <summary>Writes (or adds, for a residual) worker <paramref name="worker"/>'s staged chunk into the output.</summary>
-    public void Commit(int chunk, int worker)
-    {
-        CpuMatrix weights = _weights!;
-        int n = weights.OutputSize;
-        int firstColumn = chunk * _panelsPerChunk * PanelWidth;
-        int columns = Math.Min(_panelsPerChunk * PanelWidth, n - firstColumn);
-        int stride = _panelsPerChunk * PanelWidth;
-        float* staging = Staging(worker);
-        for (int row = 0; row < _rows; row++)
-        {
-            float* source = staging + ((long)row * stride);
-            float* destination = _output + ((long)row * n) + firstColumn;
-            // The same single rounding per element as the direct epilogue: destination + value.
-            int j = 0;
-            for (; j + Vector256<float>.Count <= columns; j += Vector256<float>.Count)
-            {
-                Vector256<float> value = Vector256.Load(source + j);
-                (_accumulate ? Vector256.Load(destination + j) + value : value).Store(destination + j);
-            }
-
-            for (; j < columns; j++)
-            {
-                destination[j] = _accumulate ? destination[j] + source[j] : source[j];
-            }
-        }
-    }
-
-    private float* Staging(int worker) => (float*)Unsafe.AsPointer(ref _staging[worker][0]);
-
-    private void Run(int chunk, int worker, Target target)
+    public void Execute(int chunk, int worker)
     {
         CpuMatrix weights = _weights!;
         int first = chunk * _panelsPerChunk;
@@ -121,18 +68,18 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
             case HalfEncoding.None:
                 for (int panel = first; panel < end; panel++)
                 {
-                    RunPanel<float, F32Format>(weights.Panels + (panel * weights.PanelElements), panel, tile, wideSingleRows: false, target);
+                    RunPanel<float, F32Format>(weights.Panels + (panel * weights.PanelElements), panel, tile, wideSingleRows: false);
                 }
 
                 break;
             case HalfEncoding.BF16:
-                ExecuteHalf<BF16Format>(first, end, worker, tile, target);
+                ExecuteHalf<BF16Format>(first, end, worker, tile);
                 break;
             case HalfEncoding.FiniteF16:
-                ExecuteHalf<FiniteF16Format>(first, end, worker, tile, target);
+                ExecuteHalf<FiniteF16Format>(first, end, worker, tile);
                 break;
             default:
-                ExecuteHalf<F16Format>(first, end, worker, tile, target);
+                ExecuteHalf<F16Format>(first, end, worker, tile);
                 break;
         }
     }
@@ -142,7 +89,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
     /// Vector512 accumulators (<paramref name="wideSingleRows"/>: half panels, whose widening is
     /// cheaper 16 values at a time) or eight Vector256 ones (F32, and CPUs without AVX-512).
     /// </summary>
-    private void RunPanel<TElement, TFormat>(TElement* panelData, int panel, float* tile, bool wideSingleRows, Target target)
+    private void RunPanel<TElement, TFormat>(TElement* panelData, int panel, float* tile, bool wideSingleRows)
         where TElement : unmanaged
         where TFormat : IPanelFormat<TElement>
     {
@@ -153,7 +100,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
             for (; row + 4 <= _rows; row += 4)
             {
                 Block4x512<TElement, TFormat>(_input + ((long)row * k), k, panelData, tile);
-                Epilogue(tile, row, 4, panel, target);
+                Epilogue(tile, row, 4, panel);
             }
         }
 
@@ -169,7 +116,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
                 Block1x256<TElement, TFormat>(_input + ((long)row * k), k, panelData, tile);
             }
 
-            Epilogue(tile, row, 1, panel, target);
+            Epilogue(tile, row, 1, panel);
         }
     }
 
@@ -177,7 +124,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
     /// Bias, activation and store (or residual add) of a tile's valid columns. The vector body and the
     /// scalar tail do the same single-rounding adds, so a column's result does not depend on which runs it.
     /// </summary>
-    private void Epilogue(float* tile, int firstRow, int rowCount, int panel, Target target)
+    private void Epilogue(float* tile, int firstRow, int rowCount, int panel)
     {
         int n = _weights!.OutputSize;
         int firstColumn = panel * PanelWidth;
@@ -186,7 +133,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
         for (int r = 0; r < rowCount; r++)
         {
             float* source = tile + (r * PanelWidth);
-            float* destination = target.Output + ((long)(firstRow + r) * target.RowStride) + (firstColumn - target.FirstColumn);
+            float* destination = _output + ((long)(firstRow + r) * n) + firstColumn;
             int j = 0;
             if (_activation == KernelActivation.None)
             {
@@ -198,7 +145,7 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
                         value += Vector256.Load(bias + j);
                     }
 
-                    if (target.Accumulate)
+                    if (_accumulate)
                     {
                         value = Vector256.Load(destination + j) + value;
                     }
@@ -216,22 +163,8 @@ internal sealed unsafe partial class MatMulKernel : IRestartableJob
                 }
 
                 value = ScalarMath.Activate(value, _activation);
-                destination[j] = target.Accumulate ? destination[j] + value : value;
+                destination[j] = _accumulate ? destination[j] + value : value;
             }
         }
-    }
-
-    /// <summary>Where a chunk's results go: the output itself, or a worker's staging rows for a later commit.</summary>
-    private readonly struct Target(float* output, long rowStride, int firstColumn, bool accumulate)
-    {
-        /// <summary>Row 0, column <see cref="FirstColumn"/> of the destination.</summary>
-        public float* Output { get; } = output;
-
-        public long RowStride { get; } = rowStride;
-
-        /// <summary>The output column that lands at <see cref="Output"/>'s column 0.</summary>
-        public int FirstColumn { get; } = firstColumn;
-
-        public bool Accumulate { get; } = accumulate;
     }
 }
