@@ -62,8 +62,8 @@ internal sealed unsafe class KernelBenchmark : IDisposable
             foreach (int m in rowCounts)
             {
                 double flops = 2.0 * m * shape.K * shape.N;
-                // The CPU accelerator queues kernels until a synchronisation point (as a GPU stream
-                // does): each timed call synchronises, or only the queueing would be timed.
+                // An accelerator may run kernels asynchronously until a synchronisation point (a GPU
+                // stream does): each timed call synchronises, or only the launch would be timed.
                 double seconds = Time(() =>
                 {
                     _accelerator.MatMul(inputBuffer.View, m, matrix, default, output.View, KernelActivation.None, accumulate: false);
