@@ -25,6 +25,7 @@ public static class IlgpuDevices
         }
 
         Context context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        SuppressContextFinalizer(context);
         try
         {
             var devices = context.GetCudaDevices();
@@ -87,6 +88,7 @@ public static class IlgpuDevices
         // Assertions on: every view access in a kernel is bounds-checked, so a kernel that would read
         // or write outside its buffer on a GPU (silently) stops the test run here instead.
         Context context = Context.Create(builder => builder.CPU(device).EnableAlgorithms().Optimize(OptimizationLevel.O2).Assertions());
+        SuppressContextFinalizer(context);
         try
         {
             CPUAccelerator accelerator = context.CreateCPUAccelerator(0);
@@ -98,6 +100,14 @@ public static class IlgpuDevices
             throw;
         }
     }
+
+    /// <summary>
+    /// ILGPU 1.5.3's Context finalizer throws a NullReferenceException (ExtensionBase.Dispose on the
+    /// finalizer thread), which kills the process; it was seen when a test host was torn down with a
+    /// context still alive. Flover disposes every context it keeps explicitly (the accelerator owns
+    /// it), so the finalizer is only a crash risk: an undisposed context now leaks instead.
+    /// </summary>
+    private static void SuppressContextFinalizer(Context context) => GC.SuppressFinalize(context);
 
     private static string DescribeRejected()
     {
