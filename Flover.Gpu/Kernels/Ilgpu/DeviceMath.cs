@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace Flover.Gpu.Kernels.Ilgpu;
 
@@ -25,11 +24,6 @@ internal static class DeviceMath
     public const int ActivationGeluTanh = 1;
     public const int ActivationGeluExact = 2;
     public const int ActivationRelu = 3;
-
-    private const double SqrtTwoOverPi = 0.7978845608028654;
-    private const double InverseSqrtTwo = 0.7071067811865476;
-    private const double TwoOverSqrtPi = 1.1283791670955126;
-    private const double InverseSqrtPi = 0.5641895835477563;
 
     /// <summary>IEEE half bits to float, exactly (subnormals by one exact multiplication).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -58,22 +52,22 @@ internal static class DeviceMath
     public static float BFloat16ToSingle(ushort bits) => Interop.IntAsFloat((uint)bits << 16);
 
     /// <summary>
-    /// The activation, evaluated in double and rounded once, as the CPU engine's ScalarMath does
-    /// (its double functions differ from .NET's in the last bits, far below the tests' tolerances).
+    /// The activation: the CPU engine's own GELU functions (<see cref="Cpu.ScalarMath"/>, evaluated in
+    /// double and rounded once), which ILGPU compiles for the device with System.Math mapped to its
+    /// intrinsics, so both engines use one formula (the device's double functions may still differ
+    /// from .NET's in the last bits, far below the tests' tolerances).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Activate(float x, int activation)
     {
         if (activation == ActivationGeluTanh)
         {
-            double v = x;
-            return (float)(0.5 * v * (1.0 + XMath.Tanh(SqrtTwoOverPi * (v + (0.044715 * v * v * v)))));
+            return Cpu.ScalarMath.GeluTanh(x);
         }
 
         if (activation == ActivationGeluExact)
         {
-            double v = x;
-            return (float)(0.5 * v * (1.0 + Erf(v * InverseSqrtTwo)));
+            return Cpu.ScalarMath.GeluExact(x);
         }
 
         if (activation == ActivationRelu)
@@ -82,50 +76,6 @@ internal static class DeviceMath
         }
 
         return x;
-    }
-
-    /// <summary>The error function to about 1e-14: Taylor series below 3, continued fraction above (as ScalarMath.Erf).</summary>
-    public static double Erf(double x)
-    {
-        double a = x < 0 ? -x : x;
-        double result;
-        if (a < 3.0)
-        {
-            double square = a * a;
-            double term = a;
-            double sum = a;
-            for (int n = 1; n < 200; n++)
-            {
-                term *= -square / n;
-                double contribution = term / ((2 * n) + 1);
-                sum += contribution;
-                double magnitude = contribution < 0 ? -contribution : contribution;
-                double total = sum < 0 ? -sum : sum;
-                if (magnitude < 1e-17 * total)
-                {
-                    break;
-                }
-            }
-
-            result = TwoOverSqrtPi * sum;
-        }
-        else if (a < 9.0)
-        {
-            double fraction = a;
-            for (int n = 80; n >= 1; n--)
-            {
-                fraction = a + ((n / 2.0) / fraction);
-            }
-
-            result = 1.0 - (XMath.Exp(-a * a) * InverseSqrtPi / fraction);
-        }
-        else
-        {
-            // NaN compares false everywhere above and lands here; NaN in, NaN out.
-            result = double.IsNaN(a) ? a : 1.0;
-        }
-
-        return x < 0 ? -result : result;
     }
 }
 
