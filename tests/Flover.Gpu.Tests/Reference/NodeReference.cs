@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Flover.Gpu.Tests.Reference;
@@ -17,7 +16,7 @@ internal static class NodeReference
     /// <summary>The folder with the committed script, lock file and golden data (copied beside the tests).</summary>
     public static string DataFolder { get; } = Path.Combine(AppContext.BaseDirectory, "TestData", "huggingface");
 
-    public static bool Available => Find("node") is not null && Find("npm") is not null;
+    public static bool Available => ChildProcess.Find("node") is not null && ChildProcess.Find("npm") is not null;
 
     public static bool RequiredByCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
@@ -26,7 +25,7 @@ internal static class NodeReference
     {
         Assert.True(Available, "node and npm must be on PATH when CI=true");
         string work = await s_install.Value;
-        (int exit, string stdout, string stderr) = await ProcessAsync(Find("node")!, ["reference.mjs", .. arguments], work, s_runTimeout);
+        (int exit, string stdout, string stderr) = await ChildProcess.RunAsync(ChildProcess.Find("node")!, ["reference.mjs", .. arguments], work, s_runTimeout);
         Assert.True(exit == 0, $"node reference.mjs {string.Join(' ', arguments)} failed ({exit}):\n{stderr}");
         return JsonDocument.Parse(stdout).RootElement.Clone();
     }
@@ -39,39 +38,8 @@ internal static class NodeReference
             File.Copy(Path.Combine(DataFolder, file), Path.Combine(work, file));
         }
 
-        (int exit, string stdout, string stderr) = await ProcessAsync(Find("npm")!, ["ci", "--no-audit", "--no-fund"], work, s_installTimeout);
+        (int exit, string stdout, string stderr) = await ChildProcess.RunAsync(ChildProcess.Find("npm")!, ["ci", "--no-audit", "--no-fund"], work, s_installTimeout);
         Assert.True(exit == 0, $"npm ci failed ({exit}):\n{stdout}{stderr}");
         return work;
     }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> ProcessAsync(string program, string[] arguments, string directory, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, await stdout, $"{Path.GetFileName(program)} timed out after {timeout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string? Find(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Flover.Gpu.Tests.Reference;
 using Xunit.Abstractions;
 
 namespace Flover.Host.Tests.Http;
@@ -25,11 +25,11 @@ public sealed class OpenAiNodeClientTests(TinyServerFixture fixture, ITestOutput
                 File.Copy(Path.Combine(source, file), Path.Combine(work, file));
             }
 
-            (int installExit, string installLog) = await RunAsync(NodeTools.Find("npm")!, ["ci", "--no-audit", "--no-fund"], work, s_installTimeout, []);
+            (int installExit, string installLog) = await RunAsync(ChildProcess.Find("npm")!, ["ci", "--no-audit", "--no-fund"], work, s_installTimeout, []);
             Assert.True(installExit == 0, $"npm ci failed ({installExit}):\n{installLog}");
 
             await using KestrelServer server = await KestrelServer.StartAsync(fixture);
-            (int exit, string log) = await RunAsync(NodeTools.Find("node")!, ["client-test.mjs"], work, s_runTimeout, new()
+            (int exit, string log) = await RunAsync(ChildProcess.Find("node")!, ["client-test.mjs"], work, s_runTimeout, new()
             {
                 ["FLOVER_BASE_URL"] = new Uri(server.Address, "v1").ToString(),
                 ["FLOVER_MODEL"] = fixture.Engine.Model.Id,
@@ -47,28 +47,8 @@ public sealed class OpenAiNodeClientTests(TinyServerFixture fixture, ITestOutput
 
     private static async Task<(int Exit, string Log)> RunAsync(string program, string[] arguments, string directory, TimeSpan timeout, Dictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        arguments.ToList().ForEach(start.ArgumentList.Add);
-        foreach ((string key, string value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{Path.GetFileName(program)} timed out after {timeout}:\n{await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        (int exit, string stdout, string stderr) = await ChildProcess.RunAsync(program, arguments, directory, timeout, environment);
+        return (exit, stdout + stderr);
     }
 
     private static string SourceRoot()

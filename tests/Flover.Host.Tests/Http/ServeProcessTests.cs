@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Flover.Gpu.Tests.Reference;
 
 namespace Flover.Host.Tests.Http;
 
@@ -82,7 +83,7 @@ public sealed partial class ServeProcessTests
     /// <summary>Starts <c>flover serve</c> on the tiny preset, a free port, one thread and two KV slots.</summary>
     private static Process StartTinyServe()
     {
-        string dotnet = NodeTools.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
+        string dotnet = ChildProcess.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flover.dll"));
         string[] arguments = ["serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2"];
