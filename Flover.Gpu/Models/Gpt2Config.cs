@@ -32,6 +32,18 @@ public sealed record Gpt2Config(
     /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer, F32), whatever its layout or split.</summary>
     public long KvBytesPerSlot(int slotCapacity) =>
         new Memory.KvCacheLayout(1, LayerCount, HeadCount, slotCapacity, HeadSize).SlotStride * sizeof(float);
+
+    /// <summary>Refuses a tensor-parallel split whose shard count does not divide the heads (each shard holds whole heads).</summary>
+    /// <param name="shardCount">Shards the model is to be split over.</param>
+    /// <param name="source">The checkpoint or preset, as messages name it.</param>
+    /// <exception cref="FloverException">Fewer than one shard, or the heads do not divide evenly.</exception>
+    public void CheckShardCount(int shardCount, string source)
+    {
+        if (shardCount <= 0 || HeadCount % shardCount != 0)
+        {
+            throw new FloverException($"{source}: {HeadCount} attention heads cannot be split evenly over {shardCount} tensor-parallel shards; use a shard count that divides {HeadCount}.");
+        }
+    }
 }
 
 /// <summary>The MLP activations GPT-2 checkpoints name in <c>activation_function</c>.</summary>

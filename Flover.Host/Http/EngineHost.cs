@@ -88,10 +88,8 @@ internal sealed class EngineHost : IAsyncDisposable
             int capacity = options.SlotCapacity == 0 ? shape.MaxPositions : options.SlotCapacity;
             if (settings.Parallel.Tensor > 1)
             {
-                if (shape.HeadCount % settings.Parallel.Tensor != 0)
-                {
-                    throw new FloverException($"{weights.Source}: {shape.HeadCount} attention heads cannot be split evenly over {settings.Parallel.Tensor} tensor-parallel shards; use a shard count that divides {shape.HeadCount}.");
-                }
+                // Checked before the actor system starts: the shards only load when it does.
+                shape.CheckShardCount(settings.Parallel.Tensor, weights.Source);
 
                 DeviceSpec device = EngineSetup.Device(settings.Engine);
                 if (device.Kind != AcceleratorKind.Cpu)

@@ -53,10 +53,7 @@ public sealed class ShardGroupModel : IModel
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engine);
-        if (shardCount <= 0 || weights.Config.HeadCount % shardCount != 0)
-        {
-            throw new FloverException($"{weights.Source}: {weights.Config.HeadCount} attention heads cannot be split evenly over {shardCount} tensor-parallel shards; use a shard count that divides {weights.Config.HeadCount}.");
-        }
+        weights.Config.CheckShardCount(shardCount, weights.Source);
 
         _weights = weights;
         _options = options;

@@ -94,10 +94,7 @@ public sealed partial class Gpt2Model : IModel
         // A group of one is the whole model: no collectives, bitwise the unsplit results.
         _shard = options.Shard is { Count: > 1 } ? options.Shard : null;
         int shards = _shard?.Count ?? 1;
-        if (Config.HeadCount % shards != 0)
-        {
-            throw new FloverException($"{source}: {Config.HeadCount} attention heads cannot be split evenly over {shards} tensor-parallel shards; use a shard count that divides {Config.HeadCount}.");
-        }
+        Config.CheckShardCount(shards, source);
 
         if (_shard is not null)
         {

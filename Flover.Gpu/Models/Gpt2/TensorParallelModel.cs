@@ -51,10 +51,7 @@ public sealed class TensorParallelModel : IModel
             throw new FloverException($"Tensor parallelism needs at least one shard, not {shardCount}.");
         }
 
-        if (weights.Config.HeadCount % shardCount != 0)
-        {
-            throw new FloverException($"{weights.Source}: {weights.Config.HeadCount} attention heads cannot be split evenly over {shardCount} tensor-parallel shards; use a shard count that divides {weights.Config.HeadCount}.");
-        }
+        weights.Config.CheckShardCount(shardCount, weights.Source);
 
         int threadsEach = Math.Max(1, engine.ResolveThreadCount() / shardCount);
         _group = ICommunicatorGroup.Create(engine.Device.Kind, shardCount);
