@@ -45,46 +45,22 @@ internal static class LinearKernels
         int n = index.X;
         int first = index.Y * RowsPerThread;
         int live = a.Rows - first;
-        long k = a.InputSize;
-        long x0 = first * k;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        for (long i = 0; i < k; i++)
-        {
-            float w = a.Weights.Load((i * a.OutputSize) + n);
-            s0 += a.Input[x0 + i] * w;
-            if (live > 1)
-            {
-                s1 += a.Input[x0 + k + i] * w;
-            }
+        RowSums sums = SumRange(a, first, live, n, 0, a.InputSize);
 
-            if (live > 2)
-            {
-                s2 += a.Input[x0 + (2 * k) + i] * w;
-            }
-
-            if (live > 3)
-            {
-                s3 += a.Input[x0 + (3 * k) + i] * w;
-            }
-        }
-
-        Store(a, first, n, s0);
+        Store(a, first, n, sums.S0);
         if (live > 1)
         {
-            Store(a, first + 1, n, s1);
+            Store(a, first + 1, n, sums.S1);
         }
 
         if (live > 2)
         {
-            Store(a, first + 2, n, s2);
+            Store(a, first + 2, n, sums.S2);
         }
 
         if (live > 3)
         {
-            Store(a, first + 3, n, s3);
+            Store(a, first + 3, n, sums.S3);
         }
     }
 
@@ -102,47 +78,67 @@ internal static class LinearKernels
         long k = a.InputSize;
         long start = (long)index.Z * a.ChunkSize;
         long end = start + a.ChunkSize < k ? start + a.ChunkSize : k;
-        long x0 = first * k;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        for (long i = start; i < end; i++)
-        {
-            float w = a.Weights.Load((i * a.OutputSize) + n);
-            s0 += a.Input[x0 + i] * w;
-            if (live > 1)
-            {
-                s1 += a.Input[x0 + k + i] * w;
-            }
-
-            if (live > 2)
-            {
-                s2 += a.Input[x0 + (2 * k) + i] * w;
-            }
-
-            if (live > 3)
-            {
-                s3 += a.Input[x0 + (3 * k) + i] * w;
-            }
-        }
+        RowSums sums = SumRange(a, first, live, n, start, end);
 
         long at = (((long)index.Z * a.Rows) + first) * a.OutputSize + n;
-        a.Partials[at] = s0;
+        a.Partials[at] = sums.S0;
         if (live > 1)
         {
-            a.Partials[at + a.OutputSize] = s1;
+            a.Partials[at + a.OutputSize] = sums.S1;
         }
 
         if (live > 2)
         {
-            a.Partials[at + (2L * a.OutputSize)] = s2;
+            a.Partials[at + (2L * a.OutputSize)] = sums.S2;
         }
 
         if (live > 3)
         {
-            a.Partials[at + (3L * a.OutputSize)] = s3;
+            a.Partials[at + (3L * a.OutputSize)] = sums.S3;
         }
+    }
+
+    /// <summary>
+    /// Column <paramref name="n"/>'s sums over k in [<paramref name="start"/>, <paramref name="end"/>)
+    /// for the <paramref name="live"/> (at most 4) rows from <paramref name="first"/>, each added in k
+    /// order from zero: the whole-K kernel and every split-K chunk share this one loop, so both reduce
+    /// in the same order.
+    /// </summary>
+    private static RowSums SumRange(MatMulArgs a, int first, int live, int n, long start, long end)
+    {
+        long k = a.InputSize;
+        long x0 = first * k;
+        var sums = default(RowSums);
+        for (long i = start; i < end; i++)
+        {
+            float w = a.Weights.Load((i * a.OutputSize) + n);
+            sums.S0 += a.Input[x0 + i] * w;
+            if (live > 1)
+            {
+                sums.S1 += a.Input[x0 + k + i] * w;
+            }
+
+            if (live > 2)
+            {
+                sums.S2 += a.Input[x0 + (2 * k) + i] * w;
+            }
+
+            if (live > 3)
+            {
+                sums.S3 += a.Input[x0 + (3 * k) + i] * w;
+            }
+        }
+
+        return sums;
+    }
+
+    /// <summary>Up to <see cref="RowsPerThread"/> running sums of one column.</summary>
+    private struct RowSums
+    {
+        public float S0;
+        public float S1;
+        public float S2;
+        public float S3;
     }
 
     /// <summary>Split-K, second half: adds a column's chunk sums in chunk order, then the epilogue. Index: (n, row).</summary>
