@@ -25,6 +25,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes))
         {
             IterationEventsInterval = reader.Duration("flover.engine.iteration-events-interval"),
+            StepTimeout = reader.PositiveDuration("flover.engine.step-timeout"),
             Device = reader.Device("flover.engine.device"),
         };
         string count = reader.Required("flover.scheduler.instances.count").Trim();
@@ -69,6 +70,9 @@ public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots
 {
     /// <summary>Shortest time between two iteration summaries on the event stream; zero turns them off (the default when built in code; reference.conf sets it).</summary>
     public TimeSpan IterationEventsInterval { get; init; }
+
+    /// <summary>Longest a step may take on the shards before it fails and silent shards are replaced (2 minutes when built in code).</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>, checked and written in that

@@ -59,6 +59,13 @@ internal sealed class SettingsReader
         return result >= TimeSpan.Zero ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must not be negative but is {result}");
     }
 
+    public TimeSpan PositiveDuration(string path)
+    {
+        ConfigValue value = Value(path);
+        TimeSpan result = Duration(path);
+        return result > TimeSpan.Zero ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must be longer than zero but is {result}");
+    }
+
     public long Size(string path)
     {
         ConfigValue value = Value(path);

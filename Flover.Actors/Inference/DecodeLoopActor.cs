@@ -1,59 +1,86 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Flover.Actors.Inference.Sharding;
 using Flover.Gpu.Models;
 
 namespace Flover.Actors.Inference;
 
 /// <summary>
-/// One per device: owns the model and a scheduler (the <see cref="FusedDecodeLoop"/>, or a
-/// baseline from <see cref="SchedulerFactory"/>), and drives it with a
-/// <see cref="Step"/> message to itself while work exists. Registrations and cancellations that
-/// arrive during a step are already queued ahead of the next <see cref="Step"/>, so they are
-/// handled first: that is "fuse arrivals each iteration", with no locks and no polling. When no
-/// work is left it stops stepping and waits for messages. Runs on a pinned dispatcher (its own
-/// thread, which on a GPU owns the device context) and calls the model synchronously. A scheduler
-/// whose batching window is still open (<see cref="IDecodeScheduler.NextStepAt"/>) gets its next
-/// <see cref="Step"/> from a timer instead.
+/// One per model: owns a scheduler (the <see cref="FusedDecodeLoop"/>, or a baseline from
+/// <see cref="SchedulerFactory"/>) and the model's shard actors, and drives one iteration at a
+/// time: it asks the scheduler to plan the step, sends the plan to every shard, and becomes
+/// "awaiting shards" until they answer; then the scheduler samples and the loop delivers tokens.
+/// Registrations and cancellations that arrive meanwhile go into the scheduler at once and are
+/// fused at the next iteration: no locks, no polling, and the loop never blocks, so it answers
+/// <see cref="ProbeEngine"/> during a step too. A shard that stops (Terminated) or a step past its
+/// deadline (a timer) fails the step: the scheduler re-admits the live requests from their
+/// history, the collectives are aborted, and the silent shards are replaced.
 /// </summary>
-internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
+/// <remarks>
+/// The scheduler is made in the constructor, on the loop's own thread: Akka evaluates the
+/// arguments of a <c>Props.Create</c> expression when the Props is made, so passing the scheduler
+/// itself would make it on the caller's thread.
+/// </remarks>
+internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
 {
     private const string WindowTimer = "batching-window";
 
     private readonly IDecodeScheduler _loop;
-    private readonly FusedDecodeLoop? _fused;
+    private readonly DecodeLoopOptions _options;
     private readonly TimeProvider _clock;
     private readonly Dictionary<long, IActorRef> _requesters = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef? _shuffle;
     private readonly long _bytesPerSlot;
-    private readonly int _maxWaiting;
     private readonly EngineMetrics? _metrics;
     private readonly IterationAggregator _events;
     private bool _stepQueued;
     private long _stepQueuedAt;
     private bool _planPending;
 
-    /// <summary>Drives the scheduler <paramref name="createScheduler"/> makes; KV shuffles are planned off the loop only for a fused loop with external compaction.</summary>
-    /// <remarks>
-    /// The scheduler is made here, in the constructor, so it is made on the loop's own (pinned)
-    /// thread when the actor starts: Akka evaluates the arguments of a <c>Props.Create</c>
-    /// expression when the Props is made, so passing the scheduler itself would make it on the
-    /// caller's thread.
-    /// </remarks>
-    public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, long kvBytesPerSlot, TimeProvider? clock, EngineMetrics? metrics, int maxWaiting, TimeSpan iterationEventsInterval)
+    /// <summary>Drives the scheduler <paramref name="createScheduler"/> makes over <paramref name="model"/>'s shards.</summary>
+    public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, ShardedModel model, DecodeLoopOptions options, TimeProvider? clock, EngineMetrics? metrics)
     {
-        IDecodeScheduler scheduler = createScheduler();
-        _loop = scheduler;
+        _loop = createScheduler();
+        _options = options;
         _metrics = metrics;
-        _maxWaiting = maxWaiting;
-        _fused = scheduler as FusedDecodeLoop;
         _clock = clock ?? TimeProvider.System;
-        _bytesPerSlot = kvBytesPerSlot;
-        _events = new IterationAggregator(iterationEventsInterval, _clock.GetUtcNow());
-        if (_fused?.ExternalCompaction == true)
+        _bytesPerSlot = model.Shape.KvBytesPerSlot;
+        _events = new IterationAggregator(options.IterationEventsInterval, _clock.GetUtcNow());
+        if (options.MemoryMode == Gpu.Memory.MemoryMode.Shuffle && _loop.ModelSlots > 0)
         {
             _shuffle = Context.ActorOf(Akka.Actor.Props.Create(() => new ShuffleActor()), "shuffle");
         }
+
+        _shards = new ShardSet(model, _loop.ModelSlots);
+        // Until every shard has loaded, Ready only queues: EnsureStepping waits for AllReady.
+        Become(Ready);
+    }
+
+    /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts) and <paramref name="model"/>'s shards.</summary>
+    public static Props Props(Func<IDecodeScheduler> scheduler, ShardedModel model, DecodeLoopOptions options, TimeProvider? clock = null, EngineMetrics? metrics = null, string dispatcher = "flover.dispatchers.decode-loop") =>
+        Akka.Actor.Props.Create(() => new DecodeLoopActor(scheduler, model, options, clock, metrics)).WithDispatcher(dispatcher);
+
+    /// <summary>The batching window's and the step deadline's timers (Akka cancels them when the actor stops).</summary>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Starts the shards (they load their models on their own threads).</summary>
+    protected override void PreStart() => _shards.StartAll(Context);
+
+    /// <summary>Stops a baseline's instance threads; the shards, children of the loop, stop with it.</summary>
+    protected override void PostStop()
+    {
+        (_loop as IDisposable)?.Dispose();
+        base.PostStop();
+    }
+
+    /// <summary>A shard that throws while loading stops (it is never restarted in place: a fresh one needs a fresh group); the loop sees Terminated.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    /// <summary>What every state handles the same way: requests come and go, plans arrive, probes are answered.</summary>
+    private void Common()
+    {
         Receive<RegisterRequest>(Register);
         Receive<CancelRequest>(cancel =>
         {
@@ -65,39 +92,38 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
             _loop.StopSequenceFound(stop.RequestId);
             EnsureStepping();
         });
-        Receive<Step>(_ => RunIteration());
         Receive<CompactionPlanned>(ApplyPlan);
-        // Queued behind any Step already in the mailbox, so it is answered between two
-        // iterations: a loop stuck inside a step never answers, which is what readiness checks.
-        Receive<ProbeEngine>(_ => Sender.Tell(new EngineStatus(_loop.RunningCount, _loop.WaitingCount, _loop.SlotsUsed, _loop.SlotsFree)));
+        Receive<ProbeEngine>(_ => Sender.Tell(Status()));
     }
 
-    /// <summary>Props on the decode-loop dispatcher (<c>flover.dispatchers.decode-loop</c>: pinned).</summary>
-    public static Props Props(IModel model, DecodeLoopOptions options, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null) =>
-        Props(() => new FusedDecodeLoop(model, options, clock), model.KvBytesPerSlot, dispatcher, clock, metrics, options.MaxWaiting, options.IterationEventsInterval);
-
-    /// <summary>Props of a loop over the scheduler <paramref name="scheduler"/> creates (on the loop's own thread, when it starts).</summary>
-    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, string dispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, int maxWaiting = int.MaxValue, TimeSpan iterationEventsInterval = default) =>
-        Akka.Actor.Props.Create(() => new DecodeLoopActor(scheduler, kvBytesPerSlot, clock, metrics, maxWaiting, iterationEventsInterval)).WithDispatcher(dispatcher);
-
-    /// <summary>The batching window's timer (Akka cancels it when the actor stops).</summary>
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Stops a baseline's instance threads.</summary>
-    protected override void PostStop()
+    /// <summary>Between steps: the next <see cref="Step"/> plans one.</summary>
+    private void Ready()
     {
-        (_loop as IDisposable)?.Dispose();
-        base.PostStop();
+        Common();
+        Receive<Step>(_ => RunIteration());
+        Receive<ShardReady>(OnShardReady);
+        Receive<Terminated>(OnTerminatedBetweenSteps);
+        // Late answers of a step already failed, and timers of an earlier step: nothing to do.
+        Receive<ShardStepDone>(_ => { });
+        Receive<ShardStepFailed>(_ => { });
+        Receive<StepDeadline>(_ => { });
+        Receive<AbortGrace>(_ => { });
     }
 
     private void Register(RegisterRequest register)
     {
+        if (_broken is not null)
+        {
+            register.Requester.Tell(new LoopRejected(register.RequestId, _broken, QueueFull: false));
+            return;
+        }
+
         string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline);
         if (rejection is not null)
         {
             // The HTTP layer validates prompts and sampling first, so a rejection while the queue
             // is full is a load problem (429, try later), not a bad request.
-            register.Requester.Tell(new LoopRejected(register.RequestId, rejection, _loop.WaitingCount >= _maxWaiting));
+            register.Requester.Tell(new LoopRejected(register.RequestId, rejection, _loop.WaitingCount >= _options.MaxWaiting));
             return;
         }
 
@@ -121,18 +147,32 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
             return;
         }
 
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long start = Stopwatch.GetTimestamp();
         if (_stepQueuedAt != 0)
         {
             // From sending ourselves Step to running it: the loop had work but was not stepping
             // (messages queued ahead of the Step, the dispatcher's hand-off). That is the loop's
             // own overhead; a batching window's wait is not counted (its Step comes from a timer).
-            _metrics?.LoopOverheadSeconds.Add(System.Diagnostics.Stopwatch.GetElapsedTime(_stepQueuedAt, start).TotalSeconds);
+            _metrics?.LoopOverheadSeconds.Add(Stopwatch.GetElapsedTime(_stepQueuedAt, start).TotalSeconds);
             _stepQueuedAt = 0;
         }
 
-        IterationReport report = _loop.Step();
-        Publish(report, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+        ModelStep step = _loop.PlanStep();
+        if (step.IsEmpty)
+        {
+            // Only retirements (or a baseline whose instances run on their own): nothing for the shards.
+            Finish(_loop.CompleteStep(ModelStepResult.Empty), start, TimeSpan.Zero, TimeSpan.Zero);
+            return;
+        }
+
+        SendStep(step, start);
+    }
+
+    /// <summary>Delivers an iteration's tokens and departures, records it, and steps on.</summary>
+    private void Finish(IterationReport report, long startedAt, TimeSpan computeTime, TimeSpan copyTime)
+    {
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(startedAt);
+        Publish(report, elapsed, computeTime, copyTime);
         _events.Record(report);
         if (report.Failed)
         {
@@ -174,50 +214,52 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
 
     private void RequestPlanIfHoles()
     {
-        if (_shuffle is not null && _fused is not null && !_planPending && _fused.HasInteriorHoles)
+        if (_shuffle is not null && !_planPending && _loop.CompactionWanted is { } wanted)
         {
             _planPending = true;
-            _shuffle.Tell(new PlanCompaction(_fused.OccupancySnapshot(), _fused.OccupancyVersion), Self);
+            _shuffle.Tell(new PlanCompaction(wanted.Live, wanted.Version), Self);
         }
     }
 
     private void ApplyPlan(CompactionPlanned planned)
     {
+        // Accepted plans ride in the next step (their copies run first on every shard); a stale
+        // one (slots changed meanwhile) is refused and planned again.
         _planPending = false;
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_fused!.ApplyCompaction(planned.Plan, planned.Version))
+        if (_loop.OfferCompaction(planned.Plan, planned.Version))
         {
-            TimeSpan copyTime = System.Diagnostics.Stopwatch.GetElapsedTime(start);
-            _metrics?.ShuffleMoves.Add(planned.Plan.Moves.Count);
-            _events.AddMoves(planned.Plan);
-            _metrics?.ShuffleSeconds.Add(copyTime.TotalSeconds);
-            Context.System.EventStream.Publish(new KvShuffled(planned.Plan.Moves.Count, planned.Plan.BytesMoved(_bytesPerSlot), planned.PlanningTime, copyTime));
-            _log.Debug(
-                "KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, applied in {3:F1} us",
-                planned.Plan.Moves.Count,
-                planned.Plan.BytesMoved(_bytesPerSlot),
-                planned.PlanningTime.TotalMicroseconds,
-                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+            _shufflePlanningTime = planned.PlanningTime;
+            EnsureStepping();
         }
-
-        // Stale (slots changed meanwhile) or more holes since: plan again.
-        RequestPlanIfHoles();
+        else if (!_awaiting)
+        {
+            RequestPlanIfHoles();
+        }
     }
 
-    private void Publish(IterationReport report, TimeSpan elapsed)
+    private void Publish(IterationReport report, TimeSpan elapsed, TimeSpan computeTime, TimeSpan copyTime)
     {
+        if (report.Compaction is { IsEmpty: false } compaction)
+        {
+            _events.AddMoves(compaction);
+            Context.System.EventStream.Publish(new KvShuffled(compaction.Moves.Count, compaction.BytesMoved(_bytesPerSlot), _shufflePlanningTime, copyTime));
+            _log.Debug("KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, copied in {3:F1} us", compaction.Moves.Count, compaction.BytesMoved(_bytesPerSlot), _shufflePlanningTime.TotalMicroseconds, copyTime.TotalMicroseconds);
+        }
+
         if (_metrics is null)
         {
             return;
         }
 
         _metrics.Iterations.Record(elapsed.TotalSeconds);
+        // Everything in the iteration but the shards' own computing: planning, sampling, the hops.
+        _metrics.LoopOverheadSeconds.Add(Math.Max(0, (elapsed - computeTime).TotalSeconds));
         _metrics.PromptTokens.Add(report.PrefillTokens);
         _metrics.GenerationTokens.Add(report.Tokens.Count);
-        if (report.Compaction is { } compaction)
+        if (report.Compaction is { IsEmpty: false } applied)
         {
-            // Compaction inside the step (no shuffle actor): its time is part of the iteration's.
-            _metrics.ShuffleMoves.Add(compaction.Moves.Count);
+            _metrics.ShuffleMoves.Add(applied.Moves.Count);
+            _metrics.ShuffleSeconds.Add(copyTime.TotalSeconds);
         }
 
         _metrics.PublishLoopState(_loop);
@@ -226,7 +268,9 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
     private void EnsureStepping()
     {
         // At most one Step in the mailbox: messages that arrive meanwhile queue up ahead of it.
-        if (_stepQueued || !_loop.HasWork)
+        // While the shards compute, a start or a replacement is under way, or the loop is broken,
+        // no Step is sent: the step's completion (or the shards' readiness) calls this again.
+        if (_stepQueued || _awaiting || !_shards.AllReady || _broken is not null || !_loop.HasWork)
         {
             return;
         }
@@ -243,7 +287,7 @@ internal sealed class DecodeLoopActor : ReceiveActor, IWithTimers
 
         Timers.Cancel(WindowTimer);
         _stepQueued = true;
-        _stepQueuedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        _stepQueuedAt = Stopwatch.GetTimestamp();
         Self.Tell(Step.Instance, Self);
     }
 

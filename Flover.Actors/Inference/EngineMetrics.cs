@@ -35,8 +35,8 @@ public sealed class EngineMetrics : IDisposable
         GenerationTokens = Meter.CreateCounter<long>("flover_generation_tokens_total", description: "Tokens generated.");
         Iterations = Meter.CreateHistogram("flover_iteration_seconds", "s", "Time of one decode-loop iteration (admission, prefill, one fused decode step, sampling).", advice: Buckets(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5));
         ShuffleMoves = Meter.CreateCounter<long>("flover_kv_shuffle_moves_total", description: "Sequences moved between KV slots by compaction (memory-mode shuffle).");
-        LoopOverheadSeconds = Meter.CreateCounter<double>("flover_loop_overhead_seconds_total", "s", "Time the decode loop had work but was between iterations: its next step waiting behind registrations, cancellations and probes, and the dispatcher's hand-off. Over this plus flover_iteration_seconds' sum, the loop's overhead.");
-        ShuffleSeconds = Meter.CreateCounter<double>("flover_kv_shuffle_seconds_total", "s", "Time the decode loop spent copying KV slots for compaction (planning runs on the shuffle actor and is not included).");
+        LoopOverheadSeconds = Meter.CreateCounter<double>("flover_loop_overhead_seconds_total", "s", "Time the decode loop spent on work that is not the shards' computing: its next step waiting behind registrations, cancellations and probes, planning and sampling, and the hand-offs to the shards and back. Over flover_iteration_seconds' sum plus the waits between steps, the loop's overhead.");
+        ShuffleSeconds = Meter.CreateCounter<double>("flover_kv_shuffle_seconds_total", "s", "Time the shards spent copying KV slots for compaction (rank 0's, inside the steps that applied the moves; planning runs on the shuffle actor and is not included).");
     }
 
     /// <summary>The meter every Flover instrument of this engine lives on.</summary>

@@ -1,3 +1,4 @@
+using Flover.Actors.Inference.Sharding;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
@@ -31,18 +32,46 @@ public static class EngineSetup
     }
 
     /// <summary>
-    /// Loads the model the configuration describes: <c>flover.engine.*</c> (device, threads, weight precision,
-    /// KV pool) split over <c>flover.parallel.tensor</c> shards (one shard is the whole model). The
-    /// returned model owns its accelerators.
+    /// The model the configuration describes as shard actors: <c>flover.engine.*</c> (device,
+    /// threads, weight precision, KV capacity) split over <c>flover.parallel.tensor</c> shards, each
+    /// loading its slice (one shard: the whole model) from <paramref name="weights"/> on its own
+    /// thread, with its share of the kernel threads. The weights must stay open while the engine
+    /// runs: a replaced shard loads again from them.
     /// </summary>
-    /// <exception cref="FloverException">The settings do not fit the model (slots, positions, shard count), or the device cannot be opened (no CUDA driver or GPU, out of device memory): one line.</exception>
-    public static TensorParallelModel LoadModel(FloverSettings settings, IModelWeights weights)
+    /// <exception cref="FloverException">The settings do not fit the model (positions, shard count): one line.</exception>
+    public static ShardedModel Shards(FloverSettings settings, IModelWeights weights)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
         Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = Device(settings.Engine) };
-        return TensorParallelModel.Load(engine, weights, options);
+        int shards = settings.Parallel.Tensor;
+        weights.Config.CheckShardCount(shards, weights.Source);
+        DeviceSpec device = Device(settings.Engine);
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, shards) { Device = device };
+        return Shards(engine, weights, options);
+    }
+
+    /// <summary>
+    /// <paramref name="weights"/> as <see cref="EngineOptions.TensorParallel"/> shard actors on
+    /// <paramref name="engine"/>'s device, each with its share of the kernel threads (at least one;
+    /// on a GPU all shards open the same device); <paramref name="options"/> gives the KV capacity,
+    /// rows per pass and precision (its slot count is the scheduler's).
+    /// </summary>
+    public static ShardedModel Shards(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        int shards = engine.TensorParallel;
+        weights.Config.CheckShardCount(shards, weights.Source);
+        EngineOptions each = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shards) };
+        int capacity = options.SlotCapacity == 0 ? weights.Config.MaxPositions : options.SlotCapacity;
+        var shape = new ModelShape(weights.Config.VocabularySize, options.SlotCount, capacity, weights.Config.KvBytesPerSlot(capacity));
+        return new ShardedModel(
+            shape,
+            shards,
+            (slots, communicator) => Gpt2Model.Load(each, weights, options with { SlotCount = slots, Shard = communicator is null ? null : new TensorShard(communicator) }),
+            engine.Device.Kind);
     }
 
     /// <summary>

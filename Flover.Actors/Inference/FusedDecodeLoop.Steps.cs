@@ -1,3 +1,4 @@
+using Flover.Gpu.Memory;
 using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
 
@@ -5,15 +6,10 @@ namespace Flover.Actors.Inference;
 
 public sealed partial class FusedDecodeLoop
 {
-    private long _iteration;
-
-    /// <summary>Admits waiting requests, FIFO, while slots and the prefill budget allow; returns the tokens prefilled.</summary>
-    private int Admit(List<LoopToken> tokens, List<LoopFinished> finished, List<Sequence> involved)
+    /// <summary>Admits waiting requests, FIFO, while slots and the prefill budget allow: their prompts (or chunks) go into the step.</summary>
+    private void PlanAdmissions(PlannedStep step)
     {
-        _iteration++;
         int budget = _options.PrefillTokenBudget;
-        var prompts = new List<PrefillPrompt>();
-        var chunks = new List<(Sequence Sequence, int Chunk, bool Completes, bool NeedsLogits)>();
         for (LinkedListNode<Sequence>? node = _waiting.First; node is not null && budget > 0; node = node.Next)
         {
             Sequence sequence = node.Value;
@@ -36,9 +32,9 @@ public sealed partial class FusedDecodeLoop
             bool completes = chunk == remaining;
             // A fresh request samples its first token from the prefill; a recovered one already has it.
             bool needsLogits = completes && sequence.Generated.Count == 0;
-            prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None));
-            chunks.Add((sequence, chunk, completes, needsLogits));
-            involved.Add(sequence);
+            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None));
+            step.Chunks.Add(new PrefillChunk(sequence, chunk, completes, needsLogits));
+            step.Involved.Add(sequence);
             budget -= chunk;
             if (!completes)
             {
@@ -46,17 +42,40 @@ public sealed partial class FusedDecodeLoop
                 break;
             }
         }
+    }
 
-        if (prompts.Count == 0)
+    /// <summary>
+    /// The fused decode rows: every sequence already decoding (one admitted in this step decodes from
+    /// the next), and in the holes and shuffle modes the window's free slots as dead rows.
+    /// </summary>
+    private void PlanDecode(PlannedStep step)
+    {
+        _slots.GetComputedSlots(_computed);
+        foreach (int slot in _computed)
         {
-            return 0;
+            Sequence? sequence = _bySlot[slot];
+            if (sequence is null)
+            {
+                // A hole inside the window: computed and discarded, writing only its own free slot.
+                step.Rows.Add(new DecodeRow(slot, 0, 0));
+                step.RowOwners.Add(null);
+            }
+            else if (sequence.Decoding)
+            {
+                step.Rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken));
+                step.RowOwners.Add(sequence);
+                step.Involved.Add(sequence);
+            }
         }
+    }
 
-        ModelLogits logits = _model.Prefill(prompts);
+    /// <summary>Records each prefilled chunk and samples the first token of every request whose prompt completed; returns the tokens prefilled.</summary>
+    private int CompleteAdmissions(PlannedStep step, ModelLogits? logits, List<LoopToken> tokens)
+    {
         int prefilled = 0;
-        for (int i = 0; i < chunks.Count; i++)
+        for (int i = 0; i < step.Chunks.Count; i++)
         {
-            (Sequence sequence, int chunk, bool completes, bool needsLogits) = chunks[i];
+            (Sequence sequence, int chunk, bool completes, bool needsLogits) = step.Chunks[i];
             sequence.KvLength += chunk;
             prefilled += chunk;
             if (!completes)
@@ -67,65 +86,55 @@ public sealed partial class FusedDecodeLoop
             _waiting.Remove(sequence.QueueNode!);
             sequence.QueueNode = null;
             sequence.Decoding = true;
-            sequence.AdmittedAt = _iteration;
-            if (needsLogits)
-            {
-                (int first, int count) = logits.RowsOf(i);
-                Emit(sequence, sequence.Sampler.Sample(logits.Row(first + count - 1)), tokens, finished);
-            }
-            else
+            if (!needsLogits)
             {
                 sequence.LastToken = sequence.Generated[^1];
+            }
+            else if (!RetiredMeanwhile(sequence, step.Finished))
+            {
+                (int first, int count) = logits!.RowsOf(i);
+                Emit(sequence, sequence.Sampler.Sample(logits.Row(first + count - 1)), tokens, step.Finished);
             }
         }
 
         return prefilled;
     }
 
-    /// <summary>The fused decode step over every live sequence (and the window's dead rows in holes mode).</summary>
-    private (int Rows, int Live) DecodeLive(List<LoopToken> tokens, List<LoopFinished> finished, List<Sequence> involved)
+    /// <summary>Samples every live decode row; returns how many rows were live.</summary>
+    private int CompleteDecode(PlannedStep step, ModelLogits? logits, List<LoopToken> tokens)
     {
-        _rows.Clear();
-        _rowOwners.Clear();
-        _slots.GetComputedSlots(_computed);
-        foreach (int slot in _computed)
-        {
-            Sequence? sequence = _bySlot[slot];
-            if (sequence is null)
-            {
-                // A hole inside the window (holes mode): computed and discarded, writing only its own free slot.
-                _rows.Add(new DecodeRow(slot, 0, 0));
-                _rowOwners.Add(null);
-            }
-            else if (sequence.Decoding && sequence.AdmittedAt != _iteration)
-            {
-                _rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken));
-                _rowOwners.Add(sequence);
-                involved.Add(sequence);
-            }
-        }
-
-        if (_rows.Count == 0)
-        {
-            return (0, 0);
-        }
-
-        ModelLogits logits = _model.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows));
         int live = 0;
-        for (int i = 0; i < _rowOwners.Count; i++)
+        for (int i = 0; i < step.RowOwners.Count; i++)
         {
-            if (_rowOwners[i] is not { } sequence)
+            if (step.RowOwners[i] is not { } sequence)
             {
                 continue;
             }
 
             live++;
-            SampledToken token = sequence.Sampler.Sample(logits.Row(i));
             sequence.KvLength++;
-            Emit(sequence, token, tokens, finished);
+            if (!RetiredMeanwhile(sequence, step.Finished))
+            {
+                Emit(sequence, sequence.Sampler.Sample(logits!.Row(i)), tokens, step.Finished);
+            }
         }
 
-        return (_rows.Count, live);
+        return live;
+    }
+
+    /// <summary>
+    /// A cancellation or stop sequence that arrived while the step was computed: the request leaves
+    /// now, and the token the step computed for it is not delivered.
+    /// </summary>
+    private bool RetiredMeanwhile(Sequence sequence, List<LoopFinished> finished)
+    {
+        if (sequence.PendingRetire is not FinishReason reason)
+        {
+            return false;
+        }
+
+        Retire(sequence, reason, finished);
+        return true;
     }
 
     private void Emit(Sequence sequence, SampledToken token, List<LoopToken> tokens, List<LoopFinished> finished)
@@ -148,11 +157,11 @@ public sealed partial class FusedDecodeLoop
     }
 
     /// <summary>
-    /// A model call threw: every sequence holding a slot is re-queued at the head with its
-    /// history (its KV may be garbage); those the step involved count a failure, and after
-    /// too many in a row end with Error.
+    /// A step failed: every sequence holding a slot is re-queued at the head with its history (its
+    /// KV may be garbage); those the step involved count a failure, and after too many in a row
+    /// end with Error.
     /// </summary>
-    private void Recover(List<Sequence> involved, Exception exception, List<LoopFinished> finished)
+    private void Recover(List<Sequence> involved, string reason, List<LoopFinished> finished)
     {
         var implicated = new HashSet<Sequence>(involved);
         List<Sequence> holding = [.. _byId.Values.Where(s => s.Slot >= 0).OrderBy(s => s.Id)];
@@ -161,7 +170,7 @@ public sealed partial class FusedDecodeLoop
             Sequence sequence = holding[i];
             if (implicated.Contains(sequence) && ++sequence.ConsecutiveFailures >= _options.MaxConsecutiveFailures)
             {
-                Retire(sequence, FinishReason.Error, finished, $"the engine failed {sequence.ConsecutiveFailures} times in a row on this request: {exception.Message}");
+                Retire(sequence, FinishReason.Error, finished, $"the engine failed {sequence.ConsecutiveFailures} times in a row on this request: {reason}");
                 continue;
             }
 
@@ -180,6 +189,30 @@ public sealed partial class FusedDecodeLoop
             sequence.QueueNode = _waiting.AddFirst(sequence);
         }
     }
+
+    /// <summary>A planned iteration, between <see cref="PlanStep"/> and its completion.</summary>
+    private sealed class PlannedStep
+    {
+        public List<LoopFinished> Finished { get; } = [];
+
+        public List<KvCopy> Copies { get; } = [];
+
+        public CompactionPlan? Compaction { get; set; }
+
+        public List<PrefillPrompt> Prompts { get; } = [];
+
+        public List<PrefillChunk> Chunks { get; } = [];
+
+        public List<DecodeRow> Rows { get; } = [];
+
+        public List<Sequence?> RowOwners { get; } = [];
+
+        /// <summary>Sequences the step's model work touches (moved, prefilled, decoded): a failure counts against them.</summary>
+        public List<Sequence> Involved { get; } = [];
+    }
+
+    /// <summary>One prompt chunk of a step: whose, how long, whether it completes the prompt and whether its last row is sampled.</summary>
+    private readonly record struct PrefillChunk(Sequence Sequence, int Chunk, bool Completes, bool NeedsLogits);
 
     /// <summary>One request's state in the loop.</summary>
     private sealed class Sequence(long id, int[] prompt, RequestSampler sampler, DateTimeOffset? deadline)
@@ -203,8 +236,6 @@ public sealed partial class FusedDecodeLoop
         public int KvLength { get; set; }
 
         public bool Decoding { get; set; }
-
-        public long AdmittedAt { get; set; } = -1;
 
         public int LastToken { get; set; }
 

@@ -9,10 +9,15 @@ namespace Flover.Actors.Inference;
 /// <param name="MemoryMode">How sequences are laid out in KV slots.</param>
 /// <param name="EosTokenId">The end-of-sequence token.</param>
 /// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error.</param>
-/// <param name="ExternalCompaction">Shuffle mode: leave planning to a shuffle actor (<see cref="FusedDecodeLoop.ApplyCompaction"/>) instead of planning inside <see cref="FusedDecodeLoop.Step"/>.</param>
 /// <param name="IterationEventsInterval">Shortest time between two <see cref="IterationSummary"/> publications of the decode loop actor; zero (the default) publishes none.</param>
-public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, bool ExternalCompaction = false, TimeSpan IterationEventsInterval = default)
+public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, TimeSpan IterationEventsInterval = default)
 {
+    /// <summary>Longest a step may take on the shards (<c>flover.engine.step-timeout</c>); past it the step fails and silent shards are replaced.</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>After a step's deadline has aborted the collectives, how long the shards have to report before those still silent are replaced.</summary>
+    public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The options <c>flover.engine.*</c> gives (<paramref name="settings"/>), for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>
     public static DecodeLoopOptions From(Configuration.EngineSettings settings, int eosTokenId)
     {
@@ -24,7 +29,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
             "shuffle" => MemoryMode.Shuffle,
             _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
         };
-        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, ExternalCompaction: mode == MemoryMode.Shuffle, IterationEventsInterval: settings.IterationEventsInterval);
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout };
     }
 }
 

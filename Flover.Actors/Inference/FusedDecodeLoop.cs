@@ -5,37 +5,36 @@ using Flover.Gpu.Sampling;
 namespace Flover.Actors.Inference;
 
 /// <summary>
-/// Temporal fusion as a plain class (the <c>DecodeLoopActor</c> drives it): every call to
-/// <see cref="Step"/> is one iteration. It retires cancelled and expired requests, compacts KV
-/// memory (shuffle mode), admits waiting requests while slots and the prefill token budget allow
-/// (long prompts are chunked across iterations), runs ONE fused decode step over every live
-/// sequence, each at its own slot and position, samples every row with the request's own
-/// counter-based sampler, and retires finished requests in the same iteration. No request ever
-/// waits for a batch to fill. Not thread-safe: one owner calls it.
+/// Temporal fusion as a plain class (the <c>DecodeLoopActor</c> drives it), one iteration per
+/// <see cref="PlanStep"/> / <see cref="CompleteStep"/> pair. Planning retires cancelled and expired
+/// requests, takes an accepted KV compaction (shuffle mode), admits waiting requests while slots
+/// and the prefill token budget allow (long prompts are chunked across iterations), and lists ONE
+/// fused decode step over every live sequence, each at its own slot and position. Completion
+/// samples every row with the request's own counter-based sampler and retires finished requests
+/// in the same iteration. No request ever waits for a batch to fill. The loop never calls the
+/// model: the step it plans is executed by the model's shards. Not thread-safe: one owner calls it.
 /// </summary>
 /// <remarks>
-/// Recovery: when a model call throws, every sequence it involved loses its slot and goes back to
-/// the head of the queue keeping its history; re-admission prefills prompt + generated tokens,
-/// which reproduces the KV cache bitwise (batch invariance), and its sampler continues at the
-/// next token index, so no token is lost or repeated. A request implicated in
+/// Recovery: when a step fails (<see cref="FailStep"/>), every sequence holding a slot loses it and
+/// goes back to the head of the queue keeping its history; re-admission prefills prompt + generated
+/// tokens, which reproduces the KV cache bitwise (batch invariance), and its sampler continues at
+/// the next token index, so no token is lost or repeated. A request implicated in
 /// <see cref="DecodeLoopOptions.MaxConsecutiveFailures"/> failed steps in a row ends with Error.
 /// </remarks>
 public sealed partial class FusedDecodeLoop : IDecodeScheduler
 {
-    private readonly IModel _model;
+    private readonly ModelShape _model;
     private readonly DecodeLoopOptions _options;
     private readonly TimeProvider _clock;
     private readonly SlotAllocator _slots;
     private readonly LinkedList<Sequence> _waiting = new();
     private readonly Dictionary<long, Sequence> _byId = [];
     private readonly Sequence?[] _bySlot;
-    private readonly List<DecodeRow> _rows = [];
-    private readonly List<Sequence?> _rowOwners = [];
     private readonly List<int> _computed = [];
-    private readonly List<LoopFinished> _finishedOutsideStep = [];
+    private PlannedStep? _planned;
 
-    /// <summary>Creates the loop over <paramref name="model"/>'s KV slots.</summary>
-    public FusedDecodeLoop(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
+    /// <summary>Creates the loop over a model of <paramref name="model"/>'s shape (its KV slots).</summary>
+    public FusedDecodeLoop(ModelShape model, DecodeLoopOptions options, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -51,8 +50,8 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
     /// <inheritdoc />
     public string Kind => "fused";
 
-    /// <summary>Shuffle mode with planning left to a shuffle actor (<see cref="ApplyCompaction"/>).</summary>
-    public bool ExternalCompaction => _options.ExternalCompaction;
+    /// <summary>The model's KV slots: the loop plans over all of them.</summary>
+    public int ModelSlots => _slots.SlotCount;
 
     /// <summary>Always null: the fused loop never waits for a batch to fill.</summary>
     public DateTimeOffset? NextStepAt => null;
@@ -88,7 +87,7 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
     }
 
     /// <summary>True while any request is waiting or running: the owner keeps calling <see cref="Step"/>.</summary>
-    public bool HasWork => _byId.Count > 0 || _finishedOutsideStep.Count > 0;
+    public bool HasWork => _byId.Count > 0;
 
     /// <summary>
     /// Queues a request. Returns null when accepted, or why it was rejected (queue full, prompt
@@ -150,32 +149,48 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         }
     }
 
-    /// <summary>One iteration. Call while <see cref="HasWork"/>.</summary>
-    public IterationReport Step()
+    /// <summary>Phase one: retirements, the accepted compaction, admissions and the decode rows.</summary>
+    public ModelStep PlanStep()
     {
-        var tokens = new List<LoopToken>();
-        var finished = new List<LoopFinished>(_finishedOutsideStep);
-        _finishedOutsideStep.Clear();
-        RetireMarked(finished);
-        CompactionPlan? compaction = null;
-        int prefilled = 0;
-        int decodeRows = 0;
-        int liveRows = 0;
-        bool failed = false;
-        List<Sequence> involved = [];
-        try
+        if (_planned is not null)
         {
-            compaction = Compact(involved);
-            prefilled = Admit(tokens, finished, involved);
-            (decodeRows, liveRows) = DecodeLive(tokens, finished, involved);
-        }
-        catch (Exception exception)
-        {
-            failed = true;
-            Recover(involved, exception, finished);
+            throw new InvalidOperationException("The previous step has not been completed (CompleteStep or FailStep).");
         }
 
-        return new IterationReport(tokens, finished, compaction, decodeRows, liveRows, prefilled, failed);
+        var step = new PlannedStep();
+        RetireMarked(step.Finished);
+        step.Compaction = TakeCompaction(step);
+        PlanAdmissions(step);
+        PlanDecode(step);
+        _planned = step;
+        return new ModelStep(step.Copies, step.Prompts, [.. step.Rows]);
+    }
+
+    /// <summary>Phase two: samples the prefill's last rows and every decode row, and retires finished requests.</summary>
+    public IterationReport CompleteStep(ModelStepResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        PlannedStep step = TakePlanned();
+        var tokens = new List<LoopToken>();
+        int prefilled = CompleteAdmissions(step, result.Prefill, tokens);
+        int live = CompleteDecode(step, result.Decode, tokens);
+        return new IterationReport(tokens, step.Finished, step.Compaction, step.Rows.Count, live, prefilled, Failed: false);
+    }
+
+    /// <summary>Phase two of a step the model could not run: every slot holder is re-queued with its history.</summary>
+    public IterationReport FailStep(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        PlannedStep step = TakePlanned();
+        Recover(step.Involved, reason, step.Finished);
+        return new IterationReport([], step.Finished, step.Compaction, step.Rows.Count, 0, 0, Failed: true);
+    }
+
+    private PlannedStep TakePlanned()
+    {
+        PlannedStep step = _planned ?? throw new InvalidOperationException("No step is planned: call PlanStep first.");
+        _planned = null;
+        return step;
     }
 
     private void RetireMarked(List<LoopFinished> finished)
@@ -191,100 +206,6 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
             {
                 Retire(sequence, FinishReason.Timeout, finished);
             }
-        }
-    }
-
-    /// <summary>True when retirements left holes inside the window (shuffle mode): a compaction is worth planning.</summary>
-    public bool HasInteriorHoles => _options.MemoryMode == MemoryMode.Shuffle && _slots.LiveCount > 0 && _slots.WindowEnd - _slots.WindowStart + 1 > _slots.LiveCount;
-
-    /// <summary>Changes whenever a slot is taken or freed: a plan made for another version is stale.</summary>
-    public long OccupancyVersion { get; private set; }
-
-    /// <summary>A copy of the slot occupancy (true = live), for a shuffle actor to plan on.</summary>
-    public bool[] OccupancySnapshot()
-    {
-        bool[] live = new bool[_slots.SlotCount];
-        for (int i = 0; i < live.Length; i++)
-        {
-            live[i] = _slots.IsLive(i);
-        }
-
-        return live;
-    }
-
-    /// <summary>
-    /// Applies a plan made elsewhere (the shuffle actor) for <paramref name="version"/>, between
-    /// iterations. Returns false, doing nothing, when the occupancy has changed since.
-    /// </summary>
-    public bool ApplyCompaction(CompactionPlan plan, long version)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        if (version != OccupancyVersion || !_slots.TryApply(plan))
-        {
-            return false;
-        }
-
-        var involved = new List<Sequence>();
-        try
-        {
-            MoveSequences(plan, involved);
-        }
-        catch (Exception exception)
-        {
-            // Reported with the next iteration: a request that keeps failing here ends with Error.
-            Recover(involved, exception, _finishedOutsideStep);
-        }
-
-        OccupancyVersion++;
-        return true;
-    }
-
-    private CompactionPlan? Compact(List<Sequence> involved)
-    {
-        if (_options.ExternalCompaction)
-        {
-            return null;
-        }
-
-        CompactionPlan? plan = _slots.CompactIfNeeded();
-        if (plan is null)
-        {
-            return null;
-        }
-
-        OccupancyVersion++;
-        MoveSequences(plan, involved);
-        return plan;
-    }
-
-    /// <summary>
-    /// Records every move first, then copies: if a copy throws, the bookkeeping already matches
-    /// the allocator, and recovery re-prefills every slot holder, so half-copied KV is harmless.
-    /// </summary>
-    private void MoveSequences(CompactionPlan plan, List<Sequence> involved)
-    {
-        var moved = new List<(Sequence Sequence, SlotMove Move)>(plan.Moves.Count);
-        foreach (SlotMove move in plan.Moves)
-        {
-            moved.Add((_bySlot[move.From]!, move));
-        }
-
-        foreach ((Sequence sequence, SlotMove move) in moved)
-        {
-            _bySlot[move.From] = null;
-        }
-
-        foreach ((Sequence sequence, SlotMove move) in moved)
-        {
-            _bySlot[move.To] = sequence;
-            sequence.Slot = move.To;
-            involved.Add(sequence);
-        }
-
-        foreach ((Sequence sequence, SlotMove move) in moved)
-        {
-            // Only the positions written so far carry data.
-            _model.Copy(move.From, move.To, Math.Max(1, sequence.KvLength));
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class InferenceEngine : ReceiveActor
     private readonly ITokenizer _tokenizer;
     private long _nextId;
 
-    /// <summary>Creates the engine over a decode loop already started (see <see cref="Props(Gpu.Models.IModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
+    /// <summary>Creates the engine over a decode loop's Props (see <see cref="Props(Sharding.ShardedModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
     public InferenceEngine(Props loopProps, ITokenizer tokenizer)
     {
         _tokenizer = tokenizer;
@@ -29,32 +29,48 @@ public sealed class InferenceEngine : ReceiveActor
         Receive<ProbeEngine>(probe => _loop.Forward(probe));
     }
 
-    /// <summary>Props of an engine over <paramref name="model"/> (the engine's decode loop owns and calls it).</summary>
+    /// <summary>Props of a fused engine over <paramref name="model"/>, run by one shard actor (the model stays the caller's: an embedding or a test that built it).</summary>
     /// <param name="model">The model; the engine does not dispose it.</param>
     /// <param name="options">The decode loop's settings.</param>
     /// <param name="tokenizer">Turns generated ids into text.</param>
-    /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
+    /// <param name="loopDispatcher">The decode loop's dispatcher id.</param>
     /// <param name="clock">The clock deadlines are checked against (the system clock when null; a manual one in tests).</param>
     /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
     public static Props Props(Gpu.Models.IModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
-        Props loop = DecodeLoopActor.Props(model, options, loopDispatcher, clock, metrics);
-        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
+        ArgumentNullException.ThrowIfNull(model);
+        return Props(Sharding.ShardedModel.Borrowed(model), options, tokenizer, loopDispatcher, clock, metrics);
+    }
+
+    /// <summary>Props of a fused engine whose model is <paramref name="model"/>'s shard actors (the decode loop starts and supervises them).</summary>
+    /// <param name="model">The shards: how many and how each loads its model.</param>
+    /// <param name="options">The decode loop's settings.</param>
+    /// <param name="tokenizer">Turns generated ids into text.</param>
+    /// <param name="loopDispatcher">The decode loop's dispatcher id.</param>
+    /// <param name="clock">The clock deadlines are checked against.</param>
+    /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
+    public static Props Props(Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Gpu.Models.ModelShape shape = model.Shape;
+        return Props(() => new FusedDecodeLoop(shape, options, clock), model, options, tokenizer, loopDispatcher, clock, metrics);
     }
 
     /// <summary>
     /// Props of an engine whose decode loop drives the scheduler <paramref name="scheduler"/>
-    /// creates (e.g. <see cref="SchedulerFactory.Create"/> for <c>flover.scheduler.kind</c>); it
-    /// is created on the loop's thread when the loop starts.
+    /// creates (e.g. <see cref="SchedulerFactory.Create"/> for <c>flover.scheduler.kind</c>) over
+    /// <paramref name="model"/>'s shards; the scheduler is created on the loop's thread when the loop starts.
     /// </summary>
-    /// <param name="scheduler">Creates the scheduler; the models it uses stay the caller's.</param>
-    /// <param name="kvBytesPerSlot">Bytes of one KV slot (reported with shuffles).</param>
+    /// <param name="scheduler">Creates the scheduler; models it runs itself (instances) stay the caller's.</param>
+    /// <param name="model">The shards the scheduler's plans run on (with the scheduler's <see cref="IDecodeScheduler.ModelSlots"/>).</param>
+    /// <param name="options">The decode loop's settings.</param>
     /// <param name="tokenizer">Turns generated ids into text.</param>
-    /// <param name="loopDispatcher">The decode loop's dispatcher id (pinned by default).</param>
+    /// <param name="loopDispatcher">The decode loop's dispatcher id.</param>
     /// <param name="clock">The clock batching windows and deadlines are checked against.</param>
-    public static Props Props(Func<IDecodeScheduler> scheduler, long kvBytesPerSlot, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null)
+    /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
+    public static Props Props(Func<IDecodeScheduler> scheduler, Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
-        Props loop = DecodeLoopActor.Props(scheduler, kvBytesPerSlot, loopDispatcher, clock);
+        Props loop = DecodeLoopActor.Props(scheduler, model, options, clock, metrics, loopDispatcher);
         return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
     }
 

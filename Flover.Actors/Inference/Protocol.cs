@@ -62,13 +62,15 @@ public sealed record Cancel
 /// <param name="Moves">Sequences moved, each once.</param>
 /// <param name="Bytes">KV bytes copied.</param>
 /// <param name="PlanningTime">Time the shuffle actor spent planning.</param>
-/// <param name="CopyTime">Time the loop spent applying the moves.</param>
+/// <param name="CopyTime">Time the shards spent copying KV (rank 0's, inside the step that applied the moves).</param>
 public sealed record KvShuffled(int Moves, long Bytes, TimeSpan PlanningTime, TimeSpan CopyTime);
 
 /// <summary>
 /// Asks the engine whether its decode loop is alive: the loop answers <see cref="EngineStatus"/>
-/// between two iterations, so no answer within a deadline means the loop is stuck (readiness
-/// checks rely on that).
+/// at once, also while its shards compute a step (it never blocks on them), with the age of the
+/// step in flight; no answer within a deadline means the loop actor itself is stuck, and a step
+/// older than its deadline (<see cref="EngineStatus.Stalled"/>) means the shards are. Readiness
+/// checks rely on both.
 /// </summary>
 public sealed record ProbeEngine
 {
@@ -76,9 +78,21 @@ public sealed record ProbeEngine
     public static ProbeEngine Instance { get; } = new();
 }
 
-/// <summary>The decode loop's answer to <see cref="ProbeEngine"/>: its state between two iterations.</summary>
+/// <summary>The decode loop's answer to <see cref="ProbeEngine"/>.</summary>
 /// <param name="Running">Requests holding a KV slot.</param>
 /// <param name="Waiting">Requests waiting for admission.</param>
 /// <param name="KvSlotsUsed">KV slots in use.</param>
 /// <param name="KvSlotsFree">KV slots free.</param>
-public sealed record EngineStatus(int Running, int Waiting, int KvSlotsUsed, int KvSlotsFree);
+/// <param name="StepAge">How long the shards have been computing the step in flight; null between steps.</param>
+/// <param name="ShardsAwaited">Shards whose answer the step in flight still waits for.</param>
+/// <param name="Stalled">Null when the loop can step; otherwise why it cannot (a step past its deadline, shards starting or being replaced, a shard that could not be started).</param>
+public sealed record EngineStatus(int Running, int Waiting, int KvSlotsUsed, int KvSlotsFree, TimeSpan? StepAge = null, int ShardsAwaited = 0, string? Stalled = null);
+
+/// <summary>
+/// Published on the event stream when the decode loop replaced a shard: it stopped (crash, kill),
+/// stayed silent past its step's deadline, or failed to start. The step it was in failed and its
+/// requests were re-admitted from their history.
+/// </summary>
+/// <param name="Rank">The shard's rank.</param>
+/// <param name="Reason">Why, one line.</param>
+public sealed record ShardReplaced(int Rank, string Reason);

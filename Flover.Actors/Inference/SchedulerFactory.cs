@@ -5,41 +5,42 @@ using Flover.Gpu.Models;
 namespace Flover.Actors.Inference;
 
 /// <summary>
-/// Creates a model (instance) for a scheduler: <paramref name="slots"/> KV slots; it is instance
-/// <paramref name="instance"/> of <paramref name="instances"/> sharing the kernel threads
-/// (<paramref name="instances"/> = 0: one instance per request, as many as requests overlap).
-/// The caller owns what it returns.
+/// Creates a model instance for the concurrent-instances baseline, which runs models of its own:
+/// instance <paramref name="instance"/> of <paramref name="instances"/> sharing the kernel threads
+/// (<paramref name="instances"/> = 0: one instance per request, as many as requests overlap),
+/// with one KV slot. The caller owns what it returns.
 /// </summary>
-/// <param name="slots">KV slots the scheduler needs.</param>
 /// <param name="instance">Which instance (0-based).</param>
 /// <param name="instances">How many share the threads; 0 when unbounded (per-request).</param>
-public delegate IModel SchedulerModelFactory(int slots, int instance, int instances);
+public delegate IModel InstanceModelFactory(int instance, int instances);
 
-/// <summary>Builds the scheduler <c>flover.scheduler.kind</c> names, all on the same engine and weights.</summary>
+/// <summary>Builds the scheduler <c>flover.scheduler.kind</c> names, all for the same model.</summary>
 public static class SchedulerFactory
 {
     /// <summary>
     /// The scheduler <paramref name="settings"/> selects: <c>fused</c> (a <see cref="FusedDecodeLoop"/>
     /// over <c>flover.engine.kv-slots</c> slots), <c>dynamic</c> (<see cref="DynamicBatchScheduler"/>,
-    /// max-batch-size slots), <c>instances</c> (<see cref="InstancesScheduler"/>, count instances of
-    /// one slot) or <c>sequential</c> (<see cref="SequentialScheduler"/>, one slot). Dispose the
-    /// result if it is <see cref="IDisposable"/>.
+    /// max-batch-size slots), <c>sequential</c> (<see cref="SequentialScheduler"/>, one slot), all
+    /// planning for the decode loop's model of <paramref name="model"/>'s shape, or <c>instances</c>
+    /// (<see cref="InstancesScheduler"/>, count instances of one slot each, made by
+    /// <paramref name="instances"/>). Dispose the result if it is <see cref="IDisposable"/>.
     /// </summary>
-    /// <exception cref="Gpu.FloverException">The kind is unknown.</exception>
-    public static IDecodeScheduler Create(SchedulerSettings settings, EngineSettings engine, DecodeLoopOptions loop, SchedulerModelFactory models, TimeProvider? clock = null)
+    /// <exception cref="Gpu.FloverException">The kind is unknown, or instances are asked for without an instance factory.</exception>
+    public static IDecodeScheduler Create(SchedulerSettings settings, EngineSettings engine, DecodeLoopOptions loop, ModelShape model, InstanceModelFactory? instances = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(loop);
-        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(model);
         return settings.Kind switch
         {
-            "fused" => new FusedDecodeLoop(models(engine.KvSlots, 0, 1), loop, clock),
-            "dynamic" => new DynamicBatchScheduler(models(settings.DynamicMaxBatchSize, 0, 1), settings.DynamicMaxBatchSize, settings.DynamicMaxQueueDelay, loop, clock),
+            "fused" => new FusedDecodeLoop(model.WithSlots(engine.KvSlots), loop, clock),
+            "dynamic" => new DynamicBatchScheduler(model.WithSlots(settings.DynamicMaxBatchSize), settings.DynamicMaxBatchSize, settings.DynamicMaxQueueDelay, loop, clock),
+            "sequential" => new SequentialScheduler(model.WithSlots(1), loop, clock),
+            "instances" when instances is null => throw new Gpu.FloverException("The instances scheduler runs model instances of its own, and none can be made here (flover serve runs one model: use fused, dynamic or sequential)."),
             "instances" when settings.InstancesCount is int count =>
-                new InstancesScheduler([.. Enumerable.Range(0, count).Select(i => models(1, i, count))], loop, clock),
-            "instances" => new InstancesScheduler(i => models(1, i, 0), loop, clock),
-            "sequential" => new SequentialScheduler(models(1, 0, 1), loop, clock),
+                new InstancesScheduler([.. Enumerable.Range(0, count).Select(i => instances(i, count))], loop, clock),
+            "instances" => new InstancesScheduler(i => instances(i, 0), loop, clock),
             _ => throw new Gpu.FloverException($"flover.scheduler.kind must be fused, dynamic, instances or sequential, not '{settings.Kind}'."),
         };
     }

@@ -67,6 +67,24 @@ public sealed class ModelLogits
         }
     }
 
+    /// <summary>Makes these logits a copy of <paramref name="source"/>'s rows and prompt layout (storage grows but is never shrunk).</summary>
+    internal void CopyFrom(ModelLogits source)
+    {
+        if (source.VocabularySize != VocabularySize)
+        {
+            throw new ArgumentException($"Logits rows of {source.VocabularySize} cannot be copied into rows of {VocabularySize}.", nameof(source));
+        }
+
+        Span<int> rowsPerPrompt = source.PromptCount <= 256 ? stackalloc int[source.PromptCount] : new int[source.PromptCount];
+        for (int i = 0; i < source.PromptCount; i++)
+        {
+            rowsPerPrompt[i] = source._promptFirstRows[i + 1] - source._promptFirstRows[i];
+        }
+
+        Reset(rowsPerPrompt);
+        source._values.AsSpan(0, source.RowCount * VocabularySize).CopyTo(_values);
+    }
+
     /// <summary>Storage for rows [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="count"/>), to be filled.</summary>
     internal Span<float> Rows(int firstRow, int count) => new(_values, firstRow * VocabularySize, count * VocabularySize);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flover.Actors.Inference;
 using Flover.Gpu;
+using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Host.Bench;
@@ -33,7 +34,7 @@ internal sealed record RunMeasurement(
 /// </summary>
 internal static class BenchDriver
 {
-    public static RunMeasurement Run(IDecodeScheduler scheduler, IReadOnlyList<TimedModel> models, IReadOnlyList<BenchRequest> workload, float? temperature, int seed, Action<int>? progress = null)
+    public static RunMeasurement Run(IDecodeScheduler scheduler, ModelStepRunner? runner, IReadOnlyList<TimedModel> models, IReadOnlyList<BenchRequest> workload, float? temperature, int seed, Action<int>? progress = null)
     {
         int count = workload.Count;
         var first = new double[count];
@@ -75,7 +76,10 @@ internal static class BenchDriver
 
             peak = Math.Max(peak, scheduler.SlotsUsed);
             long stepStart = Stopwatch.GetTimestamp();
-            IterationReport report = scheduler.Step();
+            // The shuffle actor's planner, asked between iterations as the decode loop does; its
+            // plan rides in the next step.
+            scheduler.CompactNow();
+            IterationReport report = runner is null ? CompleteWithoutModel(scheduler) : scheduler.StepOn(runner);
             double delivered = Stopwatch.GetElapsedTime(start).TotalSeconds;
             peak = Math.Max(peak, scheduler.SlotsUsed);
             foreach (LoopToken token in report.Tokens)
@@ -131,6 +135,18 @@ internal static class BenchDriver
             moves,
             Seconds(copyTicks),
             tokenIds);
+    }
+
+    /// <summary>A scheduler that runs its own model instances: its plans are empty.</summary>
+    private static IterationReport CompleteWithoutModel(IDecodeScheduler scheduler)
+    {
+        ModelStep step = scheduler.PlanStep();
+        if (!step.IsEmpty)
+        {
+            throw new InvalidOperationException($"The {scheduler.Kind} scheduler planned model work but asked for no model slots.");
+        }
+
+        return scheduler.CompleteStep(ModelStepResult.Empty);
     }
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;

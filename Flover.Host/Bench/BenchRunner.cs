@@ -119,7 +119,7 @@ internal static class BenchRunner
     {
         var owned = new List<IDisposable>();
         var models = new List<TimedModel>();
-        IModel Create(int slots, int instance, int instances)
+        TimedModel Create(int slots, int instance, int instances)
         {
             Accelerator accelerator = home;
             if (kind == "instances")
@@ -139,11 +139,15 @@ internal static class BenchRunner
         }
 
         var schedulerSettings = settings.Flover.Scheduler with { Kind = kind };
-        var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, shared.Config.EosTokenId) with { ExternalCompaction = false };
-        IDecodeScheduler scheduler = SchedulerFactory.Create(schedulerSettings, engine, loop, Create);
+        var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, shared.Config.EosTokenId);
+        var shape = new ModelShape(shared.Config.VocabularySize, engine.KvSlots, capacity, shared.Config.KvBytesPerSlot(capacity));
+        IDecodeScheduler scheduler = SchedulerFactory.Create(schedulerSettings, engine, loop, shape, (instance, instances) => Create(1, instance, instances));
         try
         {
-            return BenchDriver.Run(scheduler, models, workload, settings.Temperature, seed);
+            // The fused loop and the batching baselines plan for one model of the slots they need;
+            // the instances baseline runs its own.
+            ModelStepRunner? runner = scheduler.ModelSlots > 0 ? new ModelStepRunner(Create(scheduler.ModelSlots, 0, 1)) : null;
+            return BenchDriver.Run(scheduler, runner, models, workload, settings.Temperature, seed);
         }
         finally
         {

@@ -8,7 +8,6 @@ using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
-using Flover.Gpu.Models.Gpt2;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
 
@@ -25,25 +24,18 @@ namespace Flover.Host.Http;
 internal sealed class EngineHost : IAsyncDisposable
 {
     private readonly IModelWeights _weights;
-    private readonly FloverSettings _settings;
-    private readonly Gpt2ModelOptions _options;
+    private readonly ShardedModel _shards;
     private readonly DecodeLoopOptions _loop;
-    private readonly Func<IModel, IModel>? _wrapModel;
-    private IModel? _model;
     private ActorSystem? _ownSystem;
-    private bool _weightsDisposed;
 
-    private EngineHost(Config configuration, FloverSettings settings, IModelWeights weights, IModel? model, Gpt2ModelOptions options, ServedModel served, Func<IModel, IModel>? wrapModel)
+    private EngineHost(Config configuration, IModelWeights weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
     {
         Configuration = configuration;
-        _settings = settings;
         _weights = weights;
-        _model = model;
-        _options = options;
-        _wrapModel = wrapModel;
-        _loop = EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId);
+        _shards = shards;
+        _loop = loop;
         Model = served;
-        Metrics = new EngineMetrics(options.SlotCount);
+        Metrics = new EngineMetrics(shards.Shape.SlotCount);
     }
 
     /// <summary>The configuration the engine was loaded with (handed to Akka as the resolved tree).</summary>
@@ -56,16 +48,17 @@ internal sealed class EngineHost : IAsyncDisposable
     public EngineMetrics Metrics { get; }
 
     /// <summary>
-    /// Loads the model named by <paramref name="modelArgument"/> or <paramref name="preset"/>, logging
-    /// progress to <paramref name="log"/>. With <c>flover.parallel.tensor</c> &gt; 1 the shards are
-    /// actors, so they load when the engine starts (<see cref="StartEngine"/>).
+    /// Opens the model named by <paramref name="modelArgument"/> or <paramref name="preset"/> and
+    /// checks that the settings fit it, logging progress to <paramref name="log"/>. The model is
+    /// loaded by its shard actors (one shard: the whole model) when the engine starts
+    /// (<see cref="StartEngine"/>); serve's warm-up request waits for them.
     /// </summary>
-    /// <exception cref="FloverException">The model cannot be opened or the engine settings do not fit it.</exception>
+    /// <exception cref="FloverException">The model cannot be opened, the device cannot be opened, or the engine settings do not fit the model.</exception>
     /// <param name="config">The loaded configuration.</param>
     /// <param name="modelArgument">--model, or null.</param>
     /// <param name="preset">--preset, used when <paramref name="modelArgument"/> is null.</param>
     /// <param name="log">Progress lines.</param>
-    /// <param name="wrapModel">Wraps the model the decode loop calls (tests hold the loop at a gate with it); the host still owns and disposes the model itself.</param>
+    /// <param name="wrapModel">Wraps each shard's model (tests hold the loop at a gate with it); the shard disposes both.</param>
     public static EngineHost Load(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -77,60 +70,38 @@ internal sealed class EngineHost : IAsyncDisposable
 
         log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
         IModelWeights weights = ModelSource.Open(modelArgument, preset);
-        IModel? model = null;
         try
         {
             // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2); its chat template is parsed now, so a bad one fails at start-up.
             ITokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(modelArgument));
             ChatTemplate chat = ChatTemplate.For(tokenizer);
             Gpt2Config shape = weights.Config;
-            Gpt2ModelOptions options = EngineSetup.ModelOptions(settings.Engine, shape);
-            int capacity = options.SlotCapacity == 0 ? shape.MaxPositions : options.SlotCapacity;
-            if (settings.Parallel.Tensor > 1)
+            // Slots, positions and the shard count are checked here, before the actor system starts.
+            ShardedModel shards = EngineSetup.Shards(settings, weights);
+            DeviceSpec device = EngineSetup.Device(settings.Engine);
+            if (device.Kind != AcceleratorKind.Cpu)
             {
-                // Checked before the actor system starts: the shards only load when it does.
-                shape.CheckShardCount(settings.Parallel.Tensor, weights.Source);
-
-                DeviceSpec device = EngineSetup.Device(settings.Engine);
-                if (device.Kind != AcceleratorKind.Cpu)
-                {
-                    // The shard actors open the device only when the actor system starts; open it once
-                    // here so no driver, no such GPU or a kernel that does not compile is one line
-                    // before serving, not a shard that fails to start.
-                    DeviceAccelerators.Open(device, EngineOptions.Default).Dispose();
-                }
-
-                log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} tensor-parallel shard actors on {device}; {options.SlotCount} KV slots of {capacity} positions");
-            }
-            else
-            {
-                TensorParallelModel single = EngineSetup.LoadModel(settings, weights);
-                model = single;
-                capacity = single.SlotCapacity;
-                log.WriteLine($"serve: {weights.Source}; {single.DeviceDetails}; {single.WeightDType.ToName()} weights; {single.SlotCount} KV slots of {single.SlotCapacity} positions");
+                // The shard actors open the device only when the actor system starts; open it once
+                // here so no driver, no such GPU or a kernel that does not compile is one line
+                // before serving, not a shard that fails to start.
+                DeviceAccelerators.Open(device, EngineOptions.Default).Dispose();
             }
 
+            int capacity = shards.Shape.SlotCapacity;
+            log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} shard actor(s) on {device}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slots of {capacity} positions");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow, chat);
-            var host = new EngineHost(config, settings, weights, model, options, served, wrapModel);
-            if (model is not null)
-            {
-                // The single model has copied what it needs onto its accelerator; shards reload
-                // from the mapped checkpoint when one is rebuilt, so theirs stays open.
-                host.DisposeWeights();
-            }
-
-            return host;
+            ShardedModel wrapped = wrapModel is null ? shards : shards.WithWrap(wrapModel);
+            return new EngineHost(config, weights, wrapped, EngineSetup.LoopOptions(settings.Engine, shape.EosTokenId), served);
         }
         catch
         {
-            model?.Dispose();
             weights.Dispose();
             throw;
         }
     }
 
     /// <summary>
-    /// Starts the <c>InferenceEngine</c> actor (and, with tensor parallelism, its shard actors) in
+    /// Starts the <c>InferenceEngine</c> actor (whose decode loop starts the shard actors) in
     /// <paramref name="system"/> and registers it in <paramref name="registry"/> under
     /// <see cref="InferenceEngine"/>, where <see cref="EngineClient"/> finds it. Called once, by
     /// Akka.Hosting when the actor system starts.
@@ -139,16 +110,7 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        if (_model is null)
-        {
-            // Shards are actors driven by the decode loop's plans; a stopped shard is rebuilt from
-            // the checkpoint, so it stays open (mapped) while the engine runs.
-            var engineOptions = new EngineOptions(_settings.Engine.Threads, _options.WeightDType) { Device = EngineSetup.Device(_settings.Engine) };
-            _model = new ShardGroupModel(system, _weights, _options, engineOptions, _settings.Parallel.Tensor);
-        }
-
-        IModel served = _wrapModel?.Invoke(_model) ?? _model;
-        IActorRef engine = system.ActorOf(InferenceEngine.Props(served, _loop, Model.Tokenizer, metrics: Metrics), "engine");
+        IActorRef engine = system.ActorOf(InferenceEngine.Props(_shards, _loop, Model.Tokenizer, metrics: Metrics), "engine");
         registry.Register<InferenceEngine>(engine);
     }
 
@@ -209,17 +171,9 @@ internal sealed class EngineHost : IAsyncDisposable
             await _ownSystem.Terminate().ConfigureAwait(false);
         }
 
-        _model?.Dispose();
-        DisposeWeights();
+        // The shards (stopped with the system) have freed their models; a replaced shard reloads
+        // from the mapped checkpoint, so it stayed open until now.
+        _weights.Dispose();
         Metrics.Dispose();
-    }
-
-    private void DisposeWeights()
-    {
-        if (!_weightsDisposed)
-        {
-            _weightsDisposed = true;
-            _weights.Dispose();
-        }
     }
 }

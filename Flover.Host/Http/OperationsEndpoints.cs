@@ -28,6 +28,14 @@ internal static class OperationsEndpoints
             return;
         }
 
+        if (status.Stalled is { } stalled)
+        {
+            // The loop answers during a step; a step past its deadline, or shards still loading or
+            // being replaced, is the engine not serving.
+            await NotReadyAsync(http, stalled).ConfigureAwait(false);
+            return;
+        }
+
         await WriteAsync(http, StatusCodes.Status200OK, JsonOutput.Object(json =>
         {
             json.WriteString("status", "ready");
@@ -36,6 +44,10 @@ internal static class OperationsEndpoints
             json.WriteNumber("requests_waiting", status.Waiting);
             json.WriteNumber("kv_slots_used", status.KvSlotsUsed);
             json.WriteNumber("kv_slots_free", status.KvSlotsFree);
+            if (status.StepAge is { } age)
+            {
+                json.WriteNumber("step_age_seconds", age.TotalSeconds);
+            }
         })).ConfigureAwait(false);
     }
 

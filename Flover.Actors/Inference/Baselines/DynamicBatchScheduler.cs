@@ -13,19 +13,20 @@ namespace Flover.Actors.Inference.Baselines;
 /// </summary>
 public sealed class DynamicBatchScheduler : IDecodeScheduler
 {
-    private readonly IModel _model;
+    private readonly ModelShape _model;
     private readonly int _maxBatchSize;
     private readonly TimeSpan _maxQueueDelay;
     private readonly RequestQueue _queue;
     private StaticBatch? _batch;
+    private List<LoopFinished>? _planned;
 
-    /// <summary>Creates the scheduler on <paramref name="model"/>, which needs at least <paramref name="maxBatchSize"/> KV slots.</summary>
-    /// <param name="model">The model; batch member i uses slot i.</param>
+    /// <summary>Creates the scheduler for a model of <paramref name="model"/>'s shape, which needs at least <paramref name="maxBatchSize"/> KV slots.</summary>
+    /// <param name="model">The model's shape; batch member i uses slot i.</param>
     /// <param name="maxBatchSize">The most requests in one batch (<c>flover.scheduler.dynamic.max-batch-size</c>).</param>
     /// <param name="maxQueueDelay">How long the oldest waiting request may wait for the batch to fill (<c>flover.scheduler.dynamic.max-queue-delay</c>).</param>
     /// <param name="options">Queue bound and end-of-sequence id (memory mode and prefill budget do not apply).</param>
     /// <param name="clock">Time for the batching window and deadlines.</param>
-    public DynamicBatchScheduler(IModel model, int maxBatchSize, TimeSpan maxQueueDelay, DecodeLoopOptions options, TimeProvider? clock = null)
+    public DynamicBatchScheduler(ModelShape model, int maxBatchSize, TimeSpan maxQueueDelay, DecodeLoopOptions options, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
@@ -43,6 +44,12 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
 
     /// <inheritdoc />
     public string Kind => "dynamic";
+
+    /// <summary>One slot per batch member.</summary>
+    public int ModelSlots => _maxBatchSize;
+
+    /// <summary>Never: batches do not compact.</summary>
+    public CompactionRequest? CompactionWanted => null;
 
     /// <inheritdoc />
     public int WaitingCount => _queue.WaitingCount;
@@ -98,12 +105,20 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
     /// <inheritdoc />
     public void StopSequenceFound(long requestId) => _queue.MarkRetire(requestId, FinishReason.StopSequence);
 
-    /// <summary>Starts a batch when it is full or its window has closed, then runs one iteration of the running batch.</summary>
-    public IterationReport Step()
+    /// <summary>Refused: batches do not compact.</summary>
+    public bool OfferCompaction(Gpu.Memory.CompactionPlan plan, long version) => false;
+
+    /// <summary>Starts a batch when it is full or its window has closed, then plans one iteration of the running batch.</summary>
+    public ModelStep PlanStep()
     {
+        if (_planned is not null)
+        {
+            throw new InvalidOperationException("The previous step has not been completed (CompleteStep or FailStep).");
+        }
+
         DateTimeOffset now = _queue.Clock.GetUtcNow();
-        var finished = new List<LoopFinished>();
-        _queue.RetireWaiting(finished, now);
+        _planned = [];
+        _queue.RetireWaiting(_planned, now);
         if (_batch is null && _queue.WaitingCount > 0 && NextStepAt is null)
         {
             var members = new List<BaselineRequest>();
@@ -115,12 +130,29 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
             _batch = new StaticBatch(_model, members, keepFinishedRows: true);
         }
 
+        return _batch?.Plan(now) ?? ModelStep.Empty;
+    }
+
+    /// <inheritdoc />
+    public IterationReport CompleteStep(ModelStepResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Report(batch => batch.Complete(result));
+    }
+
+    /// <inheritdoc />
+    public IterationReport FailStep(string reason) => Report(batch => batch.Fail(reason));
+
+    private IterationReport Report(Action<StaticBatch> complete)
+    {
+        List<LoopFinished> finished = _planned ?? throw new InvalidOperationException("No step is planned: call PlanStep first.");
+        _planned = null;
         if (_batch is null)
         {
             return new IterationReport([], finished, null, 0, 0, 0, false);
         }
 
-        _batch.Step(now);
+        complete(_batch);
         finished.AddRange(_batch.Finished);
         _queue.Forget(finished);
         var report = new IterationReport([.. _batch.Tokens], finished, null, _batch.DecodeRows, _batch.LiveRows, _batch.PrefillTokens, _batch.Failed);

@@ -18,12 +18,12 @@ internal sealed class InstanceThreads(TimeProvider clock) : IDisposable
     private readonly ConcurrentQueue<InstanceEvent> _events = new();
     private readonly SemaphoreSlim _posted = new(0);
 
-    /// <summary>Starts <paramref name="batch"/> on instance <paramref name="instance"/>'s thread (which must be idle).</summary>
-    public void Start(int instance, StaticBatch batch)
+    /// <summary>Starts <paramref name="batch"/> on instance <paramref name="instance"/>'s thread (which must be idle), running <paramref name="model"/>.</summary>
+    public void Start(int instance, StaticBatch batch, Gpu.Models.IModel model)
     {
         while (_runners.Count <= instance)
         {
-            _runners.Add(new Runner(_runners.Count, this));
+            _runners.Add(new Runner(_runners.Count, this, model));
         }
 
         _runners[instance].Start(batch);
@@ -67,13 +67,15 @@ internal sealed class InstanceThreads(TimeProvider clock) : IDisposable
     {
         private readonly InstanceThreads _owner;
         private readonly int _index;
+        private readonly Gpu.Models.ModelStepRunner _model;
         private readonly SemaphoreSlim _go = new(0);
         private readonly Thread _thread;
         private StaticBatch? _batch;
         private volatile bool _stopping;
 
-        public Runner(int index, InstanceThreads owner)
+        public Runner(int index, InstanceThreads owner, Gpu.Models.IModel model)
         {
+            _model = new Gpu.Models.ModelStepRunner(model);
             _index = index;
             _owner = owner;
             _thread = new Thread(Loop) { IsBackground = true, Name = $"flover-instance-{index}" };
@@ -109,8 +111,8 @@ internal sealed class InstanceThreads(TimeProvider clock) : IDisposable
                 bool done = false;
                 while (!done && !_stopping)
                 {
-                    // StaticBatch catches model failures itself: its running members end with Error.
-                    batch.Step(_owner.Clock.GetUtcNow());
+                    // A model failure ends the batch's running members with Error (no recovery in the baselines).
+                    batch.Step(_owner.Clock.GetUtcNow(), _model);
                     done = batch.Done;
                     _owner.Post(new InstanceEvent(_index, [.. batch.Tokens], [.. batch.Finished], batch.DecodeRows, batch.LiveRows, batch.PrefillTokens, batch.Failed, done));
                 }

@@ -7,19 +7,21 @@ namespace Flover.Actors.Inference.Baselines;
 /// Concurrent model instances, the paper's second baseline: N instances (each its own KV slot,
 /// workspace and kernel workers, all sharing one upload of the read-only weights) each serve one
 /// request at a time, FIFO; an idle instance takes the oldest waiting request (when the owner
-/// next calls <see cref="Step"/>). Busy instances run free, each on its own thread, as separate
-/// sessions would; <see cref="Step"/> collects the tokens they have produced. With
-/// <c>instances.count = per-request</c> an instance is created for each request that finds none
-/// idle. Not thread-safe: one owner calls it; dispose it to stop the instance threads.
+/// next calls <see cref="PlanStep"/>). Busy instances run free, each on its own thread, as separate
+/// sessions would: they are model sessions of their own, not the driver's model, so the plans this
+/// scheduler returns are always empty and <see cref="CompleteStep"/> collects the tokens the
+/// instances have produced (blocking until one has). With <c>instances.count = per-request</c> an
+/// instance is created for each request that finds none idle. Not thread-safe: one owner calls
+/// it; dispose it to stop the instance threads.
 /// </summary>
 public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
 {
     private readonly List<IModel> _models;
     private readonly Func<int, IModel>? _newInstance;
     private readonly InstanceThreads _threads;
-    private readonly bool _inline;
     private readonly List<StaticBatch?> _running = [];
     private readonly RequestQueue _queue;
+    private List<LoopFinished>? _planned;
 
     /// <summary>A fixed set of instances.</summary>
     /// <param name="models">The instances (at least one, each with at least one KV slot), all of one model.</param>
@@ -34,10 +36,8 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         }
 
         _models = [.. models];
-        _queue = RequestQueue.For(_models[0], options, clock);
+        _queue = RequestQueue.For(ModelShape.Of(_models[0]), options, clock);
         _threads = new InstanceThreads(_queue.Clock);
-        // One instance needs no thread of its own: it steps on the caller's, as the fused loop does.
-        _inline = _models.Count == 1;
         _running.AddRange(_models.Select(_ => (StaticBatch?)null));
     }
 
@@ -55,12 +55,18 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         _newInstance = newInstance;
         _models = [newInstance(0)];
         _running.Add(null);
-        _queue = RequestQueue.For(_models[0], options, clock);
+        _queue = RequestQueue.For(ModelShape.Of(_models[0]), options, clock);
         _threads = new InstanceThreads(_queue.Clock);
     }
 
     /// <inheritdoc />
     public string Kind => "instances";
+
+    /// <summary>None: the instances are models of their own.</summary>
+    public int ModelSlots => 0;
+
+    /// <summary>Never: one request per instance does not compact.</summary>
+    public CompactionRequest? CompactionWanted => null;
 
     /// <summary>Instances created so far.</summary>
     public int InstanceCount => _models.Count;
@@ -108,27 +114,37 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
     /// <inheritdoc />
     public void StopSequenceFound(long requestId) => _queue.MarkRetire(requestId, FinishReason.StopSequence);
 
-    /// <summary>
-    /// Idle instances take waiting requests; then, with one instance, its next token is computed
-    /// on the calling thread; with several, this waits until any instance has produced a token
-    /// (they run free on their own threads) and reports every token produced meanwhile.
-    /// </summary>
-    public IterationReport Step()
+    /// <summary>Refused: one request per instance does not compact.</summary>
+    public bool OfferCompaction(Gpu.Memory.CompactionPlan plan, long version) => false;
+
+    /// <summary>Idle instances take waiting requests (and start on their threads); nothing for the driver's model.</summary>
+    public ModelStep PlanStep()
     {
-        DateTimeOffset now = _queue.Clock.GetUtcNow();
-        var finished = new List<LoopFinished>();
-        _queue.RetireWaiting(finished, now);
+        if (_planned is not null)
+        {
+            throw new InvalidOperationException("The previous step has not been completed (CompleteStep or FailStep).");
+        }
+
+        _planned = [];
+        _queue.RetireWaiting(_planned, _queue.Clock.GetUtcNow());
         AssignWaiting();
+        return ModelStep.Empty;
+    }
+
+    /// <summary>Waits until any instance has produced a token (they run free on their own threads) and reports every token produced meanwhile.</summary>
+    public IterationReport CompleteStep(ModelStepResult result)
+    {
+        List<LoopFinished> finished = _planned ?? throw new InvalidOperationException("No step is planned: call PlanStep first.");
+        _planned = null;
         if (_running.All(b => b is null))
         {
             return new IterationReport([], finished, null, 0, 0, 0, false);
         }
 
-        List<InstanceEvent> events = _inline ? [StepInline(now)] : _threads.WaitForEvents();
         var tokens = new List<LoopToken>();
         int rows = 0, live = 0, prefilled = 0;
         bool failed = false;
-        foreach (InstanceEvent step in events)
+        foreach (InstanceEvent step in _threads.WaitForEvents())
         {
             tokens.AddRange(step.Tokens);
             finished.AddRange(step.Finished);
@@ -146,12 +162,8 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         return new IterationReport(tokens, finished, null, rows, live, prefilled, failed);
     }
 
-    private InstanceEvent StepInline(DateTimeOffset now)
-    {
-        StaticBatch batch = _running[0]!;
-        batch.Step(now);
-        return new InstanceEvent(0, [.. batch.Tokens], [.. batch.Finished], batch.DecodeRows, batch.LiveRows, batch.PrefillTokens, batch.Failed, batch.Done);
-    }
+    /// <summary>The driver's model is never used, so it cannot fail; completes as <see cref="CompleteStep"/>.</summary>
+    public IterationReport FailStep(string reason) => CompleteStep(ModelStepResult.Empty);
 
     /// <summary>Stops the instance threads (the models stay the caller's).</summary>
     public void Dispose() => _threads.Dispose();
@@ -162,7 +174,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         {
             if (_running[i] is null)
             {
-                StartOn(i, new StaticBatch(_models[i], [_queue.Dequeue()], keepFinishedRows: false));
+                StartOn(i, new StaticBatch(ModelShape.Of(_models[i]), [_queue.Dequeue()], keepFinishedRows: false));
             }
         }
 
@@ -170,16 +182,13 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         {
             _models.Add(_newInstance(_models.Count));
             _running.Add(null);
-            StartOn(_models.Count - 1, new StaticBatch(_models[^1], [_queue.Dequeue()], keepFinishedRows: false));
+            StartOn(_models.Count - 1, new StaticBatch(ModelShape.Of(_models[^1]), [_queue.Dequeue()], keepFinishedRows: false));
         }
     }
 
     private void StartOn(int instance, StaticBatch batch)
     {
         _running[instance] = batch;
-        if (!_inline)
-        {
-            _threads.Start(instance, batch);
-        }
+        _threads.Start(instance, batch, _models[instance]);
     }
 }

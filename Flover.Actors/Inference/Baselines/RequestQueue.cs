@@ -105,7 +105,7 @@ internal sealed class RequestQueue(int vocabularySize, int slotCapacity, DecodeL
         }
     }
 
-    public static RequestQueue For(IModel model, DecodeLoopOptions options, TimeProvider? clock)
+    public static RequestQueue For(ModelShape model, DecodeLoopOptions options, TimeProvider? clock)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);

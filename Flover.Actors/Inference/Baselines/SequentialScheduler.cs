@@ -5,18 +5,19 @@ namespace Flover.Actors.Inference.Baselines;
 
 /// <summary>
 /// One request at a time, FIFO, on one model (the paper's first baseline, and what
-/// <c>flover generate</c> does for a single prompt): the instances scheduler with one instance.
-/// Not thread-safe: one owner calls it.
+/// <c>flover generate</c> does for a single prompt): dynamic batching with batches of one and no
+/// window, each request run from prefill to its end before the next starts. Not thread-safe: one
+/// owner calls it.
 /// </summary>
 public sealed class SequentialScheduler : IDecodeScheduler
 {
-    private readonly InstancesScheduler _single;
+    private readonly DynamicBatchScheduler _single;
 
-    /// <summary>Creates the scheduler on <paramref name="model"/> (slot 0 is used).</summary>
-    public SequentialScheduler(IModel model, DecodeLoopOptions options, TimeProvider? clock = null)
+    /// <summary>Creates the scheduler for a model of <paramref name="model"/>'s shape (slot 0 is used).</summary>
+    public SequentialScheduler(ModelShape model, DecodeLoopOptions options, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        _single = new InstancesScheduler([model], options, clock);
+        _single = new DynamicBatchScheduler(model, 1, TimeSpan.Zero, options, clock);
     }
 
     /// <inheritdoc />
@@ -56,6 +57,21 @@ public sealed class SequentialScheduler : IDecodeScheduler
     /// <inheritdoc />
     public void StopSequenceFound(long requestId) => _single.StopSequenceFound(requestId);
 
+    /// <summary>One slot.</summary>
+    public int ModelSlots => 1;
+
+    /// <summary>Never: one slot does not compact.</summary>
+    public CompactionRequest? CompactionWanted => null;
+
+    /// <summary>Refused: one slot does not compact.</summary>
+    public bool OfferCompaction(Gpu.Memory.CompactionPlan plan, long version) => false;
+
     /// <summary>One token of the running request (its prefill the first time), after starting the next one if none runs.</summary>
-    public IterationReport Step() => _single.Step();
+    public ModelStep PlanStep() => _single.PlanStep();
+
+    /// <inheritdoc />
+    public IterationReport CompleteStep(ModelStepResult result) => _single.CompleteStep(result);
+
+    /// <inheritdoc />
+    public IterationReport FailStep(string reason) => _single.FailStep(reason);
 }

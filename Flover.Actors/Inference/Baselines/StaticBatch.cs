@@ -13,21 +13,22 @@ namespace Flover.Actors.Inference.Baselines;
 /// </summary>
 internal sealed class StaticBatch
 {
-    private readonly IModel _model;
+    private readonly int _slotCapacity;
     private readonly BaselineRequest[] _members;
     private readonly bool _keepFinishedRows;
-    private readonly List<DecodeRow> _rows = [];
     private readonly List<BaselineRequest?> _rowOwners = [];
     private bool _prefilled;
+    private bool _planned;
+    private bool _planIsPrefill;
 
-    public StaticBatch(IModel model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows)
+    public StaticBatch(ModelShape model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows)
     {
         if (members.Count > model.SlotCount)
         {
             throw new ArgumentException($"A batch of {members.Count} does not fit {model.SlotCount} KV slots.", nameof(members));
         }
 
-        _model = model;
+        _slotCapacity = model.SlotCapacity;
         _members = [.. members];
         _keepFinishedRows = keepFinishedRows;
         for (int i = 0; i < _members.Length; i++)
@@ -55,9 +56,14 @@ internal sealed class StaticBatch
 
     public bool Failed { get; private set; }
 
-    /// <summary>One iteration: the prefill of every member the first time, one decode row per member after.</summary>
-    public void Step(DateTimeOffset now)
+    /// <summary>Phase one of an iteration: the prefill of every member the first time, one decode row per member after.</summary>
+    public ModelStep Plan(DateTimeOffset now)
     {
+        if (_planned)
+        {
+            throw new InvalidOperationException("The batch's previous step has not been completed.");
+        }
+
         Tokens.Clear();
         Finished.Clear();
         DecodeRows = LiveRows = PrefillTokens = 0;
@@ -70,87 +76,114 @@ internal sealed class StaticBatch
             }
         }
 
-        try
+        _planned = true;
+        _planIsPrefill = !_prefilled;
+        return _planIsPrefill ? PlanPrefill() : PlanDecode();
+    }
+
+    /// <summary>Phase two: samples what the model returned.</summary>
+    public void Complete(ModelStepResult result)
+    {
+        _planned = false;
+        ModelLogits? logits = _planIsPrefill ? result.Prefill : result.Decode;
+        for (int i = 0; i < _rowOwners.Count; i++)
         {
-            if (!_prefilled)
+            if (_rowOwners[i] is not { } member)
             {
-                Prefill();
+                continue;
+            }
+
+            if (_planIsPrefill)
+            {
+                member.KvLength = member.Prompt.Length;
+                (int first, int count) = logits!.RowsOf(i);
+                Emit(member, member.Sampler.Sample(logits.Row(first + count - 1)));
             }
             else
             {
-                Decode();
-            }
-        }
-        catch (Exception exception)
-        {
-            // No recovery in the baselines: the batch's running members end with Error.
-            Failed = true;
-            foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
-            {
-                End(member, FinishReason.Error, $"the engine failed on this request's batch: {exception.Message}");
+                LiveRows++;
+                Emit(member, member.Sampler.Sample(logits!.Row(i)));
             }
         }
     }
 
-    private void Prefill()
+    /// <summary>Phase two of a step the model could not run: no recovery in the baselines, the batch's running members end with Error.</summary>
+    public void Fail(string reason)
     {
-        _prefilled = true;
-        var prompts = new List<PrefillPrompt>();
-        var owners = new List<BaselineRequest>();
+        _planned = false;
+        Failed = true;
+        LiveRows = 0;
         foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
         {
-            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last));
-            owners.Add(member);
-            PrefillTokens += member.Prompt.Length;
+            End(member, FinishReason.Error, $"the engine failed on this request's batch: {reason}");
         }
+    }
 
-        if (prompts.Count == 0)
+    /// <summary>Both phases on <paramref name="runner"/>'s model, on the calling thread (an instance's own thread).</summary>
+    public void Step(DateTimeOffset now, ModelStepRunner runner)
+    {
+        ModelStep step = Plan(now);
+        if (step.IsEmpty)
         {
+            Complete(ModelStepResult.Empty);
             return;
         }
 
-        ModelLogits logits = _model.Prefill(prompts);
-        for (int i = 0; i < owners.Count; i++)
+        ModelStepResult result;
+        try
         {
-            owners[i].KvLength = owners[i].Prompt.Length;
-            (int first, int count) = logits.RowsOf(i);
-            Emit(owners[i], owners[i].Sampler.Sample(logits.Row(first + count - 1)));
+            result = runner.Run(step);
         }
+        catch (Exception exception)
+        {
+            Fail(exception.Message);
+            return;
+        }
+
+        Complete(result);
     }
 
-    private void Decode()
+    private ModelStep PlanPrefill()
     {
-        _rows.Clear();
+        _prefilled = true;
         _rowOwners.Clear();
+        var prompts = new List<PrefillPrompt>();
+        foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
+        {
+            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last));
+            _rowOwners.Add(member);
+            PrefillTokens += member.Prompt.Length;
+        }
+
+        return prompts.Count == 0 ? ModelStep.Empty : new ModelStep([], prompts, []);
+    }
+
+    private ModelStep PlanDecode()
+    {
+        _rowOwners.Clear();
+        var rows = new List<DecodeRow>();
         foreach (BaselineRequest member in _members)
         {
             bool live = member.Finished is null;
             // A finished row is computed on (its own slot, discarded) while the batch runs; one
             // that never got a token or whose slot is full has nothing to feed.
-            bool carried = !live && _keepFinishedRows && member.GeneratedCount > 0 && member.KvLength < _model.SlotCapacity;
+            bool carried = !live && _keepFinishedRows && member.GeneratedCount > 0 && member.KvLength < _slotCapacity;
             if (live || carried)
             {
-                _rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken));
+                rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken));
                 _rowOwners.Add(live ? member : null);
                 member.KvLength++;
             }
         }
 
-        if (_rows.Count == 0 || LiveCount == 0)
+        if (rows.Count == 0 || LiveCount == 0)
         {
-            return;
+            _rowOwners.Clear();
+            return ModelStep.Empty;
         }
 
-        ModelLogits logits = _model.Decode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows));
-        DecodeRows = _rows.Count;
-        for (int i = 0; i < _rowOwners.Count; i++)
-        {
-            if (_rowOwners[i] is { } member)
-            {
-                LiveRows++;
-                Emit(member, member.Sampler.Sample(logits.Row(i)));
-            }
-        }
+        DecodeRows = rows.Count;
+        return new ModelStep([], [], [.. rows]);
     }
 
     private void Emit(BaselineRequest member, SampledToken token)
@@ -162,7 +195,7 @@ internal sealed class StaticBatch
         {
             End(member, reason);
         }
-        else if (member.KvLength >= _model.SlotCapacity)
+        else if (member.KvLength >= _slotCapacity)
         {
             // The slot is full: the last token could not be attended to by another step.
             End(member, FinishReason.Length);

@@ -1,74 +1,71 @@
+using System.Diagnostics;
 using Akka.Actor;
-using Flover.Gpu.Accelerators;
-using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Models;
-using Flover.Gpu.Models.Gpt2;
 
 namespace Flover.Actors.Inference.Sharding;
 
 /// <summary>
-/// One tensor-parallel shard: owns its accelerator (its share of the kernel threads), its slice of
-/// the weights and its slice of the KV cache, and executes the step plans it is sent, meeting the
-/// other shards in the collectives of their group. Runs on a pinned dispatcher: a plan blocks in
-/// collectives until every shard arrives, which must never starve a shared pool.
+/// One shard of the decode loop's model: owns its model (the whole model, or a tensor-parallel
+/// slice with its share of the kernel threads and of the KV cache) and executes the steps it is
+/// sent, meeting the other shards in the collectives of their group. Runs on a pinned dispatcher:
+/// a step blocks in kernels and collectives until every shard arrives, which must never starve a
+/// shared pool; the decode loop itself never blocks on it.
 /// </summary>
 internal sealed class ShardActor : ReceiveActor
 {
-    private readonly Accelerator _accelerator;
-    private readonly Gpt2Model _model;
-    private readonly ICommunicatorGroup _group;
     private readonly int _rank;
+    private readonly IModel _loaded;
+    private readonly IModel _model;
+    private readonly ModelStepRunner _runner;
+    private readonly RelinkableCommunicator? _communicator;
+    private ICommunicatorGroup? _group;
 
-    public ShardActor(IModelWeights weights, Gpt2ModelOptions options, EngineOptions engine, ICommunicatorGroup group, int rank)
+    public ShardActor(ShardedModel spec, int slots, ICommunicatorGroup? group, int rank)
     {
-        _group = group;
         _rank = rank;
-        // Loaded in the constructor, on the shard's own thread: a failure stops the actor and its
-        // supervisor (the group) learns it through death watch.
-        // engine.Device: on a GPU every shard opens the same device (see TensorParallelModel).
-        _accelerator = DeviceAccelerators.Open(engine.Device, engine);
-        try
+        _group = group;
+        _communicator = group is null ? null : new RelinkableCommunicator(group[rank]);
+        // Loaded in the constructor, on the shard's own thread: a failure stops the actor and the
+        // decode loop, which watches it, learns it through Terminated.
+        _loaded = spec.Create(slots, _communicator);
+        _model = spec.Wrap?.Invoke(_loaded) ?? _loaded;
+        _runner = new ModelStepRunner(_model);
+        Receive<ShardReadyQuery>(_ => Sender.Tell(new ShardReady(_rank)));
+        Receive<ShardStep>(Execute);
+        Receive<UseGroup>(use =>
         {
-            _model = new Gpt2Model(_accelerator, weights, options with { Shard = new TensorShard(group[rank]) });
-        }
-        catch
-        {
-            _accelerator.Dispose();
-            throw;
-        }
-
-        Receive<ShardReadyQuery>(_ => Sender.Tell(new ShardReady(_rank, _model.WeightBytes)));
-        Receive<ShardStepPlan>(Execute);
-        Receive<ShardCopyPlan>(plan =>
-        {
-            _model.Copy(plan.FromSlot, plan.ToSlot, plan.Length);
-            Sender.Tell(new ShardStepCompleted(plan.Step, _rank, null));
+            _group = use.Group;
+            _communicator!.Relink(use.Group[_rank]);
         });
     }
 
     protected override void PostStop()
     {
-        _model.Dispose();
-        _accelerator.Dispose();
+        if (!ReferenceEquals(_model, _loaded))
+        {
+            _model.Dispose();
+        }
+
+        _loaded.Dispose();
     }
 
-    private void Execute(ShardStepPlan plan)
+    private void Execute(ShardStep step)
     {
+        long started = Stopwatch.GetTimestamp();
         try
         {
-            ModelLogits logits = plan.Prefill is { } prompts
-                ? _model.Prefill([.. prompts.Select(p => new PrefillPrompt(p.Slot, p.Tokens, p.StartPosition, p.Logits))])
-                : _model.Decode(plan.Decode ?? []);
-            Sender.Tell(new ShardStepCompleted(plan.Step, _rank, _rank == 0 ? logits : null));
+            ModelStepResult result = _runner.Run(step.Work);
+            Sender.Tell(new ShardStepDone(step.Step, _rank, _rank == 0 ? result : null, Stopwatch.GetElapsedTime(started), _runner.LastCopyTime));
         }
         catch (Exception exception)
         {
             // The other shards may be waiting for this one inside a collective: wake them, then
             // report. The actor stays alive; its KV may be stale, which the decode loop repairs by
             // re-prefilling every sequence after a failed step.
-            _group.Abort();
-            Sender.Tell(new ShardStepFailed(plan.Step, _rank, exception is CommunicatorAbortedException ? "aborted" : exception.Message));
+            _group?.Abort();
+            bool aborted = exception is CommunicatorAbortedException;
+            Sender.Tell(new ShardStepFailed(step.Step, _rank, aborted ? "aborted by another shard's failure" : exception.Message, aborted));
         }
     }
 }

@@ -1,38 +1,39 @@
+using Flover.Gpu.Collectives;
 using Flover.Gpu.Models;
 
 namespace Flover.Actors.Inference.Sharding;
 
 /// <summary>
-/// One step of the plan every shard executes identically: prefill these prompts, or decode these
-/// rows. Plain data (arrays of ints and records), so the message can cross the network when shards
-/// live on other nodes; shards never decide anything on their own.
+/// Decode loop → every shard: execute this step (KV copies, prefill, decode) identically; shards
+/// never decide anything on their own.
 /// </summary>
-/// <param name="Step">Sequence number; replies carry it so a late reply from an aborted step is recognised.</param>
-/// <param name="Prefill">Prompts to prefill (admissions, chunks of long prompts), or null.</param>
-/// <param name="Decode">Rows to decode, or null.</param>
-public sealed record ShardStepPlan(long Step, ShardPrefill[]? Prefill, DecodeRow[]? Decode);
-
-/// <summary>One prompt (or prompt chunk) of a <see cref="ShardStepPlan"/>.</summary>
-public sealed record ShardPrefill(int Slot, int[] Tokens, int StartPosition, LogitsSelection Logits);
-
-/// <summary>Moves a sequence's keys and values from one slot to another on every shard (the memory shuffle).</summary>
-public sealed record ShardCopyPlan(long Step, int FromSlot, int ToSlot, int Length);
+/// <param name="Step">Sequence number; replies carry it so a late reply from an abandoned step is recognised.</param>
+/// <param name="Work">What to compute.</param>
+public sealed record ShardStep(long Step, ModelStep Work);
 
 /// <summary>
-/// A shard finished a step. Rank 0 carries the gathered logits (in process: a reference to its
-/// buffer, valid until the next step; across nodes the rows would be sent).
+/// A shard finished a step. Rank 0 carries the gathered logits (in process: references to its
+/// buffers, valid until its next step; across nodes the rows would be sent) and its compute time.
 /// </summary>
-public sealed record ShardStepCompleted(long Step, int Rank, ModelLogits? Logits);
+/// <param name="Step">The step.</param>
+/// <param name="Rank">The shard.</param>
+/// <param name="Result">Rank 0's logits; null from the other ranks.</param>
+/// <param name="ComputeTime">Time the shard spent executing the step (KV copies included).</param>
+/// <param name="CopyTime">Of which KV copies (the memory shuffle).</param>
+public sealed record ShardStepDone(long Step, int Rank, ModelStepResult? Result, TimeSpan ComputeTime, TimeSpan CopyTime);
 
-/// <summary>A shard's step failed; the group was aborted so no other shard waits for it.</summary>
-public sealed record ShardStepFailed(long Step, int Rank, string Error);
+/// <summary>A shard's step failed (its group was aborted first, so no other shard waits for it).</summary>
+public sealed record ShardStepFailed(long Step, int Rank, string Error, bool Aborted);
 
-/// <summary>Asks a shard whether it has loaded its weights (answered with <see cref="ShardReady"/>).</summary>
+/// <summary>Asks a shard whether it has loaded its model (answered with <see cref="ShardReady"/>).</summary>
 public sealed record ShardReadyQuery
 {
     /// <summary>The one instance.</summary>
     public static ShardReadyQuery Instance { get; } = new();
 }
 
-/// <summary>A shard holds its weights and KV slice and takes plans.</summary>
-public sealed record ShardReady(int Rank, long WeightBytes);
+/// <summary>A shard holds its model and takes steps.</summary>
+public sealed record ShardReady(int Rank);
+
+/// <summary>Decode loop → surviving shards after a failed step: meet the other ranks in this fresh group from now on.</summary>
+internal sealed record UseGroup(ICommunicatorGroup Group);

@@ -245,6 +245,8 @@ public sealed partial class Gpt2Model : IModel
         {
             _weights.Dispose();
         }
+
+        _ownedAccelerator?.Dispose();
     }
 
     private static IModelWeights NotNull(IModelWeights weights)

@@ -23,14 +23,6 @@ public sealed class EngineSetupTests
     }
 
     [Fact]
-    public void Shuffle_mode_plans_in_the_shuffle_actor()
-    {
-        EngineSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.memory-mode = shuffle").WithFallback(ConfigurationFactory.Default())).Engine;
-
-        Assert.True(EngineSetup.LoopOptions(settings, 0).ExternalCompaction);
-    }
-
-    [Fact]
     public void More_positions_than_the_model_has_are_refused_naming_the_setting()
     {
         EngineSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.max-positions = 4096").WithFallback(ConfigurationFactory.Default())).Engine;
@@ -41,15 +33,19 @@ public sealed class EngineSetupTests
     }
 
     [Fact]
-    public void The_loaded_model_follows_weight_dtype_kv_slots_and_tensor_parallel()
+    public void The_shards_follow_weight_dtype_kv_slots_and_tensor_parallel()
     {
         FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString(
             "flover.engine { threads = 2, weight-dtype = bf16, kv-slots = 3, max-positions = 32 }, flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
         using Flover.Gpu.Checkpoints.IModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
 
-        using Flover.Gpu.Models.Gpt2.TensorParallelModel model = EngineSetup.LoadModel(settings, weights);
+        Flover.Actors.Inference.Sharding.ShardedModel shards = EngineSetup.Shards(settings, weights);
+        using Flover.Gpu.Models.IModel rank0 = shards.Create(3, null);
 
-        Assert.Equal((2, Flover.Gpu.Checkpoints.TensorDType.BF16), (model.ShardCount, model.WeightDType));
+        Assert.Equal(2, shards.ShardCount);
+        Assert.Equal((3, 32), (shards.Shape.SlotCount, shards.Shape.SlotCapacity));
+        var model = Assert.IsType<Flover.Gpu.Models.Gpt2.Gpt2Model>(rank0);
+        Assert.Equal(Flover.Gpu.Checkpoints.TensorDType.BF16, model.WeightDType);
         Assert.Equal((3, 32), (model.SlotCount, model.SlotCapacity));
     }
 }

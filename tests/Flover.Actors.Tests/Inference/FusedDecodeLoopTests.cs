@@ -28,7 +28,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
         var model = faults == "faults"
             ? new FaultyModel(fixture.Model, new HashSet<int> { 3, 8, 9 }, new HashSet<int> { 2 })
             : new FaultyModel(fixture.Model, new HashSet<int>(), new HashSet<int>());
-        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(64, prefillBudget, mode, fixture.Eos));
+        var loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, prefillBudget, mode, fixture.Eos));
 
         (Dictionary<long, List<int>> tokens, Dictionary<long, FinishReason> reasons, int failedSteps) = Run(loop, requests);
 
@@ -41,54 +41,47 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void Shuffle_planned_outside_the_loop_and_applied_between_iterations_keeps_every_request_exact()
+    public void Shuffle_planned_outside_the_loop_and_applied_at_the_next_step_keeps_every_request_exact()
     {
         List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
         var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true));
-        int applied = 0;
+        var model = new FaultyModel(fixture.Model, new HashSet<int>(), new HashSet<int>(), new HashSet<int>());
+        FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos));
+        int offered = 0;
 
         (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests, betweenSteps: () =>
         {
-            if (loop.HasInteriorHoles)
+            if (loop.CompactionWanted is { } wanted)
             {
-                long version = loop.OccupancyVersion;
-                CompactionPlan plan = CompactionPlanner.Plan(loop.OccupancySnapshot());
-                Assert.False(loop.ApplyCompaction(plan, version + 1));
-                Assert.True(loop.ApplyCompaction(plan, version));
-                Assert.False(loop.HasInteriorHoles);
-                applied++;
+                // What the shuffle actor does: plan on the snapshot; the loop applies it at its next step.
+                Assert.True(loop.OfferCompaction(CompactionPlanner.Plan(wanted.Live), wanted.Version));
+                Assert.Null(loop.CompactionWanted);
+                offered++;
             }
         });
 
-        Assert.True(applied > 0);
+        Assert.True(offered > 0);
+        Assert.True(model.CopyCalls > 0);
         foreach (ScenarioRequest request in requests)
         {
             Assert.Equal(expected[request.Id], tokens[request.Id]);
         }
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_failing_KV_copy_during_a_shuffle_is_recovered_and_every_request_stays_exact(bool external)
+    [Fact]
+    public void A_failing_KV_copy_during_a_shuffle_fails_its_step_which_is_recovered_and_every_request_stays_exact()
     {
         List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
         var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
         var model = new FaultyModel(fixture.Model, new HashSet<int>(), new HashSet<int>(), new HashSet<int> { 1 });
-        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: external));
+        FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Shuffle, fixture.Eos));
 
-        (Dictionary<long, List<int>> tokens, _, int failedSteps) = Run(loop, requests, betweenSteps: () =>
-        {
-            if (external && loop.HasInteriorHoles)
-            {
-                Assert.True(loop.ApplyCompaction(CompactionPlanner.Plan(loop.OccupancySnapshot()), loop.OccupancyVersion));
-            }
-        });
+        (Dictionary<long, List<int>> tokens, _, int failedSteps) = Run(loop, requests);
 
-        // Copy 1 always throws, so any copy at all means the fault was met and recovered from.
+        // Copy 1 always throws, so any copy at all means the fault was met and recovered from:
+        // the copies run inside the step, so that step fails and its requests are re-prefilled.
         Assert.True(model.CopyCalls > 1);
-        Assert.Equal(external ? 0 : 1, failedSteps);
+        Assert.Equal(1, failedSteps);
         foreach (ScenarioRequest request in requests)
         {
             Assert.Equal(expected[request.Id], tokens[request.Id]);
@@ -98,7 +91,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     [Fact]
     public void A_request_arriving_mid_flight_gets_its_first_token_in_the_next_iteration_and_a_finished_one_frees_its_slot_at_once()
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
         Assert.Null(loop.Submit(1, new[] { 10, 20, 30 }, Greedy(maxTokens: 6)));
         loop.Step();
         loop.Step();
@@ -116,7 +109,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     [Fact]
     public void Cancel_retires_the_request_and_frees_its_slot_at_the_next_iteration()
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
         loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20));
         loop.Step();
 
@@ -132,7 +125,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     [Fact]
     public void A_stop_sequence_found_by_the_client_retires_the_request_before_another_token()
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
         loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20));
         loop.Step();
 
@@ -147,7 +140,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     public void A_passed_deadline_retires_the_request_with_Timeout()
     {
         var clock = new ManualClock();
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos), clock);
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos), clock);
         loop.Submit(1, new[] { 1, 2, 3 }, Greedy(maxTokens: 20), clock.Now.AddSeconds(1));
         loop.Step();
 
@@ -159,7 +152,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     [Fact]
     public void The_waiting_queue_bound_rejects_with_a_reason_naming_the_setting()
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(2, 512, MemoryMode.Indexed, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(2, 512, MemoryMode.Indexed, fixture.Eos));
         Assert.Null(loop.Submit(1, new[] { 1 }, Greedy(4)));
         Assert.Null(loop.Submit(2, new[] { 1 }, Greedy(4)));
 
@@ -173,7 +166,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     public void Only_a_request_implicated_in_three_failed_steps_in_a_row_ends_with_Error()
     {
         var model = new FaultyModel(fixture.Model, new HashSet<int> { 1, 2, 3 }, new HashSet<int>());
-        var loop = new FusedDecodeLoop(model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        var loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
         loop.Submit(1, new[] { 5, 6 }, Greedy(maxTokens: 10));
         loop.Step();
 
@@ -193,7 +186,7 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     {
         foreach (MemoryMode mode in new[] { MemoryMode.Holes, MemoryMode.Shuffle })
         {
-            var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, mode, fixture.Eos));
+            var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, mode, fixture.Eos));
             loop.Submit(1, new[] { 1, 2 }, Greedy(maxTokens: 8));
             loop.Submit(2, new[] { 3, 4 }, Greedy(maxTokens: 1));
             loop.Submit(3, new[] { 5, 6 }, Greedy(maxTokens: 8));

@@ -21,7 +21,7 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         : base(AkkaTestConfig.Default, output: output)
     {
         _fixture = fixture;
-        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos, ExternalCompaction: true), Gpt2Tokenizer.Default, clock: _clock), "engine");
+        _engine = Sys.ActorOf(InferenceEngine.Props(fixture.Model, new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, fixture.Eos), Gpt2Tokenizer.Default, clock: _clock), "engine");
     }
 
     [Fact]
@@ -74,24 +74,24 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
         TestProbe summaries = CreateTestProbe();
         Sys.EventStream.Subscribe(summaries.Ref, typeof(IterationSummary));
         using var gated = new GatedModel(_fixture.Model);
-        var options = new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, _fixture.Eos, ExternalCompaction: true, IterationEventsInterval: TimeSpan.FromHours(1));
+        var options = new DecodeLoopOptions(16, 512, MemoryMode.Shuffle, _fixture.Eos, IterationEventsInterval: TimeSpan.FromHours(1));
         IActorRef engine = Sys.ActorOf(InferenceEngine.Props(gated, options, Gpt2Tokenizer.Default, clock: _clock), "shuffling");
         var longRun = new SamplingParameters { Temperature = 0, MaxTokens = 30, IgnoreEos = true };
         int[][] prompts = [[11, 12], [21, 22], [31, 32]];
         var expected = prompts.Select(p => _fixture.Alone(p, longRun).Tokens.Select(t => t.TokenId).ToList()).ToList();
         var probes = prompts.Select(_ => CreateTestProbe()).ToList();
 
-        // Hold the loop inside its first decode while B (short) then C register, in this order, so
-        // they take slots 1 and 2 together; B finishing leaves the hole in the middle.
+        // Hold the shard inside A's second step while B (short) then C register, in this order: the
+        // loop takes them at once (it never blocks on its shard) and admits them together at the
+        // next iteration, into slots 1 and 2; B finishing leaves the hole in the middle.
         gated.Close();
         engine.Tell(new Generate(prompts[0], longRun), probes[0].Ref);
         Token firstOfA = probes[0].ExpectMsg<Token>(TimeSpan.FromSeconds(30));
-        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the loop never reached its next decode");
-        IActorRef loop = DecodeLoopOf(engine);
+        Assert.True(await gated.Waiting.WaitAsync(TimeSpan.FromSeconds(30)), "the shard never reached its next decode");
         engine.Tell(new Generate(prompts[1], longRun with { MaxTokens = 2 }), probes[1].Ref);
-        AwaitCondition(() => QueuedMessages(loop) == 1);
+        AwaitLoop(engine, status => status.Waiting == 1);
         engine.Tell(new Generate(prompts[2], longRun), probes[2].Ref);
-        AwaitCondition(() => QueuedMessages(loop) == 2);
+        AwaitLoop(engine, status => status.Waiting == 2);
         gated.Open();
 
         KvShuffled shuffle = shuffles.ExpectMsg<KvShuffled>(TimeSpan.FromSeconds(30));
@@ -143,20 +143,22 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     }
 
     [Fact]
-    public async Task Cancel_ends_the_request_with_Cancelled_at_the_next_iteration()
+    public async Task A_cancel_that_arrives_during_a_step_ends_the_request_when_the_step_completes_without_its_token()
     {
         using var gated = new GatedModel(_fixture.Model);
         IActorRef engine = await StartHeldInSecondDecode(gated, "gated");
 
-        // The loop is held inside the decode of token 1; the cancel queues up behind it.
-        LastSender.Tell(Cancel.Instance);
+        // The shard is held inside the decode of token 1; the loop takes the cancel at once (the
+        // request actor's one hop, sent here directly so the probe after it is answered only once
+        // the loop has it).
         IActorRef loop = DecodeLoopOf(engine);
-        AwaitCondition(() => QueuedMessages(loop) > 0);
+        loop.Tell(new CancelRequest(1));
+        loop.Tell(ProbeEngine.Instance);
+        Assert.NotNull(ExpectMsg<EngineStatus>(TimeSpan.FromSeconds(30)).StepAge);
         gated.Open();
 
-        Assert.Equal(1, ExpectMsg<Token>(TimeSpan.FromSeconds(30)).Index);
         var completed = ExpectMsg<Completed>(TimeSpan.FromSeconds(30));
-        Assert.Equal((FinishReason.Cancelled, 2), (completed.FinishReason, completed.Usage.CompletionTokens));
+        Assert.Equal((FinishReason.Cancelled, 1), (completed.FinishReason, completed.Usage.CompletionTokens));
     }
 
     [Fact]
@@ -195,8 +197,16 @@ public sealed class InferenceEngineSpec : TestKit, IClassFixture<TinyModelFixtur
     /// <summary>The engine's decode-loop child (an actor created with Sys.ActorOf is a repointable reference; its cell holds the children).</summary>
     private static IActorRef DecodeLoopOf(IActorRef engine) => ((ActorRefWithCell)engine).Underlying.GetSingleChild("decode-loop");
 
-    /// <summary>Messages waiting in <paramref name="actor"/>'s mailbox: how a test knows a message has queued up behind a held step.</summary>
-    private static int QueuedMessages(IActorRef actor) => ((ActorRefWithCell)actor).Underlying.NumberOfMessages;
+    /// <summary>Probes the engine until its loop's status satisfies <paramref name="condition"/> (the loop answers during a step too).</summary>
+    private void AwaitLoop(IActorRef engine, Func<EngineStatus, bool> condition)
+    {
+        TestProbe probe = CreateTestProbe();
+        AwaitCondition(() =>
+        {
+            engine.Tell(ProbeEngine.Instance, probe.Ref);
+            return condition(probe.ExpectMsg<EngineStatus>(TimeSpan.FromSeconds(30)));
+        }, TimeSpan.FromSeconds(30));
+    }
 
     private sealed record ClientResult(IReadOnlyList<int> TokenIds, string Text, Completed Completed);
 

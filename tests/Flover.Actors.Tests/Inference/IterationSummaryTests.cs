@@ -12,7 +12,7 @@ public sealed class IterationSummaryTests(TinyModelFixture fixture) : IClassFixt
     [InlineData(MemoryMode.Holes, KvSlotState.Hole)]
     public void A_request_finishing_in_the_middle_leaves_a_free_slot_or_a_hole_by_memory_mode(MemoryMode mode, KvSlotState middle)
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, mode, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, mode, fixture.Eos));
         loop.Submit(11, new[] { 1, 2 }, Greedy(8));
         loop.Submit(12, new[] { 3, 4 }, Greedy(1));
         loop.Submit(13, new[] { 5, 6 }, Greedy(8));
@@ -29,7 +29,7 @@ public sealed class IterationSummaryTests(TinyModelFixture fixture) : IClassFixt
     [Fact]
     public void Iterations_are_summarised_once_per_interval_with_their_rows_tokens_and_moves()
     {
-        var loop = new FusedDecodeLoop(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Shuffle, fixture.Eos));
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Shuffle, fixture.Eos));
         DateTimeOffset start = DateTimeOffset.UnixEpoch;
         var aggregator = new IterationAggregator(TimeSpan.FromSeconds(1), start);
         loop.Submit(1, new[] { 1, 2 }, Greedy(3));

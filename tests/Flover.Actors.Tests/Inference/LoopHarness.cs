@@ -81,7 +81,41 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
 /// <summary>Wraps a model so a test can hold the decode loop inside a Decode call (a barrier, not a sleep).</summary>
 internal sealed class GatedModel(IModel inner) : IModel
 {
+    /// <summary>One gate for every shard's model: each shard's Decode holds while it is closed.</summary>
+    public sealed class Shared
+    {
+        private readonly ManualResetEventSlim _open = new(initialState: true);
+
+        /// <summary>Signalled each time a shard's Decode waits at the closed gate.</summary>
+        public SemaphoreSlim Waiting { get; } = new(0);
+
+        public void Close() => _open.Reset();
+
+        public void Open() => _open.Set();
+
+        /// <summary>Wraps a shard's model (<c>ShardedModel.WithWrap</c>).</summary>
+        public IModel Wrap(IModel model) => new GatedModel(model, this);
+
+        internal void Pass()
+        {
+            if (!_open.IsSet)
+            {
+                Waiting.Release();
+                _open.Wait();
+            }
+        }
+    }
+
     private readonly ManualResetEventSlim _open = new(initialState: true);
+
+    private readonly Shared? _shared;
+
+    /// <summary>A gate shared with the other shards' models.</summary>
+    public GatedModel(IModel inner, Shared shared)
+        : this(inner)
+    {
+        _shared = shared;
+    }
 
     /// <summary>Signalled each time a Decode call is waiting at the closed gate.</summary>
     public SemaphoreSlim Waiting { get; } = new(0);
@@ -102,6 +136,7 @@ internal sealed class GatedModel(IModel inner) : IModel
 
     public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
+        _shared?.Pass();
         if (!_open.IsSet)
         {
             Waiting.Release();

@@ -36,12 +36,19 @@ internal sealed class OpsServer : IAsyncDisposable
     public static async Task<OpsServer> StartAsync(params string[] overrides)
     {
         Config config = TinyServerFixture.TestConfig(overrides);
-        StepGate gate = null!;
-        EngineHost engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null, model => gate = new StepGate(model));
+        // The shard makes the gate when it loads its model, once the actor system has started.
+        var gateMade = new TaskCompletionSource<StepGate>(TaskCreationOptions.RunContinuationsAsynchronously);
+        EngineHost engine = EngineHost.Load(config, null, Gpt2Presets.Tiny, TextWriter.Null, model =>
+        {
+            var gate = new StepGate(model);
+            gateMade.TrySetResult(gate);
+            return gate;
+        });
         WebApplication app = ServeApp.Build(ServeSetup.For(engine, FloverSettings.From(config).Http), builder => builder.WebHost.UseTestServer());
         ServeContext serve = app.Services.GetRequiredService<ServeContext>();
         await app.StartAsync();
-        return new OpsServer(engine, app, gate, serve);
+        StepGate made = await gateMade.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return new OpsServer(engine, app, made, serve);
     }
 
     /// <summary>The /metrics text.</summary>

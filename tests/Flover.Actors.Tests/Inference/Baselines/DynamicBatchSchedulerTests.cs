@@ -1,5 +1,6 @@
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Baselines;
+using Flover.Gpu.Models;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 
@@ -107,13 +108,16 @@ public sealed class DynamicBatchSchedulerTests(SharedTinyFixture fixture) : ICla
     [Fact]
     public void A_batch_larger_than_the_models_slots_is_refused()
     {
-        IDecodeScheduler Build() => new DynamicBatchScheduler(fixture.Models(2, 0, 1), 3, s_delay, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        IDecodeScheduler Build() => new DynamicBatchScheduler(ModelShape.Of(fixture.Model(2)), 3, s_delay, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
 
         Assert.Contains("3 KV slots", Assert.Throws<ArgumentException>(Build).Message);
     }
 
-    private DynamicBatchScheduler Create(ManualClock clock, int maxBatch) =>
-        new(fixture.Models(maxBatch, 0, 1), maxBatch, s_delay, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos), clock);
+    private DynamicBatchScheduler Create(ManualClock clock, int maxBatch)
+    {
+        IModel model = fixture.Model(maxBatch);
+        return new DynamicBatchScheduler(ModelShape.Of(model), maxBatch, s_delay, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos), clock).On(model);
+    }
 
     private static void Submit(DynamicBatchScheduler scheduler, long id, int maxTokens) =>
         Assert.Null(scheduler.Submit(id, s_prompt, new SamplingParameters { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true }));

@@ -1,5 +1,6 @@
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Baselines;
+using Flover.Gpu.Models;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 
@@ -13,7 +14,7 @@ public sealed class InstancesSchedulerTests(SharedTinyFixture fixture) : IClassF
     [Fact]
     public void Each_instance_serves_one_request_at_a_time_and_an_idle_one_takes_the_oldest_waiting()
     {
-        using var scheduler = new InstancesScheduler([fixture.Models(1, 0, 2), fixture.Models(1, 1, 2)], Options());
+        using var scheduler = new InstancesScheduler([fixture.Model(1), fixture.Model(1)], Options());
         Submit(scheduler, 1, maxTokens: 2);
         Submit(scheduler, 2, maxTokens: 6);
         Submit(scheduler, 3, maxTokens: 1);
@@ -44,7 +45,7 @@ public sealed class InstancesSchedulerTests(SharedTinyFixture fixture) : IClassF
     public void Per_request_instances_are_created_only_when_no_instance_is_idle()
     {
         int created = 0;
-        using var scheduler = new InstancesScheduler(i => { created++; return fixture.Models(1, i, 0); }, Options());
+        using var scheduler = new InstancesScheduler(i => { created++; return fixture.Model(1); }, Options());
         Assert.Equal(1, created);
         Submit(scheduler, 1, maxTokens: 3);
         Submit(scheduler, 2, maxTokens: 3);
@@ -67,7 +68,8 @@ public sealed class InstancesSchedulerTests(SharedTinyFixture fixture) : IClassF
     [Fact]
     public void Sequential_runs_the_next_request_only_after_the_current_one_finished()
     {
-        var scheduler = new SequentialScheduler(fixture.Models(1, 0, 1), Options());
+        IModel model = fixture.Model(1);
+        var scheduler = new SequentialScheduler(ModelShape.Of(model), Options()).On(model);
         Submit(scheduler, 1, maxTokens: 2);
         Submit(scheduler, 2, maxTokens: 2);
         var order = new List<long>();

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
 using Flover.Configuration;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
@@ -66,7 +67,9 @@ public sealed class SchedulerEngineSpec(SharedTinyFixture fixture, ITestOutputHe
         var settings = new SchedulerSettings(kind, 3, window, 2);
         var engine = new EngineSettings(1, "auto", 6, SharedTinyFixture.Capacity, 512, 64, "indexed");
         var loop = new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos);
-        return Sys.ActorOf(InferenceEngine.Props(() => SchedulerFactory.Create(settings, engine, loop, fixture.Models, _clock), 0, Gpt2Tokenizer.Default, clock: _clock));
+        // The scheduler's plans run on one shard holding a model of the slots it asks for.
+        var shards = new ShardedModel(fixture.Shape, 1, (slots, _) => fixture.Model(slots));
+        return Sys.ActorOf(InferenceEngine.Props(() => SchedulerFactory.Create(settings, engine, loop, fixture.Shape, fixture.Instances, _clock), shards, loop, Gpt2Tokenizer.Default, clock: _clock));
     }
 
     private static List<int> Collect(TestProbe probe)

@@ -26,7 +26,12 @@ public sealed class SchedulerExactnessTests(SharedTinyFixture fixture) : IClassF
         var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters));
         var settings = new SchedulerSettings(kind, 3, TimeSpan.FromMilliseconds(30), instances);
         var engine = new EngineSettings(1, "auto", 6, SharedTinyFixture.Capacity, 512, 64, "indexed");
-        IDecodeScheduler scheduler = SchedulerFactory.Create(settings, engine, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos), fixture.Models, clock);
+        IDecodeScheduler scheduler = SchedulerFactory.Create(settings, engine, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos), fixture.Shape, fixture.Instances, clock);
+        if (scheduler.ModelSlots > 0)
+        {
+            scheduler.On(fixture.Model(scheduler.ModelSlots));
+        }
+
         try
         {
             Assert.Equal(kind, scheduler.Kind);
@@ -79,7 +84,7 @@ public sealed class SchedulerExactnessTests(SharedTinyFixture fixture) : IClassF
         var settings = new SchedulerSettings("static", 3, TimeSpan.Zero, 2);
         var engine = new EngineSettings(1, "auto", 6, SharedTinyFixture.Capacity, 512, 64, "indexed");
 
-        var error = Assert.Throws<Gpu.FloverException>(() => SchedulerFactory.Create(settings, engine, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos), fixture.Models));
+        var error = Assert.Throws<Gpu.FloverException>(() => SchedulerFactory.Create(settings, engine, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos), fixture.Shape, fixture.Instances));
 
         Assert.Contains("'static'", error.Message);
     }

@@ -33,11 +33,17 @@ public sealed class SharedTinyFixture : IDisposable
 
     public int Eos => Weights.Config.EosTokenId;
 
-    /// <summary>Instances created through <see cref="Models"/> so far.</summary>
+    /// <summary>Models created through <see cref="Model"/> so far.</summary>
     public int Created { get; private set; }
 
-    /// <summary>A model factory as the bench and the host give the scheduler factory: each instance on its own one-worker accelerator.</summary>
-    public SchedulerModelFactory Models => (slots, _, _) =>
+    /// <summary>The model's shape with one slot (schedulers take the slots they need).</summary>
+    public ModelShape Shape => ModelShape.Of(Reference);
+
+    /// <summary>Instance models as the bench gives the instances scheduler: each on its own one-worker accelerator.</summary>
+    public InstanceModelFactory Instances => (_, _) => Model(1);
+
+    /// <summary>A model of <paramref name="slots"/> slots on its own one-worker accelerator (disposed with the fixture).</summary>
+    public IModel Model(int slots)
     {
         lock (_lock)
         {
@@ -48,7 +54,7 @@ public sealed class SharedTinyFixture : IDisposable
             Created++;
             return model;
         }
-    };
+    }
 
     /// <summary>What the request gets decoded alone.</summary>
     public List<int> Alone(int[] prompt, SamplingParameters parameters)

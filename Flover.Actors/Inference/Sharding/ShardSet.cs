@@ -1,0 +1,142 @@
+using Akka.Actor;
+using Flover.Gpu.Collectives;
+
+namespace Flover.Actors.Inference.Sharding;
+
+/// <summary>
+/// The decode loop's shard actors, by rank, and the tensor-parallel group they meet in: starts
+/// them (as the loop's children, watched), tracks which have loaded, and replaces the ones that
+/// stopped or fell silent. A plain class used only on the loop's thread.
+/// </summary>
+/// <remarks>
+/// Every failed step gets the survivors a fresh group (<see cref="Regroup"/>) instead of resetting
+/// the old one: a shard left behind inside a kernel may still enter a collective of the old group
+/// when it returns, and must meet nobody there. The old group stays aborted, so it throws at once.
+/// </remarks>
+internal sealed class ShardSet
+{
+    private readonly ShardedModel _spec;
+    private readonly int _slots;
+    private readonly IActorRef?[] _shards;
+    private readonly bool[] _ready;
+    private readonly int[] _startFailures;
+    private readonly Dictionary<IActorRef, int> _rankOf = [];
+    private ICommunicatorGroup? _group;
+    private int _generation;
+
+    public ShardSet(ShardedModel spec, int slots)
+    {
+        _spec = spec;
+        _slots = slots;
+        // A scheduler that runs model instances of its own (ModelSlots 0) needs no shards.
+        int count = slots > 0 ? spec.ShardCount : 0;
+        _shards = new IActorRef?[count];
+        _ready = new bool[count];
+        _startFailures = new int[count];
+    }
+
+    /// <summary>Shards in the set.</summary>
+    public int Count => _shards.Length;
+
+    /// <summary>True when every shard has loaded its model and takes steps.</summary>
+    public bool AllReady => _ready.All(ready => ready);
+
+    /// <summary>Shards started again after they stopped or fell silent.</summary>
+    public int Replacements { get; private set; }
+
+    /// <summary>The shard of <paramref name="rank"/>.</summary>
+    public IActorRef this[int rank] => _shards[rank]!;
+
+    /// <summary>Starts every rank in a fresh group.</summary>
+    public void StartAll(IActorContext context)
+    {
+        _group = Count > 1 ? ICommunicatorGroup.Create(_spec.Device, Count) : null;
+        for (int rank = 0; rank < Count; rank++)
+        {
+            Start(context, rank);
+        }
+    }
+
+    /// <summary>The rank of a current shard, or null for one no longer in the set (a replaced shard's late message).</summary>
+    public int? RankOf(IActorRef shard) => _rankOf.TryGetValue(shard, out int rank) ? rank : null;
+
+    /// <summary>Records that <paramref name="shard"/> has loaded; false for a shard no longer in the set.</summary>
+    public bool MarkReady(IActorRef shard)
+    {
+        if (RankOf(shard) is not int rank)
+        {
+            return false;
+        }
+
+        _ready[rank] = true;
+        _startFailures[rank] = 0;
+        return true;
+    }
+
+    /// <summary>Whether the shard of <paramref name="rank"/> had loaded before it stopped (else it failed to start), counting start failures.</summary>
+    public int StartFailures(int rank) => _startFailures[rank];
+
+    /// <summary>Wakes every shard waiting in a collective of the current group (they fail their step).</summary>
+    public void Abort() => _group?.Abort();
+
+    /// <summary>
+    /// After a failed step: the live shards move to a fresh group (a message queued behind the step
+    /// they may still be finishing) and those of <paramref name="replace"/> are replaced, each
+    /// announced as <see cref="ShardReplaced"/> with <paramref name="reason"/>.
+    /// </summary>
+    public void Regroup(IActorContext context, IReadOnlyCollection<int> replace, string reason)
+    {
+        if (_group is not null)
+        {
+            _group.Abort();
+            _group = ICommunicatorGroup.Create(_spec.Device, Count);
+            for (int rank = 0; rank < Count; rank++)
+            {
+                if (!replace.Contains(rank))
+                {
+                    _shards[rank]!.Tell(new UseGroup(_group));
+                }
+            }
+        }
+
+        foreach (int rank in replace)
+        {
+            Replace(context, rank);
+            context.System.EventStream.Publish(new ShardReplaced(rank, reason));
+        }
+    }
+
+    private void Replace(IActorContext context, int rank)
+    {
+        if (_shards[rank] is { } old)
+        {
+            // Stopped now if it is idle; a shard stuck inside a kernel stops (and frees its model)
+            // only when the kernel returns, and its old group then fails its collectives at once.
+            _rankOf.Remove(old);
+            context.Unwatch(old);
+            context.Stop(old);
+            if (!_ready[rank])
+            {
+                _startFailures[rank]++;
+            }
+        }
+
+        Replacements++;
+        Start(context, rank);
+    }
+
+    private void Start(IActorContext context, int rank)
+    {
+        int generation = ++_generation;
+        ICommunicatorGroup? group = _group;
+        Props props = _spec.ShardProps?.Invoke(rank, group, _slots)
+            ?? Props.Create(() => new ShardActor(_spec, _slots, group, rank)).WithDispatcher(_spec.Dispatcher);
+        IActorRef shard = context.ActorOf(props, $"shard-{rank}-{generation}");
+        context.Watch(shard);
+        _shards[rank] = shard;
+        _ready[rank] = false;
+        _rankOf[shard] = rank;
+        // Answered once the shard's constructor has loaded its model; a load that throws stops it (Terminated).
+        shard.Tell(ShardReadyQuery.Instance, context.Self);
+    }
+}

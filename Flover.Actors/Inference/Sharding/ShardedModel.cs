@@ -1,0 +1,104 @@
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Collectives;
+using Flover.Gpu.Models;
+
+namespace Flover.Actors.Inference.Sharding;
+
+/// <summary>
+/// Makes one shard's model: the whole model when <paramref name="communicator"/> is null (one
+/// shard), else rank <see cref="ICommunicator.Rank"/>'s slice, meeting the other shards in that
+/// communicator's collectives. Called on the shard actor's own (pinned) thread, which owns the
+/// model from then on and disposes it when the shard stops.
+/// </summary>
+/// <param name="slots">KV slots the scheduler needs.</param>
+/// <param name="communicator">The shard's place in its tensor-parallel group, or null for a single shard.</param>
+public delegate IModel ShardModelFactory(int slots, ICommunicator? communicator);
+
+/// <summary>
+/// The decode loop's model as shard actors: how many, how each loads its model, and where they
+/// run. One form for every size: with one shard its model is the whole model (no collectives,
+/// nothing wrapped around it); with more, each holds a tensor-parallel slice and the decode loop
+/// sends every step to all of them. The loop starts, watches and replaces the shards itself.
+/// </summary>
+public sealed class ShardedModel
+{
+    /// <summary>Describes <paramref name="shardCount"/> shards of a model of <paramref name="shape"/> made by <paramref name="create"/>.</summary>
+    /// <param name="shape">The model's vocabulary, slot capacity and KV bytes per slot (its slot count is the scheduler's).</param>
+    /// <param name="shardCount">Shards (1 = the whole model in one shard actor).</param>
+    /// <param name="create">Makes each shard's model on its own thread.</param>
+    /// <param name="device">Where the shards' buffers live, which decides how their collectives exchange data.</param>
+    /// <param name="dispatcher">The shards' dispatcher: pinned (a thread each), since a step blocks in kernels and collectives.</param>
+    public ShardedModel(ModelShape shape, int shardCount, ShardModelFactory create, AcceleratorKind device = AcceleratorKind.Cpu, string dispatcher = "flover.dispatchers.shard")
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(create);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
+        ArgumentException.ThrowIfNullOrEmpty(dispatcher);
+        Shape = shape;
+        ShardCount = shardCount;
+        Create = create;
+        Device = device;
+        Dispatcher = dispatcher;
+    }
+
+    /// <summary>The model's shape.</summary>
+    public ModelShape Shape { get; }
+
+    /// <summary>Shards.</summary>
+    public int ShardCount { get; }
+
+    /// <summary>Makes a shard's model.</summary>
+    public ShardModelFactory Create { get; }
+
+    /// <summary>Where the shards' buffers live.</summary>
+    public AcceleratorKind Device { get; }
+
+    /// <summary>The shards' dispatcher id.</summary>
+    public string Dispatcher { get; }
+
+    /// <summary>
+    /// Makes the shard actors' Props instead of <see cref="ShardActor"/> (rank, group, slots): tests
+    /// put a shard that never answers, or one that blocks, in the group.
+    /// </summary>
+    internal Func<int, Gpu.Collectives.ICommunicatorGroup?, int, Akka.Actor.Props>? ShardProps { get; init; }
+
+    /// <summary>Wraps each shard's model after it is made (tests hold the engine at a gate with it); the shard disposes both.</summary>
+    public Func<IModel, IModel>? Wrap { get; private init; }
+
+    /// <summary>The same shards with each model wrapped by <paramref name="wrap"/> once it is made.</summary>
+    public ShardedModel WithWrap(Func<IModel, IModel> wrap) =>
+        new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = wrap, ShardProps = ShardProps };
+
+    /// <summary>
+    /// One shard running <paramref name="model"/>, which stays the caller's (the shard never
+    /// disposes it): an embedding or a test that built its model itself. The model must have the
+    /// slots the scheduler plans for.
+    /// </summary>
+    public static ShardedModel Borrowed(IModel model, string dispatcher = "flover.dispatchers.shard")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new ShardedModel(ModelShape.Of(model), 1, (_, _) => new BorrowedModel(model), AcceleratorKind.Cpu, dispatcher);
+    }
+
+    /// <summary>A model the shard uses but does not own.</summary>
+    private sealed class BorrowedModel(IModel model) : IModel
+    {
+        public int VocabularySize => model.VocabularySize;
+
+        public int SlotCount => model.SlotCount;
+
+        public int SlotCapacity => model.SlotCapacity;
+
+        public long KvBytesPerSlot => model.KvBytesPerSlot;
+
+        public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => model.Prefill(prompts);
+
+        public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) => model.Decode(rows);
+
+        public void Copy(int fromSlot, int toSlot, int length) => model.Copy(fromSlot, toSlot, length);
+
+        public void Dispose()
+        {
+        }
+    }
+}

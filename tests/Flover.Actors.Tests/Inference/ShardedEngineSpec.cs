@@ -1,0 +1,180 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Gpu;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
+using Xunit.Abstractions;
+
+namespace Flover.Actors.Tests.Inference;
+
+/// <summary>
+/// The decode loop over tensor-parallel shard actors: a shard killed mid-generation, and one that
+/// never answers (virtual time: the step's deadline and the abort grace are advanced by the test).
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class ShardedEngineSpec : TestKit, IDisposable
+{
+    private const int Slots = 4;
+    private const int Capacity = 48;
+    private static readonly SamplingParameters Sampling = new() { Temperature = 0.9f, Seed = 7, MaxTokens = 10, IgnoreEos = true };
+    private readonly IModelWeights _weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+    private readonly ManualClock _clock = new();
+    private readonly int[] _prompt = Gpt2Tokenizer.Default.Encode("Tensor parallel shards");
+
+    public ShardedEngineSpec(ITestOutputHelper output)
+        : base(AkkaTestConfig.VirtualTime, output: output)
+    {
+    }
+
+    private TestScheduler Scheduler => (TestScheduler)Sys.Scheduler;
+
+    private DecodeLoopOptions Options => new(8, 512, MemoryMode.Indexed, _weights.Config.EosTokenId) { StepTimeout = TimeSpan.FromSeconds(30), AbortGrace = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public void A_shard_killed_mid_generation_is_replaced_and_the_request_gets_exactly_its_uninterrupted_tokens()
+    {
+        int[] expected = Uninterrupted(2);
+        var gate = new GatedModel.Shared();
+        ShardedModel shards = EngineSetup.Shards(new EngineOptions(2, TensorParallel: 2), _weights, new Gpt2ModelOptions(Slots, Capacity)).WithWrap(gate.Wrap);
+        TestProbe replaced = CreateTestProbe();
+        Sys.EventStream.Subscribe(replaced.Ref, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, Options, Gpt2Tokenizer.Default, clock: _clock), "engine");
+
+        // Resolved once loaded and while idle: a shard inside a step answers nothing until it returns.
+        AwaitStatus(engine, status => status.Stalled is null);
+        IActorRef victim = Shard(1);
+        gate.Close();
+        engine.Tell(new Generate(_prompt, Sampling));
+        // Both shards hold at the first decode; shard 1's Kill queues behind that step.
+        Assert.True(gate.Waiting.Wait(TimeSpan.FromSeconds(60)), "the shards reached their first decode");
+        victim.Tell(Kill.Instance);
+        gate.Open();
+
+        (List<int> tokens, Completed completed) = Collect();
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expected, tokens);
+        Assert.Equal(1, replaced.ExpectMsg<ShardReplaced>(TimeSpan.FromSeconds(10)).Rank);
+    }
+
+    [Fact]
+    public void A_shard_that_never_answers_times_out_is_replaced_and_no_token_is_lost()
+    {
+        int[] expected = Uninterrupted(2);
+        ShardedModel real = EngineSetup.Shards(new EngineOptions(2, TensorParallel: 2), _weights, new Gpt2ModelOptions(Slots, Capacity));
+        int starts = 0;
+        // Rank 1's first incarnation answers three steps (prefill and two decodes), then falls silent
+        // inside the fourth: rank 0 is left waiting for it in a collective.
+        var shards = new ShardedModel(real.Shape, 2, real.Create, real.Device)
+        {
+            ShardProps = (rank, group, slots) =>
+            {
+                Props shard = Props.Create(() => new ShardActor(real, slots, group, rank)).WithDispatcher(real.Dispatcher);
+                return rank == 1 && Interlocked.Increment(ref starts) == 1 ? Props.Create(() => new FallsSilent(shard, 3)) : shard;
+            },
+        };
+        Sys.EventStream.Subscribe(TestActor, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, Options, Gpt2Tokenizer.Default, clock: _clock), "engine");
+        TestProbe client = CreateTestProbe();
+        engine.Tell(new Generate(_prompt, Sampling), client);
+
+        // The fourth step is in flight and neither shard answers it: rank 0 waits in a collective.
+        EngineStatus stuck = AwaitStatus(engine, s => s.StepAge is not null && s.ShardsAwaited == 2 && client.HasMessages);
+        Assert.Null(stuck.Stalled);
+        _clock.Now += Options.StepTimeout;
+        Scheduler.Advance(Options.StepTimeout);
+
+        // Past the deadline the collectives are aborted: rank 0 returns and reports; rank 1 stays silent.
+        EngineStatus late = AwaitStatus(engine, s => s.ShardsAwaited == 1);
+        Assert.Contains("past its deadline", late.Stalled);
+        Scheduler.Advance(Options.AbortGrace);
+        Assert.Equal(1, ExpectMsg<ShardReplaced>(TimeSpan.FromSeconds(30)).Rank);
+
+        (List<int> tokens, Completed completed) = Collect(client);
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expected, tokens);
+        Assert.Null(AwaitStatus(engine, s => s.StepAge is null).Stalled);
+    }
+
+    [Fact]
+    public void A_shard_count_that_does_not_divide_the_heads_is_refused()
+    {
+        var error = Assert.Throws<FloverException>(() => EngineSetup.Shards(new EngineOptions(1, TensorParallel: 5), _weights, new Gpt2ModelOptions(Slots, Capacity)));
+
+        Assert.Contains("cannot be split evenly over 5", error.Message, StringComparison.Ordinal);
+    }
+
+    public new void Dispose()
+    {
+        _weights.Dispose();
+        base.Dispose();
+    }
+
+    private int[] Uninterrupted(int shards)
+    {
+        using var reference = new TensorParallelModel(new EngineOptions(shards), _weights, new Gpt2ModelOptions(Slots, Capacity), shards);
+        return [.. SequenceGenerator.Generate(reference, 0, _prompt, Sampling, _weights.Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+    }
+
+    private IActorRef Shard(int rank) =>
+        Sys.ActorSelection($"/user/engine/decode-loop/shard-{rank}-*").ResolveOne(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+
+    private EngineStatus AwaitStatus(IActorRef engine, Func<EngineStatus, bool> condition)
+    {
+        TestProbe probe = CreateTestProbe();
+        DateTime giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            engine.Tell(ProbeEngine.Instance, probe);
+            EngineStatus status = probe.ExpectMsg<EngineStatus>(TimeSpan.FromSeconds(30));
+            if (condition(status))
+            {
+                return status;
+            }
+
+            Assert.True(DateTime.UtcNow < giveUp, $"the engine never reached the expected state; last status: {status}");
+            probe.ExpectNoMsg(TimeSpan.FromMilliseconds(20));
+        }
+    }
+
+    private (List<int> Tokens, Completed Completed) Collect(TestProbe? from = null)
+    {
+        var tokens = new List<int>();
+        object message;
+        while ((message = (from ?? (TestKitBase)this).ReceiveOne(TimeSpan.FromSeconds(60))!) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        return (tokens, Assert.IsType<Completed>(message));
+    }
+
+    /// <summary>A real shard (its child) that stops passing steps on after <c>answered</c> of them: from then on it never answers.</summary>
+    private sealed class FallsSilent : ReceiveActor
+    {
+        private int _steps;
+
+        public FallsSilent(Props shard, int answered)
+        {
+            IActorRef inner = Context.ActorOf(shard, "inner");
+            Receive<ShardStep>(step =>
+            {
+                if (++_steps <= answered)
+                {
+                    inner.Forward(step);
+                }
+            });
+            // The loop knows this actor as the shard: readiness is reported in its name.
+            Receive<ShardReadyQuery>(query => inner.Tell(query, Self));
+            Receive<ShardReady>(ready => Context.Parent.Tell(ready, Self));
+            ReceiveAny(message => inner.Forward(message));
+        }
+    }
+}
