@@ -70,6 +70,7 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
         int[] expected = Uninterrupted(2);
         ShardedModel real = EngineSetup.Shards(new EngineOptions(2, TensorParallel: 2), _weights, new Gpt2ModelOptions(Slots, Capacity));
         int starts = 0;
+        using var silent = new ManualResetEventSlim();
         // Rank 1's first incarnation answers three steps (prefill and two decodes), then falls silent
         // inside the fourth: rank 0 is left waiting for it in a collective.
         var shards = new ShardedModel(real.Shape, 2, real.Create, real.Device)
@@ -77,7 +78,7 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
             ShardProps = (rank, group, slots) =>
             {
                 Props shard = Props.Create(() => new ShardActor(real, slots, group, rank)).WithDispatcher(real.Dispatcher);
-                return rank == 1 && Interlocked.Increment(ref starts) == 1 ? Props.Create(() => new FallsSilent(shard, 3)) : shard;
+                return rank == 1 && Interlocked.Increment(ref starts) == 1 ? Props.Create(() => new FallsSilent(shard, 3, silent)) : shard;
             },
         };
         Sys.EventStream.Subscribe(TestActor, typeof(ShardReplaced));
@@ -86,7 +87,7 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
         engine.Tell(new Generate(_prompt, Sampling), client);
 
         // The fourth step is in flight and neither shard answers it: rank 0 waits in a collective.
-        EngineStatus stuck = AwaitStatus(engine, s => s.StepAge is not null && s.ShardsAwaited == 2 && client.HasMessages);
+        EngineStatus stuck = AwaitStatus(engine, s => s.StepAge is not null && s.ShardsAwaited == 2 && silent.IsSet);
         Assert.Null(stuck.Stalled);
         _clock.Now += Options.StepTimeout;
         Scheduler.Advance(Options.StepTimeout);
@@ -161,7 +162,7 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
     {
         private int _steps;
 
-        public FallsSilent(Props shard, int answered)
+        public FallsSilent(Props shard, int answered, ManualResetEventSlim silent)
         {
             IActorRef inner = Context.ActorOf(shard, "inner");
             Receive<ShardStep>(step =>
@@ -169,6 +170,10 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
                 if (++_steps <= answered)
                 {
                     inner.Forward(step);
+                }
+                else
+                {
+                    silent.Set();
                 }
             });
             // The loop knows this actor as the shard: readiness is reported in its name.
