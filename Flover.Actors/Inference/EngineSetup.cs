@@ -38,15 +38,18 @@ public static class EngineSetup
     /// thread, with its share of the kernel threads. The weights must stay open while the engine
     /// runs: a replaced shard loads again from them.
     /// </summary>
+    /// <param name="settings">The configuration.</param>
+    /// <param name="weights">The checkpoint.</param>
+    /// <param name="device">Overrides <c>flover.engine.device</c> (ILGPU's CPU accelerator, which configuration cannot name, in tests).</param>
     /// <exception cref="FloverException">The settings do not fit the model (positions, shard count): one line.</exception>
-    public static ShardedModel Shards(FloverSettings settings, IModelWeights weights)
+    public static ShardedModel Shards(FloverSettings settings, IModelWeights weights, DeviceSpec? device = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
         Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
         int shards = settings.Parallel.Tensor;
         weights.Config.CheckShardCount(shards, weights.Source);
-        DeviceSpec device = Device(settings.Engine);
+        device ??= Device(settings.Engine);
         var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, shards) { Device = device };
         return Shards(engine, weights, options);
     }

@@ -108,4 +108,52 @@ internal sealed class EngineCommandOptions
         return [.. listed.Split(',', StringSplitOptions.TrimEntries)
             .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards) { Device = device })];
     }
+
+    /// <summary>
+    /// The configuration in force: <c>--config</c> and <c>--set</c>, with <c>--threads</c>,
+    /// <c>--dtype</c> (one precision), <c>--tensor-parallel</c> and <c>--device</c> written over it as
+    /// the settings they stand for (what <c>serve</c> does with the same flags).
+    /// </summary>
+    /// <exception cref="ConfigurationException">The configuration is invalid.</exception>
+    /// <exception cref="Flover.Gpu.FloverException">A flag's value is invalid (the message names the flag).</exception>
+    public Config LoadConfig(ParseResult parse)
+    {
+        int? shards = parse.GetValue(_tensorParallel);
+        if (shards < 1)
+        {
+            throw new Flover.Gpu.FloverException($"--tensor-parallel must be at least 1, not {shards}.");
+        }
+
+        return Shorthands(shards, parse.GetValue(_dtype), parse.GetValue(_threads), parse.GetValue(_device)).WithFallback(_config.Load(parse));
+    }
+
+    /// <summary>The shorthand flags as a configuration layer over the loaded one (checked like any other value).</summary>
+    public static Config Shorthands(int? tensorParallel, string? dtype, int? threads, string? device)
+    {
+        var lines = new List<string>();
+        if (tensorParallel is { } shards)
+        {
+            lines.Add($"flover.parallel.tensor = {shards}");
+        }
+
+        if (dtype is not null)
+        {
+            // Parsed here so the error names the flag, then written in the configuration's own spelling.
+            string name = TensorDTypeExtensions.ParseWeightDType(dtype, "--dtype")?.ToName() ?? "auto";
+            lines.Add($"flover.engine.weight-dtype = {name}");
+        }
+
+        if (threads is { } count)
+        {
+            lines.Add($"flover.engine.threads = {count}");
+        }
+
+        if (ParseDevice(device) is { } spec)
+        {
+            // Quoted: HOCON reads an unquoted cuda:0 as a key-value separator.
+            lines.Add($"flover.engine.device = \"{spec}\"");
+        }
+
+        return ConfigurationFactory.ParseString(string.Join('\n', lines));
+    }
 }

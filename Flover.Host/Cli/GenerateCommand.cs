@@ -2,21 +2,23 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Flover.Actors.Inference;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
-using Flover.Gpu.Checkpoints;
-using Flover.Gpu.Models;
-using Flover.Gpu.Models.Gpt2;
 using Flover.Gpu.Sampling;
-using Flover.Gpu.Tokenization;
+using Flover.Host.Http;
 
 namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover generate (--model DIR|NAME | --preset NAME) (--prompt TEXT | --token-ids 1,2,3)
 /// --max-tokens N [--temperature T] [--top-k K] [--top-p P] [--seed S] [--logprobs K] [--ignore-eos]
-/// [--threads N] [--device D] [--config FILE] [--set key=value] [--json]</c>: one request, alone, on the configured device (the CPU engine by default). Text streams to stdout as it is
-/// generated; with <c>--json</c> stdout holds one object at the end.
+/// [--threads N] [--dtype D] [--tensor-parallel N] [--device D] [--config FILE] [--set key=value] [--json]</c>:
+/// one request through the same engine <c>serve</c> runs (an actor system with the inference engine,
+/// its decode loop and the model's shard actors, one KV slot), on the configured device (the CPU
+/// engine by default), so its tokens are bitwise those <c>serve</c> gives the same request. Text
+/// streams to stdout as it is generated; with <c>--json</c> stdout holds one object at the end.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -47,7 +49,7 @@ internal static class GenerateCommand
                 parse.GetValue(preset),
                 parse.GetValue(prompt),
                 parse.GetValue(tokenIds),
-                engine.Resolve(parse),
+                engine.LoadConfig(parse),
                 new SamplingParameters
                 {
                     MaxTokens = parse.GetValue(maxTokens),
@@ -58,64 +60,94 @@ internal static class GenerateCommand
                     Logprobs = parse.GetValue(logprobs),
                     IgnoreEos = parse.GetValue(ignoreEos),
                 });
-            return Run(request, parse.GetValue(json), console);
+            return RunAsync(request, parse.GetValue(json), console);
         });
         return command;
     }
 
-    internal static int Run(GenerateRequest request, bool json, CliConsole console)
+    internal static int Run(GenerateRequest request, bool json, CliConsole console) =>
+        RunAsync(request, json, console).GetAwaiter().GetResult();
+
+    internal static async Task<int> RunAsync(GenerateRequest request, bool json, CliConsole console)
     {
         if ((request.Prompt is null) == (request.TokenIds is null))
         {
             throw new FloverException("Give the prompt as exactly one of --prompt TEXT or --token-ids 1,2,3.");
         }
 
-        using IModelWeights weights = ModelSource.Open(request.Model, request.Preset);
-        Gpt2Tokenizer tokenizer = request.Model is null ? Gpt2Tokenizer.Default : Gpt2Tokenizer.FromFolder(ModelLocator.Resolve(request.Model));
-        Gpt2Config config = weights.Config;
-        request.Sampling.Validate(config.VocabularySize);
-        int[] prompt = PromptIds(request, tokenizer, config);
-        if (prompt.Length >= config.MaxPositions)
+        // One request: one KV slot, the fused loop (a request alone gets the same tokens under any scheduler).
+        Config config = ConfigurationFactory.ParseString("flover.engine.kv-slots = 1\nflover.scheduler.kind = fused").WithFallback(request.Config);
+        EngineHost host = EngineHost.Load(config, request.Model, request.Preset, console.Error, role: "generate", device: request.Device);
+        await using (host.ConfigureAwait(false))
         {
-            throw new FloverException($"The prompt has {prompt.Length} tokens; {weights.Source} holds {config.MaxPositions} positions, so at most {config.MaxPositions - 1} leave room to generate.");
-        }
-
-        int capacity = (int)Math.Min(config.MaxPositions, (long)prompt.Length + request.Sampling.MaxTokens);
-        using var engine = TensorParallelModel.Load(request.Engine, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity));
-        console.Error.WriteLine($"generate: {weights.Source}; {engine.DeviceDetails}; prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
-
-        IncrementalDecoder? stream = json ? null : tokenizer.CreateIncrementalDecoder();
-        var clock = Stopwatch.StartNew();
-        GenerationResult result = SequenceGenerator.Generate(engine, 0, prompt, request.Sampling, config.EosTokenId, token =>
-        {
-            // The end-of-sequence token that stops a request is not text.
-            if (stream is not null && token.Finish != FinishReason.Eos)
+            ServedModel served = host.Model;
+            request.Sampling.Validate(served.VocabularySize);
+            int[] prompt = PromptIds(request, served);
+            if (prompt.Length >= served.ContextLength)
             {
-                console.Out.Write(stream.Append(token.TokenId));
-                console.Out.Flush();
+                throw new FloverException($"The prompt has {prompt.Length} tokens; a KV slot holds {served.ContextLength} positions (flover.engine.max-positions, at most the model's n_positions), so at most {served.ContextLength - 1} leave room to generate.");
             }
-        });
-        double seconds = clock.Elapsed.TotalSeconds;
 
-        SampledToken[] tokens = [.. result.Tokens.Where(t => t.Finish != FinishReason.Eos)];
-        if (stream is not null)
-        {
-            console.Out.WriteLine(stream.Flush());
-            if (request.Sampling.Logprobs is not null)
+            console.Error.WriteLine($"generate: prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
+            EngineClient client = await host.StartSystemAsync().ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            var tokens = new List<Token>();
+            Completed? completed = null;
+            using (GenerationStream stream = client.Start(new Generate(prompt, request.Sampling)))
             {
-                GenerateOutput.WriteLogprobsText(tokens, console.Out);
-            }
-        }
-        else
-        {
-            console.Out.WriteLine(GenerateOutput.Json(tokens, tokenizer.Decode([.. tokens.Select(t => t.TokenId)]), result.Finish, request.Sampling.Logprobs is not null));
-        }
+                await foreach (object message in stream.Events.ReadAllAsync().ConfigureAwait(false))
+                {
+                    switch (message)
+                    {
+                        case Token token:
+                            tokens.Add(token);
+                            if (!json)
+                            {
+                                console.Out.Write(token.TextDelta);
+                                console.Out.Flush();
+                            }
 
-        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generate: {result.Tokens.Count} tokens in {seconds:0.000} s ({result.Tokens.Count / seconds:0.0} tokens/s), finish: {GenerateOutput.FinishName(result.Finish)}"));
-        return 0;
+                            break;
+                        case Completed done:
+                            completed = done;
+                            break;
+                        case Rejected rejected:
+                            throw new FloverException($"generate: the engine rejected the request: {rejected.Reason}");
+                    }
+                }
+
+                stream.MarkFinished();
+            }
+
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (completed is null || completed.FinishReason == FinishReason.Error)
+            {
+                throw new FloverException($"generate: the engine failed: {completed?.Error ?? "no answer"}");
+            }
+
+            // The end-of-sequence token that stops a request is not text, nor one of its tokens.
+            int count = tokens.Count;
+            SampledToken[] kept = [.. tokens.Take(completed.FinishReason == FinishReason.Eos ? count - 1 : count).Select(t => new SampledToken(t.TokenId, t.Logprob, t.TopLogprobs, null))];
+            if (!json)
+            {
+                console.Out.WriteLine(completed.TrailingText);
+                if (request.Sampling.Logprobs is not null)
+                {
+                    GenerateOutput.WriteLogprobsText(kept, console.Out);
+                }
+            }
+            else
+            {
+                string text = string.Concat(tokens.Select(t => t.TextDelta)) + completed.TrailingText;
+                console.Out.WriteLine(GenerateOutput.Json(kept, text, completed.FinishReason, request.Sampling.Logprobs is not null));
+            }
+
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generate: {count} tokens in {seconds:0.000} s ({count / seconds:0.0} tokens/s), finish: {GenerateOutput.FinishName(completed.FinishReason)}"));
+            return 0;
+        }
     }
 
-    private static int[] PromptIds(GenerateRequest request, Gpt2Tokenizer tokenizer, Gpt2Config config)
+    private static int[] PromptIds(GenerateRequest request, ServedModel model)
     {
         if (request.TokenIds is not null)
         {
@@ -127,20 +159,24 @@ internal static class GenerateCommand
 
             foreach (int id in ids)
             {
-                if (id >= config.VocabularySize)
+                if (id >= model.VocabularySize)
                 {
-                    throw new FloverException($"--token-ids: {id} is outside the model's vocabulary of {config.VocabularySize} tokens.");
+                    throw new FloverException($"--token-ids: {id} is outside the model's vocabulary of {model.VocabularySize} tokens.");
                 }
             }
 
             return ids;
         }
 
-        int[] encoded = tokenizer.Encode(request.Prompt!);
+        int[] encoded = model.Tokenizer.Encode(request.Prompt!);
         // GPT-2 has no separate beginning-of-sequence token: an empty prompt starts from <|endoftext|>.
-        return encoded.Length == 0 ? [config.BosTokenId] : encoded;
+        return encoded.Length == 0 ? [model.Tokenizer.BosTokenId ?? model.EosTokenId] : encoded;
     }
 }
 
-/// <summary>What one <c>generate</c> invocation asks for.</summary>
-internal sealed record GenerateRequest(string? Model, string? Preset, string? Prompt, string? TokenIds, EngineOptions Engine, SamplingParameters Sampling);
+/// <summary>What one <c>generate</c> invocation asks for: the model, the prompt, the configuration in force (flags applied) and the sampling.</summary>
+internal sealed record GenerateRequest(string? Model, string? Preset, string? Prompt, string? TokenIds, Config Config, SamplingParameters Sampling)
+{
+    /// <summary>Overrides <c>flover.engine.device</c> (ILGPU's CPU accelerator, which configuration cannot name, in tests).</summary>
+    public DeviceSpec? Device { get; init; }
+}

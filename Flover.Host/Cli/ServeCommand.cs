@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Flover.Configuration;
 using Flover.Gpu;
-using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
@@ -34,7 +33,7 @@ internal static class ServeCommand
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction((parse, cancellation) =>
         {
-            Config loaded = Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads), parse.GetValue(device)).WithFallback(config.Load(parse));
+            Config loaded = EngineCommandOptions.Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads), parse.GetValue(device)).WithFallback(config.Load(parse));
             HttpSettings http = FloverSettings.From(loaded).Http;
             http = http with
             {
@@ -48,36 +47,6 @@ internal static class ServeCommand
             return RunAsync(loaded, http, modelArgument, presetName, console, cancellation);
         });
         return command;
-    }
-
-    /// <summary>The shorthand flags as a configuration layer over the loaded one (checked like any other value).</summary>
-    private static Config Shorthands(int? tensorParallel, string? dtype, int? threads, string? device)
-    {
-        var lines = new List<string>();
-        if (tensorParallel is { } shards)
-        {
-            lines.Add($"flover.parallel.tensor = {shards}");
-        }
-
-        if (dtype is not null)
-        {
-            // Parsed here so the error names the flag, then written in the configuration's own spelling.
-            string name = TensorDTypeExtensions.ParseWeightDType(dtype, "--dtype")?.ToName() ?? "auto";
-            lines.Add($"flover.engine.weight-dtype = {name}");
-        }
-
-        if (threads is { } count)
-        {
-            lines.Add($"flover.engine.threads = {count}");
-        }
-
-        if (EngineCommandOptions.ParseDevice(device) is { } spec)
-        {
-            // Quoted: HOCON reads an unquoted cuda:0 as a key-value separator.
-            lines.Add($"flover.engine.device = \"{spec}\"");
-        }
-
-        return ConfigurationFactory.ParseString(string.Join('\n', lines));
     }
 
     private static async Task<int> RunAsync(Config config, HttpSettings http, string? model, string? preset, CliConsole console, CancellationToken cancellation)

@@ -59,16 +59,28 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <param name="preset">--preset, used when <paramref name="modelArgument"/> is null.</param>
     /// <param name="log">Progress lines.</param>
     /// <param name="wrapModel">Wraps each shard's model (tests hold the loop at a gate with it); the shard disposes both.</param>
-    public static EngineHost Load(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null)
+    /// <param name="role">The command whose engine this is, which starts each progress line (serve, generate).</param>
+    /// <param name="device">Overrides <c>flover.engine.device</c> (ILGPU's CPU accelerator, which configuration cannot name, in tests).</param>
+    public static EngineHost Load(Config config, string? modelArgument, string? preset, TextWriter log, Func<IModel, IModel>? wrapModel = null, string role = "serve", DeviceSpec? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         FloverSettings settings = FloverSettings.From(config);
         if (settings.Scheduler.Kind != "fused")
         {
-            throw new FloverException($"flover serve runs the fused scheduler; flover.scheduler.kind = {settings.Scheduler.Kind} is not served yet.");
+            throw new FloverException($"flover {role} runs the fused scheduler; flover.scheduler.kind = {settings.Scheduler.Kind} is not served yet.");
         }
 
-        log.WriteLine($"serve: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
+        device ??= EngineSetup.Device(settings.Engine);
+        // The shard actors open the device only when the actor system starts; open it once here
+        // (as one shard would) so no driver, no such GPU or a kernel that does not compile is
+        // one line before serving, not a shard that fails to start, and the log names it.
+        string details;
+        using (Accelerator probe = DeviceAccelerators.Open(device, new EngineOptions(Math.Max(1, new EngineOptions(settings.Engine.Threads).ResolveThreadCount() / settings.Parallel.Tensor))))
+        {
+            details = probe.Device.Details;
+        }
+
+        log.WriteLine($"{role}: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
         IModelWeights weights = ModelSource.Open(modelArgument, preset);
         try
         {
@@ -77,18 +89,9 @@ internal sealed class EngineHost : IAsyncDisposable
             ChatTemplate chat = ChatTemplate.For(tokenizer);
             Gpt2Config shape = weights.Config;
             // Slots, positions and the shard count are checked here, before the actor system starts.
-            ShardedModel shards = EngineSetup.Shards(settings, weights);
-            DeviceSpec device = EngineSetup.Device(settings.Engine);
-            if (device.Kind != AcceleratorKind.Cpu)
-            {
-                // The shard actors open the device only when the actor system starts; open it once
-                // here so no driver, no such GPU or a kernel that does not compile is one line
-                // before serving, not a shard that fails to start.
-                DeviceAccelerators.Open(device, EngineOptions.Default).Dispose();
-            }
-
+            ShardedModel shards = EngineSetup.Shards(settings, weights, device);
             int capacity = shards.Shape.SlotCapacity;
-            log.WriteLine($"serve: {weights.Source}; {settings.Parallel.Tensor} shard actor(s) on {device}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slots of {capacity} positions");
+            log.WriteLine($"{role}: {weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow, chat);
             ShardedModel wrapped = wrapModel is null ? shards : shards.WithWrap(wrapModel);
             return new EngineHost(config, weights, wrapped, EngineSetup.LoopOptions(settings.Engine, shape.EosTokenId), served);

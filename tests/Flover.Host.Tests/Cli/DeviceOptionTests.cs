@@ -165,8 +165,11 @@ public sealed class DeviceOptionTests(ITestOutputHelper output)
             "tiny",
             "Hello",
             null,
-            new EngineOptions(1) { Device = device },
-            new SamplingParameters { MaxTokens = 4, Temperature = 0, IgnoreEos = true, Seed = 1 });
+            Http.TinyServerFixture.TestConfig("flover.engine.threads = 1"),
+            new SamplingParameters { MaxTokens = 4, Temperature = 0, IgnoreEos = true, Seed = 1 })
+        {
+            Device = device,
+        };
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int exitCode = GenerateCommand.Run(request, json: true, new CliConsole(new StringReader(string.Empty), stdout, stderr));
