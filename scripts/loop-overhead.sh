@@ -23,7 +23,7 @@ until grep -q "ready at" "$OUT/serve.out" 2>/dev/null; do
   sleep 0.1
 done
 dotnet "$OUT/bin/flover.dll" bench --url "http://127.0.0.1:$PORT" --preset "$PRESET" --requests 32 --prompt-len 8 --output-len 64 \
-  --arrival poisson --interval-ms 20 --seeds 1 >"$OUT/bench.out" 2>&1
+  --arrival poisson --interval-ms 20 --seeds 1 --out "$OUT/bench" >"$OUT/bench.out" 2>&1
 curl -s "http://127.0.0.1:$PORT/metrics" >"$OUT/metrics.txt"
 python3 - "$OUT/metrics.txt" <<'PY'
 import sys
