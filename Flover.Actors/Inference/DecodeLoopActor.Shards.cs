@@ -35,7 +35,7 @@ internal sealed partial class DecodeLoopActor
     {
         if (_shards.MarkReady(Sender) && _shards.AllReady)
         {
-            _log.Info("{0} shard(s) ready.", _shards.Count);
+            _log.Debug("{0} shard(s) ready.", _shards.Count);
             EnsureStepping();
         }
     }

@@ -70,13 +70,13 @@ internal static class BenchRunner
 
             EngineSettings engine = settings.Flover.Engine with { KvSlots = Math.Min(settings.Flover.Engine.KvSlots, settings.Requests), MaxWaiting = Math.Max(settings.Flover.Engine.MaxWaiting, settings.Requests) };
             double[] curve;
-            using (IModel probe = settings.TensorParallel > 1
-                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity), settings.TensorParallel)
+            using (IDisposable probe = settings.TensorParallel > 1
+                ? ToolModel.Load(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity))
                 : new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
             {
                 log.WriteLine($"bench: measuring the step time t(n) for n = 1..{engine.KvSlots}...");
                 int typical = settings.PromptLength + ((settings.OutputLength.Min + settings.OutputLength.Max) / 4);
-                curve = StepCurve.Measure(probe, engine.KvSlots, typical, repeats: 5);
+                curve = StepCurve.Measure(probe is ToolModel split ? split.Model : (IModel)probe, engine.KvSlots, typical, repeats: 5);
             }
 
             var spec = new WorkloadSpec(settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength, shared.Config.VocabularySize);
@@ -129,9 +129,19 @@ internal static class BenchRunner
                 owned.Add(accelerator);
             }
 
-            IModel inner = settings.TensorParallel > 1
-                ? new TensorParallelModel(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(slots, capacity), settings.TensorParallel)
-                : new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256));
+            IModel inner;
+            if (settings.TensorParallel > 1)
+            {
+                // The engine's shard actors, one call at a time.
+                var split = ToolModel.Load(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(slots, capacity));
+                owned.Add(split);
+                inner = split.Model;
+            }
+            else
+            {
+                inner = new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256));
+            }
+
             var model = new TimedModel(inner);
             owned.Insert(0, model);
             models.Add(model);

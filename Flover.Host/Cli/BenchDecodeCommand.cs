@@ -111,10 +111,12 @@ internal static class BenchDecodeCommand
         {
             string dtype = engine.WeightDType?.ToName() ?? "as stored";
             log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {engine.TensorParallel} shard(s))...");
-            using var model = TensorParallelModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
+            // One shard: the plain model; more: the engine's shard actors (Bench.ToolModel).
+            using var model = Bench.ToolModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
+            string dtypeName = model.WeightDType.ToName();
             foreach (int batch in settings.Batches)
             {
-                BenchDecodeRun run = Measure(model, batch, settings);
+                BenchDecodeRun run = Measure(model, dtypeName, weights.Config.EosTokenId, batch, settings);
                 log.WriteLine($"bench-decode: {run.DType} batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
                 runs.Add(run);
             }
@@ -123,8 +125,9 @@ internal static class BenchDecodeCommand
         return new BenchDecodeReport(first.ResolveThreadCount(), first.TensorParallel, weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs);
     }
 
-    private static BenchDecodeRun Measure(TensorParallelModel model, int batch, BenchDecodeSettings settings)
+    private static BenchDecodeRun Measure(Bench.ToolModel tool, string dtype, int eosTokenId, int batch, BenchDecodeSettings settings)
     {
+        IModel model = tool.Model;
         var random = new Random(batch);
         var prompts = new PrefillPrompt[batch];
         var samplers = new RequestSampler[batch];
@@ -133,7 +136,7 @@ internal static class BenchDecodeCommand
         {
             int[] tokens = Enumerable.Range(0, settings.PromptTokens).Select(_ => random.Next(model.VocabularySize)).ToArray();
             prompts[i] = new PrefillPrompt(i, tokens);
-            samplers[i] = new RequestSampler(greedy, model.VocabularySize, model.Config.EosTokenId, tokens);
+            samplers[i] = new RequestSampler(greedy, model.VocabularySize, eosTokenId, tokens);
         }
 
         ModelLogits logits = model.Prefill(prompts);
@@ -144,7 +147,7 @@ internal static class BenchDecodeCommand
         }
 
         var stepTimes = new double[settings.Steps];
-        double collectiveBefore = model.CollectiveSeconds;
+        double collectiveBefore = tool.CollectiveSeconds;
         long start = Stopwatch.GetTimestamp();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -159,17 +162,17 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double collectiveMilliseconds = (model.CollectiveSeconds - collectiveBefore) * 1000 / model.ShardCount / settings.Steps;
+        double collectiveMilliseconds = (tool.CollectiveSeconds - collectiveBefore) * 1000 / tool.ShardCount / settings.Steps;
         Array.Sort(stepTimes);
         return new BenchDecodeRun(
             batch,
-            model.WeightDType.ToName(),
+            dtype,
             batch * settings.Steps / seconds,
             seconds * 1000 / settings.Steps,
             stepTimes[stepTimes.Length / 2],
             stepTimes[^1],
-            model.WeightBytes,
-            model.WeightBytes * settings.Steps / seconds / 1e9,
+            tool.WeightBytes,
+            tool.WeightBytes * settings.Steps / seconds / 1e9,
             collectiveMilliseconds);
     }
 

@@ -76,7 +76,8 @@ internal static class GenerateCommand
         }
 
         // One request: one KV slot, the fused loop (a request alone gets the same tokens under any scheduler).
-        Config config = ConfigurationFactory.ParseString("flover.engine.kv-slots = 1\nflover.scheduler.kind = fused").WithFallback(request.Config);
+        // Akka logs below WARNING would land on stdout between the generated text.
+        Config config = ConfigurationFactory.ParseString("flover.engine.kv-slots = 1\nflover.scheduler.kind = fused\nakka.loglevel = WARNING").WithFallback(request.Config);
         EngineHost host = EngineHost.Load(config, request.Model, request.Preset, console.Error, role: "generate", device: request.Device);
         await using (host.ConfigureAwait(false))
         {

@@ -31,7 +31,11 @@ internal sealed class ShardActor : ReceiveActor
         _loaded = spec.Create(slots, _communicator);
         _model = spec.Wrap?.Invoke(_loaded) ?? _loaded;
         _runner = new ModelStepRunner(_model);
-        Receive<ShardReadyQuery>(_ => Sender.Tell(new ShardReady(_rank)));
+        Receive<ShardReadyQuery>(_ =>
+        {
+            var gpt2 = _loaded as Gpu.Models.Gpt2.Gpt2Model;
+            Sender.Tell(new ShardReady(_rank, gpt2?.WeightBytes ?? 0, gpt2?.WeightDType));
+        });
         Receive<ShardStep>(Execute);
         Receive<UseGroup>(use =>
         {

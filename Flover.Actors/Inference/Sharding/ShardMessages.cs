@@ -33,7 +33,10 @@ public sealed record ShardReadyQuery
 }
 
 /// <summary>A shard holds its model and takes steps.</summary>
-public sealed record ShardReady(int Rank);
+/// <param name="Rank">The shard.</param>
+/// <param name="WeightBytes">Bytes of weights its model holds (0 when the model does not say).</param>
+/// <param name="WeightDType">The precision its weight matrices are held in (null when the model does not say).</param>
+public sealed record ShardReady(int Rank, long WeightBytes = 0, Gpu.Checkpoints.TensorDType? WeightDType = null);
 
 /// <summary>Decode loop → surviving shards after a failed step: meet the other ranks in this fresh group from now on.</summary>
 internal sealed record UseGroup(ICommunicatorGroup Group);

@@ -41,6 +41,9 @@ internal sealed class ShardSet
     /// <summary>True when every shard has loaded its model and takes steps.</summary>
     public bool AllReady => _ready.All(ready => ready);
 
+    /// <summary>Seconds the current group's ranks have spent in collectives (0 for one shard).</summary>
+    public double CollectiveSeconds => _group?.CollectiveSeconds ?? 0;
+
     /// <summary>Shards started again after they stopped or fell silent.</summary>
     public int Replacements { get; private set; }
 

@@ -13,7 +13,7 @@ namespace Flover.Gpu.Models.Gpt2;
 /// </param>
 /// <param name="Shard">
 /// The tensor-parallel shard this model holds, or null for the whole model. Every shard of a group
-/// must be called with the same inputs in the same order (their collectives meet);
-/// <see cref="TensorParallelModel"/> does that.
+/// must be called with the same inputs in the same order (their collectives meet); the engine's
+/// shard actors do that (each executes the decode loop's step).
 /// </param>
 public sealed record Gpt2ModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null, TensorShard? Shard = null);

@@ -120,7 +120,8 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
 
     private int[] Uninterrupted(int shards)
     {
-        using var reference = new TensorParallelModel(new EngineOptions(shards), _weights, new Gpt2ModelOptions(Slots, Capacity), shards);
+        // The same shards, driven one call at a time outside the decode loop, uninterrupted.
+        using ShardedModelClient reference = ShardedModelClient.Start(Sys, EngineSetup.Shards(new EngineOptions(shards, TensorParallel: shards), _weights, new Gpt2ModelOptions(Slots, Capacity)), Slots);
         return [.. SequenceGenerator.Generate(reference, 0, _prompt, Sampling, _weights.Config.EosTokenId).Tokens.Select(t => t.TokenId)];
     }
 

@@ -1,4 +1,3 @@
-using Flover.Gpu.Accelerators;
 using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
@@ -8,37 +7,12 @@ using Flover.GpuCheck.Checks;
 namespace Flover.Gpu.Ilgpu.Tests.Models;
 
 /// <summary>
-/// What the host builds from <c>flover.engine.device</c>: <see cref="TensorParallelModel"/> opening its
-/// shards through <see cref="DeviceAccelerators.Open"/>, and device weights that free what they
-/// uploaded when an upload fails part-way.
+/// Device weights that free what they uploaded when an upload fails part-way. (Shards on a device,
+/// opened from <c>flover.engine.device</c>, are tested with the shard actors: ShardedModelTests.)
 /// </summary>
 public sealed class DeviceWiringTests
 {
     private static readonly int[] Prompt = [5, 17, 2, 90, 33];
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Tensor_parallel_model_on_a_device_gives_the_cpu_engines_greedy_tokens(int shards)
-    {
-        using NativeModelWeights weights = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
-        var options = new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: 16, MaxRowsPerStep: 8);
-        int[] cpu;
-        using (var model = new TensorParallelModel(new EngineOptions(1), weights, options, 1))
-        {
-            cpu = ModelChecks.Greedy(model, Prompt, 4);
-        }
-
-        using var device = new TensorParallelModel(new EngineOptions(shards) { Device = new DeviceSpec(AcceleratorKind.IlgpuCpu) }, weights, options, shards);
-
-        Assert.Contains("ILGPU CPU accelerator", device.DeviceDetails, StringComparison.Ordinal);
-        Assert.Equal(cpu, ModelChecks.Greedy(device, Prompt, 4));
-        if (shards > 1)
-        {
-            // The shards met in the host-staged group's collectives (CPU buffers' pointers would not do on a device).
-            Assert.True(device.CollectiveSeconds > 0);
-        }
-    }
 
     [Fact]
     public void Weights_that_run_out_of_device_memory_part_way_free_what_was_uploaded()

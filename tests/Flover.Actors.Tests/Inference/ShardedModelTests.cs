@@ -1,16 +1,24 @@
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Tests.Models;
+using Xunit.Abstractions;
 
-namespace Flover.Gpu.Tests.Models;
+namespace Flover.Actors.Tests.Inference;
 
 /// <summary>
-/// Megatron-style tensor parallelism in one process: a 12-head model split over 1–4 shards computes
-/// the unsplit model's logits to rounding, with the same greedy tokens, through admissions,
-/// retirements and KV moves, and the same bits from run to run.
+/// Megatron-style tensor parallelism as the engine runs it, on shard actors: a 12-head model split
+/// over 1–4 shards computes the unsplit model's logits to rounding, with the same greedy tokens,
+/// through admissions, retirements and KV moves, and the same bits from run to run; on ILGPU's CPU
+/// accelerator the shards meet in the host-staged group and give the CPU engine's tokens.
 /// </summary>
-public sealed class TensorParallelModelTests
+[Trait("Category", "Slow")]
+public sealed class ShardedModelTests(ITestOutputHelper output) : TestKit(AkkaTestConfig.Default, output: output)
 {
     // 12 heads, so 1, 2, 3 and 4 shards all divide them; a vocabulary of 301 splits unevenly.
     private static readonly Gpt2Config Config = TinyGpt2.Config(embedding: 48, heads: 12, vocabulary: 301);
@@ -23,10 +31,10 @@ public sealed class TensorParallelModelTests
     public void Split_model_matches_the_whole_model_through_admissions_retirements_and_moves(int shards)
     {
         using NativeModelWeights weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 11);
-        using var whole = new ModelHarness(weights, threads: 1, slots: 4);
-        using var split = new TensorParallelModel(new EngineOptions(shards), weights, new Gpt2ModelOptions(4), shards);
+        using var whole = Gpt2Model.Load(new EngineOptions(1), weights, new Gpt2ModelOptions(4));
+        using ShardedModelClient split = Start(weights, shards, 4);
 
-        List<float[]> expected = Script(whole.Model);
+        List<float[]> expected = Script(whole);
         List<float[]> actual = Script(split);
 
         Assert.Equal(expected.Count, actual.Count);
@@ -42,22 +50,22 @@ public sealed class TensorParallelModelTests
     {
         Gpt2Config config = TinyGpt2.Config(embedding: 48, heads: 12, vocabulary: 3001);
         using NativeModelWeights weights = TinyGpt2.Weights(config, TensorDType.F32, seed: 14);
-        using var whole = new ModelHarness(weights, threads: 1, slots: 2);
-        using var split = new TensorParallelModel(new EngineOptions(2), weights, new Gpt2ModelOptions(2), 2);
+        using var whole = Gpt2Model.Load(new EngineOptions(1), weights, new Gpt2ModelOptions(2));
+        using ShardedModelClient split = Start(weights, 2, 2);
 
         // A replicated F32 table would add 576 KB per extra shard; panel padding and the replicated
         // vectors add a few tens of KB.
         long table = (long)config.VocabularySize * config.EmbeddingSize * sizeof(float);
-        Assert.True(split.WeightBytes - whole.Model.WeightBytes < table / 4, $"{split.WeightBytes} vs {whole.Model.WeightBytes}");
-        Assert.InRange(RelativeL2(split.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray(), whole.Model.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray()), 0, 1e-5);
+        Assert.True(split.WeightBytes - whole.WeightBytes < table / 4, $"{split.WeightBytes} vs {whole.WeightBytes}");
+        Assert.InRange(RelativeL2(split.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray(), whole.Decode([new DecodeRow(0, 0, 2999)]).Row(0).ToArray()), 0, 1e-5);
     }
 
     [Fact]
     public void Split_results_are_bitwise_the_same_from_run_to_run()
     {
         using NativeModelWeights weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 12);
-        using var first = new TensorParallelModel(new EngineOptions(3), weights, new Gpt2ModelOptions(4), 3);
-        using var second = new TensorParallelModel(new EngineOptions(3), weights, new Gpt2ModelOptions(4), 3);
+        using ShardedModelClient first = Start(weights, 3, 4);
+        using ShardedModelClient second = Start(weights, 3, 4);
 
         Assert.Equal(Script(first), Script(second));
     }
@@ -67,7 +75,7 @@ public sealed class TensorParallelModelTests
     {
         using NativeModelWeights weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 1);
 
-        var error = Assert.Throws<FloverException>(() => new TensorParallelModel(new EngineOptions(1), weights, new Gpt2ModelOptions(2), 5));
+        var error = Assert.Throws<FloverException>(() => EngineSetup.Shards(new EngineOptions(1, TensorParallel: 5), weights, new Gpt2ModelOptions(2)));
 
         Assert.Contains("12 attention heads", error.Message, StringComparison.Ordinal);
         Assert.Contains("5 tensor-parallel shards", error.Message, StringComparison.Ordinal);
@@ -77,13 +85,55 @@ public sealed class TensorParallelModelTests
     public void Bad_input_fails_on_every_shard_alike_and_the_group_keeps_working()
     {
         using NativeModelWeights weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 13);
-        using var split = new TensorParallelModel(new EngineOptions(2), weights, new Gpt2ModelOptions(2), 2);
+        using ShardedModelClient split = Start(weights, 2, 2);
         float[] before = split.Decode([new DecodeRow(0, 0, 5)]).Row(0).ToArray();
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => split.Decode([new DecodeRow(0, 1, 999)]));
+        var error = Assert.Throws<FloverException>(() => split.Decode([new DecodeRow(0, 1, 999)]));
 
+        Assert.Contains("failed a step", error.Message, StringComparison.Ordinal);
         float[] again = split.Decode([new DecodeRow(1, 0, 5)]).Row(0).ToArray();
         Assert.Equal(before, again);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Shards_on_ilgpus_cpu_accelerator_give_the_cpu_engines_greedy_tokens(int shards)
+    {
+        using NativeModelWeights weights = TinyGpt2.Weights(TinyGpt2.Config(embedding: 28, heads: 4), TensorDType.F32, seed: 3);
+        var options = new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: 16, MaxRowsPerStep: 8);
+        int[] prompt = [5, 17, 2, 90, 33];
+        int[] cpu;
+        using (var whole = Gpt2Model.Load(new EngineOptions(1), weights, options))
+        {
+            cpu = Greedy(whole, prompt, 4);
+        }
+
+        ShardedModel model = EngineSetup.Shards(new EngineOptions(shards, TensorParallel: shards) { Device = new DeviceSpec(AcceleratorKind.IlgpuCpu) }, weights, options);
+        using ShardedModelClient device = ShardedModelClient.Start(Sys, model, 1);
+
+        Assert.Equal(cpu, Greedy(device, prompt, 4));
+        if (shards > 1)
+        {
+            // The shards met in the host-staged group's collectives (CPU buffers' pointers would not do on a device).
+            Assert.True(device.CollectiveSeconds > 0);
+        }
+    }
+
+    private ShardedModelClient Start(IModelWeights weights, int shards, int slots) =>
+        ShardedModelClient.Start(Sys, EngineSetup.Shards(new EngineOptions(shards, TensorParallel: shards), weights, new Gpt2ModelOptions(slots)), slots);
+
+    private static int[] Greedy(IModel model, int[] prompt, int count)
+    {
+        var tokens = new List<int>();
+        int next = ArgMax(model.Prefill([new PrefillPrompt(0, prompt)]).Row(0).ToArray());
+        for (int i = 0; i < count; i++)
+        {
+            tokens.Add(next);
+            next = ArgMax(model.Decode([new DecodeRow(0, prompt.Length + i, next)]).Row(0).ToArray());
+        }
+
+        return [.. tokens];
     }
 
     /// <summary>Prefills three prompts (one chunked), decodes, retires one and moves another into its slot, decodes on.</summary>

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Flover.Actors.Hosting;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Configuration;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Models.Gpt2;
+
+namespace Flover.Host.Bench;
+
+/// <summary>
+/// The model a measuring tool (<c>bench-decode</c>, <c>bench</c>'s step-time curve and schedulers)
+/// calls directly: with one shard the plain <see cref="Gpt2Model"/> on its accelerator, nothing
+/// around it; with more, the engine's own shard actors (in an actor system of the tool's) driven
+/// one call at a time by a <see cref="ShardedModelClient"/>. One form of tensor parallelism, the
+/// one <c>serve</c> runs.
+/// </summary>
+internal sealed class ToolModel : IDisposable
+{
+    private readonly ActorSystem? _system;
+    private readonly Gpt2Model? _whole;
+    private readonly ShardedModelClient? _shards;
+
+    private ToolModel(Gpt2Model whole)
+    {
+        _whole = whole;
+        Model = whole;
+    }
+
+    private ToolModel(ActorSystem system, ShardedModelClient shards)
+    {
+        _system = system;
+        _shards = shards;
+        Model = shards;
+    }
+
+    /// <summary>The model to call.</summary>
+    public IModel Model { get; }
+
+    /// <summary>Shards it is split over.</summary>
+    public int ShardCount => _shards?.ShardCount ?? 1;
+
+    /// <summary>Bytes of weights held (all shards together).</summary>
+    public long WeightBytes => _whole?.WeightBytes ?? _shards!.WeightBytes;
+
+    /// <summary>The precision the weight matrices are held in.</summary>
+    public TensorDType WeightDType => _whole?.WeightDType ?? _shards!.WeightDType ?? TensorDType.F32;
+
+    /// <summary>Seconds the shards have spent in collectives, summed over shards (0 for one).</summary>
+    public double CollectiveSeconds => _shards?.CollectiveSeconds ?? 0;
+
+    /// <summary>Loads <paramref name="weights"/> as <paramref name="engine"/> asks (device, threads, precision, <see cref="EngineOptions.TensorParallel"/> shards) with <paramref name="options"/>' slots and capacity.</summary>
+    /// <exception cref="Gpu.FloverException">The model does not fit, the device cannot be opened, or a shard failed to load.</exception>
+    public static ToolModel Load(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        if (engine.TensorParallel <= 1)
+        {
+            return new ToolModel(Gpt2Model.Load(engine, weights, options));
+        }
+
+        ShardedModel shards = EngineSetup.Shards(engine, weights, options);
+        var system = ActorSystem.Create("flover-tool", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(
+            ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigurationFactory.Default()))));
+        try
+        {
+            return new ToolModel(system, ShardedModelClient.Start(system, shards, options.SlotCount));
+        }
+        catch
+        {
+            system.Terminate().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    /// <summary>Frees the model (and stops the shards' actor system).</summary>
+    public void Dispose()
+    {
+        _whole?.Dispose();
+        if (_system is not null)
+        {
+            _shards!.Dispose();
+            _system.Terminate().GetAwaiter().GetResult();
+        }
+    }
+}
