@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Akka.Actor;
 using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
 using Flover.Gpu;
-using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
 
 namespace Flover.Host.Bench;
 
@@ -27,34 +29,34 @@ internal sealed record RunMeasurement(
     IReadOnlyList<List<int>> TokenIds);
 
 /// <summary>
-/// Injects a workload's requests into a scheduler at their arrival times (real time, from the
-/// run's start) and steps it, on the calling thread, the way the decode loop actor does:
-/// arrivals are taken between iterations, never during one. A token counts as delivered when
-/// the iteration that produced it returns.
+/// Runs a workload through the engine itself: an <see cref="InferenceEngine"/> whose decode loop
+/// drives the scheduler over the model's shard actors, exactly as <c>serve</c> runs (no copy of the
+/// loop). Requests are sent as <see cref="Generate"/> messages at their arrival times (real time,
+/// from the run's start), each to a collector actor of its own that timestamps its tokens as they
+/// are delivered; the loop fuses whatever arrived at its next iteration. The scheduler is wrapped
+/// in a <see cref="RecordingScheduler"/> for the per-iteration counters.
 /// </summary>
 internal static class BenchDriver
 {
-    public static RunMeasurement Run(IDecodeScheduler scheduler, ModelStepRunner? runner, IReadOnlyList<TimedModel> models, IReadOnlyList<BenchRequest> workload, float? temperature, int seed, Action<int>? progress = null)
-    {
-        int count = workload.Count;
-        var first = new double[count];
-        var last = new double[count];
-        var tokenIds = Enumerable.Range(0, count).Select(_ => new List<int>()).ToList();
-        int done = 0, next = 0, iterations = 0, peak = 0, shuffles = 0, moves = 0;
-        long liveSum = 0, iterationTicks = 0, modelTicks = 0, copyTicks = 0;
-        foreach (TimedModel model in models)
-        {
-            model.TakeTicks();
-            model.TakeCopyTicks();
-        }
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromHours(2);
 
-        long start = Stopwatch.GetTimestamp();
-        while (done < count)
+    /// <summary>Runs <paramref name="workload"/> on a fresh engine in <paramref name="system"/>; <paramref name="models"/> collects the timed models as the shards and instances make them.</summary>
+    public static RunMeasurement Run(ActorSystem system, Func<IDecodeScheduler> scheduler, ShardedModel model, DecodeLoopOptions loop, List<TimedModel> models, IReadOnlyList<BenchRequest> workload, float? temperature, int seed)
+    {
+        RecordingScheduler? recorder = null;
+        Props props = InferenceEngine.Props(() => recorder = new RecordingScheduler(scheduler(), models), model, loop, Gpt2Tokenizer.Default);
+        IActorRef engine = system.ActorOf(props, $"bench-engine-{Guid.NewGuid():N}");
+        try
         {
-            double now = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            for (; next < count && workload[next].Arrival.TotalSeconds <= now; next++)
+            WaitUntilReady(engine);
+            int count = workload.Count;
+            var requests = new CollectedRequest[count];
+            using var done = new CountdownEvent(count);
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
             {
-                BenchRequest request = workload[next];
+                BenchRequest request = workload[i];
+                WaitUntil(start, request.Arrival);
                 var parameters = new SamplingParameters
                 {
                     Temperature = temperature ?? 0,
@@ -62,112 +64,124 @@ internal static class BenchDriver
                     MaxTokens = request.OutputTokens,
                     IgnoreEos = true,
                 };
-                if (scheduler.Submit(request.Id, request.Prompt, parameters) is { } rejection)
+                requests[i] = new CollectedRequest(start);
+                IActorRef collector = system.ActorOf(Props.Create(() => new RequestCollector(requests[i], done)));
+                engine.Tell(new Generate(request.Prompt, parameters), collector);
+            }
+
+            if (!done.Wait(RunTimeout))
+            {
+                throw new FloverException($"The {recorder?.Kind} scheduler did not finish the workload within {RunTimeout.TotalHours:F0} hours.");
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                if (requests[i].Outcome is { } outcome)
                 {
-                    throw new FloverException($"The {scheduler.Kind} scheduler rejected request {request.Id}: {rejection} (raise flover.engine.max-waiting?)");
+                    throw new FloverException($"Request {workload[i].Id} ended with {outcome} under the {recorder!.Kind} scheduler.");
                 }
             }
 
-            if (!scheduler.HasWork || scheduler.NextStepAt is { } wake && wake > DateTimeOffset.UtcNow)
-            {
-                WaitUntil(start, next < count ? workload[next].Arrival : TimeSpan.MaxValue, scheduler.NextStepAt);
-                continue;
-            }
-
-            peak = Math.Max(peak, scheduler.SlotsUsed);
-            long stepStart = Stopwatch.GetTimestamp();
-            // The shuffle actor's planner, asked between iterations as the decode loop does; its
-            // plan rides in the next step.
-            scheduler.CompactNow();
-            IterationReport report = runner is null ? CompleteWithoutModel(scheduler) : scheduler.StepOn(runner);
-            double delivered = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            peak = Math.Max(peak, scheduler.SlotsUsed);
-            foreach (LoopToken token in report.Tokens)
-            {
-                int index = (int)token.RequestId - 1;
-                if (token.Index == 0)
-                {
-                    first[index] = delivered;
-                }
-
-                last[index] = delivered;
-                tokenIds[index].Add(token.Token.TokenId);
-            }
-
-            foreach (LoopFinished finished in report.Finished)
-            {
-                if (finished.Reason != FinishReason.Length)
-                {
-                    throw new FloverException($"Request {finished.RequestId} ended with {finished.Reason} under the {scheduler.Kind} scheduler: {finished.Error}");
-                }
-
-                done++;
-                progress?.Invoke(done);
-            }
-
-            if (report.DecodeRows + report.PrefillTokens == 0)
-            {
-                continue;
-            }
-
-            iterations++;
-            liveSum += report.LiveRows;
-            iterationTicks += Stopwatch.GetTimestamp() - stepStart;
-            // Instances run side by side: the step waited on the busiest one.
-            modelTicks += models.Max(m => m.TakeTicks());
-            copyTicks += models.Sum(m => m.TakeCopyTicks());
-            if (report.Compaction is { IsEmpty: false } plan)
-            {
-                shuffles++;
-                moves += plan.Moves.Count;
-            }
+            RecordingScheduler r = recorder!;
+            var timings = workload.Select((w, i) => new RequestTiming(w.Arrival.TotalSeconds, requests[i].FirstToken, requests[i].LastToken, requests[i].TokenIds.Count)).ToList();
+            return new RunMeasurement(
+                timings,
+                r.Iterations,
+                r.Iterations == 0 ? 0 : (double)r.LiveRows / r.Iterations,
+                r.PeakSlots,
+                Seconds(r.IterationTicks),
+                Seconds(r.ModelTicks),
+                r.Shuffles,
+                r.ShuffleMoves,
+                Seconds(r.CopyTicks),
+                [.. requests.Select(c => c.TokenIds)]);
         }
-
-        var timings = workload.Select((r, i) => new RequestTiming(r.Arrival.TotalSeconds, first[i], last[i], tokenIds[i].Count)).ToList();
-        return new RunMeasurement(
-            timings,
-            iterations,
-            iterations == 0 ? 0 : (double)liveSum / iterations,
-            peak,
-            Seconds(iterationTicks),
-            Seconds(modelTicks),
-            shuffles,
-            moves,
-            Seconds(copyTicks),
-            tokenIds);
+        finally
+        {
+            // Stopping the engine stops its loop and shards (they free their models) before the next run.
+            engine.GracefulStop(TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+        }
     }
 
-    /// <summary>A scheduler that runs its own model instances: its plans are empty.</summary>
-    private static IterationReport CompleteWithoutModel(IDecodeScheduler scheduler)
+    private static void WaitUntilReady(IActorRef engine)
     {
-        ModelStep step = scheduler.PlanStep();
-        if (!step.IsEmpty)
+        var giveUp = Stopwatch.StartNew();
+        while (true)
         {
-            throw new InvalidOperationException($"The {scheduler.Kind} scheduler planned model work but asked for no model slots.");
-        }
+            EngineStatus status = engine.Ask<EngineStatus>(ProbeEngine.Instance, TimeSpan.FromMinutes(1)).GetAwaiter().GetResult();
+            if (status.Stalled is null)
+            {
+                return;
+            }
 
-        return scheduler.CompleteStep(ModelStepResult.Empty);
+            if (giveUp.Elapsed > TimeSpan.FromMinutes(10))
+            {
+                throw new FloverException($"bench: the engine did not become ready: {status.Stalled}");
+            }
+
+            Thread.Sleep(5);
+        }
     }
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
-    private static void WaitUntil(long start, TimeSpan nextArrival, DateTimeOffset? wake)
+    private static void WaitUntil(long start, TimeSpan arrival)
     {
-        TimeSpan untilArrival = nextArrival == TimeSpan.MaxValue ? TimeSpan.MaxValue : nextArrival - Stopwatch.GetElapsedTime(start);
-        TimeSpan untilWake = wake is { } at ? at - DateTimeOffset.UtcNow : TimeSpan.MaxValue;
-        TimeSpan wait = untilArrival < untilWake ? untilArrival : untilWake;
-        if (wait == TimeSpan.MaxValue)
-        {
-            throw new InvalidOperationException("The scheduler has no work, no window open and no request is left to arrive, yet requests are unfinished.");
-        }
-
+        TimeSpan wait = arrival - Stopwatch.GetElapsedTime(start);
         if (wait > TimeSpan.FromMilliseconds(1.5))
         {
             Thread.Sleep(wait - TimeSpan.FromMilliseconds(1));
         }
-        else if (wait > TimeSpan.Zero)
+
+        while (Stopwatch.GetElapsedTime(start) < arrival)
         {
             Thread.Yield();
+        }
+    }
+
+    /// <summary>What one request's collector saw (written by its actor, read once the countdown is done).</summary>
+    private sealed class CollectedRequest(long start)
+    {
+        public long Start => start;
+
+        public double FirstToken { get; set; }
+
+        public double LastToken { get; set; }
+
+        public List<int> TokenIds { get; } = [];
+
+        /// <summary>Null when it completed by length (as every bench request must), else what happened.</summary>
+        public string? Outcome { get; set; }
+    }
+
+    /// <summary>A request's client: timestamps each token as it is delivered, and signals when the request ends.</summary>
+    private sealed class RequestCollector : ReceiveActor
+    {
+        public RequestCollector(CollectedRequest request, CountdownEvent done)
+        {
+            Receive<Token>(token =>
+            {
+                double now = Stopwatch.GetElapsedTime(request.Start).TotalSeconds;
+                if (token.Index == 0)
+                {
+                    request.FirstToken = now;
+                }
+
+                request.LastToken = now;
+                request.TokenIds.Add(token.TokenId);
+            });
+            Receive<Completed>(completed =>
+            {
+                request.Outcome = completed.FinishReason == FinishReason.Length ? null : $"{completed.FinishReason} {completed.Error}";
+                done.Signal();
+                Context.Stop(Self);
+            });
+            Receive<Rejected>(rejected =>
+            {
+                request.Outcome = $"a rejection: {rejected.Reason} (raise flover.engine.max-waiting?)";
+                done.Signal();
+                Context.Stop(Self);
+            });
         }
     }
 }

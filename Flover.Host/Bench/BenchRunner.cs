@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Flover.Actors.Hosting;
+using Flover.Actors.Inference.Sharding;
 using Flover.Actors.Inference;
 using Flover.Configuration;
 using Flover.Gpu;
@@ -60,7 +63,11 @@ internal static class BenchRunner
         using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
         log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
         shared = new Gpt2SharedWeights(home, weights);
+        // The runs go through the engine itself (inference engine, decode loop, shard actors).
+        ActorSystem system = ActorSystem.Create("flover-bench", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(
+            ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigurationFactory.Default()))));
         using (shared)
+        try
         {
             int capacity = settings.PromptLength + settings.OutputLength.Max;
             if (capacity > shared.Config.MaxPositions)
@@ -92,7 +99,7 @@ internal static class BenchRunner
                 {
                     log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: {settings.Requests} requests...");
                     long started = Stopwatch.GetTimestamp();
-                    RunMeasurement measured = RunOne(settings, engine, scheduler, mode, home, shared, weights, capacity, threads, workload, seed);
+                    RunMeasurement measured = RunOne(system, settings, engine, scheduler, mode, home, shared, weights, capacity, threads, workload, seed);
                     BenchRun run = BenchRun.From(scheduler, mode, measured, KvBytesPerSlot(shared, capacity), ideal);
                     perRun[(scheduler, mode)].Add(run);
                     firstSeed.TryAdd(Label(scheduler, mode), measured);
@@ -108,6 +115,10 @@ internal static class BenchRunner
                 settings.Flover.Scheduler.DynamicMaxQueueDelay.TotalMilliseconds, settings.Flover.Scheduler.InstancesCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? SchedulerSettings.PerRequest, curve);
             return (new BenchResults(workloadFigures, [.. runs.Select(r => BenchRun.Median(perRun[r]))]), firstSeed);
         }
+        finally
+        {
+            system.Terminate().GetAwaiter().GetResult();
+        }
     }
 
     public static string Label(string scheduler, string mode) => mode == "n/a" ? scheduler : $"{scheduler}/{mode}";
@@ -115,53 +126,64 @@ internal static class BenchRunner
     private static long KvBytesPerSlot(Gpt2SharedWeights shared, int capacity) =>
         shared.Config.KvBytesPerSlot(capacity);
 
-    private static RunMeasurement RunOne(BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, IModelWeights weights, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
+    private static RunMeasurement RunOne(ActorSystem system, BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, IModelWeights weights, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
     {
         var owned = new List<IDisposable>();
+        // Filled as the shard (rank 0) and the instances make their models, on their own threads.
         var models = new List<TimedModel>();
-        TimedModel Create(int slots, int instance, int instances)
+        TimedModel Timed(IModel inner, bool owns)
         {
-            Accelerator accelerator = home;
-            if (kind == "instances")
+            var model = new TimedModel(inner);
+            lock (models)
             {
-                // The threads are split among the instances; per-request instances get one each.
-                accelerator = new AcceleratorContext(new EngineOptions(instances == 0 ? 1 : Math.Max(1, threads / instances))).CreateDefault();
+                models.Add(model);
+                if (owns)
+                {
+                    owned.Add(model);
+                }
+            }
+
+            return model;
+        }
+
+        IModel Instance(int instance, int instances)
+        {
+            // The threads are split among the instances; per-request instances get one each.
+            Accelerator accelerator = new AcceleratorContext(new EngineOptions(instances == 0 ? 1 : Math.Max(1, threads / instances))).CreateDefault();
+            lock (models)
+            {
                 owned.Add(accelerator);
             }
 
-            IModel inner;
-            if (settings.TensorParallel > 1)
-            {
-                // The engine's shard actors, one call at a time.
-                var split = ToolModel.Load(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(slots, capacity));
-                owned.Add(split);
-                inner = split.Model;
-            }
-            else
-            {
-                inner = new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: kind == "instances" ? 64 : 256));
-            }
+            return Timed(new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(1, capacity, MaxRowsPerStep: 64)), owns: true);
+        }
 
-            var model = new TimedModel(inner);
-            owned.Insert(0, model);
-            models.Add(model);
-            return model;
+        ShardedModel shards;
+        var shape = new ModelShape(shared.Config.VocabularySize, engine.KvSlots, capacity, shared.Config.KvBytesPerSlot(capacity));
+        if (settings.TensorParallel > 1)
+        {
+            // The engine's own shard actors, each loading its slice; rank 0's model is timed.
+            ShardedModel split = EngineSetup.Shards(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity));
+            shards = new ShardedModel(split.Shape, split.ShardCount, (slots, communicator) =>
+            {
+                IModel slice = split.Create(slots, communicator);
+                return (communicator?.Rank ?? 0) == 0 ? Timed(slice, owns: false) : slice;
+            }, split.Device);
+        }
+        else
+        {
+            // One shard on the bench's upload of the weights (the shard disposes the model it holds).
+            shards = new ShardedModel(shape, 1, (slots, _) => Timed(new Gpt2Model(home, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: 256)), owns: false), settings.Device.Kind);
         }
 
         var schedulerSettings = settings.Flover.Scheduler with { Kind = kind };
         var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, shared.Config.EosTokenId);
-        var shape = new ModelShape(shared.Config.VocabularySize, engine.KvSlots, capacity, shared.Config.KvBytesPerSlot(capacity));
-        IDecodeScheduler scheduler = SchedulerFactory.Create(schedulerSettings, engine, loop, shape, (instance, instances) => Create(1, instance, instances));
         try
         {
-            // The fused loop and the batching baselines plan for one model of the slots they need;
-            // the instances baseline runs its own.
-            ModelStepRunner? runner = scheduler.ModelSlots > 0 ? new ModelStepRunner(Create(scheduler.ModelSlots, 0, 1)) : null;
-            return BenchDriver.Run(scheduler, runner, models, workload, settings.Temperature, seed);
+            return BenchDriver.Run(system, () => SchedulerFactory.Create(schedulerSettings, engine, loop, shape, Instance), shards, loop, models, workload, settings.Temperature, seed);
         }
         finally
         {
-            (scheduler as IDisposable)?.Dispose();
             foreach (IDisposable item in owned)
             {
                 item.Dispose();

@@ -10,13 +10,13 @@ internal static class SummaryWriter
     public const string Definitions = """
         ## Definitions
 
-        - arrival = the scheduled injection time (requests are injected between iterations, in real time);
+        - arrival = the scheduled injection time (each request is sent to the engine then, in real time, and fused at the decode loop's next iteration);
         - e2e latency = last token delivered − arrival; TTFT = first generated token delivered − arrival;
-          TPOT = (e2e − TTFT) / (tokens − 1); a token is delivered when the iteration that made it returns;
+          TPOT = (e2e − TTFT) / (tokens − 1); a token is delivered when the request's client actor receives it;
         - makespan = last completion − first arrival; mean live sequences = mean over iterations of the rows that belong to running requests;
         - iterations = scheduler steps that ran the model (for instances, one step collects the tokens the free-running instances produced meanwhile);
         - peak KV = most KV slots held at once (a dynamic batch holds its finished rows' slots) × bytes per slot;
-        - loop overhead = share of iteration time outside model calls (admission, sampling, delivery, shuffle planning); for instances, outside the busiest instance's model calls (an approximation: they run free);
+        - loop overhead = share of iteration time (plan to completion) outside model calls (admission, sampling, the hops to the shards and back); for instances, outside the busiest instance's model calls (an approximation: they run free);
         - ideal makespan = the fused schedule the measured step time t(n) allows (every arrival joins the next iteration, one token per sequence per iteration, nothing else costs time);
         - percentiles by nearest rank; with several seeds, each figure is the median over seeds.
 
