@@ -105,6 +105,48 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_shard_stuck_inside_its_model_is_replaced_and_when_it_returns_it_meets_nobody_and_frees_its_model()
+    {
+        int[] expected = Uninterrupted(2);
+        ShardedModel real = EngineSetup.Shards(new EngineOptions(2, TensorParallel: 2), _weights, new Gpt2ModelOptions(Slots, Capacity));
+        using var stuck = new StuckModel.Control();
+        // Rank 1's first incarnation enters its third decode (the fourth step) and does not come back
+        // until the test lets it: a kernel that hangs. Rank 0 waits for it in a collective.
+        var stuckSpec = new ShardedModel(real.Shape, 2, (slots, communicator) => new StuckModel(real.Create(slots, communicator), stuck, atDecode: 3), real.Device);
+        int starts = 0;
+        var shards = new ShardedModel(real.Shape, 2, real.Create, real.Device)
+        {
+            ShardProps = (rank, group, slots) => Props.Create(() => new ShardActor(
+                rank == 1 && Interlocked.Increment(ref starts) == 1 ? stuckSpec : real, slots, group, rank)).WithDispatcher(real.Dispatcher),
+        };
+        TestProbe replaced = CreateTestProbe();
+        Sys.EventStream.Subscribe(replaced.Ref, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, Options, Gpt2Tokenizer.Default, clock: _clock), "engine");
+        TestProbe client = CreateTestProbe();
+        engine.Tell(new Generate(_prompt, Sampling), client);
+
+        Assert.True(stuck.Entered.Wait(TimeSpan.FromSeconds(60)), "rank 1 entered the decode it hangs in");
+        AwaitStatus(engine, s => s.ShardsAwaited == 2);
+        _clock.Now += Options.StepTimeout;
+        Scheduler.Advance(Options.StepTimeout);
+        // The abort wakes rank 0 out of its collective; rank 1 stays inside its model.
+        AwaitStatus(engine, s => s.ShardsAwaited == 1);
+        Scheduler.Advance(Options.AbortGrace);
+        Assert.Equal(1, replaced.ExpectMsg<ShardReplaced>(TimeSpan.FromSeconds(30)).Rank);
+
+        (List<int> tokens, Completed completed) = Collect(client);
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expected, tokens);
+
+        // What remained: the stuck shard's thread and model, until its model returns. Then its next
+        // collective is on the old, aborted group (it meets nobody), and its model is freed.
+        Assert.False(stuck.Disposed.IsSet);
+        stuck.Release();
+        Assert.True(stuck.Disposed.Wait(TimeSpan.FromSeconds(60)), "the replaced shard freed its model once it returned");
+        replaced.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public void A_shard_count_that_does_not_divide_the_heads_is_refused()
     {
         var error = Assert.Throws<FloverException>(() => EngineSetup.Shards(new EngineOptions(1, TensorParallel: 5), _weights, new Gpt2ModelOptions(Slots, Capacity)));
@@ -181,6 +223,59 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
             Receive<ShardReadyQuery>(query => inner.Tell(query, Self));
             Receive<ShardReady>(ready => Context.Parent.Tell(ready, Self));
             ReceiveAny(message => inner.Forward(message));
+        }
+    }
+
+    /// <summary>A shard's model that hangs inside one decode until released, and says when it is disposed.</summary>
+    private sealed class StuckModel(IModel inner, StuckModel.Control control, int atDecode) : IModel
+    {
+        private int _decodes;
+
+        public int VocabularySize => inner.VocabularySize;
+
+        public int SlotCount => inner.SlotCount;
+
+        public int SlotCapacity => inner.SlotCapacity;
+
+        public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+        public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
+
+        public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+        {
+            if (++_decodes == atDecode)
+            {
+                control.Entered.Set();
+                control.Gate.Wait();
+            }
+
+            return inner.Decode(rows);
+        }
+
+        public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+        public void Dispose()
+        {
+            inner.Dispose();
+            control.Disposed.Set();
+        }
+
+        /// <summary>The test's side: when the model hung, releasing it, and its disposal.</summary>
+        public sealed class Control : IDisposable
+        {
+            public ManualResetEventSlim Entered { get; } = new();
+
+            public ManualResetEventSlim Gate { get; } = new();
+
+            public ManualResetEventSlim Disposed { get; } = new();
+
+            public void Release() => Gate.Set();
+
+            public void Dispose()
+            {
+                // Never leave a shard's thread hanging past the test.
+                Gate.Set();
+            }
         }
     }
 }
