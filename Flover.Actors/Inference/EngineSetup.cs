@@ -44,14 +44,40 @@ public static class EngineSetup
     /// <exception cref="FloverException">The settings do not fit the model (positions, shard count): one line.</exception>
     public static ShardedModel Shards(FloverSettings settings, IModelWeights weights, DeviceSpec? device = null)
     {
-        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
-        Gpt2ModelOptions options = ModelOptions(settings.Engine, weights.Config);
+        return Shards(settings, weights.Config, weights.Source, device, (engine, options) => Shards(engine, weights, options));
+    }
+
+    /// <summary>
+    /// The shards of <see cref="Shards(FloverSettings, IModelWeights, DeviceSpec?)"/> over a checkpoint
+    /// that is closed once they have loaded (<see cref="ReopenableWeights.Release"/>) and opened again
+    /// when a replaced shard loads.
+    /// </summary>
+    public static ShardedModel Shards(FloverSettings settings, ReopenableWeights weights, DeviceSpec? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return Shards(settings, weights.Config, weights.Source, device, (engine, options) => Shards(engine, weights, options));
+    }
+
+    /// <summary>
+    /// <see cref="Shards(EngineOptions, IModelWeights, Gpt2ModelOptions)"/> over a checkpoint opened
+    /// for each load (<see cref="ReopenableWeights.Use{T}"/>).
+    /// </summary>
+    public static ShardedModel Shards(EngineOptions engine, ReopenableWeights weights, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return Shards(engine, weights.Config, weights.Source, options, (each, sliced) => weights.Use(open => Gpt2Model.Load(each, open, sliced)));
+    }
+
+    private static ShardedModel Shards(FloverSettings settings, Gpt2Config config, string source, DeviceSpec? device, Func<EngineOptions, Gpt2ModelOptions, ShardedModel> make)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Gpt2ModelOptions options = ModelOptions(settings.Engine, config);
         int shards = settings.Parallel.Tensor;
-        weights.Config.CheckShardCount(shards, weights.Source);
+        config.CheckShardCount(shards, source);
         device ??= Device(settings.Engine);
         var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, shards) { Device = device };
-        return Shards(engine, weights, options);
+        return make(engine, options);
     }
 
     /// <summary>
@@ -62,18 +88,23 @@ public static class EngineSetup
     /// </summary>
     public static ShardedModel Shards(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options)
     {
-        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(weights);
+        return Shards(engine, weights.Config, weights.Source, options, (each, sliced) => Gpt2Model.Load(each, weights, sliced));
+    }
+
+    private static ShardedModel Shards(EngineOptions engine, Gpt2Config config, string source, Gpt2ModelOptions options, Func<EngineOptions, Gpt2ModelOptions, IModel> load)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
         int shards = engine.TensorParallel;
-        weights.Config.CheckShardCount(shards, weights.Source);
+        config.CheckShardCount(shards, source);
         EngineOptions each = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shards) };
-        int capacity = options.SlotCapacity == 0 ? weights.Config.MaxPositions : options.SlotCapacity;
-        var shape = new ModelShape(weights.Config.VocabularySize, options.SlotCount, capacity, weights.Config.KvBytesPerSlot(capacity));
+        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
+        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity));
         return new ShardedModel(
             shape,
             shards,
-            (slots, communicator) => Gpt2Model.Load(each, weights, options with { SlotCount = slots, Shard = communicator is null ? null : new TensorShard(communicator) }),
+            (slots, communicator) => load(each, options with { SlotCount = slots, Shard = communicator is null ? null : new TensorShard(communicator) }),
             engine.Device.Kind);
     }
 

@@ -23,12 +23,12 @@ namespace Flover.Host.Http;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private readonly IModelWeights _weights;
+    private readonly ReopenableWeights _weights;
     private readonly ShardedModel _shards;
     private readonly DecodeLoopOptions _loop;
     private ActorSystem? _ownSystem;
 
-    private EngineHost(Config configuration, IModelWeights weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
+    private EngineHost(Config configuration, ReopenableWeights weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
     {
         Configuration = configuration;
         _weights = weights;
@@ -81,7 +81,9 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         log.WriteLine($"{role}: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
-        IModelWeights weights = ModelSource.Open(modelArgument, preset);
+        // Open while the shards load; released once they have (after serve's warm-up) and opened
+        // again only when a replaced shard loads.
+        var weights = new ReopenableWeights(ModelSource.Open(modelArgument, preset), () => ModelSource.Open(modelArgument, preset));
         try
         {
             // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2); its chat template is parsed now, so a bad one fails at start-up.
@@ -160,6 +162,9 @@ internal sealed class EngineHost : IAsyncDisposable
         {
             throw new FloverException($"serve: the engine's warm-up request failed: {last switch { Completed c => $"{c.FinishReason} {c.Error}", Rejected r => r.Reason, _ => "no answer" }}");
         }
+
+        // Every shard has loaded (the request went through them): the checkpoint can close.
+        _weights.Release();
     }
 
     /// <summary>The model's name in requests: the preset, or <c>--model</c> as given.</summary>
@@ -174,8 +179,7 @@ internal sealed class EngineHost : IAsyncDisposable
             await _ownSystem.Terminate().ConfigureAwait(false);
         }
 
-        // The shards (stopped with the system) have freed their models; a replaced shard reloads
-        // from the mapped checkpoint, so it stayed open until now.
+        // The shards (stopped with the system) have freed their models.
         _weights.Dispose();
         Metrics.Dispose();
     }
