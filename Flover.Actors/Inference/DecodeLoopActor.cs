@@ -114,7 +114,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
     {
         if (_broken is not null)
         {
-            register.Requester.Tell(new LoopRejected(register.RequestId, _broken, QueueFull: false));
+            register.Requester.Tell(new LoopRejected(register.RequestId, _broken, RejectionCode.EngineUnavailable));
             return;
         }
 
@@ -123,7 +123,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
         {
             // The HTTP layer validates prompts and sampling first, so a rejection while the queue
             // is full is a load problem (429, try later), not a bad request.
-            register.Requester.Tell(new LoopRejected(register.RequestId, rejection, _loop.WaitingCount >= _options.MaxWaiting));
+            register.Requester.Tell(new LoopRejected(register.RequestId, rejection, _loop.WaitingCount >= _options.MaxWaiting ? RejectionCode.QueueFull : RejectionCode.InvalidField));
             return;
         }
 

@@ -12,19 +12,34 @@ public sealed class InferenceEngine : ReceiveActor
 {
     private readonly IActorRef _loop;
     private readonly ITokenizer _tokenizer;
+    private readonly Gpu.Models.ModelShape _model;
     private long _nextId;
+    private bool _draining;
 
     /// <summary>Creates the engine over a decode loop's Props (see <see cref="Props(Sharding.ShardedModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
-    public InferenceEngine(Props loopProps, ITokenizer tokenizer)
+    public InferenceEngine(Props loopProps, ITokenizer tokenizer, Gpu.Models.ModelShape model)
     {
         _tokenizer = tokenizer;
+        _model = model;
         _loop = Context.ActorOf(loopProps, "decode-loop");
+        Receive<StartDraining>(_ =>
+        {
+            _draining = true;
+            Sender.Tell(EngineDraining.Instance);
+        });
         Receive<Generate>(generate =>
         {
+            if (_draining)
+            {
+                // Nothing new while shutting down; requests already in flight finish.
+                Sender.Tell(new Rejected("the engine is draining (shutting down) and takes no new requests", RejectionCode.Draining) { CorrelationId = generate.CorrelationId });
+                return;
+            }
+
             long id = ++_nextId;
             // Captured now: the factory runs later, on the child's dispatcher, when Sender is another message's.
             IActorRef client = Sender;
-            Context.ActorOf(Akka.Actor.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer)), $"request-{id}");
+            Context.ActorOf(Akka.Actor.Props.Create(() => new RequestActor(id, generate, client, _loop, _tokenizer, _model)), $"request-{id}");
         });
         Receive<ProbeEngine>(probe => _loop.Forward(probe));
     }
@@ -70,8 +85,10 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
     public static Props Props(Func<IDecodeScheduler> scheduler, Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         Props loop = DecodeLoopActor.Props(scheduler, model, options, clock, metrics, loopDispatcher);
-        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer));
+        Gpu.Models.ModelShape shape = model.Shape;
+        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer, shape));
     }
 
     /// <summary>The request actors and the loop are restarted from scratch only by the engine's own supervisor; a failing request actor is stopped.</summary>

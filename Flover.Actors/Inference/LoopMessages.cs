@@ -17,7 +17,7 @@ internal sealed record StopSequenceFound(long RequestId);
 // the loop. One name per event, from the scheduler to the request's actor.
 
 /// <summary>DecodeLoopActor → RequestActor: the request was not admitted.</summary>
-internal sealed record LoopRejected(long RequestId, string Reason, bool QueueFull);
+internal sealed record LoopRejected(long RequestId, string Reason, RejectionCode Code);
 
 /// <summary>The decode loop's message to itself: run one iteration.</summary>
 internal sealed record Step

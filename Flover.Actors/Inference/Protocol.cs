@@ -5,10 +5,12 @@ namespace Flover.Actors.Inference;
 /// <summary>
 /// Public request protocol, step 1: ask the engine (the <c>InferenceEngine</c> actor) to generate.
 /// The sender then receives <see cref="Token"/> messages and exactly one <see cref="Completed"/>,
-/// or one <see cref="Rejected"/>; it may send <see cref="Cancel"/> to the sender of those messages
-/// (the request's own actor). Immutable and serializable.
+/// or one <see cref="Rejected"/>, each carrying the request's <see cref="CorrelationId"/> (so one
+/// actor can run many requests); it may send <see cref="Cancel"/> to the sender of those messages
+/// (the request's own actor). The prompt is token ids, or text the engine tokenizes
+/// (<see cref="FromText"/>). Immutable and serializable.
 /// </summary>
-/// <param name="PromptTokenIds">The prompt, as token ids.</param>
+/// <param name="PromptTokenIds">The prompt, as token ids (empty when <see cref="PromptText"/> is given).</param>
 /// <param name="Sampling">Sampling parameters (temperature, top-k/p, penalties, seed, max tokens, logprobs).</param>
 /// <param name="StopSequences">Texts that end the generation; the text up to (not including) the first match is returned.</param>
 /// <param name="Deadline">When the request times out (finish reason Timeout), if ever.</param>
@@ -16,7 +18,18 @@ public sealed record Generate(
     IReadOnlyList<int> PromptTokenIds,
     SamplingParameters Sampling,
     IReadOnlyList<string>? StopSequences = null,
-    DateTimeOffset? Deadline = null);
+    DateTimeOffset? Deadline = null)
+{
+    /// <summary>The prompt as text, tokenized by the engine's tokenizer; give it or <see cref="PromptTokenIds"/>, not both.</summary>
+    public string? PromptText { get; init; }
+
+    /// <summary>Chosen by the client and echoed in every <see cref="Token"/>, <see cref="Completed"/> and <see cref="Rejected"/> of this request.</summary>
+    public string CorrelationId { get; init; } = string.Empty;
+
+    /// <summary>A request whose prompt is <paramref name="text"/>, tokenized by the engine.</summary>
+    public static Generate FromText(string text, SamplingParameters sampling, string correlationId = "", IReadOnlyList<string>? stopSequences = null, DateTimeOffset? deadline = null) =>
+        new([], sampling, stopSequences, deadline) { PromptText = text, CorrelationId = correlationId };
+}
 
 /// <summary>One generated token and the text it adds (possibly empty while text that may start a stop sequence or an incomplete UTF-8 character is held back).</summary>
 /// <param name="Index">The token's index among the generated tokens (0-based).</param>
@@ -24,7 +37,11 @@ public sealed record Generate(
 /// <param name="TextDelta">Text that became final with this token.</param>
 /// <param name="Logprob">Its log probability, when logprobs were requested.</param>
 /// <param name="TopLogprobs">The top alternatives, when logprobs were requested.</param>
-public sealed record Token(int Index, int TokenId, string TextDelta, float? Logprob = null, IReadOnlyList<TokenLogprob>? TopLogprobs = null);
+public sealed record Token(int Index, int TokenId, string TextDelta, float? Logprob = null, IReadOnlyList<TokenLogprob>? TopLogprobs = null)
+{
+    /// <summary>The request's <see cref="Generate.CorrelationId"/>.</summary>
+    public string CorrelationId { get; init; } = string.Empty;
+}
 
 /// <summary>Token counts of a finished request.</summary>
 public sealed record Usage(int PromptTokens, int CompletionTokens)
@@ -41,12 +58,48 @@ public sealed record Usage(int PromptTokens, int CompletionTokens)
 /// <param name="Usage">Token counts.</param>
 /// <param name="TrailingText">Held-back text released at the end.</param>
 /// <param name="Error">What went wrong, for <see cref="FinishReason.Error"/>.</param>
-public sealed record Completed(FinishReason FinishReason, Usage Usage, string TrailingText = "", string? Error = null);
+public sealed record Completed(FinishReason FinishReason, Usage Usage, string TrailingText = "", string? Error = null)
+{
+    /// <summary>The request's <see cref="Generate.CorrelationId"/>.</summary>
+    public string CorrelationId { get; init; } = string.Empty;
+}
 
-/// <summary>The request was not accepted (queue full, prompt too long, invalid parameters); nothing was generated.</summary>
-/// <param name="Reason">Why, in words.</param>
-/// <param name="QueueFull">True when the only problem is load: <c>flover.engine.max-waiting</c> requests already wait, so the same request may succeed later (HTTP answers 429 with Retry-After).</param>
-public sealed record Rejected(string Reason, bool QueueFull = false);
+/// <summary>The request was not accepted; nothing was started and no KV slot was taken.</summary>
+/// <param name="Reason">Why, in words (naming the field and its value for an invalid one).</param>
+/// <param name="Code">Why, for a program: <see cref="RejectionCode"/>.</param>
+public sealed record Rejected(string Reason, RejectionCode Code = RejectionCode.InvalidField)
+{
+    /// <summary>The request's <see cref="Generate.CorrelationId"/>.</summary>
+    public string CorrelationId { get; init; } = string.Empty;
+
+    /// <summary>For <see cref="RejectionCode.InvalidField"/>: the field (as the HTTP API spells it: <c>prompt</c>, <c>max_tokens</c>, <c>top_p</c>...).</summary>
+    public string? Field { get; init; }
+
+    /// <summary>For <see cref="RejectionCode.InvalidField"/>: the value given.</summary>
+    public string? Value { get; init; }
+
+    /// <summary>True when the only problem is load (<see cref="RejectionCode.QueueFull"/>): the same request may succeed later (HTTP answers 429 with Retry-After).</summary>
+    public bool QueueFull => Code == RejectionCode.QueueFull;
+}
+
+/// <summary>Why a <see cref="Generate"/> was rejected.</summary>
+public enum RejectionCode
+{
+    /// <summary>A field is invalid (<see cref="Rejected.Field"/>, <see cref="Rejected.Value"/>): an empty prompt, a token id outside the vocabulary, a sampling parameter out of range.</summary>
+    InvalidField,
+
+    /// <summary>The prompt leaves no room to generate in a KV slot (the model's context).</summary>
+    PromptTooLong,
+
+    /// <summary><c>flover.engine.max-waiting</c> requests already wait: try again later.</summary>
+    QueueFull,
+
+    /// <summary>The engine is draining (shutting down) and takes no new requests.</summary>
+    Draining,
+
+    /// <summary>The engine cannot serve (its model's shards could not be started).</summary>
+    EngineUnavailable,
+}
 
 /// <summary>Sent by the client to the request's actor: stop generating; a <see cref="Completed"/> with Cancelled follows.</summary>
 public sealed record Cancel
@@ -96,3 +149,21 @@ public sealed record EngineStatus(int Running, int Waiting, int KvSlotsUsed, int
 /// <param name="Rank">The shard's rank.</param>
 /// <param name="Reason">Why, one line.</param>
 public sealed record ShardReplaced(int Rank, string Reason);
+
+/// <summary>
+/// Sent to the engine (<c>InferenceEngine</c>) when it is about to shut down: from now on every
+/// <see cref="Generate"/> gets <see cref="Rejected"/> with <see cref="RejectionCode.Draining"/>;
+/// requests already in flight run to their end. Answered with <see cref="EngineDraining"/>.
+/// </summary>
+public sealed record StartDraining
+{
+    /// <summary>The single instance.</summary>
+    public static StartDraining Instance { get; } = new();
+}
+
+/// <summary>The engine's answer to <see cref="StartDraining"/>: it admits nothing new.</summary>
+public sealed record EngineDraining
+{
+    /// <summary>The single instance.</summary>
+    public static EngineDraining Instance { get; } = new();
+}

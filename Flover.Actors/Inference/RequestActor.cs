@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
 
@@ -17,41 +18,111 @@ internal sealed class RequestActor : ReceiveActor
     private readonly Generate _request;
     private readonly IActorRef _client;
     private readonly IActorRef _loop;
+    private readonly ITokenizer _tokenizer;
+    private readonly ModelShape _model;
     private readonly IIncrementalDecoder _decoder;
     private readonly StopSequenceMatcher _stops;
+    private int _promptTokens;
     private int _sent;
     private bool _stopSent;
 
-    public RequestActor(long id, Generate request, IActorRef client, IActorRef loop, ITokenizer tokenizer)
+    public RequestActor(long id, Generate request, IActorRef client, IActorRef loop, ITokenizer tokenizer, ModelShape model)
     {
         _id = id;
         _request = request;
         _client = client;
         _loop = loop;
+        _tokenizer = tokenizer;
+        _model = model;
         _decoder = tokenizer.CreateIncrementalDecoder();
         _stops = new StopSequenceMatcher(request.StopSequences);
         Receive<LoopToken>(OnToken);
         Receive<LoopFinished>(OnDone);
         Receive<LoopRejected>(rejected =>
         {
-            _client.Tell(new Rejected(rejected.Reason, rejected.QueueFull), Self);
-            Context.Stop(Self);
+            Reject(new Rejected(rejected.Reason, rejected.Code));
         });
         Receive<Cancel>(_ => _loop.Tell(new CancelRequest(_id), Self));
         Receive<Terminated>(t => t.ActorRef.Equals(_client), _ => _loop.Tell(new CancelRequest(_id), Self));
         Receive<Terminated>(t => t.ActorRef.Equals(_loop), _ =>
         {
             // The loop died (a bug, not a model failure: those it recovers from): never leave the client waiting.
-            _client.Tell(new Completed(FinishReason.Error, new Usage(_request.PromptTokenIds.Count, _sent), string.Empty, "the decode loop stopped"), Self);
+            _client.Tell(new Completed(FinishReason.Error, new Usage(_promptTokens, _sent), string.Empty, "the decode loop stopped") { CorrelationId = _request.CorrelationId }, Self);
             Context.Stop(Self);
         });
     }
 
     protected override void PreStart()
     {
+        // Checked here, before the loop sees anything: a bad request starts nothing and takes no slot.
+        if (Check(out int[] prompt) is { } rejected)
+        {
+            Reject(rejected);
+            return;
+        }
+
+        _promptTokens = prompt.Length;
         Context.Watch(_client);
         Context.Watch(_loop);
-        _loop.Tell(new RegisterRequest(_id, _request.PromptTokenIds, _request.Sampling, _request.Deadline, Self), Self);
+        _loop.Tell(new RegisterRequest(_id, prompt, _request.Sampling, _request.Deadline, Self), Self);
+    }
+
+    /// <summary>The request's fields against the model: null when it may run, else the rejection naming the field and its value.</summary>
+    private Rejected? Check(out int[] prompt)
+    {
+        prompt = [];
+        if (_request.Sampling is null)
+        {
+            return Invalid("sampling", "null", "sampling parameters are required");
+        }
+
+        if (_request.PromptText is { } text)
+        {
+            if (_request.PromptTokenIds is { Count: > 0 })
+            {
+                return Invalid("prompt", "text and token ids", "give the prompt as text or as token ids, not both");
+            }
+
+            prompt = _tokenizer.Encode(text);
+        }
+        else
+        {
+            prompt = [.. _request.PromptTokenIds ?? []];
+        }
+
+        if (prompt.Length == 0)
+        {
+            return Invalid("prompt", "empty", "the prompt is empty: give at least one token");
+        }
+
+        for (int i = 0; i < prompt.Length; i++)
+        {
+            if ((uint)prompt[i] >= (uint)_model.VocabularySize)
+            {
+                return Invalid("prompt", prompt[i].ToString(System.Globalization.CultureInfo.InvariantCulture), $"prompt token {i} is {prompt[i]}, outside the vocabulary of {_model.VocabularySize} tokens");
+            }
+        }
+
+        if (_request.Sampling.FindProblem(_model.VocabularySize) is { } problem)
+        {
+            return Invalid(problem.Field, problem.Value, problem.Message.TrimEnd('.'));
+        }
+
+        if (prompt.Length >= _model.SlotCapacity)
+        {
+            return new Rejected($"the prompt has {prompt.Length} tokens; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate", RejectionCode.PromptTooLong);
+        }
+
+        return null;
+    }
+
+    private static Rejected Invalid(string field, string value, string reason) =>
+        new(reason, RejectionCode.InvalidField) { Field = field, Value = value };
+
+    private void Reject(Rejected rejected)
+    {
+        _client.Tell(rejected with { CorrelationId = _request.CorrelationId }, Self);
+        Context.Stop(Self);
     }
 
     private void OnToken(LoopToken message)
@@ -65,7 +136,7 @@ internal sealed class RequestActor : ReceiveActor
         // The end-of-sequence token that finishes a request is not text (it would decode as
         // "<|endoftext|>"): it is sent with an empty delta, and held-back text follows in Completed.
         string delta = message.Token.Finish == FinishReason.Eos ? string.Empty : _stops.Append(_decoder.Append(message.Token.TokenId));
-        _client.Tell(new Token(message.Index, message.Token.TokenId, delta, message.Token.Logprob, message.Token.TopLogprobs), Self);
+        _client.Tell(new Token(message.Index, message.Token.TokenId, delta, message.Token.Logprob, message.Token.TopLogprobs) { CorrelationId = _request.CorrelationId }, Self);
         _sent++;
         if (_stops.Stopped && !_stopSent)
         {
@@ -78,7 +149,7 @@ internal sealed class RequestActor : ReceiveActor
     {
         FinishReason reason = _stops.Stopped ? FinishReason.StopSequence : done.Reason;
         string trailing = _stops.Stopped ? string.Empty : _stops.Append(_decoder.Flush()) + _stops.Flush();
-        _client.Tell(new Completed(reason, new Usage(done.PromptTokens, _sent), trailing, done.Error), Self);
+        _client.Tell(new Completed(reason, new Usage(done.PromptTokens, _sent), trailing, done.Error) { CorrelationId = _request.CorrelationId }, Self);
         Context.Stop(Self);
     }
 }

@@ -43,31 +43,89 @@ public sealed record SamplingParameters
     /// <exception cref="FloverException">A value is out of range.</exception>
     public void Validate(int vocabularySize)
     {
-        Require(float.IsFinite(Temperature) && Temperature >= 0, $"temperature must be a finite number ≥ 0, not {Temperature}.");
-        Require(TopK >= 0, $"top-k must be ≥ 0 (0 turns it off), not {TopK}.");
-        Require(TopP > 0 && TopP <= 1, $"top-p must lie in (0, 1], not {TopP}.");
-        Require(float.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"repetition penalty must be a finite number > 0, not {RepetitionPenalty}.");
-        Require(float.IsFinite(PresencePenalty), $"presence penalty must be finite, not {PresencePenalty}.");
-        Require(float.IsFinite(FrequencyPenalty), $"frequency penalty must be finite, not {FrequencyPenalty}.");
-        Require(MinTokens >= 0, $"min-tokens must be ≥ 0, not {MinTokens}.");
-        Require(MaxTokens >= 1, $"max-tokens must be ≥ 1, not {MaxTokens}.");
-        Require(MinTokens <= MaxTokens, $"min-tokens ({MinTokens}) must not exceed max-tokens ({MaxTokens}).");
-        Require(Logprobs is null or (>= 0 and <= 20), $"logprobs must lie in 0..20, not {Logprobs}.");
-        if (LogitBias is not null)
+        if (FindProblem(vocabularySize) is { } problem)
         {
-            foreach ((int token, float bias) in LogitBias)
-            {
-                Require((uint)token < (uint)vocabularySize, $"logit bias names token {token}, outside the vocabulary of {vocabularySize}.");
-                Require(!float.IsNaN(bias) && !float.IsPositiveInfinity(bias), $"logit bias of token {token} must be a number or −∞, not {bias}.");
-            }
+            throw new FloverException("Invalid sampling parameter: " + problem.Message);
         }
     }
 
-    private static void Require(bool condition, string message)
+    /// <summary>
+    /// The first parameter that is out of range for a model of <paramref name="vocabularySize"/>
+    /// tokens, naming the field (as the HTTP API and the actor protocol spell it) and its value; null
+    /// when every parameter is valid.
+    /// </summary>
+    public SamplingProblem? FindProblem(int vocabularySize)
     {
-        if (!condition)
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (!(float.IsFinite(Temperature) && Temperature >= 0))
         {
-            throw new FloverException("Invalid sampling parameter: " + message);
+            return new("temperature", Temperature.ToString(culture), $"temperature must be a finite number ≥ 0, not {Temperature.ToString(culture)}.");
         }
+
+        if (TopK < 0)
+        {
+            return new("top_k", TopK.ToString(culture), $"top-k must be ≥ 0 (0 turns it off), not {TopK}.");
+        }
+
+        if (!(TopP > 0 && TopP <= 1))
+        {
+            return new("top_p", TopP.ToString(culture), $"top-p must lie in (0, 1], not {TopP.ToString(culture)}.");
+        }
+
+        if (!(float.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0))
+        {
+            return new("repetition_penalty", RepetitionPenalty.ToString(culture), $"repetition penalty must be a finite number > 0, not {RepetitionPenalty.ToString(culture)}.");
+        }
+
+        if (!float.IsFinite(PresencePenalty))
+        {
+            return new("presence_penalty", PresencePenalty.ToString(culture), $"presence penalty must be finite, not {PresencePenalty.ToString(culture)}.");
+        }
+
+        if (!float.IsFinite(FrequencyPenalty))
+        {
+            return new("frequency_penalty", FrequencyPenalty.ToString(culture), $"frequency penalty must be finite, not {FrequencyPenalty.ToString(culture)}.");
+        }
+
+        if (MinTokens < 0)
+        {
+            return new("min_tokens", MinTokens.ToString(culture), $"min-tokens must be ≥ 0, not {MinTokens}.");
+        }
+
+        if (MaxTokens < 1)
+        {
+            return new("max_tokens", MaxTokens.ToString(culture), $"max-tokens must be ≥ 1, not {MaxTokens}.");
+        }
+
+        if (MinTokens > MaxTokens)
+        {
+            return new("min_tokens", MinTokens.ToString(culture), $"min-tokens ({MinTokens}) must not exceed max-tokens ({MaxTokens}).");
+        }
+
+        if (Logprobs is not (null or (>= 0 and <= 20)))
+        {
+            return new("logprobs", Logprobs.Value.ToString(culture), $"logprobs must lie in 0..20, not {Logprobs}.");
+        }
+
+        foreach ((int token, float bias) in LogitBias ?? new Dictionary<int, float>())
+        {
+            if ((uint)token >= (uint)vocabularySize)
+            {
+                return new("logit_bias", token.ToString(culture), $"logit bias names token {token}, outside the vocabulary of {vocabularySize}.");
+            }
+
+            if (float.IsNaN(bias) || float.IsPositiveInfinity(bias))
+            {
+                return new("logit_bias", bias.ToString(culture), $"logit bias of token {token} must be a number or −∞, not {bias.ToString(culture)}.");
+            }
+        }
+
+        return null;
     }
 }
+
+/// <summary>A sampling parameter out of range.</summary>
+/// <param name="Field">The field, as the API spells it (<c>top_p</c>).</param>
+/// <param name="Value">Its value as given.</param>
+/// <param name="Message">The problem in words, one line.</param>
+public sealed record SamplingProblem(string Field, string Value, string Message);

@@ -25,6 +25,8 @@ internal sealed partial class EngineClient
             }
         }
 
+        // The engine itself refuses new work too (actors in the same system that bypass HTTP get Rejected(Draining)).
+        Engine?.Tell(Flover.Actors.Inference.StartDraining.Instance, Akka.Actor.ActorRefs.NoSender);
         if (await WaitIdleAsync(timeout, clock, cancellation).ConfigureAwait(false))
         {
             return (inFlight, 0);

@@ -121,11 +121,16 @@ internal static class GenerationEndpoint
 
     /// <summary>
     /// The engine would not take the request: a 429 with Retry-After when its waiting queue is
-    /// full (nothing in flight is affected; retry later), else a 400 with the engine's reason.
+    /// full (nothing in flight is affected; retry later), a 503 when it drains or cannot serve,
+    /// else a 400 with the engine's reason and the field it names.
     /// </summary>
-    public static ApiException NotAdmitted(Rejected rejected) => rejected.QueueFull
-        ? new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}. Retry after {RetryAfterSeconds} s.", null, "engine_overloaded", "rate_limit_error") { RetryAfterSeconds = RetryAfterSeconds }
-        : ApiException.Invalid(null, $"The engine rejected the request: {rejected.Reason}", "engine_rejected");
+    public static ApiException NotAdmitted(Rejected rejected) => rejected.Code switch
+    {
+        RejectionCode.QueueFull => new(StatusCodes.Status429TooManyRequests, $"The engine cannot take the request now: {rejected.Reason}. Retry after {RetryAfterSeconds} s.", null, "engine_overloaded", "rate_limit_error") { RetryAfterSeconds = RetryAfterSeconds },
+        RejectionCode.Draining => new(StatusCodes.Status503ServiceUnavailable, $"The engine is shutting down: {rejected.Reason}.", null, "server_shutting_down", ApiException.ServerError),
+        RejectionCode.EngineUnavailable => new(StatusCodes.Status503ServiceUnavailable, $"The engine cannot serve: {rejected.Reason}.", null, "engine_unavailable", ApiException.ServerError),
+        _ => ApiException.Invalid(rejected.Field, $"The engine rejected the request: {rejected.Reason}", "engine_rejected"),
+    };
 
     /// <summary>The engine stopped (the server is shutting down) before the request finished.</summary>
     public static ApiException EngineStopped() =>

@@ -13,13 +13,16 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
 {
     private static readonly Gpt2Tokenizer s_tokenizer = Gpt2Tokenizer.Default;
 
+    // GPT-2's vocabulary and a context of 1024: the request actor checks prompts against it before registering.
+    private static readonly Flover.Gpu.Models.ModelShape s_shape = new(50257, 4, 1024, 0);
+
     [Fact]
     public void A_token_produced_after_the_stop_sequence_is_discarded_and_the_loop_is_told_to_retire_the_request()
     {
         TestProbe loop = CreateTestProbe();
         int[] ids = s_tokenizer.Encode("Hello world. Goodbye");
         var generate = new Generate([1], new SamplingParameters(), [" world"]);
-        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer)));
+        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer, s_shape)));
         loop.ExpectMsg<RegisterRequest>();
 
         for (int i = 0; i < ids.Length; i++)
@@ -40,7 +43,7 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
     {
         TestProbe loop = CreateTestProbe();
         var generate = new Generate([1], new SamplingParameters());
-        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer)));
+        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer, s_shape)));
         loop.ExpectMsg<RegisterRequest>();
         int hello = s_tokenizer.Encode("Hello")[0];
 
@@ -62,7 +65,7 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
         int[] ids = s_tokenizer.Encode("🦊");
         Assert.True(ids.Length > 1);
         var generate = new Generate([1], new SamplingParameters());
-        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer)));
+        Sys.ActorOf(Props.Create(() => new RequestActor(1, generate, TestActor, loop.Ref, s_tokenizer, s_shape)));
         loop.ExpectMsg<RegisterRequest>();
 
         for (int i = 0; i < ids.Length; i++)
@@ -81,7 +84,7 @@ public sealed class RequestActorSpec(ITestOutputHelper output) : TestKit(AkkaTes
         TestProbe loop = CreateTestProbe();
         TestProbe client = CreateTestProbe();
         var generate = new Generate([1], new SamplingParameters());
-        IActorRef request = Sys.ActorOf(Props.Create(() => new RequestActor(7, generate, client.Ref, loop.Ref, s_tokenizer)));
+        IActorRef request = Sys.ActorOf(Props.Create(() => new RequestActor(7, generate, client.Ref, loop.Ref, s_tokenizer, s_shape)));
         loop.ExpectMsg<RegisterRequest>();
 
         request.Tell(Cancel.Instance);

@@ -120,7 +120,7 @@ public sealed class AdmissionTests
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
         Task<HttpResponseMessage> call = server.Client.PostAsync("/v1/completions", Json("""{"prompt":"a"}"""));
-        (await server.NextRequestAsync()).Send(new Rejected("the waiting queue is full", QueueFull: true));
+        (await server.NextRequestAsync()).Send(new Rejected("the waiting queue is full", RejectionCode.QueueFull));
         using HttpResponseMessage response = await call;
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);

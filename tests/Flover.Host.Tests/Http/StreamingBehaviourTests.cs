@@ -96,7 +96,7 @@ public sealed class StreamingBehaviourTests
     {
         await using ScriptedServer server = await ScriptedServer.StartAsync();
         Task<SseResult> streamed = HttpTestClient.StreamAsync(server.Client, "/v1/completions", StreamBody);
-        (await server.NextRequestAsync()).Send(new Rejected("the waiting queue is full", QueueFull: true));
+        (await server.NextRequestAsync()).Send(new Rejected("the waiting queue is full", RejectionCode.QueueFull));
         SseResult stream = await streamed;
 
         Assert.Equal(HttpStatusCode.TooManyRequests, stream.Status);
