@@ -217,8 +217,8 @@ internal sealed partial class DecodeLoopActor
     }
 
     /// <summary>The step deadline's timer message.</summary>
-    private sealed record StepDeadline(long Step);
+    private sealed record StepDeadline(long Step) : INoSerializationVerificationNeeded;
 
     /// <summary>The end of the grace after an abort: shards still silent are replaced.</summary>
-    private sealed record AbortGrace(long Step);
+    private sealed record AbortGrace(long Step) : INoSerializationVerificationNeeded;
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Sampling;
 
@@ -37,7 +38,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
 /// <param name="RequestId">The request.</param>
 /// <param name="Index">The token's index among the request's generated tokens (0-based).</param>
 /// <param name="Token">The sampled token, its logprobs and, on its last token, why it finished.</param>
-public sealed record LoopToken(long RequestId, int Index, SampledToken Token);
+public sealed record LoopToken(long RequestId, int Index, SampledToken Token) : INoSerializationVerificationNeeded;
 
 /// <summary>A request that left the loop in an iteration.</summary>
 /// <param name="RequestId">The request.</param>
@@ -45,7 +46,7 @@ public sealed record LoopToken(long RequestId, int Index, SampledToken Token);
 /// <param name="PromptTokens">Its prompt length.</param>
 /// <param name="GeneratedTokens">Tokens it received.</param>
 /// <param name="Error">What went wrong, for <see cref="FinishReason.Error"/>.</param>
-public sealed record LoopFinished(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error = null);
+public sealed record LoopFinished(long RequestId, FinishReason Reason, int PromptTokens, int GeneratedTokens, string? Error = null) : INoSerializationVerificationNeeded;
 
 /// <summary>What one iteration did.</summary>
 /// <param name="Tokens">Tokens produced, in row order.</param>

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Flover.Gpu.Memory;
 
 namespace Flover.Actors.Inference;
@@ -65,7 +66,7 @@ public sealed record IterationSummary(
     IReadOnlyList<KvSlot> Slots,
     IReadOnlyList<SlotMove> Moves,
     int Waiting,
-    int Running)
+    int Running) : INoSerializationVerificationNeeded
 {
     /// <summary>Most step sizes one summary lists; a loop stepping faster than this per interval is summarised by the counts.</summary>
     public const int MaxRowsPerStep = 1024;

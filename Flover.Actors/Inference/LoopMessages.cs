@@ -4,23 +4,23 @@ using Flover.Gpu.Sampling;
 namespace Flover.Actors.Inference;
 
 /// <summary>RequestActor → DecodeLoopActor: admit this request (token ids only).</summary>
-internal sealed record RegisterRequest(long RequestId, IReadOnlyList<int> Prompt, SamplingParameters Sampling, DateTimeOffset? Deadline, IActorRef Requester);
+internal sealed record RegisterRequest(long RequestId, IReadOnlyList<int> Prompt, SamplingParameters Sampling, DateTimeOffset? Deadline, IActorRef Requester) : INoSerializationVerificationNeeded;
 
 /// <summary>RequestActor → DecodeLoopActor: the client went away or cancelled.</summary>
-internal sealed record CancelRequest(long RequestId);
+internal sealed record CancelRequest(long RequestId) : INoSerializationVerificationNeeded;
 
 /// <summary>RequestActor → DecodeLoopActor: a stop sequence was found; retire at the next iteration.</summary>
-internal sealed record StopSequenceFound(long RequestId);
+internal sealed record StopSequenceFound(long RequestId) : INoSerializationVerificationNeeded;
 
 // DecodeLoopActor → RequestActor: the scheduler's own records, sent as they come out of an
 // iteration (IterationReport): LoopToken for a sampled token, LoopFinished when the request left
 // the loop. One name per event, from the scheduler to the request's actor.
 
 /// <summary>DecodeLoopActor → RequestActor: the request was not admitted.</summary>
-internal sealed record LoopRejected(long RequestId, string Reason, RejectionCode Code);
+internal sealed record LoopRejected(long RequestId, string Reason, RejectionCode Code) : INoSerializationVerificationNeeded;
 
 /// <summary>The decode loop's message to itself: run one iteration.</summary>
-internal sealed record Step
+internal sealed record Step : INoSerializationVerificationNeeded
 {
     public static Step Instance { get; } = new();
 }

@@ -5,10 +5,10 @@ using Flover.Gpu.Memory;
 namespace Flover.Actors.Inference;
 
 /// <summary>DecodeLoopActor → ShuffleActor: plan a compaction of this occupancy.</summary>
-internal sealed record PlanCompaction(bool[] Occupancy, long Version);
+internal sealed record PlanCompaction(bool[] Occupancy, long Version) : INoSerializationVerificationNeeded;
 
 /// <summary>ShuffleActor → DecodeLoopActor: the plan, for the occupancy version it was made for.</summary>
-internal sealed record CompactionPlanned(CompactionPlan Plan, long Version, TimeSpan PlanningTime);
+internal sealed record CompactionPlanned(CompactionPlan Plan, long Version, TimeSpan PlanningTime) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// Plans KV compaction with the paper's minimal-move algorithm (<see cref="CompactionPlanner"/>)

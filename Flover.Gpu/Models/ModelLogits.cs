@@ -67,6 +67,24 @@ public sealed class ModelLogits
         }
     }
 
+    /// <summary>Every row, row after row (what crosses the network from a remote shard).</summary>
+    internal ReadOnlySpan<float> AllRows => new(_values, 0, RowCount * VocabularySize);
+
+    /// <summary>Logits read back from the wire: <paramref name="rowsPerPrompt"/> as a call would produce them, holding <paramref name="values"/>.</summary>
+    /// <exception cref="ArgumentException">The values do not fill the rows exactly.</exception>
+    internal static ModelLogits FromRows(int vocabularySize, ReadOnlySpan<int> rowsPerPrompt, ReadOnlySpan<float> values)
+    {
+        var logits = new ModelLogits(vocabularySize);
+        logits.Reset(rowsPerPrompt);
+        if (values.Length != logits.RowCount * vocabularySize)
+        {
+            throw new ArgumentException($"{values.Length} values do not fill {logits.RowCount} rows of {vocabularySize}.", nameof(values));
+        }
+
+        values.CopyTo(logits._values);
+        return logits;
+    }
+
     /// <summary>Makes these logits a copy of <paramref name="source"/>'s rows and prompt layout (storage grows but is never shrunk).</summary>
     internal void CopyFrom(ModelLogits source)
     {

@@ -13,7 +13,9 @@ internal static class AkkaTestConfig
     /// <summary>Flover's resolved reference configuration, with warnings and up logged.</summary>
     public static AkkaConfig Default { get; } = AkkaConfiguration.From(FloverConfiguration.Load(new ConfigurationSources
     {
-        Overrides = ["akka.loglevel = WARNING"],
+        // Every message a test sends through an actor is serialized and read back first, so a message
+        // that cannot cross nodes (or one Akka would hand to its JSON fallback) fails the test.
+        Overrides = ["akka.loglevel = WARNING", "akka.actor.serialize-messages = on"],
         Environment = _ => null,
         WorkingDirectory = AppContext.BaseDirectory,
     }));

@@ -4,22 +4,22 @@ using Flover.Gpu.Models;
 namespace Flover.Actors.Inference.Sharding;
 
 /// <summary><see cref="ShardedModelClient"/> → driver: answer <see cref="ShardsLoaded"/> once every shard has loaded (or <see cref="ShardCallFailed"/>).</summary>
-internal sealed record AwaitShardsLoaded
+internal sealed record AwaitShardsLoaded : INoSerializationVerificationNeeded
 {
     public static AwaitShardsLoaded Instance { get; } = new();
 }
 
 /// <summary>Every shard has loaded; the weight bytes they hold between them.</summary>
-internal sealed record ShardsLoaded(long WeightBytes, Gpu.Checkpoints.TensorDType? WeightDType);
+internal sealed record ShardsLoaded(long WeightBytes, Gpu.Checkpoints.TensorDType? WeightDType) : INoSerializationVerificationNeeded;
 
 /// <summary>Run one step on every shard; answered with rank 0's <see cref="ModelStepResult"/> or <see cref="ShardCallFailed"/>.</summary>
-internal sealed record RunShardStep(ModelStep Step);
+internal sealed record RunShardStep(ModelStep Step) : INoSerializationVerificationNeeded;
 
 /// <summary>A load or a step failed (one line).</summary>
-internal sealed record ShardCallFailed(string Reason);
+internal sealed record ShardCallFailed(string Reason) : INoSerializationVerificationNeeded;
 
 /// <summary>Asks for the seconds the shards spent in collectives (a double).</summary>
-internal sealed record CollectiveSecondsQuery
+internal sealed record CollectiveSecondsQuery : INoSerializationVerificationNeeded
 {
     public static CollectiveSecondsQuery Instance { get; } = new();
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Models;
 
@@ -39,4 +40,4 @@ public sealed record ShardReadyQuery
 public sealed record ShardReady(int Rank, long WeightBytes = 0, Gpu.Checkpoints.TensorDType? WeightDType = null);
 
 /// <summary>Decode loop → surviving shards after a failed step: meet the other ranks in this fresh group from now on.</summary>
-internal sealed record UseGroup(ICommunicatorGroup Group);
+internal sealed record UseGroup(ICommunicatorGroup Group) : INoSerializationVerificationNeeded;

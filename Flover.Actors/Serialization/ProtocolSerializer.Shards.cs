@@ -1,0 +1,120 @@
+using Flover.Actors.Inference.Sharding;
+using Flover.Gpu.Models;
+
+namespace Flover.Actors.Serialization;
+
+/// <summary>The shard protocol on the wire: step plans as int arrays, logits as raw floats.</summary>
+public sealed partial class ProtocolSerializer
+{
+    private static void WriteShardStep(WireWriter w, ShardStep m)
+    {
+        w.Long(m.Step);
+        ModelStep work = m.Work;
+        w.Int(work.Copies.Count);
+        foreach (KvCopy copy in work.Copies)
+        {
+            w.Int(copy.FromSlot);
+            w.Int(copy.ToSlot);
+            w.Int(copy.Length);
+        }
+
+        w.Int(work.Prefill.Count);
+        foreach (PrefillPrompt prompt in work.Prefill)
+        {
+            w.Int(prompt.Slot);
+            w.Ints(prompt.Tokens.Span);
+            w.Int(prompt.StartPosition);
+            w.Byte((byte)prompt.Logits);
+        }
+
+        w.Int(work.Decode.Length);
+        foreach (DecodeRow row in work.Decode)
+        {
+            w.Int(row.Slot);
+            w.Int(row.Position);
+            w.Int(row.Token);
+        }
+    }
+
+    private static ShardStep ReadShardStep(WireReader r)
+    {
+        long step = r.Long();
+        var copies = new KvCopy[r.Count(12)];
+        for (int i = 0; i < copies.Length; i++)
+        {
+            copies[i] = new KvCopy(r.Int(), r.Int(), r.Int());
+        }
+
+        var prompts = new PrefillPrompt[r.Count(13)];
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            int slot = r.Int();
+            int[] tokens = r.Ints();
+            prompts[i] = new PrefillPrompt(slot, tokens, r.Int(), (LogitsSelection)r.Byte());
+        }
+
+        var rows = new DecodeRow[r.Count(12)];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rows[i] = new DecodeRow(r.Int(), r.Int(), r.Int());
+        }
+
+        return new ShardStep(step, new ModelStep(copies, prompts, rows));
+    }
+
+    private static void WriteShardStepDone(WireWriter w, ShardStepDone m)
+    {
+        w.Long(m.Step);
+        w.Int(m.Rank);
+        w.Long(m.ComputeTime.Ticks);
+        w.Long(m.CopyTime.Ticks);
+        w.Bool(m.Result is not null);
+        if (m.Result is { } result)
+        {
+            WriteLogits(w, result.Prefill);
+            WriteLogits(w, result.Decode);
+        }
+    }
+
+    private static ShardStepDone ReadShardStepDone(WireReader r)
+    {
+        long step = r.Long();
+        int rank = r.Int();
+        var compute = TimeSpan.FromTicks(r.Long());
+        var copy = TimeSpan.FromTicks(r.Long());
+        ModelStepResult? result = r.Bool() ? new ModelStepResult(ReadLogits(r), ReadLogits(r)) : null;
+        return new ShardStepDone(step, rank, result, compute, copy);
+    }
+
+    private static void WriteLogits(WireWriter w, ModelLogits? logits)
+    {
+        w.Bool(logits is not null);
+        if (logits is null)
+        {
+            return;
+        }
+
+        w.Int(logits.VocabularySize);
+        var rowsPerPrompt = new int[logits.PromptCount];
+        for (int p = 0; p < rowsPerPrompt.Length; p++)
+        {
+            rowsPerPrompt[p] = logits.RowsOf(p).Count;
+        }
+
+        w.Ints(rowsPerPrompt);
+        w.Floats(logits.AllRows);
+    }
+
+    private static ModelLogits? ReadLogits(WireReader r)
+    {
+        if (!r.Bool())
+        {
+            return null;
+        }
+
+        int vocabulary = r.Int();
+        int[] rowsPerPrompt = r.Ints();
+        float[] values = r.Floats();
+        return ModelLogits.FromRows(vocabulary, rowsPerPrompt, values);
+    }
+}

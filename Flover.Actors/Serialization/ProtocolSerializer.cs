@@ -1,0 +1,126 @@
+using Akka.Actor;
+using Akka.Serialization;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+
+namespace Flover.Actors.Serialization;
+
+/// <summary>
+/// Flover's compact binary wire format for every message that may cross nodes: the public request
+/// protocol (<see cref="Generate"/>, <see cref="Token"/>, <see cref="Completed"/>,
+/// <see cref="Rejected"/>, <see cref="Cancel"/>, probes, draining), the engine's events, and the
+/// tensor-parallel shard protocol (step plans and results, whose logits travel as raw floats). Each
+/// payload starts with a format version byte; a node reads every version up to its own
+/// (<see cref="Version"/>) and refuses newer ones with a <see cref="WireFormatException"/>. The
+/// bytes are pinned by golden tests: a change that breaks them must raise the version. Registered in
+/// reference.conf (<c>akka.actor.serializers.flover</c>), so Akka never falls back to its JSON
+/// serializer for these messages.
+/// </summary>
+public sealed partial class ProtocolSerializer : SerializerWithStringManifest
+{
+    /// <summary>The serializer's identifier in <c>akka.actor.serialization-identifiers</c>.</summary>
+    public const int Id = 7413;
+
+    /// <summary>The format version written; versions up to it are read.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Creates the serializer (Akka does, from the configuration).</summary>
+    public ProtocolSerializer(ExtendedActorSystem system)
+        : base(system)
+    {
+    }
+
+    /// <inheritdoc />
+    public override int Identifier => Id;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        Generate => "G",
+        Token => "T",
+        Completed => "C",
+        Rejected => "R",
+        Cancel => "X",
+        ProbeEngine => "P",
+        EngineStatus => "S",
+        StartDraining => "D",
+        EngineDraining => "DD",
+        KvShuffled => "KS",
+        ShardReplaced => "SR",
+        ShardStep => "SS",
+        ShardStepDone => "SD",
+        ShardStepFailed => "SF",
+        ShardReadyQuery => "SQ",
+        ShardReady => "SY",
+        _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        using var w = new WireWriter(Version);
+        switch (obj)
+        {
+            case Generate m: WriteGenerate(w, m); break;
+            case Token m: WriteToken(w, m); break;
+            case Completed m: WriteCompleted(w, m); break;
+            case Rejected m: WriteRejected(w, m); break;
+            case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery: break;
+            case EngineStatus m: WriteStatus(w, m); break;
+            case KvShuffled m:
+                w.Int(m.Moves);
+                w.Long(m.Bytes);
+                w.Long(m.PlanningTime.Ticks);
+                w.Long(m.CopyTime.Ticks);
+                break;
+            case ShardReplaced m:
+                w.Int(m.Rank);
+                w.String(m.Reason);
+                break;
+            case ShardStep m: WriteShardStep(w, m); break;
+            case ShardStepDone m: WriteShardStepDone(w, m); break;
+            case ShardStepFailed m:
+                w.Long(m.Step);
+                w.Int(m.Rank);
+                w.String(m.Error);
+                w.Bool(m.Aborted);
+                break;
+            case ShardReady m:
+                w.Int(m.Rank);
+                w.Long(m.WeightBytes);
+                w.NullableInt(m.WeightDType is { } dtype ? (int)dtype : null);
+                break;
+            default: throw new ArgumentException($"{obj.GetType()} is not a Flover protocol message.", nameof(obj));
+        }
+
+        return w.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var r = new WireReader(bytes, manifest, Version);
+        return manifest switch
+        {
+            "G" => ReadGenerate(r),
+            "T" => ReadToken(r),
+            "C" => ReadCompleted(r),
+            "R" => ReadRejected(r),
+            "X" => Cancel.Instance,
+            "P" => ProbeEngine.Instance,
+            "S" => ReadStatus(r),
+            "D" => StartDraining.Instance,
+            "DD" => EngineDraining.Instance,
+            "KS" => new KvShuffled(r.Int(), r.Long(), TimeSpan.FromTicks(r.Long()), TimeSpan.FromTicks(r.Long())),
+            "SR" => new ShardReplaced(r.Int(), r.String()!),
+            "SS" => ReadShardStep(r),
+            "SD" => ReadShardStepDone(r),
+            "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()),
+            "SQ" => ShardReadyQuery.Instance,
+            "SY" => new ShardReady(r.Int(), r.Long(), r.NullableInt() is int dtype ? (Gpu.Checkpoints.TensorDType)dtype : null),
+            _ => throw new WireFormatException($"unknown manifest '{manifest}'"),
+        };
+    }
+}

@@ -1,0 +1,134 @@
+using Akka.Serialization;
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Actors.Serialization;
+using Flover.Gpu.Models;
+using Flover.Gpu.Sampling;
+using Xunit.Abstractions;
+
+namespace Flover.Actors.Tests.Serialization;
+
+/// <summary>
+/// The wire format: Akka picks Flover's serializer for every message that may cross nodes, each
+/// round-trips, golden bytes pin the format (a change that breaks them must raise the version), a
+/// newer version or a truncated payload is refused, and logits travel as raw floats.
+/// </summary>
+public sealed class ProtocolSerializerTests : TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public ProtocolSerializerTests(ITestOutputHelper output)
+        : base(AkkaTestConfig.Default, output: output)
+    {
+        _output = output;
+    }
+
+    private static readonly Generate SampleGenerate = new([464, 6801], new SamplingParameters
+    {
+        Temperature = 0.7f,
+        TopK = 40,
+        TopP = 0.9f,
+        MaxTokens = 12,
+        Seed = 42,
+        Logprobs = 2,
+        LogitBias = new Dictionary<int, float> { [50256] = float.NegativeInfinity },
+    }, ["\n\n"], new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero))
+    {
+        CorrelationId = "req-1",
+    };
+
+    public static TheoryData<string, object> Messages => new()
+    {
+        { "Generate", SampleGenerate },
+        { "Generate from text", Generate.FromText("Hello", new SamplingParameters { MaxTokens = 3 }, "t") },
+        { "Token", new Token(3, 318, " is", -0.25f, [new TokenLogprob(318, -0.25f), new TokenLogprob(373, -1.5f)]) { CorrelationId = "req-1" } },
+        { "Completed", new Completed(FinishReason.StopSequence, new Usage(2, 5), "!", null) { CorrelationId = "req-1" } },
+        { "Rejected", new Rejected("top-p must lie in (0, 1], not 1.5", RejectionCode.InvalidField) { CorrelationId = "req-2", Field = "top_p", Value = "1.5" } },
+        { "Cancel", Cancel.Instance },
+        { "ProbeEngine", ProbeEngine.Instance },
+        { "EngineStatus", new EngineStatus(3, 1, 3, 5, TimeSpan.FromMilliseconds(12), 2, "shards are loading their models") },
+        { "StartDraining", StartDraining.Instance },
+        { "EngineDraining", EngineDraining.Instance },
+        { "KvShuffled", new KvShuffled(2, 4096, TimeSpan.FromTicks(15), TimeSpan.FromTicks(250)) },
+        { "ShardReplaced", new ShardReplaced(1, "shard 1 stopped during a step") },
+        { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)])) },
+        { "ShardStepDone", new ShardStepDone(9, 0, new ModelStepResult(null, ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f])), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
+        { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
+        { "ShardReadyQuery", ShardReadyQuery.Instance },
+        { "ShardReady", new ShardReady(1, 123456, Flover.Gpu.Checkpoints.TensorDType.F16) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Akka_uses_floverss_serializer_and_the_message_reads_back_to_the_same_bytes(string name, object message)
+    {
+        Serializer serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<ProtocolSerializer>(serializer);
+        string manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+
+        byte[] bytes = serializer.ToBinary(message);
+        object back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
+
+        Assert.IsType(message.GetType(), back);
+        Assert.Equal(bytes, serializer.ToBinary(back));
+        Assert.Equal(ProtocolSerializer.Version, bytes[0]);
+        _output.WriteLine($"{name}: {Convert.ToHexString(bytes)}");
+    }
+
+    [Fact]
+    public void The_wire_format_of_generate_token_and_a_shard_result_is_pinned()
+    {
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(SampleGenerate);
+
+        Assert.Equal(GoldenGenerate, Convert.ToHexString(serializer.ToBinary(SampleGenerate)));
+        Assert.Equal(GoldenToken, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "Token")[1])));
+        Assert.Equal(GoldenShardStepDone, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "ShardStepDone")[1])));
+    }
+
+    [Fact]
+    public void A_field_survives_the_trip_exactly()
+    {
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(SampleGenerate);
+
+        var back = (Generate)serializer.FromBinary(serializer.ToBinary(SampleGenerate), "G");
+
+        Assert.Equal("req-1", back.CorrelationId);
+        Assert.Equal([464, 6801], back.PromptTokenIds);
+        Assert.Equal(["\n\n"], back.StopSequences!);
+        Assert.Equal(SampleGenerate.Sampling with { LogitBias = null }, back.Sampling with { LogitBias = null });
+        Assert.Equal(float.NegativeInfinity, back.Sampling.LogitBias![50256]);
+        Assert.Equal(SampleGenerate.Deadline, back.Deadline);
+    }
+
+    [Fact]
+    public void A_newer_format_version_or_a_truncated_payload_is_refused_in_one_line()
+    {
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(SampleGenerate);
+        byte[] bytes = serializer.ToBinary(SampleGenerate);
+        byte[] newer = [(byte)(ProtocolSerializer.Version + 1), .. bytes[1..]];
+
+        Assert.Contains("format version 2", Assert.Throws<WireFormatException>(() => serializer.FromBinary(newer, "G")).Message, StringComparison.Ordinal);
+        Assert.Contains("ends after", Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes[..^3], "G")).Message, StringComparison.Ordinal);
+        Assert.Contains("unknown manifest", Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes, "Q")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_gpt2_logits_row_travels_as_raw_floats()
+    {
+        float[] row = [.. Enumerable.Range(0, 50257).Select(i => i * 0.001f)];
+        var done = new ShardStepDone(1, 0, new ModelStepResult(null, ModelLogits.FromRows(50257, [1], row)), TimeSpan.Zero, TimeSpan.Zero);
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(done);
+
+        byte[] bytes = serializer.ToBinary(done);
+
+        Assert.InRange(bytes.Length, 50257 * 4, (50257 * 4) + 64);
+        var back = (ShardStepDone)serializer.FromBinary(bytes, "SD");
+        Assert.Equal(row, back.Result!.Decode!.Row(0).ToArray());
+    }
+
+    // Format version 1. Little-endian; strings are a 4-byte length and UTF-8 (−1 for null).
+    private const string GoldenGenerate = "01050000007265712D3102000000D0010000911A0000FFFFFFFF3333333F280000006666663F0000803F0000000000000000000000000C000000002A0000000000000001020000000100000050C40000000080FF01000000020000000A0A0100A0621FFE51DF08";
+    private const string GoldenToken = "01050000007265712D31030000003E0100000300000020697301000080BE020000003E010000000080BE750100000000C0BF";
+    private const string GoldenShardStepDone = "01090000000000000000000000E803000000000000000000000000000001000103000000020000000100000001000000060000000000003F000080BF0000004000004040000080400000A040";
+}
