@@ -36,6 +36,7 @@ internal sealed partial class DecodeLoopActor
         if (_shards.MarkReady(Sender) && _shards.AllReady)
         {
             _log.Debug("{0} shard(s) ready.", _shards.Count);
+            _shards.Model.WhenLoaded?.Invoke();
             EnsureStepping();
         }
     }

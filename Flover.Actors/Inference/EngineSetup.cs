@@ -66,7 +66,9 @@ public static class EngineSetup
     public static ShardedModel Shards(EngineOptions engine, ReopenableWeights weights, Gpt2ModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        return Shards(engine, weights.Config, weights.Source, options, (each, sliced) => weights.Use(open => Gpt2Model.Load(each, open, sliced)));
+        ShardedModel shards = Shards(engine, weights.Config, weights.Source, options, (each, sliced) => weights.Use(open => Gpt2Model.Load(each, open, sliced)));
+        // Closed once every shard has loaded; a replaced shard opens it again.
+        return new ShardedModel(shards.Shape, shards.ShardCount, shards.Create, shards.Device, shards.Dispatcher) { WhenLoaded = weights.Release };
     }
 
     private static ShardedModel Shards(FloverSettings settings, Gpt2Config config, string source, DeviceSpec? device, Func<EngineOptions, Gpt2ModelOptions, ShardedModel> make)

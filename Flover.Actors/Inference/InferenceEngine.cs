@@ -15,10 +15,12 @@ public sealed class InferenceEngine : ReceiveActor
     private readonly Gpu.Models.ModelShape _model;
     private long _nextId;
     private bool _draining;
+    private readonly IDisposable? _owned;
 
-    /// <summary>Creates the engine over a decode loop's Props (see <see cref="Props(Sharding.ShardedModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?)"/>).</summary>
-    public InferenceEngine(Props loopProps, ITokenizer tokenizer, Gpu.Models.ModelShape model)
+    /// <summary>Creates the engine over a decode loop's Props (see <see cref="Props(Sharding.ShardedModel, DecodeLoopOptions, ITokenizer, string, TimeProvider?, EngineMetrics?, IDisposable?)"/>).</summary>
+    public InferenceEngine(Props loopProps, ITokenizer tokenizer, Gpu.Models.ModelShape model, IDisposable? owned = null)
     {
+        _owned = owned;
         _tokenizer = tokenizer;
         _model = model;
         _loop = Context.ActorOf(loopProps, "decode-loop");
@@ -64,11 +66,12 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="loopDispatcher">The decode loop's dispatcher id.</param>
     /// <param name="clock">The clock deadlines are checked against.</param>
     /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
-    public static Props Props(Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
+    /// <param name="owned">Disposed when the engine stops (the checkpoint its shards load from).</param>
+    public static Props Props(Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, IDisposable? owned = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Gpu.Models.ModelShape shape = model.Shape;
-        return Props(() => new FusedDecodeLoop(shape, options, clock), model, options, tokenizer, loopDispatcher, clock, metrics);
+        return Props(() => new FusedDecodeLoop(shape, options, clock), model, options, tokenizer, loopDispatcher, clock, metrics, owned);
     }
 
     /// <summary>
@@ -83,14 +86,22 @@ public sealed class InferenceEngine : ReceiveActor
     /// <param name="loopDispatcher">The decode loop's dispatcher id.</param>
     /// <param name="clock">The clock batching windows and deadlines are checked against.</param>
     /// <param name="metrics">Where the decode loop publishes its state and timings (none when null).</param>
-    public static Props Props(Func<IDecodeScheduler> scheduler, Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null)
+    /// <param name="owned">Disposed when the engine stops.</param>
+    public static Props Props(Func<IDecodeScheduler> scheduler, Sharding.ShardedModel model, DecodeLoopOptions options, ITokenizer tokenizer, string loopDispatcher = "flover.dispatchers.decode-loop", TimeProvider? clock = null, EngineMetrics? metrics = null, IDisposable? owned = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Props loop = DecodeLoopActor.Props(scheduler, model, options, clock, metrics, loopDispatcher);
         Gpu.Models.ModelShape shape = model.Shape;
-        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer, shape));
+        return Akka.Actor.Props.Create(() => new InferenceEngine(loop, tokenizer, shape, owned));
     }
 
     /// <summary>The request actors and the loop are restarted from scratch only by the engine's own supervisor; a failing request actor is stopped.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
+
+    /// <summary>Closes what the engine owns once its children (the loop and its shards) have stopped.</summary>
+    protected override void PostStop()
+    {
+        _owned?.Dispose();
+        base.PostStop();
+    }
 }

@@ -30,6 +30,14 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     {
     }
 
+    /// <summary>Every message type this serializer writes.</summary>
+    public static IReadOnlyList<Type> MessageTypes { get; } =
+    [
+        typeof(Generate), typeof(Token), typeof(Completed), typeof(Rejected), typeof(Cancel), typeof(ProbeEngine), typeof(EngineStatus),
+        typeof(StartDraining), typeof(EngineDraining), typeof(KvShuffled), typeof(ShardReplaced),
+        typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardReadyQuery), typeof(ShardReady),
+    ];
+
     /// <inheritdoc />
     public override int Identifier => Id;
 

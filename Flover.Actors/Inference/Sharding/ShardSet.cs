@@ -35,6 +35,9 @@ internal sealed class ShardSet
         _startFailures = new int[count];
     }
 
+    /// <summary>What the shards are.</summary>
+    public ShardedModel Model => _spec;
+
     /// <summary>Shards in the set.</summary>
     public int Count => _shards.Length;
 

@@ -67,7 +67,13 @@ public sealed class ShardedModel
 
     /// <summary>The same shards with each model wrapped by <paramref name="wrap"/> once it is made.</summary>
     public ShardedModel WithWrap(Func<IModel, IModel> wrap) =>
-        new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = wrap, ShardProps = ShardProps };
+        new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = wrap, ShardProps = ShardProps, WhenLoaded = WhenLoaded };
+
+    /// <summary>
+    /// Called on the decode loop's thread each time every shard has loaded its model (at start and
+    /// after a replacement): the engine closes the checkpoint it loaded from.
+    /// </summary>
+    public Action? WhenLoaded { get; init; }
 
     /// <summary>
     /// One shard running <paramref name="model"/>, which stays the caller's (the shard never
