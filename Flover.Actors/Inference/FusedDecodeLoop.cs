@@ -174,6 +174,9 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         var tokens = new List<LoopToken>();
         int prefilled = CompleteAdmissions(step, result.Prefill, tokens);
         int live = CompleteDecode(step, result.Decode, tokens);
+        // Cancellations that arrived during the step leave in this iteration, also those of
+        // requests the step did not touch (still waiting): nothing waits for another step.
+        RetireMarked(step.Finished);
         return new IterationReport(tokens, step.Finished, step.Compaction, step.Rows.Count, live, prefilled, Failed: false);
     }
 
@@ -183,6 +186,7 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         ArgumentNullException.ThrowIfNull(reason);
         PlannedStep step = TakePlanned();
         Recover(step.Involved, reason, step.Finished);
+        RetireMarked(step.Finished);
         return new IterationReport([], step.Finished, step.Compaction, step.Rows.Count, 0, 0, Failed: true);
     }
 

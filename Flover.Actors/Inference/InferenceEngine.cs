@@ -24,6 +24,20 @@ public sealed class InferenceEngine : ReceiveActor
         _tokenizer = tokenizer;
         _model = model;
         _loop = Context.ActorOf(loopProps, "decode-loop");
+        Receive<DescribeEngine>(_ => Sender.Tell(new EngineDescription(_model.VocabularySize, _model.SlotCapacity) { Tokenizer = _tokenizer }));
+        Receive<Tokenize>(tokenize => Sender.Tell(new Tokenized(_tokenizer.Encode(tokenize.Text), tokenize.CorrelationId)));
+        Receive<Detokenize>(detokenize =>
+        {
+            int[] ids = [.. detokenize.TokenIds];
+            int outside = Array.FindIndex(ids, id => (uint)id >= (uint)_model.VocabularySize);
+            if (outside >= 0)
+            {
+                Sender.Tell(new Rejected($"token {outside} is {ids[outside]}, outside the vocabulary of {_model.VocabularySize} tokens", RejectionCode.InvalidField) { CorrelationId = detokenize.CorrelationId, Field = "token_ids", Value = ids[outside].ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                return;
+            }
+
+            Sender.Tell(new Detokenized(_tokenizer.Decode(ids), detokenize.CorrelationId));
+        });
         Receive<StartDraining>(_ =>
         {
             _draining = true;

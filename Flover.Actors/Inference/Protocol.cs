@@ -167,3 +167,39 @@ public sealed record EngineDraining
     /// <summary>The single instance.</summary>
     public static EngineDraining Instance { get; } = new();
 }
+
+/// <summary>Asks the engine what it serves; answered with <see cref="EngineDescription"/>.</summary>
+public sealed record DescribeEngine
+{
+    /// <summary>The single instance.</summary>
+    public static DescribeEngine Instance { get; } = new();
+}
+
+/// <summary>What the engine serves: the vocabulary and the positions a request may use.</summary>
+/// <param name="VocabularySize">Token ids are 0 to this minus one.</param>
+/// <param name="ContextLength">Positions one request may use (prompt plus generated tokens).</param>
+public sealed record EngineDescription(int VocabularySize, int ContextLength)
+{
+    /// <summary>The engine's tokenizer, for a client in the same process (null once the message has crossed nodes: use <see cref="Tokenize"/> there).</summary>
+    public Gpu.Tokenization.ITokenizer? Tokenizer { get; init; }
+}
+
+/// <summary>Asks the engine to tokenize <paramref name="Text"/> with its tokenizer (as it does a <see cref="Generate.PromptText"/>); answered with <see cref="Tokenized"/>.</summary>
+/// <param name="Text">The text.</param>
+/// <param name="CorrelationId">Echoed in the answer.</param>
+public sealed record Tokenize(string Text, string CorrelationId = "");
+
+/// <summary>The token ids of a <see cref="Tokenize"/>.</summary>
+/// <param name="TokenIds">The ids.</param>
+/// <param name="CorrelationId">The request's.</param>
+public sealed record Tokenized(IReadOnlyList<int> TokenIds, string CorrelationId = "");
+
+/// <summary>Asks the engine to turn <paramref name="TokenIds"/> back into text; answered with <see cref="Detokenized"/>.</summary>
+/// <param name="TokenIds">The ids (each inside the vocabulary).</param>
+/// <param name="CorrelationId">Echoed in the answer.</param>
+public sealed record Detokenize(IReadOnlyList<int> TokenIds, string CorrelationId = "");
+
+/// <summary>The text of a <see cref="Detokenize"/>.</summary>
+/// <param name="Text">The text.</param>
+/// <param name="CorrelationId">The request's.</param>
+public sealed record Detokenized(string Text, string CorrelationId = "");

@@ -35,6 +35,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     [
         typeof(Generate), typeof(Token), typeof(Completed), typeof(Rejected), typeof(Cancel), typeof(ProbeEngine), typeof(EngineStatus),
         typeof(StartDraining), typeof(EngineDraining), typeof(KvShuffled), typeof(ShardReplaced),
+        typeof(DescribeEngine), typeof(EngineDescription), typeof(Tokenize), typeof(Tokenized), typeof(Detokenize), typeof(Detokenized),
         typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardReadyQuery), typeof(ShardReady),
     ];
 
@@ -55,6 +56,12 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         EngineDraining => "DD",
         KvShuffled => "KS",
         ShardReplaced => "SR",
+        DescribeEngine => "DE",
+        EngineDescription => "ED",
+        Tokenize => "TK",
+        Tokenized => "TD",
+        Detokenize => "DT",
+        Detokenized => "DX",
         ShardStep => "SS",
         ShardStepDone => "SD",
         ShardStepFailed => "SF",
@@ -74,7 +81,28 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             case Token m: WriteToken(w, m); break;
             case Completed m: WriteCompleted(w, m); break;
             case Rejected m: WriteRejected(w, m); break;
-            case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery: break;
+            case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery or DescribeEngine: break;
+            case EngineDescription m:
+                // The tokenizer object stays on its node; the remote side tokenizes with Tokenize.
+                w.Int(m.VocabularySize);
+                w.Int(m.ContextLength);
+                break;
+            case Tokenize m:
+                w.String(m.Text);
+                w.String(m.CorrelationId);
+                break;
+            case Tokenized m:
+                w.Ints([.. m.TokenIds]);
+                w.String(m.CorrelationId);
+                break;
+            case Detokenize m:
+                w.Ints([.. m.TokenIds]);
+                w.String(m.CorrelationId);
+                break;
+            case Detokenized m:
+                w.String(m.Text);
+                w.String(m.CorrelationId);
+                break;
             case EngineStatus m: WriteStatus(w, m); break;
             case KvShuffled m:
                 w.Int(m.Moves);
@@ -123,6 +151,12 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "DD" => EngineDraining.Instance,
             "KS" => new KvShuffled(r.Int(), r.Long(), TimeSpan.FromTicks(r.Long()), TimeSpan.FromTicks(r.Long())),
             "SR" => new ShardReplaced(r.Int(), r.String()!),
+            "DE" => DescribeEngine.Instance,
+            "ED" => new EngineDescription(r.Int(), r.Int()),
+            "TK" => new Tokenize(r.String()!, r.String() ?? string.Empty),
+            "TD" => new Tokenized(r.Ints(), r.String() ?? string.Empty),
+            "DT" => new Detokenize(r.Ints(), r.String() ?? string.Empty),
+            "DX" => new Detokenized(r.String()!, r.String() ?? string.Empty),
             "SS" => ReadShardStep(r),
             "SD" => ReadShardStepDone(r),
             "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()),

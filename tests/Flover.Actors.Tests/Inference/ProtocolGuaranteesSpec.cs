@@ -165,6 +165,24 @@ public sealed class ProtocolGuaranteesSpec : TestKit, IClassFixture<TinyModelFix
         Assert.Equal(FinishReason.Length, ((Completed)inFlight.FishForMessage(m => m is Completed, TimeSpan.FromSeconds(30))).FinishReason);
     }
 
+    [Fact]
+    public void The_engine_describes_itself_and_tokenizes_and_detokenizes_with_its_own_tokenizer()
+    {
+        _engine.Tell(DescribeEngine.Instance);
+        var description = ExpectMsg<EngineDescription>(TimeSpan.FromSeconds(30));
+        _engine.Tell(new Tokenize("Hello, world", "t"));
+        var tokenized = ExpectMsg<Tokenized>(TimeSpan.FromSeconds(30));
+        _engine.Tell(new Detokenize(tokenized.TokenIds, "d"));
+        var detokenized = ExpectMsg<Detokenized>(TimeSpan.FromSeconds(30));
+        _engine.Tell(new Detokenize([1, 50257], "bad"));
+        var rejected = ExpectMsg<Rejected>(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((50257, TinyModelFixture.Capacity), (description.VocabularySize, description.ContextLength));
+        Assert.Equal(Gpt2Tokenizer.Default.Encode("Hello, world"), tokenized.TokenIds);
+        Assert.Equal(("Hello, world", "d"), (detokenized.Text, detokenized.CorrelationId));
+        Assert.Equal(("token_ids", "50257", "bad"), (rejected.Field, rejected.Value, rejected.CorrelationId));
+    }
+
     private EngineStatus Probe()
     {
         TestProbe probe = CreateTestProbe();

@@ -57,6 +57,12 @@ public sealed class ProtocolSerializerTests : TestKit
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardReadyQuery", ShardReadyQuery.Instance },
         { "ShardReady", new ShardReady(1, 123456, Flover.Gpu.Checkpoints.TensorDType.F16) },
+        { "DescribeEngine", DescribeEngine.Instance },
+        { "EngineDescription", new EngineDescription(50257, 1024) },
+        { "Tokenize", new Tokenize("Hello, world", "t1") },
+        { "Tokenized", new Tokenized([15496, 11, 995], "t1") },
+        { "Detokenize", new Detokenize([15496, 11, 995], "d1") },
+        { "Detokenized", new Detokenized("Hello, world", "d1") },
     };
 
     [Theory]
