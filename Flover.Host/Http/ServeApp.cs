@@ -116,7 +116,10 @@ internal static class ServeApp
         }
         catch (Exception error) when (!http.Response.HasStarted)
         {
-            var failure = new ApiException(StatusCodes.Status500InternalServerError, $"Internal error: {error.Message}", null, null, ApiException.ServerError);
+            // A bug of ours: the client gets an id to quote, never our exception's text; the log has both.
+            string id = Guid.NewGuid().ToString("N")[..12];
+            http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger("Flover.Http").LogError(error, "Internal error {ErrorId} on {Method} {Path}", id, http.Request.Method, http.Request.Path);
+            var failure = new ApiException(StatusCodes.Status500InternalServerError, $"Internal error (id {id}); the server's log has the details.", null, null, ApiException.ServerError);
             await ErrorResponses.WriteAsync(http, failure).ConfigureAwait(false);
         }
     }
