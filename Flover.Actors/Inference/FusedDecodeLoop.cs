@@ -108,7 +108,7 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
 
         if (prompt.Length >= _model.SlotCapacity)
         {
-            return $"the prompt has {prompt.Length} tokens; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate";
+            return $"the prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate";
         }
 
         if (_waiting.Count >= _options.MaxWaiting)

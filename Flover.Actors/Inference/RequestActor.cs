@@ -110,7 +110,7 @@ internal sealed class RequestActor : ReceiveActor
 
         if (prompt.Length >= _model.SlotCapacity)
         {
-            return new Rejected($"the prompt has {prompt.Length} tokens; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate", RejectionCode.PromptTooLong);
+            return new Rejected($"the prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate", RejectionCode.PromptTooLong);
         }
 
         return null;

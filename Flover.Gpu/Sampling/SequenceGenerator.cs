@@ -36,7 +36,7 @@ public static class SequenceGenerator
 
         if (prompt.Length >= model.SlotCapacity)
         {
-            throw new FloverException($"The prompt has {prompt.Length} tokens; the model holds {model.SlotCapacity} positions, so at most {model.SlotCapacity - 1} leave room to generate.");
+            throw new FloverException($"The prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; the model holds {model.SlotCapacity} positions, so at most {model.SlotCapacity - 1} leave room to generate.");
         }
 
         var sampler = new RequestSampler(parameters, model.VocabularySize, eosTokenId, prompt.Span);

@@ -86,10 +86,10 @@ internal static class GenerateCommand
             int[] prompt = PromptIds(request, served);
             if (prompt.Length >= served.ContextLength)
             {
-                throw new FloverException($"The prompt has {prompt.Length} tokens; a KV slot holds {served.ContextLength} positions (flover.engine.max-positions, at most the model's n_positions), so at most {served.ContextLength - 1} leave room to generate.");
+                throw new FloverException($"The prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; a KV slot holds {served.ContextLength} positions (flover.engine.max-positions, at most the model's n_positions), so at most {served.ContextLength - 1} leave room to generate.");
             }
 
-            console.Error.WriteLine($"generate: prompt {prompt.Length} tokens; seed {request.Sampling.Seed}");
+            console.Error.WriteLine($"generate: prompt {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; seed {request.Sampling.Seed}");
             EngineClient client = await host.StartSystemAsync().ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             var tokens = new List<Token>();

@@ -51,7 +51,7 @@ internal static class SamplingFields
         int room = model.ContextLength - promptTokens;
         if (room < 1)
         {
-            throw ApiException.Invalid(promptField, $"The prompt has {promptTokens} tokens; the model's context holds {model.ContextLength}, so at most {model.ContextLength - 1} leave room to generate.", "context_length_exceeded");
+            throw ApiException.Invalid(promptField, $"The prompt has {promptTokens} {(promptTokens == 1 ? "token" : "tokens")}; the model's context holds {model.ContextLength}, so at most {model.ContextLength - 1} leave room to generate.", "context_length_exceeded");
         }
 
         foreach (string name in names)
@@ -60,7 +60,7 @@ internal static class SamplingFields
             {
                 return value <= room
                     ? (int)value
-                    : throw ApiException.Invalid(name, $"'{name}' is {value}, but the prompt has {promptTokens} tokens and the model's context holds {model.ContextLength}: at most {room} tokens can be generated.", "context_length_exceeded");
+                    : throw ApiException.Invalid(name, $"'{name}' is {value}, but the prompt has {promptTokens} {(promptTokens == 1 ? "token" : "tokens")} and the model's context holds {model.ContextLength}: at most {room} tokens can be generated.", "context_length_exceeded");
             }
         }
 

@@ -37,7 +37,7 @@ internal sealed class RequestQueue(int vocabularySize, int slotCapacity, DecodeL
 
         if (prompt.Length >= slotCapacity)
         {
-            return $"the prompt has {prompt.Length} tokens; a KV slot holds {slotCapacity} positions, so at most {slotCapacity - 1} leave room to generate";
+            return $"the prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; a KV slot holds {slotCapacity} positions, so at most {slotCapacity - 1} leave room to generate";
         }
 
         if (_waiting.Count >= options.MaxWaiting)

@@ -24,6 +24,25 @@ public sealed class KestrelServerTests(TinyServerFixture fixture) : IAsyncLifeti
         await _server.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("zz\r\nabc\r\n0\r\n\r\n")]
+    [InlineData("3\r\nabcXX0\r\n\r\n")]
+    public async Task A_chunked_body_with_bad_framing_is_a_400_in_the_error_shape_without_internal_text(string chunks)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_server.Address.Host, _server.Address.Port);
+        NetworkStream stream = tcp.GetStream();
+        string request = $"POST /v1/completions HTTP/1.1\r\nHost: {_server.Address.Authority}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunks}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        string response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
+        Assert.Contains("\"invalid_body\"", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Bad chunk", response, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Port_0_binds_a_free_loopback_port_that_serves_the_models_list()
     {
