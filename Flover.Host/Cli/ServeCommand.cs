@@ -56,19 +56,30 @@ internal static class ServeCommand
             throw new FloverException($"--port must be from 0 to 65535, not {http.Port}.");
         }
 
-        _ = ServeApp.ParseHost(http.Host);
-        EngineHost engine = EngineHost.Load(config, model, preset, console.Error);
+        // The port first: taken or not ours is one line before the model is loaded.
+        System.Net.Sockets.Socket listener = ServeApp.Bind(http.Host, http.Port);
+        EngineHost engine;
+        try
+        {
+            engine = EngineHost.Load(config, model, preset, console.Error);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
         await using (engine.ConfigureAwait(false))
         {
-            return await ServeAsync(engine, http, console, cancellation).ConfigureAwait(false);
+            return await ServeAsync(engine, http, listener, console, cancellation).ConfigureAwait(false);
         }
     }
 
-    private static async Task<int> ServeAsync(EngineHost engine, HttpSettings http, CliConsole console, CancellationToken cancellation)
+    private static async Task<int> ServeAsync(EngineHost engine, HttpSettings http, System.Net.Sockets.Socket listener, CliConsole console, CancellationToken cancellation)
     {
         // The application owns the actor system (Akka.Hosting): it must stop before the engine host
         // frees the model, which the `await using` order guarantees.
-        WebApplication app = ServeApp.Build(ServeSetup.For(engine, http));
+        WebApplication app = ServeApp.Build(ServeSetup.For(engine, http), listener: listener);
         await using (app.ConfigureAwait(false))
         {
             try
@@ -77,12 +88,18 @@ internal static class ServeCommand
             }
             catch (IOException e)
             {
+                listener.Dispose();
                 throw new FloverException($"Cannot listen on {http.Host}:{http.Port}: {e.Message}");
             }
 
+            // Kestrel serves the socket from now on and closes it when it stops: our object must
+            // never close the same descriptor again (it may by then be another file's).
+            string url = ServeApp.Url(listener);
+            listener.SafeHandle.SetHandleAsInvalid();
+
             console.Error.WriteLine("serve: warming up ...");
             await engine.WarmUpAsync(app.Services.GetRequiredService<EngineClient>(), http.RequestTimeout).ConfigureAwait(false);
-            console.Out.WriteLine($"flover serve: ready at {app.Urls.First()} (model {engine.Model.Id})");
+            console.Out.WriteLine($"flover serve: ready at {url} (model {engine.Model.Id})");
             console.Out.Flush();
             try
             {

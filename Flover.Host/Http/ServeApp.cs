@@ -21,7 +21,10 @@ namespace Flover.Host.Http;
 internal static class ServeApp
 {
     /// <summary>Builds the application from <paramref name="setup"/>; <paramref name="configure"/> may change the builder (tests use an in-process server).</summary>
-    public static WebApplication Build(ServeSetup setup, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="setup">The engine and the HTTP settings.</param>
+    /// <param name="configure">Changes to the builder (tests).</param>
+    /// <param name="listener">A socket already bound and listening (<see cref="Bind"/>): Kestrel serves it instead of binding the settings' address itself.</param>
+    public static WebApplication Build(ServeSetup setup, Action<WebApplicationBuilder>? configure = null, System.Net.Sockets.Socket? listener = null)
     {
         ArgumentNullException.ThrowIfNull(setup);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -40,7 +43,14 @@ internal static class ServeApp
             kestrel.AddServerHeader = false;
             // RequestBody enforces flover.http.max-body-size itself, the same in-process and on Kestrel.
             kestrel.Limits.MaxRequestBodySize = null;
-            Listen(kestrel, setup.Settings.Host, setup.Settings.Port);
+            if (listener is not null)
+            {
+                kestrel.ListenHandle((ulong)listener.Handle);
+            }
+            else
+            {
+                Listen(kestrel, setup.Settings.Host, setup.Settings.Port);
+            }
         });
         // The drain runs inside the host's stop, which gives up after ShutdownTimeout, and inside
         // a coordinated-shutdown phase, which gives up after its timeout: both leave room for the
@@ -134,6 +144,50 @@ internal static class ServeApp
         {
             kestrel.Listen(ParseHost(host), port);
         }
+    }
+
+    /// <summary>
+    /// Binds and listens on <paramref name="host"/>:<paramref name="port"/> now, before anything is
+    /// loaded, so a port in use or an address this machine does not have is one line at once (a
+    /// check that released the port again would be racy); Kestrel then serves this very socket.
+    /// </summary>
+    /// <exception cref="FloverException">The address cannot be listened on (in use, not local, not permitted).</exception>
+    public static System.Net.Sockets.Socket Bind(string host, int port)
+    {
+        IPAddress address = ParseHost(host);
+        var socket = new System.Net.Sockets.Socket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                // "::" takes IPv4 clients too, as Kestrel's own binding does.
+                socket.DualMode = true;
+            }
+
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(512);
+            return socket;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            socket.Dispose();
+            string why = e.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.AddressAlreadyInUse => "address already in use",
+                System.Net.Sockets.SocketError.AddressNotAvailable => "this machine has no such address",
+                System.Net.Sockets.SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+                _ => e.Message,
+            };
+            throw new FloverException($"cannot listen on {host}:{port}: {why}");
+        }
+    }
+
+    /// <summary>The URL clients use for <paramref name="listener"/>: its address as bound (the loopback for localhost) and its port.</summary>
+    public static string Url(System.Net.Sockets.Socket listener)
+    {
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        string address = endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString();
+        return $"http://{address}:{endpoint.Port}";
     }
 
     /// <summary>The listen address <c>flover.http.host</c> names (localhost: the IPv4 loopback).</summary>

@@ -58,7 +58,8 @@ public sealed class ServeCommandTests
         CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=1");
 
         Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
-        Assert.Contains($"Cannot listen on 127.0.0.1:{port}", result.Stderr, StringComparison.Ordinal);
+        // One line, before the model is loaded (no "loading" progress line).
+        Assert.Equal($"error: cannot listen on 127.0.0.1:{port}: address already in use", result.Stderr.TrimEnd());
         Assert.Equal(string.Empty, result.Stdout);
     }
 
