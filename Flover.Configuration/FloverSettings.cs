@@ -42,8 +42,8 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             reader.Duration("flover.http.drain-timeout"),
             config.GetStringList("flover.http.api-keys").ToArray(),
             config.GetStringList("flover.http.unauthenticated-paths").ToArray(),
-            reader.Duration("flover.http.keep-alive-interval"),
-            reader.Duration("flover.http.ready-timeout"));
+            reader.PositiveDuration("flover.http.keep-alive-interval"),
+            reader.PositiveDuration("flover.http.ready-timeout"));
         return new FloverSettings(engine, scheduler, http)
         {
             Parallel = new ParallelSettings(reader.Int("flover.parallel.tensor", min: 1)),

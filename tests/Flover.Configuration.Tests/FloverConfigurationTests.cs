@@ -173,6 +173,9 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.engine.kv-slots=0", "must be at least 1 but is 0")]
     [InlineData("flover.parallel.tensor=0", "must be at least 1 but is 0")]
     [InlineData("flover.scheduler.instances.count=lots", "must be an integer")]
+    [InlineData("flover.http.keep-alive-interval=0s", "setting 'flover.http.keep-alive-interval' must be longer than zero but is 00:00:00")]
+    [InlineData("flover.http.ready-timeout=0s", "setting 'flover.http.ready-timeout' must be longer than zero but is 00:00:00")]
+    [InlineData("flover.engine.step-timeout=0s", "setting 'flover.engine.step-timeout' must be longer than zero but is 00:00:00")]
     public void Bad_values_fail_at_load(string set, string expected)
     {
         var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, set)));
