@@ -55,6 +55,11 @@ public static class FloverEngine
         {
             ITokenizer tokenizer = model.Folder is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(model.Folder));
             ShardedModel shards = EngineSetup.Shards(parsed, weights);
+            weights.Use(open =>
+            {
+                EngineSetup.CheckMemory(parsed, open);
+                return 0;
+            });
             DecodeLoopOptions loop = EngineSetup.LoopOptions(parsed.Engine, weights.Config.EosTokenId);
             return InferenceEngine.Props(shards, loop, tokenizer, metrics: metrics, owned: weights);
         }

@@ -71,6 +71,21 @@ public static class EngineSetup
         return new ShardedModel(shards.Shape, shards.ShardCount, shards.Create, shards.Device, shards.Dispatcher) { WhenLoaded = weights.Release };
     }
 
+    /// <summary>
+    /// On the CPU, whether the model the settings describe fits this machine's memory (weights, the
+    /// whole KV pool, workspace); on a device the shard checks its device memory when it loads.
+    /// </summary>
+    /// <exception cref="FloverException">It does not fit: one line naming the bytes and the settings to lower.</exception>
+    public static void CheckMemory(FloverSettings settings, IModelWeights weights, DeviceSpec? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(weights);
+        if ((device ?? Device(settings.Engine)).Kind == AcceleratorKind.Cpu)
+        {
+            HostMemoryPlan.Check(weights, ModelOptions(settings.Engine, weights.Config));
+        }
+    }
+
     private static ShardedModel Shards(FloverSettings settings, Gpt2Config config, string source, DeviceSpec? device, Func<EngineOptions, Gpt2ModelOptions, ShardedModel> make)
     {
         ArgumentNullException.ThrowIfNull(settings);

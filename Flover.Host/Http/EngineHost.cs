@@ -90,8 +90,13 @@ internal sealed class EngineHost : IAsyncDisposable
             ITokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(modelArgument));
             ChatTemplate chat = ChatTemplate.For(tokenizer);
             Gpt2Config shape = weights.Config;
-            // Slots, positions and the shard count are checked here, before the actor system starts.
+            // Slots, positions, the shard count and the memory are checked here, before the actor system starts.
             ShardedModel shards = EngineSetup.Shards(settings, weights, device);
+            weights.Use(open =>
+            {
+                EngineSetup.CheckMemory(settings, open, device);
+                return 0;
+            });
             int capacity = shards.Shape.SlotCapacity;
             log.WriteLine($"{role}: {weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow, chat);

@@ -64,6 +64,19 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void A_kv_pool_larger_than_memory_is_one_line_naming_the_setting_not_an_out_of_memory()
+    {
+        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.kv-slots=100000000");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        string error = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("error: the model does not fit in memory: weights ", error, StringComparison.Ordinal);
+        Assert.Contains("(100000000 slots; flover.engine.kv-slots)", error, StringComparison.Ordinal);
+        Assert.Contains("available. Lower flover.engine.kv-slots", error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
     public void Help_lists_the_serve_options()
     {
         CliResult result = CliRunner.Run("serve", "--help");
