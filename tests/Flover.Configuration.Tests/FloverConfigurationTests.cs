@@ -183,6 +183,52 @@ public sealed class FloverConfigurationTests : IDisposable
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Every numeric, duration and size setting under flover.* in reference.conf (enumerated from the
+    /// file, so a setting added later is covered): a negative value fails at load, one line naming
+    /// the key.
+    /// </summary>
+    public static TheoryData<string, string> NumericSettings()
+    {
+        var data = new TheoryData<string, string>();
+        using var json = System.Text.Json.JsonDocument.Parse(ConfigurationFactory.Default().ToJson());
+        void Walk(System.Text.Json.JsonElement element, string path)
+        {
+            if (element.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                foreach (System.Text.Json.JsonProperty property in element.EnumerateObject())
+                {
+                    Walk(property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}");
+                }
+            }
+            else if (element.ValueKind == System.Text.Json.JsonValueKind.Number)
+            {
+                data.Add(path, "-1");
+            }
+            else if (element.ValueKind == System.Text.Json.JsonValueKind.String && System.Text.RegularExpressions.Regex.IsMatch(element.GetString()!, @"^\d+\s*(ms|s|m|h|d)$"))
+            {
+                data.Add(path, "-1s");
+            }
+            else if (element.ValueKind == System.Text.Json.JsonValueKind.String && System.Text.RegularExpressions.Regex.IsMatch(element.GetString()!, @"^\d+\s*(B|KiB|MiB|GiB|kB|MB|GB)$"))
+            {
+                data.Add(path, "-1");
+            }
+        }
+
+        Walk(json.RootElement.GetProperty("flover"), "flover");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NumericSettings))]
+    public void A_negative_value_of_any_numeric_setting_fails_at_load_naming_the_key(string key, string negative)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverSettings.From(FloverConfiguration.Load(Sources(null, $"{key}={negative}"))));
+
+        Assert.Contains($"'{key}'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
     [Fact]
     public void Akka_log_dead_letters_accepts_a_number_or_a_switch()
     {
