@@ -1,11 +1,7 @@
 using Akka.Actor;
 using Flover.Actors.Inference;
-using Flover.Actors.Inference.Sharding;
 using Flover.Actors.Serialization;
 using Flover.Configuration;
-using Flover.Gpu.Checkpoints;
-using Flover.Gpu.Models;
-using Flover.Gpu.Tokenization;
 using AkkaConfig = Akka.Configuration.Config;
 using FloverConfig = Flover.Configuration.Config;
 
@@ -50,24 +46,8 @@ public static class FloverEngine
         Prepare(system);
         FloverConfig config = settings is null ? s_reference.Value : settings.WithFallback(s_reference.Value);
         FloverSettings parsed = FloverSettings.From(config);
-        var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset), () => ModelSource.Open(model.Folder, model.Preset));
-        try
-        {
-            ITokenizer tokenizer = model.Folder is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(model.Folder));
-            ShardedModel shards = EngineSetup.Shards(parsed, weights);
-            weights.Use(open =>
-            {
-                EngineSetup.CheckMemory(parsed, open);
-                return 0;
-            });
-            DecodeLoopOptions loop = EngineSetup.LoopOptions(parsed.Engine, weights.Config.EosTokenId);
-            return InferenceEngine.Props(shards, loop, tokenizer, metrics: metrics, owned: weights);
-        }
-        catch
-        {
-            weights.Dispose();
-            throw;
-        }
+        OpenedModel opened = OpenedModel.Open(parsed, model);
+        return InferenceEngine.Props(opened.Shards, opened.Loop, opened.Tokenizer, metrics: metrics, owned: opened.Weights);
     }
 
     /// <summary>Injects <see cref="AkkaDefaults"/> below <paramref name="system"/>'s configuration and registers Flover's serializer for its messages (idempotent).</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Flover.Actors.Hosting;
 using Flover.Actors.Inference.Sharding;
 using Flover.Actors.Inference;
 using Flover.Configuration;
@@ -64,8 +63,7 @@ internal static class BenchRunner
         log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
         shared = new Gpt2SharedWeights(home, weights);
         // The runs go through the engine itself (inference engine, decode loop, shard actors).
-        ActorSystem system = ActorSystem.Create("flover-bench", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(
-            ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigurationFactory.Default()))));
+        ActorSystem system = ToolModel.CreateSystem("flover-bench");
         using (shared)
         try
         {

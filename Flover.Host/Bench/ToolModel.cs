@@ -63,8 +63,7 @@ internal sealed class ToolModel : IDisposable
         }
 
         ShardedModel shards = EngineSetup.Shards(engine, weights, options);
-        var system = ActorSystem.Create("flover-tool", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(
-            ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigurationFactory.Default()))));
+        ActorSystem system = CreateSystem("flover-tool");
         try
         {
             return new ToolModel(system, ShardedModelClient.Start(system, shards, options.SlotCount));
@@ -75,6 +74,11 @@ internal sealed class ToolModel : IDisposable
             throw;
         }
     }
+
+    /// <summary>An actor system for a measuring tool: Flover's reference configuration, Akka's logging at WARNING (stdout carries the tool's results).</summary>
+    public static ActorSystem CreateSystem(string name) =>
+        ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(
+            ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ConfigurationFactory.Default()))));
 
     /// <summary>Frees the model (and stops the shards' actor system).</summary>
     public void Dispose()

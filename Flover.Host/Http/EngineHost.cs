@@ -9,7 +9,6 @@ using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
-using Flover.Gpu.Tokenization;
 
 namespace Flover.Host.Http;
 
@@ -81,31 +80,22 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         log.WriteLine($"{role}: loading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)} ...");
-        // Open while the shards load; released once they have (after serve's warm-up) and opened
-        // again only when a replaced shard loads.
-        var weights = new ReopenableWeights(ModelSource.Open(modelArgument, preset), () => ModelSource.Open(modelArgument, preset));
+        // The checkpoint stays open while the shards load; it is released once they have (after
+        // serve's warm-up) and opened again only when a replaced shard loads.
+        OpenedModel opened = OpenedModel.Open(settings, modelArgument is null ? FloverModel.FromPreset(preset!) : FloverModel.FromFolder(modelArgument), device);
         try
         {
-            // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2); its chat template is parsed now, so a bad one fails at start-up.
-            ITokenizer tokenizer = modelArgument is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(modelArgument));
-            ChatTemplate chat = ChatTemplate.For(tokenizer);
-            Gpt2Config shape = weights.Config;
-            // Slots, positions, the shard count and the memory are checked here, before the actor system starts.
-            ShardedModel shards = EngineSetup.Shards(settings, weights, device);
-            weights.Use(open =>
-            {
-                EngineSetup.CheckMemory(settings, open, device);
-                return 0;
-            });
-            int capacity = shards.Shape.SlotCapacity;
-            log.WriteLine($"{role}: {weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions");
-            var served = new ServedModel(ModelId(modelArgument, preset), capacity, shape.VocabularySize, shape.EosTokenId, tokenizer, DateTimeOffset.UtcNow, chat);
-            ShardedModel wrapped = wrapModel is null ? shards : shards.WithWrap(wrapModel);
-            return new EngineHost(config, weights, wrapped, EngineSetup.LoopOptions(settings.Engine, shape.EosTokenId), served);
+            // A folder's chat template is parsed now, so a bad one fails at start-up.
+            ChatTemplate chat = ChatTemplate.For(opened.Tokenizer);
+            int capacity = opened.Shards.Shape.SlotCapacity;
+            log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions");
+            var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.Config.VocabularySize, opened.Config.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
+            ShardedModel wrapped = wrapModel is null ? opened.Shards : opened.Shards.WithWrap(wrapModel);
+            return new EngineHost(config, opened.Weights, wrapped, opened.Loop, served);
         }
         catch
         {
-            weights.Dispose();
+            opened.Weights.Dispose();
             throw;
         }
     }

@@ -1,0 +1,53 @@
+using Flover.Actors.Hosting;
+using Flover.Actors.Inference.Sharding;
+using Flover.Configuration;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Tokenization;
+
+namespace Flover.Actors.Inference;
+
+/// <summary>
+/// What an engine for a model needs, opened and checked before any actor starts: the checkpoint
+/// (open while the shards load, reopened for a replaced one), the tokenizer, the shard actors'
+/// description and the decode loop's options. One path for <c>serve</c>, <c>generate</c> and
+/// <see cref="FloverEngine.Props"/>.
+/// </summary>
+/// <param name="Weights">The checkpoint; the caller disposes it when the engine stops.</param>
+/// <param name="Tokenizer">GPT-2's for presets, the folder's own otherwise.</param>
+/// <param name="Shards">The model as shard actors.</param>
+/// <param name="Loop">The decode loop's options.</param>
+internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokenizer, ShardedModel Shards, DecodeLoopOptions Loop)
+{
+    /// <summary>The checkpoint's hyper-parameters.</summary>
+    public Gpt2Config Config => Weights.Config;
+
+    /// <summary>
+    /// Opens <paramref name="model"/> for <paramref name="settings"/> on <paramref name="device"/>
+    /// (null: <c>flover.engine.device</c>): slots, positions, the shard count and, on the CPU, the
+    /// memory are checked here, each failure one line.
+    /// </summary>
+    /// <exception cref="Gpu.FloverException">The model cannot be opened or does not fit the settings or the memory.</exception>
+    public static OpenedModel Open(FloverSettings settings, FloverModel model, DeviceSpec? device = null)
+    {
+        var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset), () => ModelSource.Open(model.Folder, model.Preset));
+        try
+        {
+            // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2).
+            ITokenizer tokenizer = model.Folder is null ? Gpt2Tokenizer.Default : TokenizerLoader.FromFolder(ModelLocator.Resolve(model.Folder));
+            ShardedModel shards = EngineSetup.Shards(settings, weights, device);
+            weights.Use(open =>
+            {
+                EngineSetup.CheckMemory(settings, open, device);
+                return 0;
+            });
+            return new OpenedModel(weights, tokenizer, shards, EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId));
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+}
