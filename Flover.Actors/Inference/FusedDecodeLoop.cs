@@ -86,8 +86,11 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         }
     }
 
-    /// <summary>True while any request is waiting or running: the owner keeps calling <see cref="Step"/>.</summary>
-    public bool HasWork => _byId.Count > 0;
+    /// <summary>
+    /// True while any request is waiting or running, or a slot its sequence left still holds memory
+    /// (one more step hands it back, so an idle engine holds no KV): the owner keeps stepping.
+    /// </summary>
+    public bool HasWork => _byId.Count > 0 || _slots.HasReleases;
 
     /// <summary>
     /// Queues a request. Returns null when accepted, or why it was rejected (queue full, prompt
@@ -163,7 +166,8 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         PlanAdmissions(step);
         PlanDecode(step);
         _planned = step;
-        return new ModelStep(step.Copies, step.Prompts, [.. step.Rows]);
+        // Taken last, so a slot vacated and admitted to again in this plan is not released.
+        return new ModelStep(step.Copies, step.Prompts, [.. step.Rows]) { Released = _slots.TakeReleased() };
     }
 
     /// <summary>Phase two: samples the prefill's last rows and every decode row, and retires finished requests.</summary>

@@ -39,7 +39,7 @@ public interface IDecodeScheduler
     /// <summary>Writes what each of the <see cref="SlotCount"/> slots holds into <paramref name="slots"/> (free, held by a request id, or a hole a step still computes); for the iteration summaries.</summary>
     void DescribeSlots(Span<KvSlot> slots);
 
-    /// <summary>True while any request is waiting or running.</summary>
+    /// <summary>True while any request is waiting or running, or a step has memory to hand back (<see cref="ModelStep.Released"/>).</summary>
     bool HasWork { get; }
 
     /// <summary>

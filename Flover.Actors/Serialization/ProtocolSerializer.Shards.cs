@@ -34,6 +34,8 @@ public sealed partial class ProtocolSerializer
             w.Int(row.Position);
             w.Int(row.Token);
         }
+
+        w.Ints([.. work.Released]);
     }
 
     private static ShardStep ReadShardStep(WireReader r)
@@ -59,7 +61,7 @@ public sealed partial class ProtocolSerializer
             rows[i] = new DecodeRow(r.Int(), r.Int(), r.Int());
         }
 
-        return new ShardStep(step, new ModelStep(copies, prompts, rows));
+        return new ShardStep(step, new ModelStep(copies, prompts, rows) { Released = r.Ints() });
     }
 
     private static void WriteShardStepDone(WireWriter w, ShardStepDone m)

@@ -41,6 +41,42 @@ public abstract partial class Accelerator : IDisposable
         return AllocateCore<T>(length);
     }
 
+    /// <summary>
+    /// Allocates <paramref name="length"/> zeroed elements whose memory is committed as it is first
+    /// written, where this accelerator can (host memory on Linux), so a large pool holds only what has
+    /// been used; see <see cref="Decommit{T}"/> and <see cref="ResidentBytes{T}"/>. Elsewhere (a GPU,
+    /// whose memory is reserved whole) the same as <see cref="Allocate{T}"/>.
+    /// </summary>
+    public MemoryBuffer<T> AllocateOnDemand<T>(long length)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return AllocateOnDemandCore<T>(length);
+    }
+
+    /// <summary>
+    /// Says the contents of <paramref name="view"/> are no longer needed: where the buffer was
+    /// allocated on demand, the memory behind the view's whole pages goes back to the system (it
+    /// reads as zero until written again); elsewhere nothing happens. Either way the caller must
+    /// treat the contents as undefined until it writes them.
+    /// </summary>
+    public void Decommit<T>(ArrayView<T> view)
+        where T : unmanaged
+    {
+        CheckView(view, nameof(view));
+        DecommitCore(view);
+    }
+
+    /// <summary>Bytes of <paramref name="buffer"/> held in memory now: what has been written and not decommitted for an on-demand buffer, else its whole size.</summary>
+    public long ResidentBytes<T>(MemoryBuffer<T> buffer)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        CheckView(buffer.View, nameof(buffer));
+        return ResidentBytesCore(buffer);
+    }
+
     /// <summary>Copies host <paramref name="source"/> into <paramref name="destination"/> (same length).</summary>
     public void CopyFromCpu<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
         where T : unmanaged
@@ -122,6 +158,20 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>Allocates zeroed device memory.</summary>
     protected abstract MemoryBuffer<T> AllocateCore<T>(long length)
         where T : unmanaged;
+
+    /// <summary>Allocates zeroed memory committed as written; by default, as <see cref="AllocateCore{T}"/> (memory reserved whole).</summary>
+    protected virtual MemoryBuffer<T> AllocateOnDemandCore<T>(long length)
+        where T : unmanaged => AllocateCore<T>(length);
+
+    /// <summary>Returns a checked view's memory to the system where possible; by default nothing.</summary>
+    protected virtual void DecommitCore<T>(ArrayView<T> view)
+        where T : unmanaged
+    {
+    }
+
+    /// <summary>Bytes of a checked buffer held now; by default its whole size.</summary>
+    protected virtual unsafe long ResidentBytesCore<T>(MemoryBuffer<T> buffer)
+        where T : unmanaged => buffer.Length * sizeof(T);
 
     /// <summary>Host to device copy of checked, equal lengths.</summary>
     protected abstract void CopyFromCpuCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination)

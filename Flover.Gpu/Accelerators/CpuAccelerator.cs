@@ -76,6 +76,12 @@ internal sealed unsafe class CpuAccelerator : Accelerator
 
     protected override MemoryBuffer<T> AllocateCore<T>(long length) => new CpuMemoryBuffer<T>(this, length);
 
+    protected override MemoryBuffer<T> AllocateOnDemandCore<T>(long length) => new CpuMemoryBuffer<T>(this, length, onDemand: true);
+
+    protected override void DecommitCore<T>(ArrayView<T> view) => ((CpuMemoryBuffer<T>)view.Buffer!).Decommit(view.Index, view.Length);
+
+    protected override long ResidentBytesCore<T>(MemoryBuffer<T> buffer) => ((CpuMemoryBuffer<T>)buffer).ResidentBytes;
+
     protected override void CopyFromCpuCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination)
     {
         fixed (T* from = source)

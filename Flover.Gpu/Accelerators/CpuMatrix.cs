@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Kernels.Cpu;
 
@@ -19,8 +18,7 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
         PanelCount = (outputSize + MatMulKernel.PanelWidth - 1) / MatMulKernel.PanelWidth;
         PanelElements = (long)inputSize * MatMulKernel.PanelWidth;
         long bytes = PanelCount * PanelElements * elementType.ByteSize();
-        Data = NativeMemory.AlignedAlloc((nuint)bytes, 64);
-        NativeMemory.Clear(Data, (nuint)bytes);
+        Data = HostMemory.Allocate(bytes);
         ByteSize = bytes;
     }
 
@@ -173,7 +171,7 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
     {
         if (Data != null)
         {
-            NativeMemory.AlignedFree(Data);
+            HostMemory.Free(Data, ByteSize);
             Data = null;
         }
     }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Models;
 
 namespace Flover.Gpu.Checkpoints;
@@ -10,7 +11,7 @@ namespace Flover.Gpu.Checkpoints;
 public sealed unsafe class NativeModelWeights : IModelWeights
 {
     private readonly Dictionary<string, TensorView> _tensors = new(StringComparer.Ordinal);
-    private readonly List<nint> _allocations = [];
+    private readonly List<(nint Block, long Bytes)> _allocations = [];
     private bool _disposed;
 
     /// <summary>Creates an empty set of weights for a model shaped by <paramref name="config"/>.</summary>
@@ -46,9 +47,10 @@ public sealed unsafe class NativeModelWeights : IModelWeights
         }
 
         long bytes = elements * dtype.ByteSize();
-        // 64-byte alignment so vector loads of any width never split a cache line at the start.
-        byte* data = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
-        _allocations.Add((nint)data);
+        // 64-byte aligned (vector loads of any width never split a cache line at the start), and
+        // given back to the system when disposed (HostMemory says why that needs care).
+        byte* data = (byte*)HostMemory.Allocate(bytes);
+        _allocations.Add(((nint)data, bytes));
         _tensors.Add(name, new TensorView(name, dtype, shape, data, bytes));
         return new Span<byte>(data, checked((int)bytes));
     }
@@ -119,9 +121,9 @@ public sealed unsafe class NativeModelWeights : IModelWeights
         }
 
         _disposed = true;
-        foreach (nint pointer in _allocations)
+        foreach ((nint block, long bytes) in _allocations)
         {
-            NativeMemory.AlignedFree((void*)pointer);
+            HostMemory.Free((void*)block, bytes);
         }
 
         _allocations.Clear();

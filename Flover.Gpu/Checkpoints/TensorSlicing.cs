@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Flover.Gpu.Accelerators;
 
 namespace Flover.Gpu.Checkpoints;
 
@@ -54,20 +54,20 @@ internal static unsafe class TensorSlicing
 /// <summary>Native memory holding copied slices until they are uploaded; freed on dispose.</summary>
 internal sealed unsafe class SliceMemory : IDisposable
 {
-    private readonly List<nint> _blocks = [];
+    private readonly List<(nint Block, long Bytes)> _blocks = [];
 
     public byte* Allocate(long bytes)
     {
-        var block = (byte*)NativeMemory.Alloc((nuint)Math.Max(bytes, 1));
-        _blocks.Add((nint)block);
+        var block = (byte*)HostMemory.Allocate(bytes);
+        _blocks.Add(((nint)block, bytes));
         return block;
     }
 
     public void Dispose()
     {
-        foreach (nint block in _blocks)
+        foreach ((nint block, long bytes) in _blocks)
         {
-            NativeMemory.Free((void*)block);
+            HostMemory.Free((void*)block, bytes);
         }
 
         _blocks.Clear();

@@ -2,7 +2,12 @@ using Flover.Gpu.Accelerators;
 
 namespace Flover.Gpu.Memory;
 
-/// <summary>The KV cache: one device buffer shaped by a <see cref="KvCacheLayout"/>, zeroed at start.</summary>
+/// <summary>
+/// The KV cache: one device buffer shaped by a <see cref="KvCacheLayout"/>. On the CPU (Linux) the
+/// pool is allocated on demand, so memory follows the positions actually written rather than the
+/// configured pool: a slot's pages are committed as its sequence writes them and handed back by
+/// <see cref="Release"/> when the sequence leaves. On a GPU the pool is device memory reserved whole.
+/// </summary>
 public sealed class KvCache : IDisposable
 {
     private readonly Accelerator _accelerator;
@@ -15,7 +20,7 @@ public sealed class KvCache : IDisposable
         layout.Validate();
         _accelerator = accelerator;
         Layout = layout;
-        _buffer = accelerator.Allocate<float>(layout.ElementCount);
+        _buffer = accelerator.AllocateOnDemand<float>(layout.ElementCount);
     }
 
     /// <summary>The pool's shape.</summary>
@@ -24,8 +29,23 @@ public sealed class KvCache : IDisposable
     /// <summary>The whole pool, for the attention kernels.</summary>
     public ArrayView<float> View => _buffer.View;
 
-    /// <summary>Bytes held.</summary>
+    /// <summary>Bytes of the whole pool (what start-up checks against the memory available).</summary>
     public long ByteSize => Layout.ElementCount * sizeof(float);
+
+    /// <summary>Bytes of the pool held in memory now (on the CPU, the pages written and not released; on a GPU, <see cref="ByteSize"/>).</summary>
+    public long ResidentBytes => _accelerator.ResidentBytes(_buffer);
+
+    /// <summary>
+    /// The sequence in <paramref name="slot"/> has left: the slot's memory goes back to the system
+    /// where the pool was allocated on demand. Its contents are undefined afterwards; the next
+    /// sequence writes every position before reading it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slot is out of range.</exception>
+    public void Release(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)Layout.SlotCount, nameof(slot));
+        _accelerator.Decommit(View.SubView(slot * Layout.SlotStride, Layout.SlotStride));
+    }
 
     /// <summary>
     /// Copies positions [0, <paramref name="length"/>) of every layer and head of <paramref name="fromSlot"/>

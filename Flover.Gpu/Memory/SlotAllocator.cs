@@ -21,6 +21,9 @@ public enum MemoryMode
 public sealed class SlotAllocator
 {
     private readonly bool[] _live;
+    // Slots that lost their sequence (retired, or moved out by a compaction) since the last
+    // TakeReleased: the model may hand their memory back once they are still free after a plan.
+    private readonly bool[] _vacated;
     private int _liveCount;
 
     /// <summary>Creates an allocator over <paramref name="slotCount"/> slots.</summary>
@@ -28,6 +31,7 @@ public sealed class SlotAllocator
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(slotCount, 1);
         _live = new bool[slotCount];
+        _vacated = new bool[slotCount];
         Mode = mode;
     }
 
@@ -78,7 +82,46 @@ public sealed class SlotAllocator
         }
 
         _live[slot] = false;
+        _vacated[slot] = true;
         _liveCount--;
+    }
+
+    /// <summary>True when a slot was vacated since the last <see cref="TakeReleased"/> and is still free.</summary>
+    public bool HasReleases
+    {
+        get
+        {
+            for (int slot = 0; slot < _live.Length; slot++)
+            {
+                if (_vacated[slot] && !_live[slot])
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The slots vacated since the last call that are still free, ascending, for the model to hand
+    /// their memory back; forgets every vacated slot (one taken again already holds a new sequence,
+    /// which overwrites what it uses).
+    /// </summary>
+    public int[] TakeReleased()
+    {
+        var released = new List<int>();
+        for (int slot = 0; slot < _live.Length; slot++)
+        {
+            if (_vacated[slot] && !_live[slot])
+            {
+                released.Add(slot);
+            }
+
+            _vacated[slot] = false;
+        }
+
+        return [.. released];
     }
 
     /// <summary>
@@ -97,6 +140,7 @@ public sealed class SlotAllocator
         foreach (SlotMove move in plan.Moves)
         {
             _live[move.From] = false;
+            _vacated[move.From] = true;
             _live[move.To] = true;
         }
 
@@ -120,6 +164,11 @@ public sealed class SlotAllocator
         }
 
         after.CopyTo(_live, 0);
+        foreach (SlotMove move in plan.Moves)
+        {
+            _vacated[move.From] = true;
+        }
+
         return true;
     }
 

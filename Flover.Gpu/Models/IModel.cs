@@ -38,6 +38,14 @@ public interface IModel : IDisposable
 
     /// <summary>Copies the first <paramref name="length"/> positions of a slot's KV into another slot (a compaction move).</summary>
     void Copy(int fromSlot, int toSlot, int length);
+
+    /// <summary>
+    /// The sequence in <paramref name="slot"/> has left: the model may hand the slot's KV memory back
+    /// to the system (the CPU pool does; a GPU's is reserved whole). The slot's contents are undefined
+    /// afterwards, as a free slot's always were: the next sequence writes before it reads.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The slot is out of range.</exception>
+    void Release(int slot);
 }
 
 /// <summary>One decode row: feed <paramref name="Token"/> at <paramref name="Position"/> of <paramref name="Slot"/>.</summary>

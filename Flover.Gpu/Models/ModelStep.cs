@@ -3,9 +3,10 @@ namespace Flover.Gpu.Models;
 /// <summary>
 /// One iteration's work on a model, planned by a scheduler and executed by whoever holds the model
 /// (a shard actor, or each shard of a tensor-parallel group identically), in this order: the KV
-/// copies of a compaction, then the prefills, then the decode rows. The three never touch the same
-/// slot's new positions: copies move finished history, prefills fill slots admitted this
-/// iteration, and decode rows belong to sequences admitted earlier.
+/// copies of a compaction, then the releases of slots left free, then the prefills, then the decode
+/// rows. They never touch the same slot's new positions: copies move finished history into slots
+/// that stay live, released slots are free after the copies (a copy's source, a retired sequence's
+/// slot), prefills fill slots admitted this iteration, and decode rows belong to sequences admitted earlier.
 /// </summary>
 /// <param name="Copies">KV moves of a memory shuffle, applied first.</param>
 /// <param name="Prefill">Prompts (or chunks of prompts) to prefill; empty for none.</param>
@@ -15,8 +16,14 @@ public sealed record ModelStep(IReadOnlyList<KvCopy> Copies, IReadOnlyList<Prefi
     /// <summary>A step that computes nothing (an iteration that only retired requests).</summary>
     public static ModelStep Empty { get; } = new([], [], []);
 
+    /// <summary>
+    /// Slots whose sequences have left and that no sequence holds after this step's copies and
+    /// admissions: the model hands their KV memory back (<see cref="IModel.Release"/>), after the copies.
+    /// </summary>
+    public IReadOnlyList<int> Released { get; init; } = [];
+
     /// <summary>True when there is nothing for the model to do.</summary>
-    public bool IsEmpty => Copies.Count == 0 && Prefill.Count == 0 && Decode.Length == 0;
+    public bool IsEmpty => Copies.Count == 0 && Released.Count == 0 && Prefill.Count == 0 && Decode.Length == 0;
 
     /// <summary>Rows the model computes: prefill tokens plus decode rows (copies excluded).</summary>
     public int ComputedRows => Prefill.Sum(p => p.Tokens.Length) + Decode.Length;
@@ -62,7 +69,7 @@ public sealed class ModelStepRunner
     /// <summary>Time the last <see cref="Run"/> spent on KV copies.</summary>
     public TimeSpan LastCopyTime { get; private set; }
 
-    /// <summary>Runs <paramref name="step"/>: copies, prefill, decode.</summary>
+    /// <summary>Runs <paramref name="step"/>: copies, releases, prefill, decode.</summary>
     /// <exception cref="ArgumentException">The step does not fit the model (slot, position or token out of range).</exception>
     public ModelStepResult Run(ModelStep step)
     {
@@ -77,6 +84,11 @@ public sealed class ModelStepRunner
             }
 
             LastCopyTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        }
+
+        foreach (int slot in step.Released)
+        {
+            _model.Release(slot);
         }
 
         ModelLogits? prefill = null;

@@ -54,6 +54,14 @@ internal sealed class ShardedModel : IModel
         }
     }
 
+    public void Release(int slot)
+    {
+        foreach (Gpt2Model shard in _shards)
+        {
+            shard.Release(slot);
+        }
+    }
+
     public void Dispose()
     {
         foreach (Gpt2Model shard in _shards)

@@ -64,5 +64,13 @@ internal sealed class TimedModel(IModel inner) : IModel
         Interlocked.Add(ref _copyTicks, elapsed);
     }
 
+    public void Release(int slot)
+    {
+        // Handing pages back is memory management, like a copy: counted in the model's time, not a computed row.
+        long start = Stopwatch.GetTimestamp();
+        inner.Release(slot);
+        Interlocked.Add(ref _ticks, Stopwatch.GetTimestamp() - start);
+    }
+
     public void Dispose() => inner.Dispose();
 }

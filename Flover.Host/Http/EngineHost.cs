@@ -160,6 +160,12 @@ internal sealed class EngineHost : IAsyncDisposable
 
         // Every shard has loaded (the request went through them): the checkpoint can close.
         _weights.Release();
+
+        // Loading leaves hundreds of megabytes of dead start-up arrays (uploads staged in managed
+        // memory, the tokenizer's build) that the GC would otherwise keep committed until enough
+        // later allocation triggers a full collection; an idle server should not hold them. Once,
+        // before the first client: an aggressive collection compacts and returns the memory.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     /// <summary>The model's name in requests: the preset, or <c>--model</c> as given.</summary>

@@ -103,6 +103,8 @@ public sealed class ShardedModel
 
         public void Copy(int fromSlot, int toSlot, int length) => model.Copy(fromSlot, toSlot, length);
 
+        public void Release(int slot) => model.Release(slot);
+
         public void Dispose()
         {
         }

@@ -92,6 +92,9 @@ public sealed class ShardedModelClient : IModel
     /// <inheritdoc />
     public void Copy(int fromSlot, int toSlot, int length) => Run(new ModelStep([new KvCopy(fromSlot, toSlot, length)], [], []));
 
+    /// <inheritdoc />
+    public void Release(int slot) => Run(new ModelStep([], [], []) { Released = [slot] });
+
     /// <summary>Stops the driver and, with it, the shards (they free their models).</summary>
     public void Dispose()
     {

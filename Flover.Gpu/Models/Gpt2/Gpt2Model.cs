@@ -147,6 +147,9 @@ public sealed partial class Gpt2Model : IModel
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
 
+    /// <summary>Bytes of the KV pool held in memory now: on the CPU the pages sequences have written and not yet released; on a GPU the whole pool.</summary>
+    public long KvResidentBytes => _cache.ResidentBytes;
+
     /// <inheritdoc />
     public long KvBytesPerSlot => _cache.ByteSize / SlotCount;
 
@@ -228,6 +231,13 @@ public sealed partial class Gpt2Model : IModel
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _cache.CopySlot(fromSlot, toSlot, length);
+    }
+
+    /// <inheritdoc />
+    public void Release(int slot)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _cache.Release(slot);
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using Flover.Actors.Inference;
 using Flover.Gpu.Memory;
+using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Actors.Tests.Inference;
@@ -104,6 +105,46 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
         IterationReport last = loop.Step();
         Assert.Contains(last.Finished, f => f.RequestId == 2 && f.Reason == FinishReason.Length);
         Assert.Equal(1, loop.SlotsUsed);
+    }
+
+    [Fact]
+    public void The_step_after_the_last_departure_only_hands_the_slots_back_and_then_the_loop_is_idle()
+    {
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        Assert.Null(loop.Submit(1, new[] { 10, 20, 30 }, Greedy(maxTokens: 2)));
+        Assert.Null(loop.Submit(2, new[] { 40, 50 }, Greedy(maxTokens: 1)));
+        IterationReport first = loop.Step();
+        Assert.Contains(first.Finished, f => f.RequestId == 2);
+        IterationReport second = loop.Step();
+        Assert.Contains(second.Finished, f => f.RequestId == 1);
+
+        // Request 2 left in the first step, so the second step already carried its slot back.
+        Assert.True(loop.HasWork);
+        ModelStep release = loop.PlanStep();
+
+        Assert.Equal([0], release.Released);
+        Assert.Empty(release.Copies);
+        Assert.Empty(release.Prefill);
+        Assert.Empty(release.Decode);
+        IterationReport idle = loop.CompleteStep(new ModelStepRunner(fixture.Model).Run(release));
+        Assert.Empty(idle.Tokens);
+        Assert.Empty(idle.Finished);
+        Assert.False(loop.HasWork);
+    }
+
+    [Fact]
+    public void A_slot_vacated_and_admitted_to_in_the_same_plan_is_not_released()
+    {
+        var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));
+        Assert.Null(loop.Submit(1, new[] { 10, 20, 30 }, Greedy(maxTokens: 1)));
+        Assert.Contains(loop.Step().Finished, f => f.RequestId == 1);
+        Assert.Null(loop.Submit(2, new[] { 40, 50 }, Greedy(maxTokens: 1)));
+
+        ModelStep step = loop.PlanStep();
+
+        Assert.Equal(0, Assert.Single(step.Prefill).Slot);
+        Assert.Empty(step.Released);
+        loop.CompleteStep(new ModelStepRunner(fixture.Model).Run(step));
     }
 
     [Fact]

@@ -73,6 +73,8 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
         inner.Copy(fromSlot, toSlot, length);
     }
 
+    public void Release(int slot) => inner.Release(slot);
+
     public void Dispose()
     {
     }
@@ -147,6 +149,9 @@ internal sealed class GatedModel(IModel inner) : IModel
     }
 
     public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+
+    public void Release(int slot) => inner.Release(slot);
 
     public void Dispose()
     {

@@ -254,6 +254,9 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
 
         public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
 
+
+        public void Release(int slot) => inner.Release(slot);
+
         public void Dispose()
         {
             inner.Dispose();

@@ -52,7 +52,7 @@ public sealed class ProtocolSerializerTests : TestKit
         { "EngineDraining", EngineDraining.Instance },
         { "KvShuffled", new KvShuffled(2, 4096, TimeSpan.FromTicks(15), TimeSpan.FromTicks(250)) },
         { "ShardReplaced", new ShardReplaced(1, "shard 1 stopped during a step") },
-        { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)])) },
+        { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)]) { Released = [4, 6] }) },
         { "ShardStepDone", new ShardStepDone(9, 0, new ModelStepResult(null, ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f])), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardReadyQuery", ShardReadyQuery.Instance },

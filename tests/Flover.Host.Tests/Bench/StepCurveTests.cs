@@ -89,6 +89,10 @@ public sealed class StepCurveTests
 
         public void Copy(int fromSlot, int toSlot, int length) => throw new NotSupportedException();
 
+        public void Release(int slot)
+        {
+        }
+
         public void Dispose()
         {
         }

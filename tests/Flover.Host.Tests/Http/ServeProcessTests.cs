@@ -81,22 +81,25 @@ public sealed partial class ServeProcessTests
     }
 
     /// <summary>Starts <c>flover serve</c> on the tiny preset, a free port, one thread and two KV slots.</summary>
-    private static Process StartTinyServe()
+    private static Process StartTinyServe() => StartServe("--preset", "tiny", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2");
+
+    /// <summary>Starts <c>flover serve</c> on a free port with <paramref name="arguments"/>.</summary>
+    private static Process StartServe(params string[] arguments)
     {
         string dotnet = ChildProcess.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flover.dll"));
-        string[] arguments = ["serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=2"];
-        arguments.ToList().ForEach(start.ArgumentList.Add);
+        string[] all = ["serve", "--port", "0", .. arguments];
+        all.ToList().ForEach(start.ArgumentList.Add);
         return Process.Start(start)!;
     }
 
     /// <summary>Reads the ready line (it must be the first line of stdout) and returns a client for its URL.</summary>
-    private static async Task<HttpClient> ReadyClientAsync(Process serve, Task<string> stderr, CancellationToken cancellation)
+    private static async Task<HttpClient> ReadyClientAsync(Process serve, Task<string> stderr, CancellationToken cancellation, string model = "tiny")
     {
         string? ready = await serve.StandardOutput.ReadLineAsync(cancellation);
         Match match = ReadyLine().Match(ready ?? string.Empty);
-        Assert.True(match.Success, $"unexpected first stdout line '{ready}'; stderr:\n{(serve.HasExited ? await stderr : string.Empty)}");
+        Assert.True(match.Success && match.Groups["model"].Value == model, $"unexpected first stdout line '{ready}'; stderr:\n{(serve.HasExited ? await stderr : string.Empty)}");
         return new HttpClient { BaseAddress = new Uri(match.Groups["url"].Value + "/") };
     }
 
@@ -106,6 +109,6 @@ public sealed partial class ServeProcessTests
         await kill.WaitForExitAsync(cancellation);
     }
 
-    [GeneratedRegex(@"^flover serve: ready at (?<url>http://127\.0\.0\.1:[1-9][0-9]*) \(model tiny\)$")]
+    [GeneratedRegex(@"^flover serve: ready at (?<url>http://127\.0\.0\.1:[1-9][0-9]*) \(model (?<model>[a-z0-9-]+)\)$")]
     private static partial Regex ReadyLine();
 }

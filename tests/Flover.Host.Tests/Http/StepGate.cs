@@ -50,6 +50,9 @@ internal sealed class StepGate(IModel inner) : IModel
 
     public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
 
+
+    public void Release(int slot) => inner.Release(slot);
+
     public void Dispose()
     {
         // The host disposes the model it owns; the gate owns nothing.
