@@ -5,8 +5,9 @@ namespace Flover.Actors.Inference;
 /// <summary>
 /// The engine's instruments (System.Diagnostics.Metrics), on one <see cref="Meter"/> per engine so
 /// two engines in one process (tests) never mix their numbers. The decode loop publishes its
-/// state here after every iteration; the host adds its request instruments to <see cref="Meter"/>
-/// and exports everything (docs/OPERATIONS.md lists every metric).
+/// state here after every iteration; any .NET metrics tool can listen to <see cref="Meter"/>, and
+/// <c>flover serve</c> exports it on /metrics with its own request metrics (docs/OPERATIONS.md
+/// lists every metric).
 /// </summary>
 public sealed class EngineMetrics : IDisposable
 {

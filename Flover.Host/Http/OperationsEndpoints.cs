@@ -5,8 +5,8 @@ namespace Flover.Host.Http;
 
 /// <summary>
 /// <c>GET /health</c> (the process answers), <c>GET /ready</c> (the model is loaded and the
-/// decode loop answers a probe in time; 503 otherwise, and while draining) and
-/// <c>GET /metrics</c> (Prometheus text).
+/// decode loop answers a probe in time; 503 otherwise, and while draining); <c>GET /metrics</c>
+/// is <see cref="MetricsEndpoint"/>.
 /// </summary>
 internal static class OperationsEndpoints
 {
@@ -49,12 +49,6 @@ internal static class OperationsEndpoints
                 json.WriteNumber("step_age_seconds", age.TotalSeconds);
             }
         })).ConfigureAwait(false);
-    }
-
-    public static Task MetricsAsync(HttpContext http, PrometheusExporter exporter)
-    {
-        http.Response.ContentType = PrometheusExporter.ContentType;
-        return http.Response.WriteAsync(exporter.Scrape(), http.RequestAborted);
     }
 
     private static Task NotReadyAsync(HttpContext http, string reason) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
@@ -69,7 +70,11 @@ internal static class ServeApp
             });
             akka.StartActors(setup.StartEngine);
         });
-        builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics));
+        // One registry per server (see MetricsEndpoint); the container disposes the endpoint (its
+        // listeners) with the application.
+        Prometheus.CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
+        builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics, registry));
+        builder.Services.AddSingleton(services => new MetricsEndpoint(registry, services.GetRequiredService<EngineClient>().Metrics.Meter, services.GetRequiredService<IMeterFactory>()));
         builder.Services.AddSingleton(services => new ServeContext(setup.Model, services.GetRequiredService<EngineClient>(), setup.Settings, setup.Clock));
         builder.Services.AddSingleton<DrainService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DrainService>());
@@ -78,15 +83,14 @@ internal static class ServeApp
 
         WebApplication app = builder.Build();
         ServeContext serve = app.Services.GetRequiredService<ServeContext>();
-        var exporter = new PrometheusExporter(serve.Engine.Metrics.Meter);
-        app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
+        MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
         var keys = new ApiKeys(serve.Settings.ApiKeys, serve.Settings.UnauthenticatedPaths);
         app.Use(WriteApiErrorsAsync);
         app.Use(keys.CheckAsync);
         app.Use((http, next) => RefuseWhileDraining(http, next, serve.Engine));
         app.MapGet("/health", OperationsEndpoints.HealthAsync);
         app.MapGet("/ready", (HttpContext http) => OperationsEndpoints.ReadyAsync(http, serve));
-        app.MapGet("/metrics", (HttpContext http) => OperationsEndpoints.MetricsAsync(http, exporter));
+        app.MapGet("/metrics", metrics.WriteAsync);
         app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve.Model));
         app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve.Model, id));
         app.MapPost("/v1/completions", (HttpContext http) =>

@@ -1,15 +1,16 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Globalization;
-using Flover.Actors.Inference;
 using Flover.Gpu.Sampling;
+using Prometheus;
 
 namespace Flover.Host.Http;
 
 /// <summary>
-/// The per-request instruments of <c>flover serve</c>, on the engine's meter: one count per
-/// answered generation request by HTTP status and finish reason, and the latency histograms
-/// (time to first token, time per output token, end to end) of requests the engine finished.
+/// The per-request metrics of <c>flover serve</c>: one count per answered generation request by
+/// HTTP status and finish reason, and the latency histograms (time to first token, time per output
+/// token, end to end) of requests the engine finished. They are host code, so they are
+/// prometheus-net collectors on the server's registry (labels declared here), not instruments on
+/// the engine's meter.
 /// </summary>
 internal sealed class ServeMetrics
 {
@@ -19,17 +20,20 @@ internal sealed class ServeMetrics
     private static readonly double[] s_latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
     private static readonly double[] s_perTokenBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5];
 
-    private readonly Counter<long> _requests;
-    private readonly Histogram<double> _timeToFirstToken;
-    private readonly Histogram<double> _timePerOutputToken;
-    private readonly Histogram<double> _endToEnd;
+    private readonly Counter _requests;
+    private readonly Histogram _timeToFirstToken;
+    private readonly Histogram _timePerOutputToken;
+    private readonly Histogram _endToEnd;
 
-    public ServeMetrics(Meter meter)
+    /// <param name="registry">The server's registry (a private one where nothing scrapes, as for an embedded engine).</param>
+    public ServeMetrics(CollectorRegistry registry)
     {
-        _requests = meter.CreateCounter<long>("flover_requests_total", description: "Generation requests answered, by HTTP status (499: the client disconnected) and engine finish reason (none: never generated).");
-        _timeToFirstToken = meter.CreateHistogram("flover_time_to_first_token_seconds", "s", "From admission to the first generated token.", advice: EngineMetrics.Buckets(s_latencyBuckets));
-        _timePerOutputToken = meter.CreateHistogram("flover_time_per_output_token_seconds", "s", "Mean time between generated tokens of one request, after the first.", advice: EngineMetrics.Buckets(s_perTokenBuckets));
-        _endToEnd = meter.CreateHistogram("flover_e2e_request_latency_seconds", "s", "From admission to the engine's last answer.", advice: EngineMetrics.Buckets(s_latencyBuckets));
+        MetricFactory factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        // Labels in name order: the series read {finish_reason="…",status="…"}, as they always have.
+        _requests = factory.CreateCounter("flover_requests_total", "Generation requests answered, by HTTP status (499: the client disconnected) and engine finish reason (none: never generated).", ["finish_reason", "status"]);
+        _timeToFirstToken = factory.CreateHistogram("flover_time_to_first_token_seconds", "From admission to the first generated token.", new HistogramConfiguration { Buckets = s_latencyBuckets });
+        _timePerOutputToken = factory.CreateHistogram("flover_time_per_output_token_seconds", "Mean time between generated tokens of one request, after the first.", new HistogramConfiguration { Buckets = s_perTokenBuckets });
+        _endToEnd = factory.CreateHistogram("flover_e2e_request_latency_seconds", "From admission to the engine's last answer.", new HistogramConfiguration { Buckets = s_latencyBuckets });
     }
 
     /// <summary>The finish reason's label: the engine's reason in snake case, or <c>none</c>.</summary>
@@ -45,21 +49,21 @@ internal sealed class ServeMetrics
     {
         // A client that left may leave before Completed(Cancelled) arrives: its reason is "cancelled" either way.
         FinishReason? reason = status == ClientClosedRequest ? FinishReason.Cancelled : timing?.Reason;
-        _requests.Add(1, new KeyValuePair<string, object?>("status", status.ToString(CultureInfo.InvariantCulture)), new KeyValuePair<string, object?>("finish_reason", ReasonLabel(reason)));
+        _requests.WithLabels(ReasonLabel(reason), status.ToString(CultureInfo.InvariantCulture)).Inc();
         if (timing is null || timing.Reason is null || reason is FinishReason.Cancelled or FinishReason.Error)
         {
             return;
         }
 
-        _endToEnd.Record(Stopwatch.GetElapsedTime(timing.Started, timing.Finished).TotalSeconds);
+        _endToEnd.Observe(Stopwatch.GetElapsedTime(timing.Started, timing.Finished).TotalSeconds);
         if (timing.Tokens > 0)
         {
-            _timeToFirstToken.Record(Stopwatch.GetElapsedTime(timing.Started, timing.FirstToken).TotalSeconds);
+            _timeToFirstToken.Observe(Stopwatch.GetElapsedTime(timing.Started, timing.FirstToken).TotalSeconds);
         }
 
         if (timing.Tokens > 1)
         {
-            _timePerOutputToken.Record(Stopwatch.GetElapsedTime(timing.FirstToken, timing.Finished).TotalSeconds / (timing.Tokens - 1));
+            _timePerOutputToken.Observe(Stopwatch.GetElapsedTime(timing.FirstToken, timing.Finished).TotalSeconds / (timing.Tokens - 1));
         }
     }
 }

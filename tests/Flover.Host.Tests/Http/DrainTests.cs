@@ -26,6 +26,8 @@ public sealed class DrainTests
         (HttpStatusCode refused, JsonElement error) = await HttpTestClient.PostAsync(server.Client, "/v1/completions", """{"prompt":"b"}""");
         (HttpStatusCode health, _) = await HttpTestClient.GetAsync(server.Client, "/health");
         (HttpStatusCode ready, _) = await HttpTestClient.GetAsync(server.Client, "/ready");
+        using HttpResponseMessage metrics = await server.Client.GetAsync("/metrics");
+        string scraped = await metrics.Content.ReadAsStringAsync();
         bool stoppedEarly = stopping.IsCompleted;
         request.Send(new Token(0, 1, "x"));
         request.Send(new Completed(FinishReason.Length, new Usage(1, 1)));
@@ -33,7 +35,9 @@ public sealed class DrainTests
         await stopping;
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, "server_shutting_down"), (refused, error.GetProperty("error").GetProperty("code").GetString()));
-        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable), (health, ready));
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK), (health, ready, metrics.StatusCode));
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metrics.Content.Headers.ContentType!.ToString());
+        Assert.Contains("# TYPE flover_requests_total counter\n", scraped, StringComparison.Ordinal);
         Assert.False(stoppedEarly);
         Assert.Equal((HttpStatusCode.OK, "x"), (status, body.GetProperty("choices")[0].GetProperty("text").GetString()));
         Assert.Equal((1, 0), server.App.Services.GetRequiredService<DrainService>().Result);

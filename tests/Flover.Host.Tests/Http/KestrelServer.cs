@@ -25,11 +25,14 @@ internal sealed class KestrelServer : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>Starts a server with the same settings as <paramref name="fixture"/>'s.</summary>
-    public static async Task<KestrelServer> StartAsync(TinyServerFixture fixture)
+    public static Task<KestrelServer> StartAsync(TinyServerFixture fixture) => StartAsync(fixture.Engine.Model.Id);
+
+    /// <summary>Starts a server of <paramref name="model"/> with the test servers' settings.</summary>
+    public static async Task<KestrelServer> StartAsync(string model = TinyServerFixture.ModelId)
     {
         Config config = TinyServerFixture.TestConfig();
         HttpSettings http = FloverSettings.From(config).Http with { Host = "127.0.0.1", Port = 0 };
-        EngineHost engine = EngineHost.Load(config, null, fixture.Engine.Model.Id, TextWriter.Null);
+        EngineHost engine = EngineHost.Load(config, null, model, TextWriter.Null);
         WebApplication app = ServeApp.Build(ServeSetup.For(engine, http));
         await app.StartAsync();
         return new KestrelServer(engine, app, new Uri(app.Urls.Single() + "/"));
