@@ -16,37 +16,36 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
         ArgumentNullException.ThrowIfNull(config);
         var reader = new SettingsReader(config);
         var engine = new EngineSettings(
-            reader.Int("flover.engine.threads", min: 0),
+            reader.Int<EngineSettings>(nameof(EngineSettings.Threads)),
             reader.Word("flover.engine.weight-dtype", EngineSettings.WeightDTypes),
-            reader.Int("flover.engine.kv-slots", min: 1),
-            reader.Int("flover.engine.max-positions", min: 0),
-            reader.Int("flover.engine.prefill-token-budget", min: 1),
-            reader.Int("flover.engine.max-waiting", min: 0),
+            reader.Int<EngineSettings>(nameof(EngineSettings.KvSlots)),
+            reader.Int<EngineSettings>(nameof(EngineSettings.MaxPositions)),
+            reader.Int<EngineSettings>(nameof(EngineSettings.PrefillTokenBudget)),
+            reader.Int<EngineSettings>(nameof(EngineSettings.MaxWaiting)),
             reader.Word("flover.engine.memory-mode", EngineSettings.MemoryModes))
         {
-            IterationEventsInterval = reader.Duration("flover.engine.iteration-events-interval"),
-            StepTimeout = reader.PositiveDuration("flover.engine.step-timeout"),
+            IterationEventsInterval = reader.Duration<EngineSettings>(nameof(EngineSettings.IterationEventsInterval)),
+            StepTimeout = reader.Duration<EngineSettings>(nameof(EngineSettings.StepTimeout)),
             Device = reader.Device("flover.engine.device"),
         };
-        string count = reader.Required("flover.scheduler.instances.count").Trim();
         var scheduler = new SchedulerSettings(
             reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
-            reader.Int("flover.scheduler.dynamic.max-batch-size", min: 1),
-            reader.Duration("flover.scheduler.dynamic.max-queue-delay"),
-            count == SchedulerSettings.PerRequest ? null : reader.Int("flover.scheduler.instances.count", min: 1, also: SchedulerSettings.PerRequest));
+            reader.Int<SchedulerSettings>(nameof(SchedulerSettings.DynamicMaxBatchSize)),
+            reader.Duration<SchedulerSettings>(nameof(SchedulerSettings.DynamicMaxQueueDelay)),
+            reader.IntOrWord<SchedulerSettings>(nameof(SchedulerSettings.InstancesCount)));
         var http = new HttpSettings(
             reader.Required("flover.http.host"),
-            reader.Int("flover.http.port", min: 0, max: 65535),
-            reader.Size("flover.http.max-body-size"),
-            reader.Duration("flover.http.request-timeout"),
-            reader.Duration("flover.http.drain-timeout"),
+            reader.Int<HttpSettings>(nameof(HttpSettings.Port)),
+            reader.Size<HttpSettings>(nameof(HttpSettings.MaxBodySize)),
+            reader.Duration<HttpSettings>(nameof(HttpSettings.RequestTimeout)),
+            reader.Duration<HttpSettings>(nameof(HttpSettings.DrainTimeout)),
             config.GetStringList("flover.http.api-keys").ToArray(),
             config.GetStringList("flover.http.unauthenticated-paths").ToArray(),
-            reader.PositiveDuration("flover.http.keep-alive-interval"),
-            reader.PositiveDuration("flover.http.ready-timeout"));
+            reader.Duration<HttpSettings>(nameof(HttpSettings.KeepAliveInterval)),
+            reader.Duration<HttpSettings>(nameof(HttpSettings.ReadyTimeout)));
         return new FloverSettings(engine, scheduler, http)
         {
-            Parallel = new ParallelSettings(reader.Int("flover.parallel.tensor", min: 1)),
+            Parallel = new ParallelSettings(reader.Int<ParallelSettings>(nameof(ParallelSettings.Tensor))),
         };
     }
 
@@ -56,7 +55,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
 
 /// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>
 /// <param name="Tensor">Tensor-parallel shards (1 = the whole model on one accelerator).</param>
-public sealed record ParallelSettings(int Tensor);
+public sealed record ParallelSettings([property: SettingRange("flover.parallel.tensor", "1", "64")] int Tensor);
 
 /// <summary><c>flover.engine</c>: see hocon/reference.conf for what each setting means and its default.</summary>
 /// <param name="Threads">Kernel worker threads; 0 means all cores.</param>
@@ -66,12 +65,21 @@ public sealed record ParallelSettings(int Tensor);
 /// <param name="PrefillTokenBudget">Prompt tokens prefilled per iteration.</param>
 /// <param name="MaxWaiting">Requests that may wait for a slot.</param>
 /// <param name="MemoryMode">indexed, holes or shuffle.</param>
-public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots, int MaxPositions, int PrefillTokenBudget, int MaxWaiting, string MemoryMode)
+public sealed record EngineSettings(
+    [property: SettingRange("flover.engine.threads", "0", "1024")] int Threads,
+    string WeightDType,
+    [property: SettingRange("flover.engine.kv-slots", "1", "65536")] int KvSlots,
+    [property: SettingRange("flover.engine.max-positions", "0", "1048576")] int MaxPositions,
+    [property: SettingRange("flover.engine.prefill-token-budget", "1", "1048576")] int PrefillTokenBudget,
+    [property: SettingRange("flover.engine.max-waiting", "0", "1000000")] int MaxWaiting,
+    string MemoryMode)
 {
     /// <summary>Shortest time between two iteration summaries on the event stream; zero turns them off (the default when built in code; reference.conf sets it).</summary>
+    [SettingRange("flover.engine.iteration-events-interval", "0s", "1h")]
     public TimeSpan IterationEventsInterval { get; init; }
 
     /// <summary>Longest a step may take on the shards before it fails and silent shards are replaced (2 minutes when built in code).</summary>
+    [SettingRange("flover.engine.step-timeout", "10ms", "24h")]
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
@@ -93,7 +101,11 @@ public sealed record EngineSettings(int Threads, string WeightDType, int KvSlots
 /// <param name="DynamicMaxBatchSize">Largest batch of the dynamic scheduler.</param>
 /// <param name="DynamicMaxQueueDelay">Longest wait of the dynamic scheduler for a batch to fill.</param>
 /// <param name="InstancesCount">Model instances of the instances scheduler; null means one per request.</param>
-public sealed record SchedulerSettings(string Kind, int DynamicMaxBatchSize, TimeSpan DynamicMaxQueueDelay, int? InstancesCount)
+public sealed record SchedulerSettings(
+    string Kind,
+    [property: SettingRange("flover.scheduler.dynamic.max-batch-size", "1", "65536")] int DynamicMaxBatchSize,
+    [property: SettingRange("flover.scheduler.dynamic.max-queue-delay", "0s", "10m")] TimeSpan DynamicMaxQueueDelay,
+    [property: SettingRange("flover.scheduler.instances.count", "1", "1024", Word = SchedulerSettings.PerRequest)] int? InstancesCount)
 {
     /// <summary>The word that makes <c>flover.scheduler.instances.count</c> one instance per request.</summary>
     public const string PerRequest = "per-request";
@@ -114,11 +126,11 @@ public sealed record SchedulerSettings(string Kind, int DynamicMaxBatchSize, Tim
 /// <param name="ReadyTimeout">How long /ready waits for the decode loop's answer.</param>
 public sealed record HttpSettings(
     string Host,
-    int Port,
-    long MaxBodySize,
-    TimeSpan RequestTimeout,
-    TimeSpan DrainTimeout,
+    [property: SettingRange("flover.http.port", "0", "65535")] int Port,
+    [property: SettingRange("flover.http.max-body-size", "1KiB", "1GiB")] long MaxBodySize,
+    [property: SettingRange("flover.http.request-timeout", "1ms", "7d")] TimeSpan RequestTimeout,
+    [property: SettingRange("flover.http.drain-timeout", "0s", "1h")] TimeSpan DrainTimeout,
     IReadOnlyList<string> ApiKeys,
     IReadOnlyList<string> UnauthenticatedPaths,
-    TimeSpan KeepAliveInterval,
-    TimeSpan ReadyTimeout);
+    [property: SettingRange("flover.http.keep-alive-interval", "10ms", "1h")] TimeSpan KeepAliveInterval,
+    [property: SettingRange("flover.http.ready-timeout", "10ms", "1m")] TimeSpan ReadyTimeout);

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Flover.Configuration;
 
 /// <summary>Typed reads of required settings with range and word checks; messages name the path and where it was set.</summary>
@@ -12,19 +14,6 @@ internal sealed class SettingsReader
 
     public string Required(string path) =>
         _config.GetString(path) ?? throw new ConfigurationException(null, $"setting '{path}' is missing or null (its default is in reference.conf)");
-
-    public int Int(string path, int min, int max = int.MaxValue, string? also = null)
-    {
-        ConfigValue value = Value(path);
-        int result = _config.GetInt(path);
-        if (result < min || result > max)
-        {
-            string range = max == int.MaxValue ? $"at least {min}" : $"between {min} and {max}";
-            throw new ConfigurationException(value.Origin, $"setting '{path}' must be {range}{(also is null ? string.Empty : $" (or {also})")} but is {result}");
-        }
-
-        return result;
-    }
 
     public string Word(string path, IReadOnlyList<string> allowed)
     {
@@ -52,26 +41,54 @@ internal sealed class SettingsReader
             : throw new ConfigurationException(value.Origin, $"setting '{path}' must be cpu, cuda or cuda:N (N a device number) but is '{raw}'");
     }
 
-    public TimeSpan Duration(string path)
+    /// <summary>The count declared on <paramref name="property"/> of <typeparamref name="TSettings"/>, checked against its declared range.</summary>
+    public int Int<TSettings>(string property)
     {
-        ConfigValue value = Value(path);
-        TimeSpan result = _config.GetTimeSpan(path, allowInfinite: false);
-        return result >= TimeSpan.Zero ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must not be negative but is {result}");
+        SettingRangeAttribute range = SettingRangeAttribute.Of<TSettings>(property);
+        ConfigValue value = Value(range.Path);
+        int result = _config.GetInt(range.Path);
+        return InRange(range, value, result, int.Parse(range.Minimum, CultureInfo.InvariantCulture), int.Parse(range.Maximum, CultureInfo.InvariantCulture));
     }
 
-    public TimeSpan PositiveDuration(string path)
+    /// <summary>The count declared on <paramref name="property"/>, or null when the setting is the declaration's word.</summary>
+    public int? IntOrWord<TSettings>(string property)
     {
-        ConfigValue value = Value(path);
-        TimeSpan result = Duration(path);
-        return result > TimeSpan.Zero ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must be longer than zero but is {result}");
+        SettingRangeAttribute range = SettingRangeAttribute.Of<TSettings>(property);
+        return Required(range.Path).Trim() == range.Word ? null : Int<TSettings>(property);
     }
 
-    public long Size(string path)
+    /// <summary>The duration declared on <paramref name="property"/>, checked against its declared range.</summary>
+    public TimeSpan Duration<TSettings>(string property)
     {
-        ConfigValue value = Value(path);
-        long result = _config.GetByteSize(path) ?? 0;
-        return result >= 0 ? result : throw new ConfigurationException(value.Origin, $"setting '{path}' must not be negative but is {result}");
+        SettingRangeAttribute range = SettingRangeAttribute.Of<TSettings>(property);
+        ConfigValue value = Value(range.Path);
+        TimeSpan result = _config.GetTimeSpan(range.Path, allowInfinite: false);
+        return InRange(range, value, result, Literal(range.Minimum).GetTimeSpan("v"), Literal(range.Maximum).GetTimeSpan("v"));
     }
+
+    /// <summary>The size in bytes declared on <paramref name="property"/>, checked against its declared range.</summary>
+    public long Size<TSettings>(string property)
+    {
+        SettingRangeAttribute range = SettingRangeAttribute.Of<TSettings>(property);
+        ConfigValue value = Value(range.Path);
+        long result = _config.GetByteSize(range.Path) ?? 0;
+        return InRange(range, value, result, Literal(range.Minimum).GetByteSize("v") ?? 0, Literal(range.Maximum).GetByteSize("v") ?? 0);
+    }
+
+    private static T InRange<T>(SettingRangeAttribute range, ConfigValue value, T result, T minimum, T maximum)
+        where T : IComparable<T>
+    {
+        if (result.CompareTo(minimum) >= 0 && result.CompareTo(maximum) <= 0)
+        {
+            return result;
+        }
+
+        string written = value is ConfigScalar scalar ? scalar.Text : Convert.ToString(result, CultureInfo.InvariantCulture)!;
+        string word = range.Word is null ? string.Empty : $" (or {range.Word})";
+        throw new ConfigurationException(value.Origin, $"setting '{range.Path}' must be between {range.Minimum} and {range.Maximum}{word} but is {written}");
+    }
+
+    private static Config Literal(string hocon) => ConfigurationFactory.ParseString($"v = {hocon}");
 
     private ConfigValue Value(string path) =>
         _config.GetValue(path) ?? throw new ConfigurationException(null, $"setting '{path}' is missing (its default is in reference.conf)");

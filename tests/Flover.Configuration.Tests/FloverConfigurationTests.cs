@@ -170,12 +170,15 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
     [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
     [InlineData("flover.engine.device=gpu0", "setting 'flover.engine.device' must be cpu, cuda or cuda:N (N a device number) but is 'gpu0'")]
-    [InlineData("flover.engine.kv-slots=0", "must be at least 1 but is 0")]
-    [InlineData("flover.parallel.tensor=0", "must be at least 1 but is 0")]
+    [InlineData("flover.engine.kv-slots=0", "setting 'flover.engine.kv-slots' must be between 1 and 65536 but is 0")]
+    [InlineData("flover.parallel.tensor=0", "setting 'flover.parallel.tensor' must be between 1 and 64 but is 0")]
     [InlineData("flover.scheduler.instances.count=lots", "must be an integer")]
-    [InlineData("flover.http.keep-alive-interval=0s", "setting 'flover.http.keep-alive-interval' must be longer than zero but is 00:00:00")]
-    [InlineData("flover.http.ready-timeout=0s", "setting 'flover.http.ready-timeout' must be longer than zero but is 00:00:00")]
-    [InlineData("flover.engine.step-timeout=0s", "setting 'flover.engine.step-timeout' must be longer than zero but is 00:00:00")]
+    [InlineData("flover.scheduler.instances.count=0", "setting 'flover.scheduler.instances.count' must be between 1 and 1024 (or per-request) but is 0")]
+    [InlineData("flover.http.max-body-size=0", "setting 'flover.http.max-body-size' must be between 1KiB and 1GiB but is 0")]
+    [InlineData("flover.engine.kv-slots=100000000", "setting 'flover.engine.kv-slots' must be between 1 and 65536 but is 100000000")]
+    [InlineData("flover.http.keep-alive-interval=0s", "setting 'flover.http.keep-alive-interval' must be between 10ms and 1h but is 0s")]
+    [InlineData("flover.http.ready-timeout=0s", "setting 'flover.http.ready-timeout' must be between 10ms and 1m but is 0s")]
+    [InlineData("flover.engine.step-timeout=0s", "setting 'flover.engine.step-timeout' must be between 10ms and 24h but is 0s")]
     public void Bad_values_fail_at_load(string set, string expected)
     {
         var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, set)));

@@ -58,8 +58,14 @@ public sealed class ReferenceConfTests
             foreach (KeyValuePair<string, ConfigValue> leaf in section)
             {
                 string value = leaf.Value is ConfigScalar scalar ? scalar.Text : leaf.Value.ToString();
+                string meaning = string.Join(" ", leaf.Value.Origin.Comments);
+                if (SettingRangeAttribute.Declared.FirstOrDefault(r => r.Path == leaf.Key) is { } range)
+                {
+                    meaning += $" Valid: {range.Minimum} to {range.Maximum}{(range.Word is null ? string.Empty : $", or {range.Word}")}.";
+                }
+
                 text.Append("| `").Append(leaf.Key).Append("` | `").Append(value.Replace("|", "\\|", StringComparison.Ordinal))
-                    .Append("` | ").Append(string.Join(" ", leaf.Value.Origin.Comments).Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+                    .Append("` | ").Append(meaning.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
             }
         }
 

@@ -66,12 +66,13 @@ public sealed class ServeCommandTests
     [Fact]
     public void A_kv_pool_larger_than_memory_is_one_line_naming_the_setting_not_an_out_of_memory()
     {
-        CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.kv-slots=100000000");
+        // Within kv-slots' range (1 to 65536), but gpt2's 72 KiB per position make it 4.5 TiB.
+        CliResult result = CliRunner.Run("serve", "--preset", "gpt2", "--port", "0", "--set", "flover.engine.kv-slots=65536");
 
         Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
         string error = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         Assert.StartsWith("error: the model does not fit in memory: weights ", error, StringComparison.Ordinal);
-        Assert.Contains("(100000000 slots; flover.engine.kv-slots)", error, StringComparison.Ordinal);
+        Assert.Contains("(65536 slots; flover.engine.kv-slots)", error, StringComparison.Ordinal);
         Assert.Contains("available. Lower flover.engine.kv-slots", error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.Stdout);
     }
