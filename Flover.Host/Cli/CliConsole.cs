@@ -9,6 +9,9 @@ namespace Flover.Host.Cli;
 /// <param name="Error">Standard error: logs, progress and error messages.</param>
 internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error)
 {
+    /// <summary>Whether standard output is a terminal (a person reads it) rather than a pipe or file (a program does).</summary>
+    public bool OutIsTerminal { get; init; }
+
     /// <summary>The process's own streams (UTF-8 on every platform).</summary>
     public static CliConsole System
     {
@@ -16,7 +19,7 @@ internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Erro
         {
             Console.InputEncoding = new global::System.Text.UTF8Encoding(false);
             Console.OutputEncoding = new global::System.Text.UTF8Encoding(false);
-            return new CliConsole(Console.In, Console.Out, Console.Error);
+            return new CliConsole(Console.In, Console.Out, Console.Error) { OutIsTerminal = !Console.IsOutputRedirected };
         }
     }
 }

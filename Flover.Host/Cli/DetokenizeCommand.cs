@@ -18,7 +18,7 @@ internal static class DetokenizeCommand
     {
         var tokenizerOptions = new TokenizerOptions();
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("detokenize", "Decode token ids from stdin (space- or comma-separated, or a JSON array) into text, written exactly as decoded.");
+        var command = new Command("detokenize", "Decode token ids from stdin (space- or comma-separated, or a JSON array) into text, written exactly as decoded to a pipe or file (on a terminal, a final newline is added when the text has none).");
         tokenizerOptions.AddTo(command);
         command.Options.Add(json);
         command.SetAction(parse =>
@@ -33,6 +33,12 @@ internal static class DetokenizeCommand
             else
             {
                 console.Out.Write(text);
+                if (console.OutIsTerminal && text.Length > 0 && !text.EndsWith('\n'))
+                {
+                    // A person at a terminal gets the prompt back on its own line; a pipe or file
+                    // gets exactly the decoded bytes (scripts compare and concatenate them).
+                    console.Out.WriteLine();
+                }
             }
 
             return 0;

@@ -18,6 +18,19 @@ public sealed class DetokenizeCommandTests
         Assert.Empty(result.Stderr);
     }
 
+    [Theory]
+    [InlineData("15496 995", "Hello world", "Hello world\n")]
+    [InlineData("15496 995 198", "Hello world\n", "Hello world\n")]
+    [InlineData("\n", "", "")]
+    public void To_a_pipe_the_text_is_exact_and_on_a_terminal_it_ends_with_a_newline(string ids, string toPipe, string onTerminal)
+    {
+        CliResult pipe = CliRunner.RunWithInput(ids, outIsTerminal: false, "detokenize", "--preset", "gpt2");
+        CliResult terminal = CliRunner.RunWithInput(ids, outIsTerminal: true, "detokenize", "--preset", "gpt2");
+
+        Assert.Equal(toPipe, pipe.Stdout);
+        Assert.Equal(onTerminal, terminal.Stdout.Replace(Environment.NewLine, "\n", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Detokenize_with_json_prints_a_JSON_string()
     {

@@ -44,6 +44,29 @@ public sealed class KestrelServerTests(TinyServerFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public async Task A_body_that_stops_arriving_is_a_408_in_the_error_shape_without_internal_text()
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_server.Address.Host, _server.Address.Port);
+        NetworkStream stream = tcp.GetStream();
+        // One byte of a promised hundred, then nothing: below Kestrel's minimum body data rate
+        // (240 bytes/s after a 5 s grace period) for as long as the test waits, so the outcome does
+        // not depend on timing, only the test's length does (about 6 s).
+        string request = $"POST /v1/completions HTTP/1.1\r\nHost: {_server.Address.Authority}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        string response = await reader.ReadToEndAsync(limit.Token);
+
+        Assert.StartsWith("HTTP/1.1 408", response, StringComparison.Ordinal);
+        Assert.Contains("\"request_timeout\"", response, StringComparison.Ordinal);
+        Assert.Contains("The request body arrived too slowly.", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("data arriving too slowly", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Port_0_binds_a_free_loopback_port_that_serves_the_models_list()
     {
         (HttpStatusCode status, JsonElement body) = await HttpTestClient.GetAsync(_client, "v1/models");
