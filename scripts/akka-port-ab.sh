@@ -6,7 +6,8 @@
 # idle RSS after warm-up, and (B only: A has no such metric) the decode loop's overhead from
 # serve's metrics: flover_loop_overhead_seconds_total / (that + flover_iteration_seconds_sum).
 # Usage: scripts/akka-port-ab.sh [ROUNDS]   (env: BASE=8e1fa4c, B_REF=commit to compare instead of
-# this tree, OUT=/tmp/akka-ab, PORT=8123)
+# this tree, OUT=/tmp/akka-ab, PORT=8123, A_NAME and B_NAME: the table's row names; any other
+# change is A/B-tested the same way, e.g. BASE=0588156 A_NAME="KV pool reserved whole" B_NAME="KV memory follows use")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
@@ -74,7 +75,8 @@ rows = [json.load(open(p)) for p in sorted(glob.glob(f"{sys.argv[1]}/*-r*/row.js
 def col(v, k): return [x[k] for x in rows if x["variant"] == v]
 print("| variant | runs | makespan s (median; min-max) | mean e2e s | ready s | idle RSS MiB | loop overhead |")
 print("| --- | ---: | --- | --- | ---: | ---: | ---: |")
-for v, name in (("A", "main before the port"), ("B", "Akka.NET port")):
+import os
+for v, name in (("A", os.environ.get("A_NAME", "main before the port")), ("B", os.environ.get("B_NAME", "Akka.NET port"))):
     mk, e2e = col(v, "makespan_s"), col(v, "mean_e2e_s")
     overhead = [x for x in col(v, "loop_overhead") if x is not None]
     shown = f"{100*statistics.median(overhead):.2f} %" if overhead else "—"
