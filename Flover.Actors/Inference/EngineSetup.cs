@@ -86,6 +86,21 @@ public static class EngineSetup
         }
     }
 
+    /// <summary>
+    /// As <see cref="CheckMemory(FloverSettings, IModelWeights, DeviceSpec?)"/> for preset
+    /// <paramref name="preset"/>, before its weights are generated (gptj-6b's are 23 GB): on the CPU,
+    /// the generated copy, the engine's weights, the KV pool and the workspace must fit together.
+    /// </summary>
+    /// <exception cref="FloverException">They do not fit (one line naming each part).</exception>
+    public static void CheckPresetMemory(FloverSettings settings, string preset, DeviceSpec? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if ((device ?? Device(settings.Engine)).Kind == AcceleratorKind.Cpu)
+        {
+            HostMemoryPlan.CheckPreset(preset, ModelOptions(settings.Engine, Gpt2Presets.ConfigOf(preset)));
+        }
+    }
+
     private static ShardedModel Shards(FloverSettings settings, Gpt2Config config, string source, DeviceSpec? device, Func<EngineOptions, Gpt2ModelOptions, ShardedModel> make)
     {
         ArgumentNullException.ThrowIfNull(settings);

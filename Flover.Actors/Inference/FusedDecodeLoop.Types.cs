@@ -19,6 +19,16 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
     /// <summary>After a step's deadline has aborted the collectives, how long the shards have to report before those still silent are replaced.</summary>
     public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Ids sampling may choose: the first this many of a logits row, so a model whose vocabulary is
+    /// padded past its tokenizer's (GPT-J's 50 400 over GPT-2's 50 257) never samples an id the
+    /// tokenizer cannot decode; null (the default) lets every id of the row be chosen.
+    /// </summary>
+    public int? SampledVocabulary { get; init; }
+
+    /// <summary>The ids sampling chooses among for a model of <paramref name="modelVocabulary"/> ids.</summary>
+    public int SampledVocabularyOf(int modelVocabulary) => Math.Min(modelVocabulary, SampledVocabulary ?? modelVocabulary);
+
     /// <summary>The options <c>flover.engine.*</c> gives (<paramref name="settings"/>), for a model whose end-of-sequence id is <paramref name="eosTokenId"/>.</summary>
     public static DecodeLoopOptions From(Configuration.EngineSettings settings, int eosTokenId)
     {

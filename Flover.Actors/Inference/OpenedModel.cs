@@ -31,6 +31,11 @@ internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokeniz
     /// <exception cref="Gpu.FloverException">The model cannot be opened or does not fit the settings or the memory.</exception>
     public static OpenedModel Open(FloverSettings settings, FloverModel model, DeviceSpec? device = null)
     {
+        if (model.Preset is not null)
+        {
+            EngineSetup.CheckPresetMemory(settings, model.Preset, device);
+        }
+
         var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset), () => ModelSource.Open(model.Folder, model.Preset));
         try
         {
@@ -42,7 +47,9 @@ internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokeniz
                 EngineSetup.CheckMemory(settings, open, device);
                 return 0;
             });
-            return new OpenedModel(weights, tokenizer, shards, EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId));
+            // A model padded past its tokenizer (gptj-6b: 50 400 ids over GPT-2's 50 257) never samples the padding.
+            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId) with { SampledVocabulary = tokenizer.VocabularySize };
+            return new OpenedModel(weights, tokenizer, shards, loop);
         }
         catch
         {

@@ -1,5 +1,6 @@
 using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
 
 namespace Flover.Gpu.Accelerators;
@@ -24,7 +25,27 @@ public static class HostMemoryPlan
         if (needed > available)
         {
             throw new FloverException(
-                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({options.SlotCount} slots; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype).");
+                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype).");
+        }
+    }
+
+    /// <summary>
+    /// Throws when preset <paramref name="preset"/> with <paramref name="options"/> cannot load here:
+    /// checked before its weights are generated, counting the generated F32 copy, which exists beside
+    /// the engine's own until loading ends.
+    /// </summary>
+    /// <exception cref="FloverException">It does not fit: one line with the bytes of each part, what is available, and the settings to lower.</exception>
+    public static void CheckPreset(string preset, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        (long weightBytes, long kvBytes, long workspaceBytes) = DeviceMemoryPlan.EstimatePreset(preset, options);
+        long generated = Gpt2Presets.GeneratedBytes(Gpt2Presets.ConfigOf(preset), TensorDType.F32);
+        long needed = generated + weightBytes + kvBytes + workspaceBytes;
+        long available = AvailableBytes();
+        if (needed > available)
+        {
+            throw new FloverException(
+                $"preset '{preset}' does not fit in memory: generated weights {Mib(generated)} + weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Use a smaller preset, or lower flover.engine.kv-slots or flover.engine.max-positions.");
         }
     }
 
@@ -52,6 +73,8 @@ public static class HostMemoryPlan
 
         return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
     }
+
+    private static string Slots(int count) => count == 1 ? "1 slot" : $"{count} slots";
 
     private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024):N0} MiB";
 }

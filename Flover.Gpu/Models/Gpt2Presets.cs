@@ -23,11 +23,19 @@ public static class Gpt2Presets
     /// <summary>GPT-2 medium's shape: 24 blocks, 16 heads, width 1024, 1024 positions (355 M parameters).</summary>
     public const string Gpt2Medium = "gpt2-medium";
 
+    /// <summary>
+    /// A GPT-2-architecture stand-in at GPT-J-6B's size, the paper's first model: 28 blocks, 16 heads,
+    /// width 4096, MLP 16384, 2048 positions, GPT-J's padded vocabulary of 50 400 (the ids past the
+    /// tokenizer's 50 257 are never sampled); 5.85 B parameters, 23.4 GB in F32, 11.7 GB in BF16.
+    /// </summary>
+    public const string GptJ6B = "gptj-6b";
+
     private const int Vocabulary = 50257;
+    private const int GptJVocabulary = 50400;
     private const int EndOfText = 50256;
 
     /// <summary>The preset names, smallest first.</summary>
-    public static IReadOnlyList<string> Names { get; } = [Tiny, Gpt2, Gpt2Medium];
+    public static IReadOnlyList<string> Names { get; } = [Tiny, Gpt2, Gpt2Medium, GptJ6B];
 
     /// <summary>The configuration of preset <paramref name="name"/>.</summary>
     /// <exception cref="FloverException">Not a preset name; the message lists the valid ones.</exception>
@@ -36,6 +44,7 @@ public static class Gpt2Presets
         Tiny => Shape(layers: 2, heads: 12, embedding: 96, positions: 256),
         Gpt2 => Shape(layers: 12, heads: 12, embedding: 768, positions: 1024),
         Gpt2Medium => Shape(layers: 24, heads: 16, embedding: 1024, positions: 1024),
+        GptJ6B => Shape(layers: 28, heads: 16, embedding: 4096, positions: 2048) with { VocabularySize = GptJVocabulary },
         _ => throw new FloverException($"Unknown preset '{name}'; valid presets: {string.Join(", ", Names)}."),
     };
 
@@ -50,8 +59,34 @@ public static class Gpt2Presets
     /// <param name="seed">The seed; the same seed gives bit-identical weights on every run.</param>
     /// <param name="dtype">The element type to store (values are drawn in F32 and rounded to nearest even).</param>
     /// <exception cref="FloverException">Not a preset name.</exception>
-    public static NativeModelWeights Create(string name, ulong seed = DefaultSeed, TensorDType dtype = TensorDType.F32) =>
-        PresetWeightGenerator.Generate(ConfigOf(name), $"preset '{name}' (seed {seed}, random weights)", seed, dtype, maxDegreeOfParallelism: -1);
+    /// <exception cref="FloverException">Not a preset name, or this machine has not the memory to hold the generated weights (one line: bytes needed and available).</exception>
+    public static NativeModelWeights Create(string name, ulong seed = DefaultSeed, TensorDType dtype = TensorDType.F32)
+    {
+        Gpt2Config config = ConfigOf(name);
+        // Checked before a byte is generated: gptj-6b in F32 is 23.6 GB, and a machine without it
+        // would otherwise swap or be killed part-way instead of saying so.
+        CheckFits(name, dtype, Accelerators.HostMemoryPlan.AvailableBytes());
+        return PresetWeightGenerator.Generate(config, $"preset '{name}' (seed {seed}, random weights)", seed, dtype, maxDegreeOfParallelism: -1);
+    }
+
+    /// <summary>Throws unless preset <paramref name="name"/>'s weights in <paramref name="dtype"/> fit in <paramref name="availableBytes"/>.</summary>
+    internal static void CheckFits(string name, TensorDType dtype, long availableBytes)
+    {
+        long bytes = GeneratedBytes(ConfigOf(name), dtype);
+        if (bytes > availableBytes)
+        {
+            throw new FloverException($"preset '{name}' needs {Gib(bytes)} of memory for its {dtype} weights, {Gib(availableBytes)} available: use a smaller preset.");
+        }
+    }
+
+    private static string Gib(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):N1} GiB";
+
+    /// <summary>Bytes of the tensors a preset of <paramref name="config"/> generates in <paramref name="dtype"/> (the LM head is the token embedding, not a copy).</summary>
+    public static long GeneratedBytes(Gpt2Config config, TensorDType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Gpt2TensorShapes.Required(config).Sum(tensor => tensor.Shape.Aggregate(1L, (product, dim) => product * dim)) * dtype.ByteSize();
+    }
 
     private static Gpt2Config Shape(int layers, int heads, int embedding, int positions) =>
         new(layers, heads, embedding, positions, 4 * embedding, Vocabulary, 1e-5f, Gpt2Activation.GeluTanh, EndOfText, EndOfText);

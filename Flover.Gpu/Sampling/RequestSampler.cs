@@ -28,7 +28,7 @@ public sealed partial class RequestSampler
 
     /// <summary>Creates the sampler of one request.</summary>
     /// <param name="parameters">The request's sampling parameters (validated here).</param>
-    /// <param name="vocabularySize">Width of a logits row.</param>
+    /// <param name="vocabularySize">Ids that may be chosen: a logits row's first this many (the row may be wider, a model padded past its tokenizer).</param>
     /// <param name="eosTokenId">The end-of-sequence token.</param>
     /// <param name="promptTokens">The prompt (counts for the repetition penalty).</param>
     /// <exception cref="FloverException">A parameter is out of range.</exception>
@@ -62,10 +62,13 @@ public sealed partial class RequestSampler
             throw new InvalidOperationException($"The request already finished ({Finish}).");
         }
 
-        if (logits.Length != _vocabularySize)
+        if (logits.Length < _vocabularySize)
         {
-            throw new ArgumentException($"Expected {_vocabularySize} logits, got {logits.Length}.", nameof(logits));
+            throw new ArgumentException($"Expected at least {_vocabularySize} logits, got {logits.Length}.", nameof(logits));
         }
+
+        // Ids past the sampled vocabulary (a padded model's) are never candidates, as if masked to -inf.
+        logits = logits[.._vocabularySize];
 
         int nan = IndexOfNaN(logits);
         if (nan >= 0)

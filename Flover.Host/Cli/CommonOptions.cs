@@ -27,6 +27,6 @@ internal static class CommonOptions
     /// <summary>Creates <c>--preset NAME</c>: built-in shapes with seeded random weights.</summary>
     public static Option<string?> Preset() => new("--preset")
     {
-        Description = "A built-in model shape with seeded random weights: tiny, gpt2, gpt2-medium (meaningless text).",
+        Description = "A built-in model shape with seeded random weights: tiny, gpt2, gpt2-medium, gptj-6b (meaningless text).",
     };
 }

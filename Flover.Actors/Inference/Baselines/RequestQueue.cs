@@ -110,6 +110,6 @@ internal sealed class RequestQueue(int vocabularySize, int slotCapacity, DecodeL
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxWaiting);
-        return new RequestQueue(model.VocabularySize, model.SlotCapacity, options, clock ?? TimeProvider.System);
+        return new RequestQueue(options.SampledVocabularyOf(model.VocabularySize), model.SlotCapacity, options, clock ?? TimeProvider.System);
     }
 }

@@ -34,16 +34,32 @@ public static class DeviceMemoryPlan
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
-        Gpt2Config config = weights.Config;
         bool ownHead = weights.TensorNames.Contains(Gpt2TensorNames.LmHead);
+        return Estimate(weights.Config, weights.TensorNames.Select(name => weights.Get(name)).Select(t => (t.Name, t.Shape, t.DType)), ownHead, options);
+    }
+
+    /// <summary>
+    /// Bytes of weights, KV pool and workspace of preset <paramref name="preset"/> (its weights
+    /// generated in F32, the LM head tied), known before a byte is generated.
+    /// </summary>
+    /// <exception cref="FloverException">Not a preset name.</exception>
+    public static (long Weights, long Kv, long Workspace) EstimatePreset(string preset, Gpt2ModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Gpt2Config config = Gpt2Presets.ConfigOf(preset);
+        return Estimate(config, Gpt2TensorShapes.Required(config).Select(t => (t.Name, (IReadOnlyList<long>)t.Shape, TensorDType.F32)), ownHead: false, options);
+    }
+
+    private static (long Weights, long Kv, long Workspace) Estimate(Gpt2Config config, IEnumerable<(string Name, IReadOnlyList<long> Shape, TensorDType DType)> tensors, bool ownHead, Gpt2ModelOptions options)
+    {
         long weightBytes = 0;
-        foreach (string name in weights.TensorNames)
+        foreach ((string name, IReadOnlyList<long> shape, TensorDType dtype) in tensors)
         {
-            TensorView tensor = weights.Get(name);
             // Matrices are held in the asked precision; vectors, the position table and an untied
             // token table as F32 (a tied token table is the LM head, held once).
-            bool matrix = tensor.Shape.Count == 2 && name != Gpt2TensorNames.PositionEmbedding && (name != Gpt2TensorNames.TokenEmbedding || !ownHead);
-            weightBytes += tensor.ElementCount * (matrix ? (options.WeightDType ?? tensor.DType).ByteSize() : sizeof(float));
+            bool matrix = shape.Count == 2 && name != Gpt2TensorNames.PositionEmbedding && (name != Gpt2TensorNames.TokenEmbedding || !ownHead);
+            long elements = shape.Aggregate(1L, (product, dim) => product * dim);
+            weightBytes += elements * (matrix ? (options.WeightDType ?? dtype).ByteSize() : sizeof(float));
         }
 
         int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;

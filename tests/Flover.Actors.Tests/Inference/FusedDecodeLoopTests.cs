@@ -148,6 +148,32 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void With_a_sampled_vocabulary_no_request_gets_an_id_past_it()
+    {
+        // The tiny preset has GPT-2's 50,257 ids; greedy decoding of this prompt picks ids past 1,000
+        // unrestricted, which a loop told to sample only the first 1,000 must never give.
+        int[] prompt = [10, 20, 30];
+        List<int> unrestricted = Tokens(SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos)), prompt);
+        List<int> restricted = Tokens(SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos) { SampledVocabulary = 1000 }), prompt);
+
+        Assert.Contains(unrestricted, id => id >= 1000);
+        Assert.Equal(12, restricted.Count);
+        Assert.All(restricted, id => Assert.InRange(id, 0, 999));
+
+        static List<int> Tokens(FusedDecodeLoop loop, int[] prompt)
+        {
+            Assert.Null(loop.Submit(1, prompt, new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true }));
+            var tokens = new List<int>();
+            while (loop.HasWork)
+            {
+                tokens.AddRange(loop.Step().Tokens.Select(t => t.Token.TokenId));
+            }
+
+            return tokens;
+        }
+    }
+
+    [Fact]
     public void Cancel_retires_the_request_and_frees_its_slot_at_the_next_iteration()
     {
         var loop = SchedulerStepping.Fused(fixture.Model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos));

@@ -29,7 +29,29 @@ public sealed class Gpt2PresetsTests
     {
         var error = Assert.Throws<FloverException>(() => Gpt2Presets.Create("gpt3"));
 
-        Assert.Equal("Unknown preset 'gpt3'; valid presets: tiny, gpt2, gpt2-medium.", error.Message);
+        Assert.Equal("Unknown preset 'gpt3'; valid presets: tiny, gpt2, gpt2-medium, gptj-6b.", error.Message);
+    }
+
+    [Fact]
+    public void Gptj_6b_is_gpt2_s_architecture_at_gpt_j_s_size_with_its_padded_vocabulary()
+    {
+        Gpt2Config config = Gpt2Presets.ConfigOf(Gpt2Presets.GptJ6B);
+
+        Assert.Equal(new Gpt2Config(28, 16, 4096, 2048, 16384, 50400, 1e-5f, Gpt2Activation.GeluTanh, 50256, 50256), config);
+        Assert.Equal(256, config.HeadSize);
+        // 28 x (12 x 4096^2 + 53,248 biases and norms) + 50400 x 4096 (embedding = tied head) + 2048 x 4096 positions + 8,192.
+        Assert.Equal(5_853_470_720L, Gpt2TensorShapes.ParameterCount(config));
+        Assert.Equal(5_853_470_720L * 4, Gpt2Presets.GeneratedBytes(config, TensorDType.F32));
+        Assert.Equal(5_853_470_720L * 2, Gpt2Presets.GeneratedBytes(config, TensorDType.BF16));
+    }
+
+    [Fact]
+    public void A_preset_larger_than_the_memory_available_is_one_line_before_anything_is_generated()
+    {
+        var error = Assert.Throws<FloverException>(() => Gpt2Presets.CheckFits(Gpt2Presets.GptJ6B, TensorDType.F32, availableBytes: 16L << 30));
+
+        Assert.Equal("preset 'gptj-6b' needs 21.8 GiB of memory for its F32 weights, 16.0 GiB available: use a smaller preset.", error.Message);
+        Gpt2Presets.CheckFits(Gpt2Presets.Gpt2, TensorDType.F32, availableBytes: 16L << 30);
     }
 
     [Fact]

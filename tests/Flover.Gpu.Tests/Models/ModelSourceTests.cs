@@ -66,6 +66,6 @@ public sealed class ModelSourceTests : IDisposable
     {
         var error = Assert.Throws<FloverException>(() => ModelSource.Open(null, " "));
 
-        Assert.Equal("Give --model DIR|NAME (a Hugging Face GPT-2 folder or cached model) or --preset NAME (tiny, gpt2, gpt2-medium).", error.Message);
+        Assert.Equal("Give --model DIR|NAME (a Hugging Face GPT-2 folder or cached model) or --preset NAME (tiny, gpt2, gpt2-medium, gptj-6b).", error.Message);
     }
 }

@@ -37,6 +37,37 @@ public sealed class RequestSamplerTests
         Assert.Equal(1, First(new SamplingParameters { Temperature = 0 }, logits));
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1f)]
+    public void Ids_past_the_sampled_vocabulary_are_never_chosen_and_the_rest_sample_as_the_trimmed_row(float temperature)
+    {
+        // A model padded past its tokenizer: 10 real ids, then 6 padding ids with the largest logits.
+        var parameters = new SamplingParameters { Temperature = temperature, Seed = 7, MaxTokens = 50, IgnoreEos = true, Logprobs = 3 };
+        var padded = new RequestSampler(parameters, 10, Eos, []);
+        var trimmed = new RequestSampler(parameters, 10, Eos, []);
+        for (int i = 0; i < 40; i++)
+        {
+            float[] row = [.. RandomLogits(i), 50f, 60f, 70f, 80f, 90f, 99f];
+
+            SampledToken fromPadded = padded.Sample(row);
+            SampledToken fromTrimmed = trimmed.Sample(row.AsSpan(0, 10));
+
+            Assert.InRange(fromPadded.TokenId, 0, 9);
+            Assert.Equal(fromTrimmed.TokenId, fromPadded.TokenId);
+            Assert.Equal(fromTrimmed.Logprob, fromPadded.Logprob);
+            Assert.Equal(fromTrimmed.TopLogprobs, fromPadded.TopLogprobs);
+        }
+    }
+
+    [Fact]
+    public void A_row_narrower_than_the_sampled_vocabulary_is_refused()
+    {
+        var sampler = new RequestSampler(new SamplingParameters { Temperature = 0 }, 10, Eos, []);
+
+        Assert.Equal("Expected at least 10 logits, got 9. (Parameter 'logits')", Assert.Throws<ArgumentException>(() => sampler.Sample(new float[9])).Message);
+    }
+
     [Fact]
     public void The_same_seed_gives_the_same_tokens_whatever_ran_before_or_beside()
     {

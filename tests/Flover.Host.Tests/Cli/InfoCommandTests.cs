@@ -110,7 +110,7 @@ public sealed class InfoCommandTests : IDisposable
     {
         CliResult result = CliRunner.Run("info", "--preset", "huge");
 
-        Assert.Equal((FloverCli.UserErrorExitCode, "error: Unknown preset 'huge'; valid presets: tiny, gpt2, gpt2-medium.\n"), (result.ExitCode, result.Stderr));
+        Assert.Equal((FloverCli.UserErrorExitCode, "error: Unknown preset 'huge'; valid presets: tiny, gpt2, gpt2-medium, gptj-6b.\n"), (result.ExitCode, result.Stderr));
     }
 
     [Fact]

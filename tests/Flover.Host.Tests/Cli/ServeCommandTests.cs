@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Tests.Checkpoints;
 using Flover.Host.Cli;
 
 namespace Flover.Host.Tests.Cli;
@@ -66,14 +69,40 @@ public sealed class ServeCommandTests
     [Fact]
     public void A_kv_pool_larger_than_memory_is_one_line_naming_the_setting_not_an_out_of_memory()
     {
-        // Within kv-slots' range (1 to 65536), but gpt2's 72 KiB per position make it 4.5 TiB.
-        CliResult result = CliRunner.Run("serve", "--preset", "gpt2", "--port", "0", "--set", "flover.engine.kv-slots=65536");
+        // A checkpoint (a preset is checked before generation, below) with a million positions: 65536
+        // slots, inside kv-slots' range, make a pool of tens of terabytes.
+        string folder = Directory.CreateTempSubdirectory("flover-serve-memory-").FullName;
+        Gpt2Config config = TestCheckpoint.Config with { VocabularySize = 50257, BosTokenId = 50256, EosTokenId = 50256, MaxPositions = 1 << 20 };
+        TestCheckpoint.Write(folder, TestCheckpoint.Weights(config, TensorDType.F16, withBuffers: false), TestCheckpoint.ConfigJson(config));
+        TokenizeCommandTests.WriteGpt2Files(folder);
+        CliResult result;
+        try
+        {
+            result = CliRunner.Run("serve", "--model", folder, "--port", "0", "--set", "flover.engine.kv-slots=65536");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
 
         Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
         string error = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         Assert.StartsWith("error: the model does not fit in memory: weights ", error, StringComparison.Ordinal);
         Assert.Contains("(65536 slots; flover.engine.kv-slots)", error, StringComparison.Ordinal);
         Assert.Contains("available. Lower flover.engine.kv-slots", error, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void A_preset_that_cannot_fit_is_one_line_before_its_weights_are_generated()
+    {
+        // gptj-6b's F32 weights alone are 22 GiB; 65536 slots of 2048 positions are 112 TiB more.
+        CliResult result = CliRunner.Run("serve", "--preset", "gptj-6b", "--port", "0", "--set", "flover.engine.kv-slots=65536");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        string error = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.StartsWith("error: preset 'gptj-6b' does not fit in memory: generated weights ", error, StringComparison.Ordinal);
+        Assert.Contains("(65536 slots; flover.engine.kv-slots)", error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.Stdout);
     }
 

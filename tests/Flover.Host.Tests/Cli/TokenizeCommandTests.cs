@@ -89,7 +89,7 @@ public sealed class TokenizeCommandTests : IDisposable
         CliResult result = CliRunner.RunWithInput("x", "tokenize", "--preset", "huge");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: Unknown preset 'huge'; valid presets: tiny, gpt2, gpt2-medium." + Environment.NewLine, result.Stderr);
+        Assert.Equal("error: Unknown preset 'huge'; valid presets: tiny, gpt2, gpt2-medium, gptj-6b." + Environment.NewLine, result.Stderr);
     }
 
     [Fact]
