@@ -42,7 +42,10 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             config.GetStringList("flover.http.api-keys").ToArray(),
             config.GetStringList("flover.http.unauthenticated-paths").ToArray(),
             reader.Duration<HttpSettings>(nameof(HttpSettings.KeepAliveInterval)),
-            reader.Duration<HttpSettings>(nameof(HttpSettings.ReadyTimeout)));
+            reader.Duration<HttpSettings>(nameof(HttpSettings.ReadyTimeout)))
+        {
+            MaxEventViewers = reader.Int<HttpSettings>(nameof(HttpSettings.MaxEventViewers)),
+        };
         return new FloverSettings(engine, scheduler, http)
         {
             Parallel = new ParallelSettings(reader.Int<ParallelSettings>(nameof(ParallelSettings.Tensor))),
@@ -133,4 +136,9 @@ public sealed record HttpSettings(
     IReadOnlyList<string> ApiKeys,
     IReadOnlyList<string> UnauthenticatedPaths,
     [property: SettingRange("flover.http.keep-alive-interval", "10ms", "1h")] TimeSpan KeepAliveInterval,
-    [property: SettingRange("flover.http.ready-timeout", "10ms", "1m")] TimeSpan ReadyTimeout);
+    [property: SettingRange("flover.http.ready-timeout", "10ms", "1m")] TimeSpan ReadyTimeout)
+{
+    /// <summary>Viewers of <c>GET /v1/engine/events</c> served at once; one more gets 429 (8 when built in code).</summary>
+    [SettingRange("flover.http.max-event-viewers", "1", "1024")]
+    public int MaxEventViewers { get; init; } = 8;
+}

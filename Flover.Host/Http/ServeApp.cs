@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Flover.Actors.Hosting;
 using Flover.Gpu;
+using Flover.Host.Http.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -57,6 +58,9 @@ internal static class ServeApp
         // a coordinated-shutdown phase, which gives up after its timeout: both leave room for the
         // drain time and for cancelled requests to leave.
         TimeSpan drainLimit = setup.Settings.DrainTimeout + EngineClient.CancelGrace + TimeSpan.FromSeconds(5);
+        // The live event stream's fan-out: fed by an actor on the event stream, read by viewers.
+        var events = new EngineEventHub(setup.Settings.MaxEventViewers);
+        builder.Services.AddSingleton(events);
         builder.Services.AddAkka("flover", akka =>
         {
             akka.AddHocon(AkkaConfiguration.From(setup.Configuration), HoconAddMode.Prepend);
@@ -69,6 +73,7 @@ internal static class ServeApp
                 loggers.AddLoggerFactory();
             });
             akka.StartActors(setup.StartEngine);
+            akka.StartActors((system, _) => system.ActorOf(EngineEventForwarder.Props(events), "engine-events"));
         });
         // One registry per server (see MetricsEndpoint); the container disposes the endpoint (its
         // listeners) with the application.
@@ -91,6 +96,7 @@ internal static class ServeApp
         app.MapGet("/health", OperationsEndpoints.HealthAsync);
         app.MapGet("/ready", (HttpContext http) => OperationsEndpoints.ReadyAsync(http, serve));
         app.MapGet("/metrics", metrics.WriteAsync);
+        app.MapGet("/v1/engine/events", (HttpContext http) => EngineEventsEndpoint.StreamAsync(http, events, serve.Settings.KeepAliveInterval, app.Lifetime.ApplicationStopping));
         app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve.Model));
         app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve.Model, id));
         app.MapPost("/v1/completions", (HttpContext http) =>
@@ -109,7 +115,7 @@ internal static class ServeApp
     private static ApiException Unrouted(HttpRequest request) => request.Path.Value switch
     {
         "/v1/completions" or "/v1/chat/completions" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes POST, not {request.Method}.", null, "method_not_allowed"),
-        "/v1/models" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes GET, not {request.Method}.", null, "method_not_allowed"),
+        "/v1/models" or "/v1/engine/events" => new(StatusCodes.Status405MethodNotAllowed, $"{request.Path} takes GET, not {request.Method}.", null, "method_not_allowed"),
         _ => new(StatusCodes.Status404NotFound, $"Unknown path {request.Method} {request.Path}; see /v1/models, /v1/completions, /v1/chat/completions.", null, "unknown_url"),
     };
 
