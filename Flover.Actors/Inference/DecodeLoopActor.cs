@@ -241,7 +241,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
     {
         if (report.Compaction is { IsEmpty: false } compaction)
         {
-            _events.AddMoves(compaction);
+            // The iteration summary takes the moves from the report itself (_events.Record).
             Context.System.EventStream.Publish(new KvShuffled(compaction.Moves.Count, compaction.BytesMoved(_bytesPerSlot), _shufflePlanningTime, copyTime));
             _log.Debug("KV shuffle: {0} moves, {1} bytes, planned in {2:F1} us, copied in {3:F1} us", compaction.Moves.Count, compaction.BytesMoved(_bytesPerSlot), _shufflePlanningTime.TotalMicroseconds, copyTime.TotalMicroseconds);
         }

@@ -89,10 +89,16 @@ internal static class ServeApp
         WebApplication app = builder.Build();
         ServeContext serve = app.Services.GetRequiredService<ServeContext>();
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
-        var keys = new ApiKeys(serve.Settings.ApiKeys, serve.Settings.UnauthenticatedPaths);
+        // The page itself is public; what it fetches follows the key rules.
+        var keys = new ApiKeys(serve.Settings.ApiKeys, [.. serve.Settings.UnauthenticatedPaths, .. WebPage.Paths]);
         app.Use(WriteApiErrorsAsync);
         app.Use(keys.CheckAsync);
         app.Use((http, next) => RefuseWhileDraining(http, next, serve.Engine));
+        foreach (string path in WebPage.Paths)
+        {
+            app.MapGet(path, WebPage.ServeAsync);
+        }
+
         app.MapGet("/health", OperationsEndpoints.HealthAsync);
         app.MapGet("/ready", (HttpContext http) => OperationsEndpoints.ReadyAsync(http, serve));
         app.MapGet("/metrics", metrics.WriteAsync);
