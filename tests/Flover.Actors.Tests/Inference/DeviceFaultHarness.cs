@@ -66,3 +66,28 @@ internal sealed class DeviceFaultOnTokenModel(IModel inner, int poison) : IModel
 
     public void Dispose() => inner.Dispose();
 }
+
+/// <summary>A model whose device faults inside its <paramref name="atDecode"/>-th decode (1-based), before it would enter a collective.</summary>
+internal sealed class DeviceFaultAtDecodeModel(IModel inner, int atDecode) : IModel
+{
+    private int _decodes;
+
+    public int VocabularySize => inner.VocabularySize;
+
+    public int SlotCount => inner.SlotCount;
+
+    public int SlotCapacity => inner.SlotCapacity;
+
+    public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
+
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
+        ++_decodes == atDecode ? throw new DeviceFaultException($"test device: an illegal memory access was encountered (decode {_decodes})") : inner.Decode(rows);
+
+    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+    public void Release(int slot) => inner.Release(slot);
+
+    public void Dispose() => inner.Dispose();
+}

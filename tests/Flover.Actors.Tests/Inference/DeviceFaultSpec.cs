@@ -147,6 +147,54 @@ public sealed class DeviceFaultSpec : TestKit, IDisposable
         log.FishForMessage<Akka.Event.Error>(e => e.Message.ToString()!.Contains("could not be created again", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public void A_device_fault_on_one_tensor_parallel_shard_aborts_the_other_rebuilds_only_it_and_the_request_gets_its_uninterrupted_tokens()
+    {
+        int[] prompt = [5, 17, 2, 90, 33];
+        var sampling = new SamplingParameters { Temperature = 0.9f, Seed = 7, MaxTokens = 8, IgnoreEos = true };
+        ShardedModel real = EngineSetup.Shards(new EngineOptions(2, TensorParallel: 2), _weights, _options);
+        int[] expected;
+        using (ShardedModelClient reference = ShardedModelClient.Start(Sys, real, Slots))
+        {
+            expected = [.. SequenceGenerator.Generate(reference, 0, prompt, sampling, _weights.Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+        }
+
+        // Rank 1's first model faults inside its third decode; rank 0 is then waiting in a collective.
+        int rank1Loads = 0;
+        var shards = new ShardedModel(real.Shape, 2, (slots, communicator) =>
+        {
+            IModel model = real.Create(slots, communicator);
+            return communicator!.Rank == 1 && Interlocked.Increment(ref rank1Loads) == 1 ? new DeviceFaultAtDecodeModel(model, 3) : model;
+        }, real.Device);
+        TestProbe events = CreateTestProbe();
+        Sys.EventStream.Subscribe(events.Ref, typeof(DeviceFaulted));
+        Sys.EventStream.Subscribe(events.Ref, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, LoopOptions, Gpt2Tokenizer.Default), "engine");
+        TestProbe client = CreateTestProbe();
+
+        engine.Tell(new Generate(prompt, sampling), client);
+
+        (List<int> tokens, Completed completed) = Collect(client);
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expected, tokens);
+        Assert.Equal(1, events.ExpectMsg<DeviceFaulted>(TimeSpan.FromSeconds(10)).Rank);
+        Assert.Equal(1, events.ExpectMsg<ShardReplaced>(TimeSpan.FromSeconds(10)).Rank);
+        events.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(2, Volatile.Read(ref rank1Loads));
+    }
+
+    [Fact]
+    public void Outside_the_decode_loop_a_device_fault_fails_the_call_and_every_later_one_naming_the_fault()
+    {
+        ShardedModel shards = Shards((slots, _) => new DeviceFaultAtDecodeModel(Gpt2Model.Load(new EngineOptions(1), _weights, _options with { SlotCount = slots }), 1));
+        using ShardedModelClient client = ShardedModelClient.Start(Sys, shards, Slots);
+        client.Prefill([new PrefillPrompt(0, new[] { 5, 17, 2 })]);
+
+        FloverException fault = Assert.Throws<FloverException>(() => client.Decode([new DecodeRow(0, 3, 9)]));
+        Assert.Contains("device faulted: test device: an illegal memory access", fault.Message, StringComparison.Ordinal);
+        Assert.Equal(fault.Message, Assert.Throws<FloverException>(() => client.Decode([new DecodeRow(0, 3, 9)])).Message);
+    }
+
     public new void Dispose()
     {
         _weights.Dispose();
