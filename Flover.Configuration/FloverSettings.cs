@@ -26,6 +26,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
         {
             IterationEventsInterval = reader.Duration<EngineSettings>(nameof(EngineSettings.IterationEventsInterval)),
             StepTimeout = reader.Duration<EngineSettings>(nameof(EngineSettings.StepTimeout)),
+            MaxStepFailures = reader.Int<EngineSettings>(nameof(EngineSettings.MaxStepFailures)),
             Device = reader.Device("flover.engine.device"),
         };
         var scheduler = new SchedulerSettings(
@@ -84,6 +85,10 @@ public sealed record EngineSettings(
     /// <summary>Longest a step may take on the shards before it fails and silent shards are replaced (2 minutes when built in code).</summary>
     [SettingRange("flover.engine.step-timeout", "10ms", "24h")]
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Failed steps in a row a request may be part of (a fault, a timeout, a device fault) before it ends with an error while the others go on (3 when built in code).</summary>
+    [SettingRange("flover.engine.max-step-failures", "1", "100")]
+    public int MaxStepFailures { get; init; } = 3;
 
     /// <summary>
     /// Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>, checked and written in that

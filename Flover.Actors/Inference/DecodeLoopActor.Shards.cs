@@ -17,6 +17,7 @@ internal sealed partial class DecodeLoopActor
 
     private readonly ShardSet _shards;
     private readonly HashSet<int> _lost = [];
+    private readonly HashSet<int> _rebuild = [];
     private bool _awaiting;
     private long _step;
     private long _stepStartedAt;
@@ -53,6 +54,7 @@ internal sealed partial class DecodeLoopActor
         _failure = null;
         _pastDeadline = false;
         _lost.Clear();
+        _rebuild.Clear();
         var message = new ShardStep(_step, work);
         for (int rank = 0; rank < _shards.Count; rank++)
         {
@@ -80,14 +82,16 @@ internal sealed partial class DecodeLoopActor
         });
         Receive<ShardStepFailed>(failed => failed.Step == _step, failed =>
         {
-            // The shard that failed first names the cause; the others only report the abort.
-            if (_failure is null || !failed.Aborted)
+            // The shard that failed first names the cause; the others only report the abort. A
+            // device fault, the graver cause, is never overwritten.
+            if (_rebuild.Count == 0 && (_failure is null || !failed.Aborted))
             {
                 _failure = $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
             }
 
             Answered(failed.Rank);
         });
+        Receive<ShardDeviceFault>(fault => fault.Step == _step, OnDeviceFault);
         Receive<Terminated>(terminated =>
         {
             if (_shards.RankOf(terminated.ActorRef) is int rank)
@@ -125,6 +129,7 @@ internal sealed partial class DecodeLoopActor
         // Late answers of an abandoned step, and a step timer of an earlier step: nothing to do.
         Receive<ShardStepDone>(_ => { });
         Receive<ShardStepFailed>(_ => { });
+        Receive<ShardDeviceFault>(_ => { });
         Receive<StepDeadline>(_ => { });
         Receive<AbortGrace>(_ => { });
         Receive<Step>(_ => _stepQueued = false);
@@ -156,7 +161,7 @@ internal sealed partial class DecodeLoopActor
         IterationReport report = _loop.FailStep(_failure);
         // A fresh group for the survivors and new shards for the lost ranks: the next step waits
         // until they have loaded (EnsureStepping checks AllReady).
-        _shards.Regroup(Context, [.. _lost], _failure);
+        _shards.Regroup(Context, [.. _lost], _failure, _rebuild);
         CheckStartFailures();
         Finish(report, _stepStartedAt, TimeSpan.Zero, TimeSpan.Zero);
     }
@@ -166,6 +171,14 @@ internal sealed partial class DecodeLoopActor
     {
         if (_shards.RankOf(terminated.ActorRef) is not int rank)
         {
+            return;
+        }
+
+        if (_shards.Rebuilding(rank))
+        {
+            // Its accelerator faulted and creating it again failed: the device is gone (or the
+            // checkpoint cannot be read again). Retrying would only hide that; the engine stops.
+            Break($"shard {rank}'s accelerator could not be created again after a device fault ({_lastShardFailure ?? "see the log for the cause"}); the engine cannot serve");
             return;
         }
 
@@ -192,14 +205,7 @@ internal sealed partial class DecodeLoopActor
         {
             if (_shards.StartFailures(rank) >= MaxStartFailures)
             {
-                _broken = $"shard {rank} failed to start {MaxStartFailures} times in a row (see the log for the cause); the engine cannot serve";
-                _log.Error("{0}.", _broken);
-                foreach ((long id, IActorRef requester) in _requesters)
-                {
-                    requester.Tell(new LoopFinished(id, Gpu.Sampling.FinishReason.Error, 0, 0, _broken));
-                }
-
-                _requesters.Clear();
+                Break($"shard {rank} failed to start {MaxStartFailures} times in a row (see the log for the cause); the engine cannot serve");
                 return true;
             }
         }

@@ -15,7 +15,9 @@ namespace Flover.Actors.Inference;
 /// fused at the next iteration: no locks, no polling, and the loop never blocks, so it answers
 /// <see cref="ProbeEngine"/> during a step too. A shard that stops (Terminated) or a step past its
 /// deadline (a timer) fails the step: the scheduler re-admits the live requests from their
-/// history, the collectives are aborted, and the silent shards are replaced.
+/// history, the collectives are aborted, and the silent shards are replaced. A shard whose
+/// accelerator faulted (<see cref="Sharding.ShardDeviceFault"/>) is replaced the same way, which
+/// creates its accelerator and model again; if that fails the loop stops serving.
 /// </summary>
 /// <remarks>
 /// The scheduler is made in the constructor, on the loop's own thread: Akka evaluates the
@@ -75,9 +77,6 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
         base.PostStop();
     }
 
-    /// <summary>A shard that throws while loading stops (it is never restarted in place: a fresh one needs a fresh group); the loop sees Terminated.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
-
     /// <summary>What every state handles the same way: requests come and go, plans arrive, probes are answered.</summary>
     private void Common()
     {
@@ -106,6 +105,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
         // Late answers of a step already failed, and timers of an earlier step: nothing to do.
         Receive<ShardStepDone>(_ => { });
         Receive<ShardStepFailed>(_ => { });
+        Receive<ShardDeviceFault>(_ => { });
         Receive<StepDeadline>(_ => { });
         Receive<AbortGrace>(_ => { });
     }

@@ -10,9 +10,25 @@ public sealed partial class FusedDecodeLoop
     private void PlanAdmissions(PlannedStep step)
     {
         int budget = _options.PrefillTokenBudget;
+        bool suspectPlanned = _byId.Values.Any(s => s.Decoding && s.ConsecutiveFailures > 0);
         for (LinkedListNode<Sequence>? node = _waiting.First; node is not null && budget > 0; node = node.Next)
         {
             Sequence sequence = node.Value;
+            if (sequence.ConsecutiveFailures > 0)
+            {
+                // At most one suspect (a request a failed step involved, until it makes progress)
+                // per step: one whose own data fails the step (a prompt that drives a kernel out of
+                // bounds) then fails alone and reaches the limit, while every other one, run without
+                // it, produces a token and clears its count. A transient fault only slows recovery
+                // (the suspects come back one by one); FIFO holds, nobody overtakes.
+                if (suspectPlanned)
+                {
+                    break;
+                }
+
+                suspectPlanned = true;
+            }
+
             if (sequence.Slot < 0)
             {
                 if (!_slots.TryAllocate(out int slot))

@@ -9,7 +9,7 @@ namespace Flover.Actors.Inference;
 /// <param name="PrefillTokenBudget">Prompt tokens prefilled per iteration at most: running sequences never stall longer.</param>
 /// <param name="MemoryMode">How sequences are laid out in KV slots.</param>
 /// <param name="EosTokenId">The end-of-sequence token.</param>
-/// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error.</param>
+/// <param name="MaxConsecutiveFailures">A request implicated in this many failed steps in a row ends with Error (<c>flover.engine.max-step-failures</c>).</param>
 /// <param name="IterationEventsInterval">Shortest time between two <see cref="IterationSummary"/> publications of the decode loop actor; zero (the default) publishes none.</param>
 public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, MemoryMode MemoryMode, int EosTokenId, int MaxConsecutiveFailures = 3, TimeSpan IterationEventsInterval = default)
 {
@@ -40,7 +40,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
             "shuffle" => MemoryMode.Shuffle,
             _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
         };
-        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout };
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, MaxConsecutiveFailures: settings.MaxStepFailures, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout };
     }
 }
 

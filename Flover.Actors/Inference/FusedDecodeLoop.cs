@@ -20,6 +20,9 @@ namespace Flover.Actors.Inference;
 /// tokens, which reproduces the KV cache bitwise (batch invariance), and its sampler continues at
 /// the next token index, so no token is lost or repeated. A request implicated in
 /// <see cref="DecodeLoopOptions.MaxConsecutiveFailures"/> failed steps in a row ends with Error.
+/// Until it produces a token again, a request a failed step involved is a suspect, and no step
+/// holds two suspects: a request whose own data makes steps fail reaches the limit alone while the
+/// others beside it go on.
 /// </remarks>
 public sealed partial class FusedDecodeLoop : IDecodeScheduler
 {

@@ -151,6 +151,16 @@ public sealed record EngineStatus(int Running, int Waiting, int KvSlotsUsed, int
 public sealed record ShardReplaced(int Rank, string Reason);
 
 /// <summary>
+/// Published on the event stream when a shard's accelerator reported a device fault (on CUDA a
+/// sticky error that poisons the context): the step failed, its requests are re-admitted from their
+/// history, and the shard's accelerator and model are created again (a <see cref="ShardReplaced"/>
+/// follows). If that fails the engine stops serving.
+/// </summary>
+/// <param name="Rank">The shard's rank.</param>
+/// <param name="Error">What the device reported, one line.</param>
+public sealed record DeviceFaulted(int Rank, string Error);
+
+/// <summary>
 /// Sent to the engine (<c>InferenceEngine</c>) when it is about to shut down: from now on every
 /// <see cref="Generate"/> gets <see cref="Rejected"/> with <see cref="RejectionCode.Draining"/>;
 /// requests already in flight run to their end. Answered with <see cref="EngineDraining"/>.

@@ -34,9 +34,9 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     public static IReadOnlyList<Type> MessageTypes { get; } =
     [
         typeof(Generate), typeof(Token), typeof(Completed), typeof(Rejected), typeof(Cancel), typeof(ProbeEngine), typeof(EngineStatus),
-        typeof(StartDraining), typeof(EngineDraining), typeof(KvShuffled), typeof(ShardReplaced),
+        typeof(StartDraining), typeof(EngineDraining), typeof(KvShuffled), typeof(ShardReplaced), typeof(DeviceFaulted),
         typeof(DescribeEngine), typeof(EngineDescription), typeof(Tokenize), typeof(Tokenized), typeof(Detokenize), typeof(Detokenized),
-        typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardReadyQuery), typeof(ShardReady),
+        typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardDeviceFault), typeof(ShardReadyQuery), typeof(ShardReady),
     ];
 
     /// <inheritdoc />
@@ -56,6 +56,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         EngineDraining => "DD",
         KvShuffled => "KS",
         ShardReplaced => "SR",
+        DeviceFaulted => "DF",
         DescribeEngine => "DE",
         EngineDescription => "ED",
         Tokenize => "TK",
@@ -65,6 +66,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         ShardStep => "SS",
         ShardStepDone => "SD",
         ShardStepFailed => "SF",
+        ShardDeviceFault => "SX",
         ShardReadyQuery => "SQ",
         ShardReady => "SY",
         _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
@@ -114,6 +116,10 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
                 w.Int(m.Rank);
                 w.String(m.Reason);
                 break;
+            case DeviceFaulted m:
+                w.Int(m.Rank);
+                w.String(m.Error);
+                break;
             case ShardStep m: WriteShardStep(w, m); break;
             case ShardStepDone m: WriteShardStepDone(w, m); break;
             case ShardStepFailed m:
@@ -121,6 +127,11 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
                 w.Int(m.Rank);
                 w.String(m.Error);
                 w.Bool(m.Aborted);
+                break;
+            case ShardDeviceFault m:
+                w.Long(m.Step);
+                w.Int(m.Rank);
+                w.String(m.Error);
                 break;
             case ShardReady m:
                 w.Int(m.Rank);
@@ -151,6 +162,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "DD" => EngineDraining.Instance,
             "KS" => new KvShuffled(r.Int(), r.Long(), TimeSpan.FromTicks(r.Long()), TimeSpan.FromTicks(r.Long())),
             "SR" => new ShardReplaced(r.Int(), r.String()!),
+            "DF" => new DeviceFaulted(r.Int(), r.String()!),
             "DE" => DescribeEngine.Instance,
             "ED" => new EngineDescription(r.Int(), r.Int()),
             "TK" => new Tokenize(r.String()!, r.String() ?? string.Empty),
@@ -160,6 +172,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "SS" => ReadShardStep(r),
             "SD" => ReadShardStepDone(r),
             "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()),
+            "SX" => new ShardDeviceFault(r.Long(), r.Int(), r.String()!),
             "SQ" => ShardReadyQuery.Instance,
             "SY" => new ShardReady(r.Int(), r.Long(), r.NullableInt() is int dtype ? (Gpu.Checkpoints.TensorDType)dtype : null),
             _ => throw new WireFormatException($"unknown manifest '{manifest}'"),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Flover.Gpu;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Models;
 
@@ -20,6 +21,7 @@ internal sealed class ShardActor : ReceiveActor
     private readonly ModelStepRunner _runner;
     private readonly RelinkableCommunicator? _communicator;
     private ICommunicatorGroup? _group;
+    private string? _deviceFault;
 
     public ShardActor(ShardedModel spec, int slots, ICommunicatorGroup? group, int rank)
     {
@@ -46,6 +48,14 @@ internal sealed class ShardActor : ReceiveActor
 
     protected override void PostStop()
     {
+        if (_deviceFault is null)
+        {
+            DisposeModels();
+        }
+    }
+
+    private void DisposeModels()
+    {
         if (!ReferenceEquals(_model, _loaded))
         {
             _model.Dispose();
@@ -56,11 +66,40 @@ internal sealed class ShardActor : ReceiveActor
 
     private void Execute(ShardStep step)
     {
+        if (_deviceFault is not null)
+        {
+            // Its model is gone: only a replacement takes steps again.
+            Sender.Tell(new ShardDeviceFault(step.Step, _rank, _deviceFault));
+            return;
+        }
+
         long started = Stopwatch.GetTimestamp();
         try
         {
             ModelStepResult result = _runner.Run(step.Work);
             Sender.Tell(new ShardStepDone(step.Step, _rank, _rank == 0 ? result : null, Stopwatch.GetElapsedTime(started), _runner.LastCopyTime));
+        }
+        catch (Exception exception) when (DeviceFault(exception) is { } fault)
+        {
+            // The context is poisoned: every later call would fail too. The shard frees its model
+            // and accelerator here, on its own thread and before it answers, so the replacement the
+            // decode loop starts (which creates both again through the factory) never overlaps the
+            // poisoned context on the device. The shard recovers nothing itself: reloading takes
+            // long, and the loop already knows how to wait for a starting shard (AllReady) and how to
+            // stop serving when one cannot start.
+            _group?.Abort();
+            _deviceFault = fault.Message;
+            try
+            {
+                DisposeModels();
+            }
+            catch (Exception disposing)
+            {
+                // Freeing on a poisoned context may fail; destroying the context frees it anyway.
+                _deviceFault += $" (freeing the model also failed: {disposing.Message})";
+            }
+
+            Sender.Tell(new ShardDeviceFault(step.Step, _rank, _deviceFault));
         }
         catch (Exception exception)
         {
@@ -71,5 +110,19 @@ internal sealed class ShardActor : ReceiveActor
             bool aborted = exception is CommunicatorAbortedException;
             Sender.Tell(new ShardStepFailed(step.Step, _rank, aborted ? "aborted by another shard's failure" : exception.Message, aborted));
         }
+    }
+
+    /// <summary>The device fault behind <paramref name="exception"/>, if any (a model may wrap it).</summary>
+    private static DeviceFaultException? DeviceFault(Exception exception)
+    {
+        for (Exception? cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is DeviceFaultException fault)
+            {
+                return fault;
+            }
+        }
+
+        return null;
     }
 }

@@ -91,6 +91,13 @@ internal sealed class ShardDriverActor : ReceiveActor
 
             Answered();
         });
+        Receive<ShardDeviceFault>(fault => fault.Step == _step, fault =>
+        {
+            // The shard has freed its model: without the decode loop's rebuild, every later call fails.
+            _broken = $"tensor-parallel shard {fault.Rank}'s device faulted: {fault.Error}";
+            _failure = _broken;
+            Answered();
+        });
         Receive<Terminated>(terminated =>
         {
             if (_shards.RankOf(terminated.ActorRef) is int rank)

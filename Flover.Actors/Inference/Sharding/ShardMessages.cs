@@ -26,6 +26,17 @@ public sealed record ShardStepDone(long Step, int Rank, ModelStepResult? Result,
 /// <summary>A shard's step failed (its group was aborted first, so no other shard waits for it).</summary>
 public sealed record ShardStepFailed(long Step, int Rank, string Error, bool Aborted);
 
+/// <summary>
+/// A shard's accelerator reported a device fault in a step (<see cref="Gpu.DeviceFaultException"/>):
+/// its context is poisoned, so the shard has already disposed its model and accelerator and takes
+/// no more steps; it must be replaced, which creates both again through the model factory. Its
+/// group was aborted first, so no other shard waits for it.
+/// </summary>
+/// <param name="Step">The step.</param>
+/// <param name="Rank">The shard.</param>
+/// <param name="Error">What the device reported, one line.</param>
+public sealed record ShardDeviceFault(long Step, int Rank, string Error);
+
 /// <summary>Asks a shard whether it has loaded its model (answered with <see cref="ShardReady"/>).</summary>
 public sealed record ShardReadyQuery
 {

@@ -20,6 +20,7 @@ internal sealed class ShardSet
     private readonly IActorRef?[] _shards;
     private readonly bool[] _ready;
     private readonly int[] _startFailures;
+    private readonly bool[] _rebuilding;
     private readonly Dictionary<IActorRef, int> _rankOf = [];
     private ICommunicatorGroup? _group;
     private int _generation;
@@ -33,6 +34,7 @@ internal sealed class ShardSet
         _shards = new IActorRef?[count];
         _ready = new bool[count];
         _startFailures = new int[count];
+        _rebuilding = new bool[count];
     }
 
     /// <summary>What the shards are.</summary>
@@ -76,8 +78,12 @@ internal sealed class ShardSet
 
         _ready[rank] = true;
         _startFailures[rank] = 0;
+        _rebuilding[rank] = false;
         return true;
     }
+
+    /// <summary>Whether the shard of <paramref name="rank"/> is the rebuild of one whose device faulted and has not loaded yet.</summary>
+    public bool Rebuilding(int rank) => _rebuilding[rank];
 
     /// <summary>Whether the shard of <paramref name="rank"/> had loaded before it stopped (else it failed to start), counting start failures.</summary>
     public int StartFailures(int rank) => _startFailures[rank];
@@ -88,9 +94,11 @@ internal sealed class ShardSet
     /// <summary>
     /// After a failed step: the live shards move to a fresh group (a message queued behind the step
     /// they may still be finishing) and those of <paramref name="replace"/> are replaced, each
-    /// announced as <see cref="ShardReplaced"/> with <paramref name="reason"/>.
+    /// announced as <see cref="ShardReplaced"/> with <paramref name="reason"/>. Those also in
+    /// <paramref name="rebuild"/> replace a shard whose device faulted: until they have loaded,
+    /// <see cref="Rebuilding"/> says so.
     /// </summary>
-    public void Regroup(IActorContext context, IReadOnlyCollection<int> replace, string reason)
+    public void Regroup(IActorContext context, IReadOnlyCollection<int> replace, string reason, IReadOnlyCollection<int>? rebuild = null)
     {
         if (_group is not null)
         {
@@ -108,6 +116,7 @@ internal sealed class ShardSet
         foreach (int rank in replace)
         {
             Replace(context, rank);
+            _rebuilding[rank] = rebuild?.Contains(rank) == true;
             context.System.EventStream.Publish(new ShardReplaced(rank, reason));
         }
     }

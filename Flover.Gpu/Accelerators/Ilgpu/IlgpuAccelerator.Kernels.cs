@@ -254,6 +254,4 @@ public sealed partial class IlgpuAccelerator
     }
 
     private void End() => Counters.EndOperation();
-
-    private void Launch(string kernel) => Counters.Launched(kernel);
 }

@@ -44,7 +44,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
         MemoryLimit = memoryLimit;
         try
         {
-            _kernels = new IlgpuKernelSet(device, description.Name);
+            _kernels = new IlgpuKernelSet(device, description.Name, Poison);
             _noFloats = device.Allocate1D<float>(1);
             _noBits = device.Allocate1D<ushort>(1);
             _noFloats.MemSetToZero();
@@ -110,7 +110,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     public override void Synchronize()
     {
         Bind();
-        _device.Synchronize();
+        Guard(_device.Synchronize);
     }
 
     /// <summary>The kernels' view of a weight matrix's elements.</summary>
@@ -169,9 +169,17 @@ public sealed partial class IlgpuAccelerator : Accelerator
         }
 
         Bind();
-        View(destination).CopyFromCPU(source);
-        // The source is pageable host memory the caller may reuse at once: wait for the copy.
-        _device.DefaultStream.Synchronize();
+        try
+        {
+            View(destination).CopyFromCPU(source);
+            // The source is pageable host memory the caller may reuse at once: wait for the copy.
+            _device.DefaultStream.Synchronize();
+        }
+        catch (AcceleratorException exception)
+        {
+            throw Poison(exception);
+        }
+
         Counters.HostToDevice(source.Length * (long)sizeof(T));
     }
 
@@ -184,8 +192,18 @@ public sealed partial class IlgpuAccelerator : Accelerator
         }
 
         Bind();
-        View(source).CopyToCPU(destination);
-        _device.DefaultStream.Synchronize();
+        try
+        {
+            // An earlier kernel's asynchronous fault (an illegal address) surfaces here, at the
+            // step's one host crossing, which is why every copy is guarded, not only the launches.
+            View(source).CopyToCPU(destination);
+            _device.DefaultStream.Synchronize();
+        }
+        catch (AcceleratorException exception)
+        {
+            throw Poison(exception);
+        }
+
         Counters.DeviceToHost(destination.Length * (long)sizeof(T));
     }
 
@@ -204,7 +222,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
             && destination.Index < source.Index + source.Length;
         if (!overlap || source.Index == destination.Index)
         {
-            View(source).CopyTo(View(destination));
+            Guard(() => View(source).CopyTo(View(destination)));
             return;
         }
 
@@ -213,8 +231,11 @@ public sealed partial class IlgpuAccelerator : Accelerator
         long elements = (source.Length * sizeof(T) + sizeof(float) - 1) / sizeof(float);
         MemoryBuffer<float> bounce = Scratch(ref _bounce, elements);
         ILGPU.ArrayView<T> staging = View(bounce.View).Cast<T>().SubView(0, source.Length);
-        View(source).CopyTo(staging);
-        staging.CopyTo(View(destination));
+        Guard(() =>
+        {
+            View(source).CopyTo(staging);
+            staging.CopyTo(View(destination));
+        });
     }
 
     /// <inheritdoc />
@@ -229,15 +250,35 @@ public sealed partial class IlgpuAccelerator : Accelerator
     {
         // The device context must be current on the disposing thread to free its memory.
         MakeCurrent();
+        if (Fault is not null)
+        {
+            // A poisoned context refuses to free buffers one by one; destroying it frees them all.
+            try
+            {
+                DisposeBuffers();
+            }
+            catch (AcceleratorException)
+            {
+            }
 
+            _device.Dispose();
+            _context.Dispose();
+            return;
+        }
+
+        DisposeBuffers();
+        _device.Dispose();
+        _context.Dispose();
+    }
+
+    private void DisposeBuffers()
+    {
         _scores?.Dispose();
         _sums?.Dispose();
         _bounce?.Dispose();
         _partials?.Dispose();
         _noFloats.Dispose();
         _noBits.Dispose();
-        _device.Dispose();
-        _context.Dispose();
     }
 
     /// <summary>
@@ -257,6 +298,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     private void Bind()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ThrowIfFaulted();
         MakeCurrent();
     }
 

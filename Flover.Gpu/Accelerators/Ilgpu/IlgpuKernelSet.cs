@@ -12,8 +12,12 @@ namespace Flover.Gpu.Accelerators.Ilgpu;
 /// </summary>
 internal sealed class IlgpuKernelSet
 {
-    public IlgpuKernelSet(ILGPU.Runtime.Accelerator accelerator, string deviceName)
+    private readonly Func<AcceleratorException, Exception> _fault;
+
+    /// <summary>Compiles every kernel for <paramref name="accelerator"/>; a launch that fails with the device's error throws what <paramref name="fault"/> makes of it.</summary>
+    public IlgpuKernelSet(ILGPU.Runtime.Accelerator accelerator, string deviceName, Func<AcceleratorException, Exception> fault)
     {
+        _fault = fault;
         // The largest power of two the device allows, capped by the kernel's shared-memory tree.
         NormGroupSize = 1;
         while (NormGroupSize * 2 <= Math.Min(NormKernels.MaxGroupSize, accelerator.MaxNumThreadsPerGroup))
@@ -21,21 +25,21 @@ internal sealed class IlgpuKernelSet
             NormGroupSize *= 2;
         }
 
-        MatMul = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMul);
-        MatMulPartial = Load<Index3D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulPartial);
-        MatMulReduce = Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulReduce);
-        Activate = Load<Index1D, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.Activate);
-        AddBiasAndResidual = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.AddBiasAndResidual);
-        LayerNorm = Compile(deviceName, ((Action<LayerNormArgs>)NormKernels.LayerNorm).Method, () => accelerator.LoadStreamKernel<LayerNormArgs>(NormKernels.LayerNorm));
-        Embed = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.Embed);
-        EmbedColumns = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedColumns);
-        EmbedVocabularySlice = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedVocabularySlice);
-        AddPositionEmbeddings = Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.AddPositionEmbeddings);
-        GatherRows = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, RowKernels.GatherRows);
-        WriteKv = Load<Index2D, KvArgs>(accelerator, deviceName, RowKernels.WriteKv);
-        Scores = Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Scores);
-        Softmax = Load<Index2D, KvArgs>(accelerator, deviceName, AttentionKernels.Softmax);
-        Combine = Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine);
+        MatMul = Guarded(Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMul));
+        MatMulPartial = Guarded(Load<Index3D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulPartial));
+        MatMulReduce = Guarded(Load<Index2D, MatMulArgs>(accelerator, deviceName, LinearKernels.MatMulReduce));
+        Activate = Guarded(Load<Index1D, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.Activate));
+        AddBiasAndResidual = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LinearKernels.AddBiasAndResidual));
+        LayerNorm = Guarded(Compile(deviceName, ((Action<LayerNormArgs>)NormKernels.LayerNorm).Method, () => accelerator.LoadStreamKernel<LayerNormArgs>(NormKernels.LayerNorm)));
+        Embed = Guarded(Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.Embed));
+        EmbedColumns = Guarded(Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedColumns));
+        EmbedVocabularySlice = Guarded(Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.EmbedVocabularySlice));
+        AddPositionEmbeddings = Guarded(Load<Index2D, EmbedArgs>(accelerator, deviceName, RowKernels.AddPositionEmbeddings));
+        GatherRows = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<int>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, RowKernels.GatherRows));
+        WriteKv = Guarded(Load<Index2D, KvArgs>(accelerator, deviceName, RowKernels.WriteKv));
+        Scores = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Scores));
+        Softmax = Guarded(Load<Index2D, KvArgs>(accelerator, deviceName, AttentionKernels.Softmax));
+        Combine = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine));
     }
 
     /// <summary>
@@ -94,6 +98,47 @@ internal sealed class IlgpuKernelSet
     public Action<Index2D, KvArgs> Softmax { get; }
 
     public Action<Index3D, KvArgs> Combine { get; }
+
+    /// <summary>
+    /// A launch that fails because of the device (on CUDA, an earlier kernel's sticky error is
+    /// reported by the next launch) throws the accelerator's poisoning fault instead. Wrapped once
+    /// here, so launching allocates nothing.
+    /// </summary>
+    private Action<TIndex, T1> Guarded<TIndex, T1>(Action<TIndex, T1> kernel) => (index, a) =>
+    {
+        try
+        {
+            kernel(index, a);
+        }
+        catch (AcceleratorException exception)
+        {
+            throw _fault(exception);
+        }
+    };
+
+    private Action<TIndex, T1, T2> Guarded<TIndex, T1, T2>(Action<TIndex, T1, T2> kernel) => (index, a, b) =>
+    {
+        try
+        {
+            kernel(index, a, b);
+        }
+        catch (AcceleratorException exception)
+        {
+            throw _fault(exception);
+        }
+    };
+
+    private Action<TIndex, T1, T2, T3, T4> Guarded<TIndex, T1, T2, T3, T4>(Action<TIndex, T1, T2, T3, T4> kernel) => (index, a, b, c, d) =>
+    {
+        try
+        {
+            kernel(index, a, b, c, d);
+        }
+        catch (AcceleratorException exception)
+        {
+            throw _fault(exception);
+        }
+    };
 
     /// <summary>Compiles and loads one kernel, turning any compiler failure into one clear error.</summary>
     internal static Action<TIndex, T1> Load<TIndex, T1>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1> kernel)

@@ -33,7 +33,16 @@ internal sealed class IlgpuMemoryBuffer<T> : MemoryBuffer<T>
             _owner.MakeCurrent();
         }
 
-        Inner.Dispose();
+        try
+        {
+            Inner.Dispose();
+        }
+        catch (AcceleratorException) when (_owner.Fault is not null)
+        {
+            // A poisoned context refuses to free one buffer; destroying the context (when the
+            // accelerator is disposed) frees them all, so the model's disposal goes on to it.
+        }
+
         _owner.Released(_bytes);
     }
 }

@@ -249,6 +249,27 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void A_request_that_fails_every_step_it_is_in_ends_with_Error_after_K_and_the_one_beside_it_gets_exactly_its_tokens_alone()
+    {
+        const int Poison = 666;
+        var healthy = new ScenarioRequest(1, 0, [464, 5044, 318], new SamplingParameters { Temperature = 0.9f, TopK = 40, Seed = 11, MaxTokens = 8 });
+        var poisoned = new ScenarioRequest(2, 0, [40, Poison, 7], Greedy(maxTokens: 8));
+        GenerationResult alone = fixture.Alone(healthy.Prompt, healthy.Parameters);
+        var model = new PoisonedPromptModel(fixture.Model, Poison);
+        var loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(8, 512, MemoryMode.Indexed, fixture.Eos, MaxConsecutiveFailures: 3));
+
+        // Both start in one step, which fails; from then on they are suspects and never share a step
+        // until the healthy one produces a token, so only the poisoned one counts three in a row.
+        (Dictionary<long, List<int>> tokens, Dictionary<long, FinishReason> reasons, int failedSteps) = Run(loop, [healthy, poisoned]);
+
+        Assert.Equal(3, failedSteps);
+        Assert.Equal(FinishReason.Error, reasons[2]);
+        Assert.Empty(tokens[2]);
+        Assert.Equal(alone.Finish, reasons[1]);
+        Assert.Equal(alone.Tokens.Select(t => t.TokenId), tokens[1]);
+    }
+
+    [Fact]
     public void Holes_mode_computes_dead_rows_inside_the_window_and_shuffle_mode_compacts_them_away()
     {
         foreach (MemoryMode mode in new[] { MemoryMode.Holes, MemoryMode.Shuffle })

@@ -80,6 +80,31 @@ internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes
     }
 }
 
+/// <summary>Wraps a model and fails every Prefill whose prompts contain <paramref name="poison"/>: a request whose own data fails each step it is in.</summary>
+internal sealed class PoisonedPromptModel(IModel inner, int poison) : IModel
+{
+    public int VocabularySize => inner.VocabularySize;
+
+    public int SlotCount => inner.SlotCount;
+
+    public int SlotCapacity => inner.SlotCapacity;
+
+    public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
+        prompts.Any(p => p.Tokens.Span.Contains(poison)) ? throw new InvalidOperationException($"injected fault: token {poison} in a prompt") : inner.Prefill(prompts);
+
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) => inner.Decode(rows);
+
+    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+    public void Release(int slot) => inner.Release(slot);
+
+    public void Dispose()
+    {
+    }
+}
+
 /// <summary>Wraps a model so a test can hold the decode loop inside a Decode call (a barrier, not a sleep).</summary>
 internal sealed class GatedModel(IModel inner) : IModel
 {
