@@ -24,7 +24,7 @@ public static class HostMemoryPlan
         if (needed > available)
         {
             throw new FloverException(
-                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({options.SlotCount} slots of {options.KvDType.ToName()}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype) or a 16-bit KV cache (flover.engine.kv-dtype).");
+                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({options.SlotCount} slots; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype) or a 16-bit KV cache (flover.engine.kv-dtype).");
         }
     }
 

@@ -1,4 +1,5 @@
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Models;
@@ -107,6 +108,21 @@ public sealed class KvMemoryTests
             Assert.Equal(config.LayerCount * 2 * config.HeadCount * PagesFor(128 * 64 * 2) * Page, half.Model.KvResidentBytes);
             Assert.Equal(full.Model.KvResidentBytes, 2 * half.Model.KvResidentBytes);
         }
+    }
+
+    [Theory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void The_start_up_memory_plan_counts_the_kv_pool_in_its_element_size(TensorDType kvType)
+    {
+        using NativeModelWeights weights = TinyGpt2.Weights(TinyGpt2.Config());
+        var f32 = new Gpt2ModelOptions(SlotCount: 8, SlotCapacity: 64);
+
+        long full = DeviceMemoryPlan.Estimate(weights, f32).Kv;
+        long half = DeviceMemoryPlan.Estimate(weights, f32 with { KvDType = kvType }).Kv;
+
+        Assert.Equal(8 * weights.Config.KvBytesPerSlot(64), full);
+        Assert.Equal(full, 2 * half);
     }
 
     private static long PagesFor(long bytes) => (bytes + Page - 1) / Page;
