@@ -28,6 +28,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             StepTimeout = reader.Duration<EngineSettings>(nameof(EngineSettings.StepTimeout)),
             MaxStepFailures = reader.Int<EngineSettings>(nameof(EngineSettings.MaxStepFailures)),
             Device = reader.Device("flover.engine.device"),
+            KvDType = reader.Word("flover.engine.kv-dtype", EngineSettings.KvDTypes),
         };
         var scheduler = new SchedulerSettings(
             reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
@@ -97,8 +98,17 @@ public sealed record EngineSettings(
     /// </summary>
     public string Device { get; init; } = "cpu";
 
+    /// <summary>
+    /// The precision the KV cache holds keys and values in: <c>f32</c>, or <c>f16</c>/<c>bf16</c>, which
+    /// halve the pool (each value rounded to nearest when written). <c>f32</c> when built in code.
+    /// </summary>
+    public string KvDType { get; init; } = "f32";
+
     /// <summary>The allowed values of <c>flover.engine.weight-dtype</c>.</summary>
     public static IReadOnlyList<string> WeightDTypes { get; } = ["auto", "f32", "f16", "bf16"];
+
+    /// <summary>The allowed values of <c>flover.engine.kv-dtype</c>.</summary>
+    public static IReadOnlyList<string> KvDTypes { get; } = ["f32", "f16", "bf16"];
 
     /// <summary>The allowed values of <c>flover.engine.memory-mode</c>.</summary>
     public static IReadOnlyList<string> MemoryModes { get; } = ["indexed", "holes", "shuffle"];

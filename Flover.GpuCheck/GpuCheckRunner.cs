@@ -81,10 +81,15 @@ internal static class GpuCheckRunner
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
         report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
+        report.Run("model F16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.F16));
+        report.Run("model BF16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.BF16));
         foreach (MemoryMode mode in Enum.GetValues<MemoryMode>())
         {
             report.Run($"fused == alone bitwise ({mode.ToString().ToLowerInvariant()})", () => (ModelChecks.FusedEqualsAlone(open, f32, mode) is { } problem ? (false, problem) : (true, "every row bitwise equal")));
         }
+
+        report.Run("fused == alone bitwise (indexed, F16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Indexed, TensorDType.F16) is { } half ? (false, half) : (true, "every row bitwise equal")));
+        report.Run("fused == alone bitwise (shuffle, BF16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Shuffle, TensorDType.BF16) is { } brain ? (false, brain) : (true, "every row bitwise equal")));
 
         using NativeModelWeights fourHeads = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
         report.Run("tensor parallel: 2 shards on one device == TP 1 greedy", () => TensorParallel(open, fourHeads, 2));
@@ -152,15 +157,17 @@ internal static class GpuCheckRunner
             ("embeddings F32 5x21 (vocab 43)", checks.Embeddings(5, 21, 43, 11, TensorDType.F32)),
             ("embeddings BF16 3x19 (vocab 29)", checks.Embeddings(3, 19, 29, 7, TensorDType.BF16)),
             ("kv store + attention 5 slots, 3 heads x 7, capacity 9", checks.Attention(5, 3, 9, 7, 2)),
+            ("kv store + attention F16 KV 4 slots, 2 heads x 9, capacity 7", checks.Attention(4, 2, 7, 9, 1, TensorDType.F16)),
+            ("kv store + attention BF16 KV 3 slots, 3 heads x 8, capacity 6", checks.Attention(3, 3, 6, 8, 2, TensorDType.BF16)),
             ("bias+residual, gather, overlapping copy 5x13", checks.RowsAndCopies(5, 13)),
         };
         (string name, double error) = errors.MaxBy(e => e.Error);
         return (error < 1e-5, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5");
     }
 
-    private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound)
+    private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound, TensorDType kvType = TensorDType.F32)
     {
-        ModelComparison result = ModelChecks.AgainstCpuEngine(open, weights, type, prompt, 6);
+        ModelComparison result = ModelChecks.AgainstCpuEngine(open, weights, type, prompt, 6, kvType);
         return (result.WorstRelativeL2 < bound && result.GreedyEqual, $"worst row rel L2 {result.WorstRelativeL2:E2} (bound {bound:E0}); greedy {(result.GreedyEqual ? "equal" : "DIFFERENT")}: [{string.Join(", ", result.Greedy)}]");
     }
 

@@ -13,8 +13,8 @@ public static class EngineSetup
 {
     /// <summary>
     /// The KV pool: <c>kv-slots</c> slots of <c>max-positions</c> positions each (0 = the model's
-    /// n_positions; more than the model was trained for is refused), and the weights' precision
-    /// (<c>weight-dtype</c>).
+    /// n_positions; more than the model was trained for is refused), the weights' precision
+    /// (<c>weight-dtype</c>) and the KV cache's (<c>kv-dtype</c>).
     /// </summary>
     public static Gpt2ModelOptions ModelOptions(EngineSettings settings, Gpt2Config config)
     {
@@ -28,7 +28,10 @@ public static class EngineSetup
         return new Gpt2ModelOptions(
             settings.KvSlots,
             settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
-            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
+            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"))
+        {
+            KvDType = TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"),
+        };
     }
 
     /// <summary>
@@ -132,7 +135,7 @@ public static class EngineSetup
         config.CheckShardCount(shards, source);
         EngineOptions each = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shards) };
         int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
-        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity));
+        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity, options.KvDType));
         return new ShardedModel(
             shape,
             shards,

@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
 
 namespace Flover.Gpu.Accelerators;
@@ -123,18 +124,41 @@ public abstract partial class Accelerator
     /// </summary>
     public void WriteKv(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
     {
-        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer);
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer, single: true);
+        WriteKvCore(qkv, rows, slots, positions, cache, layout, layer);
+    }
+
+    /// <summary>
+    /// <see cref="WriteKv(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int)"/>
+    /// into an F16 or BF16 cache (the layout's <see cref="KvCacheLayout.ElementType"/>): each key and
+    /// value is rounded to nearest, ties to even, as the weights are.
+    /// </summary>
+    public void WriteKv(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer)
+    {
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer, single: false);
         WriteKvCore(qkv, rows, slots, positions, cache, layout, layer);
     }
 
     /// <summary>
     /// Causal attention of <paramref name="rows"/> query rows (the q part of fused QKV rows), each over its
     /// own slot's keys and values at positions 0 to its position inclusive; writes heads × head-size per row.
-    /// The keys and values of every row must already be in the cache (<see cref="WriteKv"/>).
+    /// The keys and values of every row must already be in the cache (<see cref="WriteKv(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int)"/>).
     /// </summary>
     public void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
-        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer);
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer, single: true);
+        CheckAtLeast(output, (long)rows * layout.HeadCount * layout.HeadSize, nameof(output));
+        AttentionCore(qkv, rows, slots, positions, cache, layout, layer, output);
+    }
+
+    /// <summary>
+    /// <see cref="Attention(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int, ArrayView{float})"/>
+    /// over an F16 or BF16 cache: keys and values are widened exactly to F32 and go through the same
+    /// arithmetic as an F32 cache holding those widened values, bit for bit.
+    /// </summary>
+    public void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        CheckAttentionArguments(qkv, rows, slots, positions, cache, layout, layer, single: false);
         CheckAtLeast(output, (long)rows * layout.HeadCount * layout.HeadSize, nameof(output));
         AttentionCore(qkv, rows, slots, positions, cache, layout, layer, output);
     }
@@ -186,11 +210,17 @@ public abstract partial class Accelerator
     /// <summary>Runs a checked <see cref="AddPositionEmbeddings"/>.</summary>
     protected abstract void AddPositionEmbeddingsCore(ArrayView<int> positions, int rows, ArrayView<float> positionTable, ArrayView<float> output, int width);
 
-    /// <summary>Runs a checked <see cref="WriteKv"/>.</summary>
+    /// <summary>Runs a checked <see cref="WriteKv(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int)"/>.</summary>
     protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);
 
-    /// <summary>Runs a checked <see cref="Attention"/>.</summary>
+    /// <summary>Runs a checked <see cref="WriteKv(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{ushort}, KvCacheLayout, int)"/>.</summary>
+    protected abstract void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer);
+
+    /// <summary>Runs a checked <see cref="Attention(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int, ArrayView{float})"/>.</summary>
     protected abstract void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
+
+    /// <summary>Runs a checked <see cref="Attention(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{ushort}, KvCacheLayout, int, ArrayView{float})"/>.</summary>
+    protected abstract void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
 
     /// <summary>Runs a checked <see cref="AddBiasAndResidual"/>.</summary>
     protected abstract void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual);
@@ -198,9 +228,15 @@ public abstract partial class Accelerator
     /// <summary>Runs a checked <see cref="GatherRows"/>.</summary>
     protected abstract void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output);
 
-    private void CheckAttentionArguments(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    private void CheckAttentionArguments<T>(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<T> cache, KvCacheLayout layout, int layer, bool single)
+        where T : unmanaged
     {
         layout.Validate();
+        if ((layout.ElementType == TensorDType.F32) != single)
+        {
+            throw new ArgumentException($"A KV cache of {layout.ElementType} elements is a view of {(single ? "ushort bits" : "float")}, not {typeof(T).Name}.", nameof(cache));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         if ((uint)layer >= (uint)layout.LayerCount)
         {

@@ -4,7 +4,7 @@ namespace Flover.Gpu.Accelerators;
 
 /// <summary>
 /// One compute device, in ILGPU's shape: it allocates <see cref="MemoryBuffer{T}"/>s, copies between
-/// them and the host, and runs a fixed set of kernels (<see cref="MatMul"/>, <see cref="Attention"/>,
+/// them and the host, and runs a fixed set of kernels (<see cref="MatMul"/>, <see cref="Attention(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, Memory.KvCacheLayout, int, ArrayView{float})"/>,
 /// <see cref="LayerNorm"/>, <see cref="Activate"/>, <see cref="Embed(ArrayView{int}, ArrayView{int}, int, DeviceMatrix, ArrayView{float}, ArrayView{float})"/>, ...) over
 /// <see cref="ArrayView{T}"/>s. Models are written against this class only, so a CUDA accelerator
 /// slots in without touching them.

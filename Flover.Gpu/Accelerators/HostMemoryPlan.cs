@@ -25,7 +25,7 @@ public static class HostMemoryPlan
         if (needed > available)
         {
             throw new FloverException(
-                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype).");
+                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype) or a 16-bit KV cache (flover.engine.kv-dtype).");
         }
     }
 
@@ -45,7 +45,7 @@ public static class HostMemoryPlan
         if (needed > available)
         {
             throw new FloverException(
-                $"preset '{preset}' does not fit in memory: generated weights {Mib(generated)} + weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Use a smaller preset, or lower flover.engine.kv-slots or flover.engine.max-positions.");
+                $"preset '{preset}' does not fit in memory: generated weights {Mib(generated)} + weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Use a smaller preset, or lower flover.engine.kv-slots or flover.engine.max-positions, or use a 16-bit KV cache (flover.engine.kv-dtype).");
         }
     }
 

@@ -54,4 +54,23 @@ public static class TensorDTypeExtensions
             _ => throw new FloverException($"{source} takes auto, f32, f16 or bf16; '{text}' is none of them."),
         };
     }
+
+    /// <summary>
+    /// Parses a KV-cache precision as <c>flover.engine.kv-dtype</c> and <c>--kv-dtype</c> spell it:
+    /// <c>f32</c>, <c>f16</c> or <c>bf16</c> (case-insensitive; the cache has no stored precision to keep).
+    /// </summary>
+    /// <param name="text">The value.</param>
+    /// <param name="source">Where it came from, for the error (e.g. <c>--kv-dtype</c>).</param>
+    /// <exception cref="FloverException">The value is none of those.</exception>
+    public static TensorDType ParseKvDType(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim().ToLowerInvariant() switch
+        {
+            "f32" or "float32" => TensorDType.F32,
+            "f16" or "float16" or "fp16" => TensorDType.F16,
+            "bf16" or "bfloat16" => TensorDType.BF16,
+            _ => throw new FloverException($"{source} takes f32, f16 or bf16; '{text}' is none of them."),
+        };
+    }
 }

@@ -1,4 +1,5 @@
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 
 namespace Flover.Gpu.Memory;
 
@@ -7,11 +8,14 @@ namespace Flover.Gpu.Memory;
 /// pool is allocated on demand, so memory follows the positions actually written rather than the
 /// configured pool: a slot's pages are committed as its sequence writes them and handed back by
 /// <see cref="Release"/> when the sequence leaves. On a GPU the pool is device memory reserved whole.
+/// Elements are F32 (<see cref="View"/>) or F16/BF16 bits (<see cref="Bits"/>), as the layout's
+/// <see cref="KvCacheLayout.ElementType"/> says.
 /// </summary>
 public sealed class KvCache : IDisposable
 {
     private readonly Accelerator _accelerator;
-    private readonly MemoryBuffer<float> _buffer;
+    private readonly MemoryBuffer<float>? _single;
+    private readonly MemoryBuffer<ushort>? _bits;
 
     /// <summary>Allocates the pool on <paramref name="accelerator"/>.</summary>
     public KvCache(Accelerator accelerator, KvCacheLayout layout)
@@ -20,20 +24,60 @@ public sealed class KvCache : IDisposable
         layout.Validate();
         _accelerator = accelerator;
         Layout = layout;
-        _buffer = accelerator.AllocateOnDemand<float>(layout.ElementCount);
+        if (layout.ElementType == TensorDType.F32)
+        {
+            _single = accelerator.AllocateOnDemand<float>(layout.ElementCount);
+        }
+        else
+        {
+            _bits = accelerator.AllocateOnDemand<ushort>(layout.ElementCount);
+        }
     }
 
     /// <summary>The pool's shape.</summary>
     public KvCacheLayout Layout { get; }
 
-    /// <summary>The whole pool, for the attention kernels.</summary>
-    public ArrayView<float> View => _buffer.View;
+    /// <summary>The whole pool of an F32 cache, for the attention kernels.</summary>
+    /// <exception cref="InvalidOperationException">The cache holds F16 or BF16 (<see cref="Bits"/>).</exception>
+    public ArrayView<float> View => _single?.View ?? throw new InvalidOperationException($"The KV cache holds {Layout.ElementType}; use Bits.");
+
+    /// <summary>The whole pool of an F16 or BF16 cache as element bits, for the attention kernels.</summary>
+    /// <exception cref="InvalidOperationException">The cache holds F32 (<see cref="View"/>).</exception>
+    public ArrayView<ushort> Bits => _bits?.View ?? throw new InvalidOperationException("The KV cache holds F32; use View.");
 
     /// <summary>Bytes of the whole pool (what start-up checks against the memory available).</summary>
-    public long ByteSize => Layout.ElementCount * sizeof(float);
+    public long ByteSize => Layout.ByteCount;
 
     /// <summary>Bytes of the pool held in memory now (on the CPU, the pages written and not released; on a GPU, <see cref="ByteSize"/>).</summary>
-    public long ResidentBytes => _accelerator.ResidentBytes(_buffer);
+    public long ResidentBytes => _single is not null ? _accelerator.ResidentBytes(_single) : _accelerator.ResidentBytes(_bits!);
+
+    /// <summary>Stores the keys and values of fused QKV rows at their slots and positions of <paramref name="layer"/> (<see cref="Accelerator.WriteKv(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int)"/>), rounding them to the cache's element type.</summary>
+    public void Write(Accelerator accelerator, ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (_single is not null)
+        {
+            accelerator.WriteKv(qkv, rows, slots, positions, _single.View, Layout, layer);
+        }
+        else
+        {
+            accelerator.WriteKv(qkv, rows, slots, positions, _bits!.View, Layout, layer);
+        }
+    }
+
+    /// <summary>Causal attention of fused QKV rows over their slots at <paramref name="layer"/> (<see cref="Accelerator.Attention(ArrayView{float}, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int, ArrayView{float})"/>), reading keys and values widened exactly to F32.</summary>
+    public void Attend(Accelerator accelerator, ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, int layer, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (_single is not null)
+        {
+            accelerator.Attention(qkv, rows, slots, positions, _single.View, Layout, layer, output);
+        }
+        else
+        {
+            accelerator.Attention(qkv, rows, slots, positions, _bits!.View, Layout, layer, output);
+        }
+    }
 
     /// <summary>
     /// The sequence in <paramref name="slot"/> has left: the slot's memory goes back to the system
@@ -44,7 +88,14 @@ public sealed class KvCache : IDisposable
     public void Release(int slot)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)Layout.SlotCount, nameof(slot));
-        _accelerator.Decommit(View.SubView(slot * Layout.SlotStride, Layout.SlotStride));
+        if (_single is not null)
+        {
+            _accelerator.Decommit(_single.View.SubView(slot * Layout.SlotStride, Layout.SlotStride));
+        }
+        else
+        {
+            _accelerator.Decommit(_bits!.View.SubView(slot * Layout.SlotStride, Layout.SlotStride));
+        }
     }
 
     /// <summary>
@@ -62,9 +113,29 @@ public sealed class KvCache : IDisposable
             return;
         }
 
+        if (_single is not null)
+        {
+            CopySlot(_single.View, fromSlot, toSlot, length);
+        }
+        else
+        {
+            CopySlot(_bits!.View, fromSlot, toSlot, length);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _single?.Dispose();
+        _bits?.Dispose();
+    }
+
+    private void CopySlot<T>(ArrayView<T> pool, int fromSlot, int toSlot, int length)
+        where T : unmanaged
+    {
         if (length == Layout.SlotCapacity)
         {
-            _accelerator.Copy(View.SubView(fromSlot * Layout.SlotStride, Layout.SlotStride), View.SubView(toSlot * Layout.SlotStride, Layout.SlotStride));
+            _accelerator.Copy(pool.SubView(fromSlot * Layout.SlotStride, Layout.SlotStride), pool.SubView(toSlot * Layout.SlotStride, Layout.SlotStride));
             return;
         }
 
@@ -76,13 +147,10 @@ public sealed class KvCache : IDisposable
                 for (int head = 0; head < Layout.HeadCount; head++)
                 {
                     _accelerator.Copy(
-                        View.SubView(Layout.Offset(fromSlot, layer, kv, head, 0), count),
-                        View.SubView(Layout.Offset(toSlot, layer, kv, head, 0), count));
+                        pool.SubView(Layout.Offset(fromSlot, layer, kv, head, 0), count),
+                        pool.SubView(Layout.Offset(toSlot, layer, kv, head, 0), count));
                 }
             }
         }
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _buffer.Dispose();
 }

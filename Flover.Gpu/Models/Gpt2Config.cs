@@ -29,9 +29,9 @@ public sealed record Gpt2Config(
     /// <summary>Width of one attention head: <see cref="EmbeddingSize"/> / <see cref="HeadCount"/>.</summary>
     public int HeadSize => EmbeddingSize / HeadCount;
 
-    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer, F32), whatever its layout or split.</summary>
-    public long KvBytesPerSlot(int slotCapacity) =>
-        new Memory.KvCacheLayout(1, LayerCount, HeadCount, slotCapacity, HeadSize).SlotStride * sizeof(float);
+    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer, of <paramref name="elementType"/>), whatever its layout or split.</summary>
+    public long KvBytesPerSlot(int slotCapacity, Checkpoints.TensorDType elementType = Checkpoints.TensorDType.F32) =>
+        new Memory.KvCacheLayout(1, LayerCount, HeadCount, slotCapacity, HeadSize) { ElementType = elementType }.ByteCount;
 
     /// <summary>Refuses a tensor-parallel split whose shard count does not divide the heads (each shard holds whole heads).</summary>
     /// <param name="shardCount">Shards the model is to be split over.</param>

@@ -132,14 +132,21 @@ internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
 
     /// <summary>
     /// KV stores and causal attention for rows at scattered slots and positions; earlier positions
-    /// are filled first by a prefill-like store, as in a step.
+    /// are filled first by a prefill-like store, as in a step. A <paramref name="kvType"/> of F16 or
+    /// BF16 stores rounded keys and values; the float64 reference rounds them the same way.
     /// </summary>
-    public double Attention(int slots, int heads, int capacity, int headSize, int layers)
+    public double Attention(int slots, int heads, int capacity, int headSize, int layers, TensorDType kvType = TensorDType.F32)
     {
-        var layout = new KvCacheLayout(slots, layers, heads, capacity, headSize);
+        var layout = new KvCacheLayout(slots, layers, heads, capacity, headSize) { ElementType = kvType };
         int width = heads * headSize;
         int layer = layers - 1;
-        ArrayView<float> cache = Own(accelerator.Allocate<float>(layout.ElementCount)).View;
+        KvCache cache = Own(new KvCache(accelerator, layout));
+        Func<float, double> stored = kvType switch
+        {
+            TensorDType.F16 => v => (float)(Half)v,
+            TensorDType.BF16 => v => BFloat16Bits.ToSingle(BFloat16Bits.FromSingle(v)),
+            _ => v => v,
+        };
         int[] rowSlots = [.. Enumerable.Range(0, slots).OrderBy(_ => _random.Next()).Take(Math.Max(1, slots - 1))];
         int rows = rowSlots.Length;
         int[] rowPositions = [.. rowSlots.Select(_ => _random.Next(capacity))];
@@ -159,12 +166,12 @@ internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
                 history[(rowSlots[live[i]], position)] = qkv[(i * 3 * width)..((i + 1) * 3 * width)];
             }
 
-            accelerator.WriteKv(Upload(qkv), live.Length, Upload(live.Select(r => rowSlots[r]).ToArray()), Upload(live.Select(_ => position).ToArray()), cache, layout, layer);
+            cache.Write(accelerator, Upload(qkv), live.Length, Upload(live.Select(r => rowSlots[r]).ToArray()), Upload(live.Select(_ => position).ToArray()), layer);
         }
 
         float[] queries = [.. Enumerable.Range(0, rows).SelectMany(r => history[(rowSlots[r], rowPositions[r])])];
         ArrayView<float> output = Upload(new float[rows * width]);
-        accelerator.Attention(Upload(queries), rows, Upload(rowSlots), Upload(rowPositions), cache, layout, layer, output);
+        cache.Attend(accelerator, Upload(queries), rows, Upload(rowSlots), Upload(rowPositions), layer, output);
 
         var expected = new double[rows * width];
         for (int r = 0; r < rows; r++)
@@ -178,7 +185,7 @@ internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
                     double dot = 0;
                     for (int d = 0; d < headSize; d++)
                     {
-                        dot += (double)queries[(r * 3 * width) + (h * headSize) + d] * key[width + (h * headSize) + d];
+                        dot += (double)queries[(r * 3 * width) + (h * headSize) + d] * stored(key[width + (h * headSize) + d]);
                     }
 
                     scores[j] = dot / Math.Sqrt(headSize);
@@ -192,7 +199,7 @@ internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
                     double sum = 0;
                     for (int j = 0; j < weights.Length; j++)
                     {
-                        sum += weights[j] * history[(rowSlots[r], j)][(2 * width) + (h * headSize) + d];
+                        sum += weights[j] * stored(history[(rowSlots[r], j)][(2 * width) + (h * headSize) + d]);
                     }
 
                     expected[(r * width) + (h * headSize) + d] = sum / total;

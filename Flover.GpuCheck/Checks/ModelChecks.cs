@@ -19,11 +19,11 @@ internal static class ModelChecks
 {
     /// <summary>
     /// Prefills <paramref name="prompt"/> (every row's logits), then decodes <paramref name="steps"/>
-    /// greedy tokens, on the device and on the CPU engine with the same weight precision.
+    /// greedy tokens, on the device and on the CPU engine with the same weight and KV precision.
     /// </summary>
-    public static ModelComparison AgainstCpuEngine(Func<Accelerator> open, IModelWeights weights, TensorDType? weightType, int[] prompt, int steps)
+    public static ModelComparison AgainstCpuEngine(Func<Accelerator> open, IModelWeights weights, TensorDType? weightType, int[] prompt, int steps, TensorDType kvType = TensorDType.F32)
     {
-        var options = new Gpt2ModelOptions(SlotCount: 3, SlotCapacity: prompt.Length + steps + 1, MaxRowsPerStep: 16, WeightDType: weightType);
+        var options = new Gpt2ModelOptions(SlotCount: 3, SlotCapacity: prompt.Length + steps + 1, MaxRowsPerStep: 16, WeightDType: weightType) { KvDType = kvType };
         (float[][] expected, int[] expectedGreedy) = Run(new AcceleratorContext(new EngineOptions(1)).CreateDefault(), weights, options, prompt, steps);
         (float[][] actual, int[] greedy) = Run(open(), weights, options, prompt, steps);
         return new ModelComparison(Compare.WorstRow(actual, expected), greedy.SequenceEqual(expectedGreedy), greedy);
@@ -31,10 +31,11 @@ internal static class ModelChecks
 
     /// <summary>
     /// Bitwise batch invariance on the device: each sequence decoded alone (slot 0, a model of its
-    /// own on the same accelerator) against the same sequences fused in one batch under <paramref name="mode"/>. Returns a
-    /// description of the first difference, or null when every row is bitwise equal.
+    /// own on the same accelerator) against the same sequences fused in one batch under <paramref name="mode"/>,
+    /// both with a KV cache of <paramref name="kvType"/>. Returns a description of the first
+    /// difference, or null when every row is bitwise equal.
     /// </summary>
-    public static string? FusedEqualsAlone(Func<Accelerator> open, IModelWeights weights, MemoryMode mode)
+    public static string? FusedEqualsAlone(Func<Accelerator> open, IModelWeights weights, MemoryMode mode, TensorDType kvType = TensorDType.F32)
     {
         int vocabulary = weights.Config.VocabularySize;
         int[][] sequences = [[3, 14, 15, 92, 65, 35, 89], [27, 18, 28], [1, 41, 42, 13, 56], [9, 8, 7, 6, 5, 4]];
@@ -42,9 +43,9 @@ internal static class ModelChecks
         int capacity = sequences.Max(s => s.Length) + 1;
         using Accelerator accelerator = open();
         // Each sequence alone: a model of its own (slot 0, batch of one) on the same device.
-        float[][][] alone = [.. sequences.Select(s => DecodeAlone(accelerator, weights, s, capacity))];
+        float[][][] alone = [.. sequences.Select(s => DecodeAlone(accelerator, weights, s, capacity, kvType))];
 
-        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 8, SlotCapacity: capacity, MaxRowsPerStep: 8));
+        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 8, SlotCapacity: capacity, MaxRowsPerStep: 8) { KvDType = kvType });
         // indexed: scattered slots; holes: a dense window with dead rows computed; shuffle: the window compacted by slot moves.
         int[] slots = mode == MemoryMode.Indexed ? [6, 1, 4, 7] : [0, 1, 2, 3];
         int longest = sequences.Max(s => s.Length);
@@ -115,9 +116,9 @@ internal static class ModelChecks
         return [.. tokens];
     }
 
-    private static float[][] DecodeAlone(Accelerator accelerator, IModelWeights weights, int[] sequence, int capacity)
+    private static float[][] DecodeAlone(Accelerator accelerator, IModelWeights weights, int[] sequence, int capacity, TensorDType kvType)
     {
-        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity, MaxRowsPerStep: 8));
+        using var model = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: 1, SlotCapacity: capacity, MaxRowsPerStep: 8) { KvDType = kvType });
         return [.. sequence.Select((token, step) => model.Decode([new DecodeRow(0, step, token)]).Row(0).ToArray())];
     }
 

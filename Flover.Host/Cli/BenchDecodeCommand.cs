@@ -14,7 +14,7 @@ namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover bench-decode [--model DIR|NAME | --preset NAME]</c>: decode throughput (default: the
-/// <c>gpt2</c> preset, 124M) at several batch sizes and weight precisions. Each sequence gets a
+/// <c>gpt2</c> preset, 124M) at several batch sizes, weight precisions and KV-cache precisions. Each sequence gets a
 /// prompt, then the decode steps are timed (greedy sampling included), as llama.cpp's
 /// <c>llama-batched-bench -npp 32 -ntg 64</c> does. Beside it, the machine's read-only streaming
 /// bandwidth is measured with the same workers, so batch 1 (which reads every weight once per step)
@@ -30,10 +30,11 @@ internal static class BenchDecodeCommand
         Option<string?> model = CommonOptions.Model();
         Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
+        var kvDTypes = new Option<string>("--kv-dtype") { Description = "Comma-separated KV-cache precisions to measure: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
         var bandwidthMb = new Option<int>("--bandwidth-mb") { Description = "Size of the streaming-bandwidth probe's buffer in MiB (larger than the last-level cache); 0 skips it.", DefaultValueFactory = _ => 512 };
         var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes and weight precisions (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, bandwidthMb, json,
+            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, json,
         };
         EngineCommandOptions engine = EngineCommandOptions.AddTo(command, dtypeList: true);
         command.SetAction(parse =>
@@ -46,7 +47,10 @@ internal static class BenchDecodeCommand
                 parse.GetValue(bandwidthMb) >= 0 ? parse.GetValue(bandwidthMb) : throw new FloverException($"--bandwidth-mb must be 0 or more, not {parse.GetValue(bandwidthMb)}."),
                 parse.GetValue(model),
                 // The gpt2 preset when neither --model nor --preset is given.
-                parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset));
+                parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset))
+            {
+                KvDTypes = [.. parse.GetValue(kvDTypes)!.Split(',', StringSplitOptions.TrimEntries).Select(name => TensorDTypeExtensions.ParseKvDType(name, "--kv-dtype"))],
+            };
             BenchDecodeReport report = Run(settings, console.Error);
             if (parse.GetValue(json))
             {
@@ -109,16 +113,19 @@ internal static class BenchDecodeCommand
         var runs = new List<BenchDecodeRun>();
         foreach (EngineOptions engine in settings.Engines)
         {
-            string dtype = engine.WeightDType?.ToName() ?? "as stored";
-            log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {engine.TensorParallel} shard(s))...");
-            // One shard: the plain model; more: the engine's shard actors (Bench.ToolModel).
-            using var model = Bench.ToolModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity));
-            string dtypeName = model.WeightDType.ToName();
-            foreach (int batch in settings.Batches)
+            foreach (TensorDType kv in settings.KvDTypes)
             {
-                BenchDecodeRun run = Measure(model, dtypeName, weights.Config.EosTokenId, batch, settings);
-                log.WriteLine($"bench-decode: {run.DType} batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
-                runs.Add(run);
+                string dtype = engine.WeightDType?.ToName() ?? "as stored";
+                log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {kv.ToName()} KV, {engine.TensorParallel} shard(s))...");
+                // One shard: the plain model; more: the engine's shard actors (Bench.ToolModel).
+                using var model = Bench.ToolModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity) { KvDType = kv });
+                string dtypeName = model.WeightDType.ToName();
+                foreach (int batch in settings.Batches)
+                {
+                    BenchDecodeRun run = Measure(model, dtypeName, weights.Config.EosTokenId, batch, settings) with { KvDType = kv.ToName() };
+                    log.WriteLine($"bench-decode: {run.DType} weights, {run.KvDType} KV, batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
+                    runs.Add(run);
+                }
             }
         }
 
@@ -184,17 +191,21 @@ internal static class BenchDecodeCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"streaming read bandwidth: {report.ReadBandwidthGbs:F1} GB/s"));
         }
 
-        output.WriteLine($"{"batch",6} {"dtype",6} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11} {"weight GB/s",12} {"of stream",10} {"comm ms",8}");
+        output.WriteLine($"{"batch",6} {"dtype",6} {"kv",5} {"tokens/s",10} {"step ms",9} {"p50 ms",8} {"max ms",8} {"weights MB",11} {"weight GB/s",12} {"of stream",10} {"comm ms",8}");
         foreach (BenchDecodeRun run in report.Runs)
         {
             string share = report.ReadBandwidthGbs > 0 ? string.Create(CultureInfo.InvariantCulture, $"{run.WeightGbs / report.ReadBandwidthGbs,9:P0}") : "-";
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10} {run.CollectiveMilliseconds,8:F2}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.KvDType,5} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10} {run.CollectiveMilliseconds,8:F2}"));
         }
     }
 }
 
 /// <summary>What <c>bench-decode</c> was asked to measure.</summary>
-internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, IReadOnlyList<EngineOptions> Engines, int BandwidthMegabytes, string? Model, string? Preset);
+internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int Steps, IReadOnlyList<EngineOptions> Engines, int BandwidthMegabytes, string? Model, string? Preset)
+{
+    /// <summary>KV-cache precisions, each measured with every engine (<c>--kv-dtype</c>).</summary>
+    public IReadOnlyList<TensorDType> KvDTypes { get; init; } = [TensorDType.F32];
+}
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
 internal sealed record BenchDecodeReport(
@@ -217,7 +228,12 @@ internal sealed record BenchDecodeRun(
     [property: JsonPropertyName("max_step_ms")] double MaxStepMilliseconds,
     long WeightBytes,
     [property: JsonPropertyName("weight_gbs")] double WeightGbs,
-    [property: JsonPropertyName("collective_ms_per_step")] double CollectiveMilliseconds);
+    [property: JsonPropertyName("collective_ms_per_step")] double CollectiveMilliseconds)
+{
+    /// <summary>The KV cache's precision (f32, f16 or bf16).</summary>
+    [JsonPropertyName("kv_dtype")]
+    public string KvDType { get; init; } = "f32";
+}
 
 /// <summary>JSON settings of the benchmark output: snake_case names as issue 6 specifies them.</summary>
 internal static class BenchDecodeJson

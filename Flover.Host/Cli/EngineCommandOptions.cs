@@ -128,7 +128,7 @@ internal sealed class EngineCommandOptions
     }
 
     /// <summary>The shorthand flags as a configuration layer over the loaded one (checked like any other value).</summary>
-    public static Config Shorthands(int? tensorParallel, string? dtype, int? threads, string? device)
+    public static Config Shorthands(int? tensorParallel, string? dtype, int? threads, string? device, string? kvDType = null)
     {
         var lines = new List<string>();
         if (tensorParallel is { } shards)
@@ -141,6 +141,11 @@ internal sealed class EngineCommandOptions
             // Parsed here so the error names the flag, then written in the configuration's own spelling.
             string name = TensorDTypeExtensions.ParseWeightDType(dtype, "--dtype")?.ToName() ?? "auto";
             lines.Add($"flover.engine.weight-dtype = {name}");
+        }
+
+        if (kvDType is not null)
+        {
+            lines.Add($"flover.engine.kv-dtype = {TensorDTypeExtensions.ParseKvDType(kvDType, "--kv-dtype").ToName()}");
         }
 
         if (threads is { } count)

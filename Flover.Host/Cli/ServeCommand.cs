@@ -24,16 +24,17 @@ internal static class ServeCommand
         var port = new Option<int?>("--port") { Description = "Listen port; 0 picks a free one (default: flover.http.port, 8000).", HelpName = "P" };
         var tensorParallel = new Option<int?>("--tensor-parallel") { Description = "Tensor-parallel shards (shorthand for --set flover.parallel.tensor=N).", HelpName = "N" };
         var dtype = new Option<string?>("--dtype") { Description = "Weight precision: auto, f32, f16 or bf16 (shorthand for --set flover.engine.weight-dtype=...).", HelpName = "DTYPE" };
+        var kvDType = new Option<string?>("--kv-dtype") { Description = "KV-cache precision: f32, f16 or bf16 (shorthand for --set flover.engine.kv-dtype=...).", HelpName = "DTYPE" };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads; 0 = one per core (shorthand for --set flover.engine.threads=N).", HelpName = "N" };
         Option<string?> device = EngineCommandOptions.DeviceOption();
         var command = new Command("serve", "Serve the OpenAI-compatible HTTP API (default: the gpt2 preset on 127.0.0.1:8000).")
         {
-            model, preset, host, port, tensorParallel, dtype, threads, device,
+            model, preset, host, port, tensorParallel, dtype, kvDType, threads, device,
         };
         ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction((parse, cancellation) =>
         {
-            Config loaded = EngineCommandOptions.Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads), parse.GetValue(device)).WithFallback(config.Load(parse));
+            Config loaded = EngineCommandOptions.Shorthands(parse.GetValue(tensorParallel), parse.GetValue(dtype), parse.GetValue(threads), parse.GetValue(device), parse.GetValue(kvDType)).WithFallback(config.Load(parse));
             HttpSettings http = FloverSettings.From(loaded).Http;
             http = http with
             {

@@ -88,7 +88,7 @@ internal sealed class EngineHost : IAsyncDisposable
             // A folder's chat template is parsed now, so a bad one fails at start-up.
             ChatTemplate chat = ChatTemplate.For(opened.Tokenizer);
             int capacity = opened.Shards.Shape.SlotCapacity;
-            log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions");
+            log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions in {settings.Engine.KvDType}");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.Config.VocabularySize, opened.Config.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
             ShardedModel wrapped = wrapModel is null ? opened.Shards : opened.Shards.WithWrap(wrapModel);
             return new EngineHost(config, opened.Weights, wrapped, opened.Loop, served);

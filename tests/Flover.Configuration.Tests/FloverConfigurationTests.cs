@@ -168,6 +168,7 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.http.api-keys=key", "must be a list")]
     [InlineData("flover.engine=5", "must be an object")]
     [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
+    [InlineData("flover.engine.kv-dtype=f8", "setting 'flover.engine.kv-dtype' must be one of f32, f16, bf16 but is 'f8'")]
     [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
     [InlineData("flover.engine.device=gpu0", "setting 'flover.engine.device' must be cpu, cuda or cuda:N (N a device number) but is 'gpu0'")]
     [InlineData("flover.engine.kv-slots=0", "setting 'flover.engine.kv-slots' must be between 1 and 65536 but is 0")]
@@ -247,6 +248,26 @@ public sealed class FloverConfigurationTests : IDisposable
         string[] overrides = set is null ? [] : [set];
 
         Assert.Equal(expected, FloverSettings.From(FloverConfiguration.Load(Sources(null, overrides))).Engine.Device);
+    }
+
+    [Theory]
+    [InlineData(null, "f32")]
+    [InlineData("flover.engine.kv-dtype=f16", "f16")]
+    [InlineData("flover.engine.kv-dtype=bf16", "bf16")]
+    public void The_kv_dtype_defaults_to_f32_and_reads_f16_and_bf16(string? set, string expected)
+    {
+        string[] overrides = set is null ? [] : [set];
+
+        Assert.Equal(expected, FloverSettings.From(FloverConfiguration.Load(Sources(null, overrides))).Engine.KvDType);
+    }
+
+    [Fact]
+    public void A_bad_kv_dtype_is_one_line_naming_the_setting_and_the_words()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverSettings.From(FloverConfiguration.Load(Sources(null, "flover.engine.kv-dtype=auto"))));
+
+        Assert.Contains("setting 'flover.engine.kv-dtype' must be one of f32, f16, bf16 but is 'auto'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

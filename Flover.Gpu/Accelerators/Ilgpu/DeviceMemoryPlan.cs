@@ -25,7 +25,7 @@ public static class DeviceMemoryPlan
         if (needed > free)
         {
             throw new FloverException(
-                $"{accelerator.Device.Name}: the model does not fit: weights {weightBytes:N0} bytes + KV pool {kvBytes:N0} bytes ({options.SlotCount} slots) + workspace {workspaceBytes:N0} bytes = {needed:N0} bytes needed, {free:N0} free of {accelerator.TotalBytes:N0}. Use fewer KV slots, a shorter slot capacity or 16-bit weights.");
+                $"{accelerator.Device.Name}: the model does not fit: weights {weightBytes:N0} bytes + KV pool {kvBytes:N0} bytes ({options.SlotCount} slots) + workspace {workspaceBytes:N0} bytes = {needed:N0} bytes needed, {free:N0} free of {accelerator.TotalBytes:N0}. Use fewer KV slots, a shorter slot capacity, 16-bit weights or a 16-bit KV cache.");
         }
     }
 
@@ -63,7 +63,7 @@ public static class DeviceMemoryPlan
         }
 
         int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
-        long kvBytes = options.SlotCount * config.KvBytesPerSlot(capacity);
+        long kvBytes = options.SlotCount * config.KvBytesPerSlot(capacity, options.KvDType);
         long e = config.EmbeddingSize;
         long rows = options.MaxRowsPerStep;
         // Residual, normed, qkv, attention, MLP, logits, plus the attention and split-K scratch.

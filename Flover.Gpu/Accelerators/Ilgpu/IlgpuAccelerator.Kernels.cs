@@ -152,40 +152,20 @@ public sealed partial class IlgpuAccelerator
     }
 
     /// <inheritdoc />
-    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
-    {
-        if (rows == 0)
-        {
-            return;
-        }
-
-        Begin("WriteKv");
-        Launch(nameof(RowKernels.WriteKv));
-        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default));
-        End();
-    }
+    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
+        WriteKv(qkv, rows, slots, positions, CacheOf(cache, default, layout), layout, layer);
 
     /// <inheritdoc />
-    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
-    {
-        if (rows == 0)
-        {
-            return;
-        }
+    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
+        WriteKv(qkv, rows, slots, positions, CacheOf(default, cache, layout), layout, layer);
 
-        Begin("Attention");
-        // Scratch sized for the largest call so far: a model's first pass at its row budget sizes it for good.
-        Scratch(ref _scores, (long)rows * layout.HeadCount * layout.SlotCapacity);
-        Scratch(ref _sums, (long)rows * layout.HeadCount);
-        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output);
-        Launch(nameof(AttentionKernels.Scores));
-        _kernels.Scores(new Index3D(layout.SlotCapacity, layout.HeadCount, rows), args);
-        Launch(nameof(AttentionKernels.Softmax));
-        _kernels.Softmax(new Index2D(layout.HeadCount, rows), args);
-        Launch(nameof(AttentionKernels.Combine));
-        _kernels.Combine(new Index3D(layout.HeadSize, layout.HeadCount, rows), args);
-        End();
-    }
+    /// <inheritdoc />
+    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, slots, positions, CacheOf(cache, default, layout), layout, layer, output);
+
+    /// <inheritdoc />
+    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, slots, positions, CacheOf(default, cache, layout), layout, layer, output);
 
     /// <inheritdoc />
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
@@ -215,6 +195,40 @@ public sealed partial class IlgpuAccelerator
         End();
     }
 
+    private void WriteKv(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("WriteKv");
+        Launch(nameof(RowKernels.WriteKv));
+        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default));
+        End();
+    }
+
+    private void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("Attention");
+        // Scratch sized for the largest call so far: a model's first pass at its row budget sizes it for good.
+        Scratch(ref _scores, (long)rows * layout.HeadCount * layout.SlotCapacity);
+        Scratch(ref _sums, (long)rows * layout.HeadCount);
+        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output);
+        Launch(nameof(AttentionKernels.Scores));
+        _kernels.Scores(new Index3D(layout.SlotCapacity, layout.HeadCount, rows), args);
+        Launch(nameof(AttentionKernels.Softmax));
+        _kernels.Softmax(new Index2D(layout.HeadCount, rows), args);
+        Launch(nameof(AttentionKernels.Combine));
+        _kernels.Combine(new Index3D(layout.HeadSize, layout.HeadCount, rows), args);
+        End();
+    }
+
     private EmbedArgs EmbedArguments(ArrayView<int> tokens, ArrayView<int> positions, ArrayView<float> positionTable, ArrayView<float> output, int width) => new()
     {
         Tokens = View(tokens),
@@ -227,12 +241,25 @@ public sealed partial class IlgpuAccelerator
         PositionCount = checked((int)(positionTable.Length / width)),
     };
 
-    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) => new()
+    // The pool as the kernels see it: F32 values, or half bits they round into and widen from.
+    private WeightView CacheOf(ArrayView<float> single, ArrayView<ushort> bits, KvCacheLayout layout) => new()
+    {
+        Single = single.IsValid ? View(single) : _noFloats.View.AsContiguous(),
+        Bits = bits.IsValid ? View(bits) : _noBits.View.AsContiguous(),
+        Format = layout.ElementType switch
+        {
+            Checkpoints.TensorDType.F16 => DeviceMath.FormatF16,
+            Checkpoints.TensorDType.BF16 => DeviceMath.FormatBF16,
+            _ => DeviceMath.FormatF32,
+        },
+    };
+
+    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output) => new()
     {
         Qkv = View(qkv),
         Slots = View(slots),
         Positions = View(positions),
-        Cache = View(cache),
+        Cache = cache,
         Scores = _scores is null ? _noFloats.View.AsContiguous() : View(_scores.View),
         Sums = _sums is null ? _noFloats.View.AsContiguous() : View(_sums.View),
         Output = output.IsValid ? View(output) : _noFloats.View.AsContiguous(),

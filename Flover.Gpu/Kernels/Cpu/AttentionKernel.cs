@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
 
 namespace Flover.Gpu.Kernels.Cpu;
@@ -8,7 +11,9 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// <c>q·kⱼ/√d</c> for j = 0..position, softmax (max, then exp and sum in position order), then
 /// <c>Σ pⱼ·vⱼ / Σ pⱼ</c> accumulated in position order. Pairs are spread over workers; each pair's
 /// arithmetic is the same whoever runs it and whatever else is in the batch, and prefill rows go
-/// through the very same code as decode rows.
+/// through the very same code as decode rows. An F16 or BF16 cache is read through the exact
+/// widening of its <see cref="IPanelFormat{TElement}"/> into the very same FMA chains as F32, so its
+/// results are bitwise those of an F32 cache holding the widened values.
 /// </summary>
 internal sealed unsafe class AttentionKernel : IWorkerJob
 {
@@ -17,7 +22,7 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
     private int _rows;
     private int* _slots;
     private int* _positions;
-    private float* _cache;
+    private void* _cache;
     private KvCacheLayout _layout;
     private int _layer;
     private float* _output;
@@ -25,7 +30,7 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
+    public void Set(float* qkv, int rows, int* slots, int* positions, void* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
     {
         _itemsPerChunk = itemsPerChunk;
         ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
@@ -57,26 +62,80 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         {
             for (int item = first; item < end; item++)
             {
-                RowHead(item / heads, item % heads, scores);
+                switch (_layout.ElementType)
+                {
+                    case TensorDType.F16:
+                        RowHead<ushort, F16Format>(item / heads, item % heads, scores);
+                        break;
+                    case TensorDType.BF16:
+                        RowHead<ushort, BF16Format>(item / heads, item % heads, scores);
+                        break;
+                    default:
+                        RowHead<float, F32Format>(item / heads, item % heads, scores);
+                        break;
+                }
             }
         }
     }
 
-    private void RowHead(int row, int head, float* scores)
+    // q·k in a fixed order (Vector256 lanes, their sum, the scalar tail), the keys widened as they are loaded.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot<TElement, TFormat>(float* query, TElement* key, int length)
+        where TElement : unmanaged
+        where TFormat : IPanelFormat<TElement>
+    {
+        Vector256<float> accumulator = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
+        {
+            accumulator = Vector256.FusedMultiplyAdd(Vector256.Load(query + i), TFormat.Widen8(key + i), accumulator);
+        }
+
+        float sum = Vector256.Sum(accumulator);
+        for (; i < length; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(query[i], TFormat.Widen1(key + i), sum);
+        }
+
+        return sum;
+    }
+
+    // destination += scale · v element-wise, the values widened as they are loaded.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd<TElement, TFormat>(float* destination, TElement* source, float scale, int length)
+        where TElement : unmanaged
+        where TFormat : IPanelFormat<TElement>
+    {
+        Vector256<float> factor = Vector256.Create(scale);
+        int i = 0;
+        for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
+        {
+            Vector256.Store(Vector256.FusedMultiplyAdd(TFormat.Widen8(source + i), factor, Vector256.Load(destination + i)), destination + i);
+        }
+
+        for (; i < length; i++)
+        {
+            destination[i] = MathF.FusedMultiplyAdd(TFormat.Widen1(source + i), scale, destination[i]);
+        }
+    }
+
+    private void RowHead<TElement, TFormat>(int row, int head, float* scores)
+        where TElement : unmanaged
+        where TFormat : IPanelFormat<TElement>
     {
         int size = _layout.HeadSize;
         int width = _layout.HeadCount * size;
         int slot = _slots[row];
         int position = _positions[row];
         float* query = _qkv + ((long)row * 3 * width) + (head * size);
-        float* keys = _cache + _layout.Offset(slot, _layer, 0, head, 0);
-        float* values = _cache + _layout.Offset(slot, _layer, 1, head, 0);
+        TElement* keys = (TElement*)_cache + _layout.Offset(slot, _layer, 0, head, 0);
+        TElement* values = (TElement*)_cache + _layout.Offset(slot, _layer, 1, head, 0);
         float scale = 1f / MathF.Sqrt(size);
 
         float max = float.NegativeInfinity;
         for (int j = 0; j <= position; j++)
         {
-            float score = VectorMath.Dot(query, keys + ((long)j * size), size) * scale;
+            float score = Dot<TElement, TFormat>(query, keys + ((long)j * size), size) * scale;
             scores[j] = score;
             max = MathF.Max(max, score);
         }
@@ -93,7 +152,7 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         new Span<float>(output, size).Clear();
         for (int j = 0; j <= position; j++)
         {
-            VectorMath.MultiplyAdd(output, values + ((long)j * size), scores[j], size);
+            MultiplyAdd<TElement, TFormat>(output, values + ((long)j * size), scores[j], size);
         }
 
         float inverse = 1f / sum;

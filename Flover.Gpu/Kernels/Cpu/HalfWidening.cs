@@ -18,6 +18,9 @@ internal unsafe interface IPanelFormat<TElement>
     static abstract Vector512<float> Widen16(TElement* source);
 
     static abstract Vector256<float> Widen8(TElement* source);
+
+    /// <summary>One element, for the tails of rows that are not a multiple of 8 (KV heads).</summary>
+    static abstract float Widen1(TElement* source);
 }
 
 /// <summary>F32 panels: the values are loaded as they are.</summary>
@@ -28,6 +31,9 @@ internal readonly unsafe struct F32Format : IPanelFormat<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen8(float* source) => Vector256.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Widen1(float* source) => *source;
 }
 
 /// <summary>
@@ -61,6 +67,9 @@ internal readonly unsafe struct FiniteF16Format : IPanelFormat<ushort>
         Vector256<uint> bits = (signExtended.AsUInt32() << 13) & Vector256.Create(KeepSignExponentMantissa);
         return bits.AsSingle() * Vector256.Create(ExponentRebias);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Widen1(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source);
 }
 
 /// <summary>
@@ -92,6 +101,9 @@ internal readonly unsafe struct F16Format : IPanelFormat<ushort>
         Vector256<uint> quiet = Vector256.GreaterThan(magnitude, Vector256.Create(InfinityShifted)) & Vector256.Create(QuietNaN);
         return Vector256.ConditionalSelect(special, (finite & Vector256.Create(0x80000000u)) | magnitude | quiet | Vector256.Create(0x70000000u), finite).AsSingle();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Widen1(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source);
 }
 
 /// <summary>bfloat16: the top half of a binary32, widened by a zero-extending load and a shift.</summary>
@@ -102,6 +114,9 @@ internal readonly unsafe struct BF16Format : IPanelFormat<ushort>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen8(ushort* source) => (ZeroExtend8(source) << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Widen1(ushort* source) => BFloat16Bits.ToSingle(*source);
 
     /// <summary>Zero-extends 16 ushorts to uints: one <c>vpmovzxwd</c> where AVX-512 is there.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

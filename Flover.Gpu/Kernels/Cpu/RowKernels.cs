@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
 
 namespace Flover.Gpu.Kernels.Cpu;
@@ -133,6 +134,40 @@ internal static unsafe class RowKernels
             {
                 Buffer.MemoryCopy(source + width + (head * size), cache + layout.Offset(slot, layer, 0, head, position), bytes, bytes);
                 Buffer.MemoryCopy(source + (2 * width) + (head * size), cache + layout.Offset(slot, layer, 1, head, position), bytes, bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores keys and values into an F16 or BF16 cache, each rounded to nearest even by the
+    /// conversions the weights use, so a position's bits depend on its own values only.
+    /// </summary>
+    public static void WriteKv(float* qkv, int rows, int* slots, int* positions, ushort* cache, KvCacheLayout layout, int layer)
+    {
+        int size = layout.HeadSize;
+        int width = layout.HeadCount * size;
+        bool brain = layout.ElementType == TensorDType.BF16;
+        for (int row = 0; row < rows; row++)
+        {
+            int slot = slots[row];
+            int position = positions[row];
+            if ((uint)slot >= (uint)layout.SlotCount || (uint)position >= (uint)layout.SlotCapacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(slots), $"Row {row} targets slot {slot} position {position}; the cache has {layout.SlotCount} slots of {layout.SlotCapacity} positions.");
+            }
+
+            float* source = qkv + ((long)row * 3 * width);
+            for (int head = 0; head < layout.HeadCount; head++)
+            {
+                ushort* keys = cache + layout.Offset(slot, layer, 0, head, position);
+                ushort* values = cache + layout.Offset(slot, layer, 1, head, position);
+                float* key = source + width + (head * size);
+                float* value = source + (2 * width) + (head * size);
+                for (int d = 0; d < size; d++)
+                {
+                    keys[d] = brain ? BFloat16Bits.FromSingle(key[d]) : HalfWidening.NarrowToF16(key[d]);
+                    values[d] = brain ? BFloat16Bits.FromSingle(value[d]) : HalfWidening.NarrowToF16(value[d]);
+                }
             }
         }
     }

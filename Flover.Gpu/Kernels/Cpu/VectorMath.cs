@@ -10,25 +10,6 @@ namespace Flover.Gpu.Kernels.Cpu;
 internal static unsafe class VectorMath
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Dot(float* a, float* b, int length)
-    {
-        Vector256<float> accumulator = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
-        {
-            accumulator = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), accumulator);
-        }
-
-        float sum = Vector256.Sum(accumulator);
-        for (; i < length; i++)
-        {
-            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
-        }
-
-        return sum;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(float* values, int length)
     {
         Vector256<float> accumulator = Vector256<float>.Zero;
@@ -68,22 +49,5 @@ internal static unsafe class VectorMath
         }
 
         return sum;
-    }
-
-    /// <summary><c>destination[i] = FMA(scale, source[i], destination[i])</c>: each element's own rounding, lane or tail alike.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void MultiplyAdd(float* destination, float* source, float scale, int length)
-    {
-        Vector256<float> factor = Vector256.Create(scale);
-        int i = 0;
-        for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
-        {
-            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(source + i), factor, Vector256.Load(destination + i)), destination + i);
-        }
-
-        for (; i < length; i++)
-        {
-            destination[i] = MathF.FusedMultiplyAdd(source[i], scale, destination[i]);
-        }
     }
 }

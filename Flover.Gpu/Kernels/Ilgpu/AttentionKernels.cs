@@ -13,7 +13,8 @@ internal struct KvArgs
     public ArrayView<float> Qkv;
     public ArrayView<int> Slots;
     public ArrayView<int> Positions;
-    public ArrayView<float> Cache;
+    /// <summary>The pool: F32 values or F16/BF16 bits, widened exactly when read.</summary>
+    public WeightView Cache;
 
     /// <summary>Scores, then softmax weights: [row][head][position] (attention only).</summary>
     public ArrayView<float> Scores;
@@ -64,7 +65,7 @@ internal static class AttentionKernels
         float dot = 0f;
         for (int d = 0; d < a.HeadSize; d++)
         {
-            dot += a.Qkv[query + d] * a.Cache[key + d];
+            dot += a.Qkv[query + d] * a.Cache.Load(key + d);
         }
 
         a.Scores[(((long)row * a.HeadCount) + head) * a.SlotCapacity + j] = dot * a.Scale;
@@ -119,7 +120,7 @@ internal static class AttentionKernels
         float sum = 0f;
         for (int j = 0; j <= position; j++)
         {
-            sum += a.Scores[weights + j] * a.Cache[value + ((long)j * a.HeadSize)];
+            sum += a.Scores[weights + j] * a.Cache.Load(value + ((long)j * a.HeadSize));
         }
 
         a.Output[at] = sum * (1f / a.Sums[((long)row * a.HeadCount) + head]);

@@ -52,6 +52,70 @@ internal static class DeviceMath
     public static float BFloat16ToSingle(ushort bits) => Interop.IntAsFloat((uint)bits << 16);
 
     /// <summary>
+    /// Rounds a float to IEEE half bits, to nearest with ties to even, overflow to ±Inf, as the host's
+    /// <c>(Half)value</c> (KV stores on the device; NaN becomes a quiet NaN of the same sign).
+    /// Integer arithmetic only, so it compiles for every ILGPU backend.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort SingleToHalf(float value)
+    {
+        uint bits = Interop.FloatAsInt(value);
+        uint sign = (bits >> 16) & 0x8000u;
+        uint magnitude = bits & 0x7FFFFFFFu;
+        if (magnitude >= 0x7F800000u)
+        {
+            return (ushort)(sign | (magnitude > 0x7F800000u ? 0x7E00u : 0x7C00u));
+        }
+
+        if (magnitude >= 0x477FF000u)
+        {
+            // 65520 and above round to infinity (65520 is the tie between 65504 and 2¹⁶).
+            return (ushort)(sign | 0x7C00u);
+        }
+
+        if (magnitude >= 0x38800000u)
+        {
+            // Normal: rebias the exponent (127 → 15), then drop 13 mantissa bits rounding to even;
+            // a carry out of the mantissa correctly bumps the exponent.
+            uint rebased = magnitude - 0x38000000u;
+            return (ushort)(sign | ((rebased + 0xFFFu + ((rebased >> 13) & 1u)) >> 13));
+        }
+
+        int exponent = (int)(magnitude >> 23);
+        if (exponent < 101)
+        {
+            // Below 2⁻²⁶: less than half the smallest subnormal, so zero.
+            return (ushort)sign;
+        }
+
+        // Subnormal: the value is m · 2^(e − 150); the half's mantissa is m · 2^(e − 126), rounded to even.
+        uint mantissa = (magnitude & 0x7FFFFFu) | 0x800000u;
+        int shift = 126 - exponent;
+        uint kept = mantissa >> shift;
+        uint rest = mantissa & ((1u << shift) - 1u);
+        uint half = 1u << (shift - 1);
+        if (rest > half || (rest == half && (kept & 1u) != 0))
+        {
+            kept++;
+        }
+
+        return (ushort)(sign | kept);
+    }
+
+    /// <summary>Rounds a float to bfloat16 bits, to nearest with ties to even; NaN stays a quiet NaN (as <c>BFloat16Bits.FromSingle</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort SingleToBFloat16(float value)
+    {
+        uint bits = Interop.FloatAsInt(value);
+        if ((bits & 0x7FFFFFFFu) > 0x7F800000u)
+        {
+            return (ushort)((bits >> 16) | 0x40u);
+        }
+
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    }
+
+    /// <summary>
     /// The activation: the CPU engine's own GELU functions (<see cref="Cpu.ScalarMath"/>, evaluated in
     /// double and rounded once), which ILGPU compiles for the device with System.Math mapped to its
     /// intrinsics, so both engines use one formula (the device's double functions may still differ
@@ -79,7 +143,10 @@ internal static class DeviceMath
     }
 }
 
-/// <summary>A weight matrix's elements on the device: F32 values or F16/BF16 bits, <c>[K][N]</c> input-major.</summary>
+/// <summary>
+/// Elements on the device as F32 values or F16/BF16 bits: a weight matrix's (<c>[K][N]</c>
+/// input-major) or the KV pool's.
+/// </summary>
 internal struct WeightView
 {
     /// <summary>The elements of an F32 matrix (a one-element placeholder otherwise).</summary>
@@ -102,5 +169,19 @@ internal struct WeightView
 
         ushort bits = Bits[index];
         return Format == DeviceMath.FormatBF16 ? DeviceMath.BFloat16ToSingle(bits) : DeviceMath.HalfToSingle(bits);
+    }
+
+    /// <summary>Stores <paramref name="value"/> at <paramref name="index"/>, rounded to nearest even where the elements are half bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly void Store(long index, float value)
+    {
+        if (Format == DeviceMath.FormatF32)
+        {
+            Single[index] = value;
+        }
+        else
+        {
+            Bits[index] = Format == DeviceMath.FormatBF16 ? DeviceMath.SingleToBFloat16(value) : DeviceMath.SingleToHalf(value);
+        }
     }
 }

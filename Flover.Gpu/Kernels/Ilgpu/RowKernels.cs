@@ -95,7 +95,7 @@ internal static class RowKernels
         int d = index.X - (head * a.HeadSize);
         long row = (long)index.Y * 3 * width;
         long key = a.KeyOffset(slot, head) + ((long)position * a.HeadSize) + d;
-        a.Cache[key] = a.Qkv[row + width + index.X];
-        a.Cache[key + a.KvStride] = a.Qkv[row + (2 * width) + index.X];
+        a.Cache.Store(key, a.Qkv[row + width + index.X]);
+        a.Cache.Store(key + a.KvStride, a.Qkv[row + (2 * width) + index.X]);
     }
 }

@@ -83,8 +83,8 @@ public sealed partial class Gpt2Model
             a.MatMul(ws.Normed, rows, l.QkvWeight, l.QkvBias.View, ws.Qkv, KernelActivation.None, accumulate: false);
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
-            a.WriteKv(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
-            a.Attention(ws.Qkv, rows, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
+            _cache.Write(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer);
+            _cache.Attend(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer, ws.Attention);
             Project(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View);
             a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm2Weight.View, l.Norm2Bias.View, epsilon);
             a.MatMul(ws.Normed, rows, l.MlpUpWeight, l.MlpUpBias.View, ws.Mlp, _activation, accumulate: false);

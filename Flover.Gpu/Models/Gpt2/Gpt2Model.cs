@@ -105,7 +105,7 @@ public sealed partial class Gpt2Model : IModel
         try
         {
             _workspace = new Gpt2Workspace(accelerator, Config, rows, shards, _shard is null ? Config.VocabularySize : _shard.Share(Config.VocabularySize).Count);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize));
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize) { ElementType = options.KvDType });
         }
         catch
         {
@@ -143,6 +143,9 @@ public sealed partial class Gpt2Model : IModel
 
     /// <summary>The precision the LM head (and, unless the checkpoint mixes types, every matrix) is held in.</summary>
     public TensorDType WeightDType => _weights.LmHead.ElementType;
+
+    /// <summary>The precision the KV cache holds keys and values in (<see cref="Gpt2ModelOptions.KvDType"/>).</summary>
+    public TensorDType KvDType => _cache.Layout.ElementType;
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;

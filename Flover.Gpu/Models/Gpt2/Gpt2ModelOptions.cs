@@ -16,4 +16,12 @@ namespace Flover.Gpu.Models.Gpt2;
 /// must be called with the same inputs in the same order (their collectives meet); the engine's
 /// shard actors do that (each executes the decode loop's step).
 /// </param>
-public sealed record Gpt2ModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null, TensorShard? Shard = null);
+public sealed record Gpt2ModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null, TensorShard? Shard = null)
+{
+    /// <summary>
+    /// The precision the KV cache holds keys and values in: F32 (the default), or F16/BF16, which
+    /// halve the pool; each key and value is rounded to nearest even when written and widened exactly
+    /// when read, so batch invariance holds as with F32. Attention arithmetic is F32 whatever the choice.
+    /// </summary>
+    public TensorDType KvDType { get; init; } = TensorDType.F32;
+}

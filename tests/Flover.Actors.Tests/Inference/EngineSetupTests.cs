@@ -48,4 +48,23 @@ public sealed class EngineSetupTests
         Assert.Equal(Flover.Gpu.Checkpoints.TensorDType.BF16, model.WeightDType);
         Assert.Equal((3, 32), (model.SlotCount, model.SlotCapacity));
     }
+
+    [Theory]
+    [InlineData("f16", Flover.Gpu.Checkpoints.TensorDType.F16)]
+    [InlineData("bf16", Flover.Gpu.Checkpoints.TensorDType.BF16)]
+    public void The_kv_dtype_reaches_the_model_and_halves_the_kv_bytes_per_slot(string word, Flover.Gpu.Checkpoints.TensorDType expected)
+    {
+        FloverSettings full = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine { threads = 1, kv-slots = 2, max-positions = 32 }").WithFallback(ConfigurationFactory.Default()));
+        FloverSettings half = FloverSettings.From(ConfigurationFactory.ParseString($"flover.engine {{ threads = 1, kv-slots = 2, max-positions = 32, kv-dtype = {word} }}").WithFallback(ConfigurationFactory.Default()));
+        using Flover.Gpu.Checkpoints.IModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Tiny);
+
+        Assert.Equal(Flover.Gpu.Checkpoints.TensorDType.F32, EngineSetup.ModelOptions(full.Engine, s_config).KvDType);
+        Assert.Equal(expected, EngineSetup.ModelOptions(half.Engine, s_config).KvDType);
+        Flover.Actors.Inference.Sharding.ShardedModel fullShards = EngineSetup.Shards(full, weights);
+        Flover.Actors.Inference.Sharding.ShardedModel halfShards = EngineSetup.Shards(half, weights);
+        using Flover.Gpu.Models.IModel model = halfShards.Create(2, null);
+        Assert.Equal(expected, Assert.IsType<Flover.Gpu.Models.Gpt2.Gpt2Model>(model).KvDType);
+        Assert.Equal(fullShards.Shape.KvBytesPerSlot, 2 * halfShards.Shape.KvBytesPerSlot);
+        Assert.Equal(halfShards.Shape.KvBytesPerSlot, model.KvBytesPerSlot);
+    }
 }

@@ -52,6 +52,13 @@ public sealed class KernelTests : IDisposable
     public void KvStore_and_attention_over_scattered_slots_match_float64(int slots, int heads, int capacity, int headSize, int layers) =>
         Assert.InRange(_checks.Attention(slots, heads, capacity, headSize, layers), 0, Bound);
 
+    [Theory]
+    [InlineData(TensorDType.F16, 4, 2, 7, 9, 1)]
+    [InlineData(TensorDType.BF16, 3, 3, 6, 8, 2)]
+    [InlineData(TensorDType.F16, 2, 1, 5, 3, 1)]
+    public void Half_kv_store_and_attention_match_float64_over_keys_and_values_rounded_the_same_way(TensorDType kvType, int slots, int heads, int capacity, int headSize, int layers) =>
+        Assert.InRange(_checks.Attention(slots, heads, capacity, headSize, layers, kvType), 0, Bound);
+
     [Fact]
     public void Epilogue_gather_and_overlapping_copies_match_float64() => Assert.InRange(_checks.RowsAndCopies(5, 13), 0, Bound);
 

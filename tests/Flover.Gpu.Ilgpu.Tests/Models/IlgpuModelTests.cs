@@ -46,6 +46,25 @@ public sealed class IlgpuModelTests : IClassFixture<IlgpuModelTests.Weights>
     }
 
     [Theory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void A_half_kv_cache_matches_the_cpu_engine_holding_the_same_kv_precision(TensorDType kvType)
+    {
+        ModelComparison result = ModelChecks.AgainstCpuEngine(Oracle.Open, _weights.Tied, null, Prompt, 6, kvType);
+
+        Assert.InRange(result.WorstRelativeL2, 0, 1e-5);
+        Assert.True(result.GreedyEqual);
+    }
+
+    [Theory]
+    [InlineData(MemoryMode.Indexed, TensorDType.F16)]
+    [InlineData(MemoryMode.Holes, TensorDType.BF16)]
+    [InlineData(MemoryMode.Shuffle, TensorDType.F16)]
+    [InlineData(MemoryMode.Shuffle, TensorDType.BF16)]
+    public void Fused_decode_with_a_half_kv_cache_equals_each_sequence_alone_bitwise(MemoryMode mode, TensorDType kvType) =>
+        Assert.Null(ModelChecks.FusedEqualsAlone(Oracle.Open, _weights.Tied, mode, kvType));
+
+    [Theory]
     [InlineData(MemoryMode.Indexed)]
     [InlineData(MemoryMode.Holes)]
     [InlineData(MemoryMode.Shuffle)]

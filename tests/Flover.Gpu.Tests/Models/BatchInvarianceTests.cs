@@ -3,7 +3,10 @@ using Flover.Gpu.Models;
 
 namespace Flover.Gpu.Tests.Models;
 
-/// <summary>Bitwise batch invariance: a sequence's logits never depend on its neighbours, slot, threads or chunking.</summary>
+/// <summary>
+/// Bitwise batch invariance: a sequence's logits never depend on its neighbours, slot, threads or
+/// chunking, with an F32 KV cache and with F16/BF16 ones (each value rounded once, when written).
+/// </summary>
 public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.Weights>
 {
     private readonly Weights _weights;
@@ -13,11 +16,14 @@ public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.We
         _weights = weights;
     }
 
-    [Fact]
-    public void Decoding_token_by_token_equals_prefilling_the_whole_sequence_bitwise()
+    [Theory]
+    [InlineData(TensorDType.F32)]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void Decoding_token_by_token_equals_prefilling_the_whole_sequence_bitwise(TensorDType kvDType)
     {
         int[] tokens = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7];
-        using var harness = new ModelHarness(_weights.Model, threads: 2);
+        using var harness = new ModelHarness(_weights.Model, threads: 2, kvDType: kvDType);
 
         float[][] prefilled = harness.PrefillAll(0, tokens);
         float[][] decoded = harness.DecodeEach(1, tokens);
@@ -28,12 +34,15 @@ public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.We
         }
     }
 
-    [Fact]
-    public void Prefill_split_into_passes_by_a_small_row_budget_equals_one_pass_bitwise()
+    [Theory]
+    [InlineData(TensorDType.F32)]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void Prefill_split_into_passes_by_a_small_row_budget_equals_one_pass_bitwise(TensorDType kvDType)
     {
         int[] tokens = Enumerable.Range(0, 40).Select(i => (i * 37) % 300).ToArray();
-        using var onePass = new ModelHarness(_weights.Model, rowsPerStep: 64);
-        using var manyPasses = new ModelHarness(_weights.Model, rowsPerStep: 7);
+        using var onePass = new ModelHarness(_weights.Model, rowsPerStep: 64, kvDType: kvDType);
+        using var manyPasses = new ModelHarness(_weights.Model, rowsPerStep: 7, kvDType: kvDType);
 
         float[][] expected = onePass.PrefillAll(2, tokens);
         float[][] actual = manyPasses.PrefillAll(3, tokens);
@@ -41,11 +50,14 @@ public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.We
         Assert.Equal(expected, actual);
     }
 
-    [Fact]
-    public void Copying_a_slot_moves_the_sequence_so_decoding_continues_identically()
+    [Theory]
+    [InlineData(TensorDType.F32)]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void Copying_a_slot_moves_the_sequence_so_decoding_continues_identically(TensorDType kvDType)
     {
         int[] tokens = [10, 20, 30, 40, 50];
-        using var harness = new ModelHarness(_weights.Model, slots: 3);
+        using var harness = new ModelHarness(_weights.Model, slots: 3, kvDType: kvDType);
         harness.Model.Prefill([new PrefillPrompt(0, tokens.AsMemory(0, 4))]);
 
         harness.Model.Copy(0, 2, 4);
@@ -56,26 +68,30 @@ public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.We
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
-    public void Random_batches_slots_thread_counts_and_chunkings_give_every_sequence_its_solo_logits_bitwise(int seed)
+    [InlineData(1, TensorDType.F32)]
+    [InlineData(2, TensorDType.F32)]
+    [InlineData(3, TensorDType.F32)]
+    [InlineData(4, TensorDType.F32)]
+    [InlineData(5, TensorDType.F32)]
+    [InlineData(6, TensorDType.F32)]
+    [InlineData(7, TensorDType.F16)]
+    [InlineData(8, TensorDType.F16)]
+    [InlineData(9, TensorDType.BF16)]
+    [InlineData(10, TensorDType.BF16)]
+    public void Random_batches_slots_thread_counts_and_chunkings_give_every_sequence_its_solo_logits_bitwise(int seed, TensorDType kvDType)
     {
         var random = new Random(seed);
         int sequenceCount = random.Next(2, 7);
         int[][] sequences = Enumerable.Range(0, sequenceCount)
             .Select(_ => Enumerable.Range(0, random.Next(2, 24)).Select(_ => random.Next(300)).ToArray())
             .ToArray();
-        float[][][] solo = sequences.Select(_weights.Solo).ToArray();
+        float[][][] solo = sequences.Select(s => _weights.Solo(s, kvDType)).ToArray();
 
         int slots = sequenceCount + random.Next(0, 4);
         int[] slotOf = Enumerable.Range(0, slots).OrderBy(_ => random.Next()).Take(sequenceCount).ToArray();
         int[] prefillLength = sequences.Select(s => random.Next(1, s.Length + 1)).ToArray();
         int[] done = new int[sequenceCount];
-        using var harness = new ModelHarness(_weights.Model, threads: random.Next(1, 5), slots: slots, rowsPerStep: random.Next(1, 40));
+        using var harness = new ModelHarness(_weights.Model, threads: random.Next(1, 5), slots: slots, rowsPerStep: random.Next(1, 40), kvDType: kvDType);
 
         while (done.Where((d, i) => d < sequences[i].Length).Any())
         {
@@ -135,26 +151,35 @@ public sealed class BatchInvarianceTests : IClassFixture<BatchInvarianceTests.We
         public Weights()
         {
             Model = TinyGpt2.Weights(TinyGpt2.Config(), TensorDType.F32, seed: 7);
-            _solo = new ModelHarness(Model, threads: 1, slots: 1);
         }
 
-        private readonly ModelHarness _solo;
+        private readonly Dictionary<TensorDType, ModelHarness> _solo = [];
         private readonly Lock _lock = new();
 
         public NativeModelWeights Model { get; }
 
-        /// <summary>The sequence alone: slot 0, one thread, one decode step per token.</summary>
-        public float[][] Solo(int[] tokens)
+        /// <summary>The sequence alone: slot 0, one thread, one decode step per token, with a KV cache of <paramref name="kvDType"/>.</summary>
+        public float[][] Solo(int[] tokens, TensorDType kvDType)
         {
             lock (_lock)
             {
-                return _solo.DecodeEach(0, tokens);
+                if (!_solo.TryGetValue(kvDType, out ModelHarness? solo))
+                {
+                    solo = new ModelHarness(Model, threads: 1, slots: 1, kvDType: kvDType);
+                    _solo.Add(kvDType, solo);
+                }
+
+                return solo.DecodeEach(0, tokens);
             }
         }
 
         public void Dispose()
         {
-            _solo.Dispose();
+            foreach (ModelHarness solo in _solo.Values)
+            {
+                solo.Dispose();
+            }
+
             Model.Dispose();
         }
     }

@@ -8,10 +8,10 @@ namespace Flover.Gpu.Tests.Models;
 /// <summary>An accelerator and a model over test weights, disposed together.</summary>
 internal sealed class ModelHarness : IDisposable
 {
-    public ModelHarness(IModelWeights weights, int threads = 1, int slots = 4, int capacity = 0, int rowsPerStep = 256, TensorDType? weightDType = null)
+    public ModelHarness(IModelWeights weights, int threads = 1, int slots = 4, int capacity = 0, int rowsPerStep = 256, TensorDType? weightDType = null, TensorDType kvDType = TensorDType.F32)
     {
         Accelerator = new AcceleratorContext(new EngineOptions(threads)).CreateDefault();
-        Model = new Gpt2Model(Accelerator, weights, new Gpt2ModelOptions(slots, capacity, rowsPerStep, weightDType));
+        Model = new Gpt2Model(Accelerator, weights, new Gpt2ModelOptions(slots, capacity, rowsPerStep, weightDType) { KvDType = kvDType });
     }
 
     public Accelerator Accelerator { get; }

@@ -1,22 +1,27 @@
 using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Kernels.Cpu;
 using Flover.Gpu.Models;
 
 namespace Flover.Gpu.Tests.Models;
 
 /// <summary>
 /// A plain float64 GPT-2 forward pass over a whole sequence, written from the formulas with no caching
-/// and no SIMD: the yardstick the engine's logits are measured against.
+/// and no SIMD: the yardstick the engine's logits are measured against. With a 16-bit
+/// <c>kvDType</c>, every key and value is rounded as the engine's KV cache stores it (to F32, then
+/// to F16 or BF16 nearest even) before attention reads it; everything else stays float64.
 /// </summary>
 internal sealed class ReferenceGpt2
 {
     private readonly IModelWeights _weights;
     private readonly Gpt2Config _config;
+    private readonly TensorDType _kvDType;
     private readonly Dictionary<string, double[]> _tensors = [];
 
-    public ReferenceGpt2(IModelWeights weights)
+    public ReferenceGpt2(IModelWeights weights, TensorDType kvDType = TensorDType.F32)
     {
         _weights = weights;
         _config = weights.Config;
+        _kvDType = kvDType;
     }
 
     /// <summary>Logits [tokens.Length][vocab] for every position of <paramref name="tokens"/>.</summary>
@@ -40,7 +45,7 @@ internal sealed class ReferenceGpt2
         {
             double[][] h = x.Select(row => Norm(row, Gpt2TensorNames.Norm1Weight(layer), Gpt2TensorNames.Norm1Bias(layer))).ToArray();
             double[][] qkv = h.Select(row => Linear(row, Gpt2TensorNames.AttentionQkvWeight(layer), Gpt2TensorNames.AttentionQkvBias(layer))).ToArray();
-            double[][] attention = Attend(qkv);
+            double[][] attention = Attend(_kvDType == TensorDType.F32 ? qkv : [.. qkv.Select(RoundKeysAndValues)]);
             for (int i = 0; i < t; i++)
             {
                 double[] projected = Linear(attention[i], Gpt2TensorNames.AttentionOutWeight(layer), Gpt2TensorNames.AttentionOutBias(layer));
@@ -79,6 +84,18 @@ internal sealed class ReferenceGpt2
         }
 
         return logits;
+    }
+
+    // Keys and values as a 16-bit cache holds them: the engine computes them in F32, then the
+    // cache rounds each to nearest even with the conversions the weights use.
+    private double[] RoundKeysAndValues(double[] row)
+    {
+        int e = _config.EmbeddingSize;
+        return [.. row.Select((value, i) => i < e ? value : _kvDType switch
+        {
+            TensorDType.F16 => (double)(float)BitConverter.UInt16BitsToHalf(HalfWidening.NarrowToF16((float)value)),
+            _ => BFloat16Bits.ToSingle(BFloat16Bits.FromSingle((float)value)),
+        })];
     }
 
     private double[][] Attend(double[][] qkv)

@@ -37,6 +37,21 @@ public sealed class BenchDecodeCommandTests
     }
 
     [Fact]
+    public void Each_listed_kv_dtype_gets_its_runs_and_a_bad_one_is_refused_naming_the_option()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--kv-dtype", "f32,f16,bf16", "--bandwidth-mb", "0", "--json");
+        CliResult bad = CliRunner.Run("bench-decode", "--preset", "tiny", "--kv-dtype", "f32,f8");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement[] runs = [.. document.RootElement.GetProperty("runs").EnumerateArray()];
+        Assert.Equal(["f32", "f32", "f16", "f16", "bf16", "bf16"], runs.Select(r => r.GetProperty("kv_dtype").GetString()));
+        Assert.All(runs, r => Assert.Equal("f32", r.GetProperty("dtype").GetString()));
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--kv-dtype takes f32, f16 or bf16; 'f8' is none of them.", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Tensor_parallel_runs_report_their_shard_count_and_time_in_collectives()
     {
         CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--json");

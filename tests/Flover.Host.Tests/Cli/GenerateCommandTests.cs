@@ -86,6 +86,20 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_16_bit_kv_cache_from_the_configuration_generates_and_the_start_up_line_names_it()
+    {
+        string[] common = ["generate", "--preset", "tiny", "--prompt", "Hello, world", "--max-tokens", "5", "--temperature", "0", "--ignore-eos", "--json"];
+
+        CliResult half = CliRunner.Run([.. common, "--set", "flover.engine.kv-dtype=f16"]);
+        CliResult bad = CliRunner.Run([.. common, "--set", "flover.engine.kv-dtype=f8"]);
+
+        Assert.Equal(5, Ids(Json(half)).Length);
+        Assert.Contains("positions in f16", half.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("setting 'flover.engine.kv-dtype' must be one of f32, f16, bf16 but is 'f8'", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Tensor_parallel_shards_generate_the_greedy_tokens_of_the_whole_model_and_a_bad_count_is_refused()
     {
         string[] common = ["generate", "--preset", "tiny", "--prompt", "Once upon a time", "--max-tokens", "6", "--temperature", "0", "--ignore-eos", "--json", "--threads", "2"];

@@ -33,6 +33,7 @@ public sealed class ServeCommandTests
     [InlineData("--tensor-parallel", "5", "12 attention heads cannot be split evenly over 5")]
     [InlineData("--tensor-parallel", "0", "flover.parallel.tensor")]
     [InlineData("--dtype", "fp8", "'fp8'")]
+    [InlineData("--kv-dtype", "f8", "--kv-dtype takes f32, f16 or bf16; 'f8' is none of them.")]
     public void Bad_engine_shorthands_are_user_errors_naming_the_problem(string option, string value, string expected)
     {
         CliResult result = CliRunner.Run("serve", "--preset", "tiny", "--port", "0", option, value);
