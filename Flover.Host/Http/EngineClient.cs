@@ -29,11 +29,12 @@ internal sealed partial class EngineClient
     /// <param name="actors">The actor system: where the per-request bridge actors are created, and whose registry holds the engine (the <c>InferenceEngine</c> actor, or anything speaking its protocol).</param>
     /// <param name="metrics">The engine's metrics (a private set when null: a scripted engine publishes nothing).</param>
     /// <param name="registry">The server's Prometheus registry the per-request metrics are created on (a private one when null: nothing scrapes an embedded engine).</param>
-    public EngineClient(ActorSystem actors, EngineMetrics? metrics = null, Prometheus.CollectorRegistry? registry = null)
+    /// <param name="recent">Where finished requests' latencies go for the engine view (a private list when null).</param>
+    public EngineClient(ActorSystem actors, EngineMetrics? metrics = null, Prometheus.CollectorRegistry? registry = null, Events.RecentRequests? recent = null)
     {
         _actors = actors;
         Metrics = metrics ?? new EngineMetrics(0);
-        Requests = new ServeMetrics(registry ?? Prometheus.Metrics.NewCustomRegistry());
+        Requests = new ServeMetrics(registry ?? Prometheus.Metrics.NewCustomRegistry(), recent);
     }
 
     /// <summary>The engine's instruments (the decode loop's state and timings).</summary>

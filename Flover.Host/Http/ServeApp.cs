@@ -59,7 +59,9 @@ internal static class ServeApp
         // drain time and for cancelled requests to leave.
         TimeSpan drainLimit = setup.Settings.DrainTimeout + EngineClient.CancelGrace + TimeSpan.FromSeconds(5);
         // The live event stream's fan-out: fed by an actor on the event stream, read by viewers.
-        var events = new EngineEventHub(setup.Settings.MaxEventViewers);
+        // The engine view's table of recent requests: filled as HTTP requests end (ServeMetrics).
+        var recent = new RecentRequests();
+        var events = new EngineEventHub(setup.Settings.MaxEventViewers, recent);
         builder.Services.AddSingleton(events);
         builder.Services.AddAkka("flover", akka =>
         {
@@ -78,7 +80,7 @@ internal static class ServeApp
         // One registry per server (see MetricsEndpoint); the container disposes the endpoint (its
         // listeners) with the application.
         Prometheus.CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
-        builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics, registry));
+        builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics, registry, recent));
         builder.Services.AddSingleton(services => new MetricsEndpoint(registry, services.GetRequiredService<EngineClient>().Metrics.Meter, services.GetRequiredService<IMeterFactory>()));
         builder.Services.AddSingleton(services => new ServeContext(setup.Model, services.GetRequiredService<EngineClient>(), setup.Settings, setup.Clock));
         builder.Services.AddSingleton<DrainService>();

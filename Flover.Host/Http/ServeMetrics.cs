@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Flover.Gpu.Sampling;
+using Flover.Host.Http.Events;
 using Prometheus;
 
 namespace Flover.Host.Http;
@@ -26,8 +27,10 @@ internal sealed class ServeMetrics
     private readonly Histogram _endToEnd;
 
     /// <param name="registry">The server's registry (a private one where nothing scrapes, as for an embedded engine).</param>
-    public ServeMetrics(CollectorRegistry registry)
+    /// <param name="recent">Where finished requests' latencies are kept for the engine view (a private list when null).</param>
+    public ServeMetrics(CollectorRegistry registry, RecentRequests? recent = null)
     {
+        Recent = recent ?? new RecentRequests();
         MetricFactory factory = Prometheus.Metrics.WithCustomRegistry(registry);
         // Labels in name order: the series read {finish_reason="…",status="…"}, as they always have.
         _requests = factory.CreateCounter("flover_requests_total", "Generation requests answered, by HTTP status (499: the client disconnected) and engine finish reason (none: never generated).", ["finish_reason", "status"]);
@@ -61,9 +64,19 @@ internal sealed class ServeMetrics
             _timeToFirstToken.Observe(Stopwatch.GetElapsedTime(timing.Started, timing.FirstToken).TotalSeconds);
         }
 
+        double? perToken = null;
         if (timing.Tokens > 1)
         {
-            _timePerOutputToken.Observe(Stopwatch.GetElapsedTime(timing.FirstToken, timing.Finished).TotalSeconds / (timing.Tokens - 1));
+            perToken = Stopwatch.GetElapsedTime(timing.FirstToken, timing.Finished).TotalSeconds / (timing.Tokens - 1);
+            _timePerOutputToken.Observe(perToken.Value);
+        }
+
+        if (timing.Tokens > 0)
+        {
+            Recent.Add(new RecentRequest(Stopwatch.GetElapsedTime(timing.Started, timing.FirstToken).TotalMilliseconds, perToken * 1000, timing.Tokens, ReasonLabel(reason)));
         }
     }
+
+    /// <summary>The latest finished requests' latencies (the engine view's table).</summary>
+    public RecentRequests Recent { get; }
 }

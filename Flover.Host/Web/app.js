@@ -166,12 +166,26 @@ function drawBatches() {
   context.fillText(`max ${top}`, 4, 10);
 }
 
+function renderRecent(requests) {
+  const body = document.querySelector('#recent tbody');
+  body.replaceChildren(...requests.map((request) => {
+    const row = document.createElement('tr');
+    for (const value of [request.ttft_ms, request.tpot_ms ?? '-', request.tokens, request.finish_reason]) {
+      const cell = document.createElement('td');
+      cell.textContent = String(value);
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
 function onSummary(summary) {
   $('tps').textContent = summary.tokens_per_second.toFixed(1);
   $('running').textContent = summary.running;
   $('waiting').textContent = summary.waiting;
   $('scheduler').textContent = summary.scheduler;
   renderSlots(summary);
+  renderRecent(summary.recent_requests || []);
   history.push({ time: performance.now(), max: summary.max_rows, mean: summary.mean_rows });
   drawBatches();
 }

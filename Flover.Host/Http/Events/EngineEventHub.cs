@@ -18,11 +18,15 @@ internal sealed class EngineEventHub
     private readonly Lock _viewersLock = new();
     private readonly List<EventViewer> _viewers = [];
 
+    private readonly RecentRequests _recent;
+
     /// <param name="maxViewers">Viewers served at once (<c>flover.http.max-event-viewers</c>).</param>
-    public EngineEventHub(int maxViewers)
+    /// <param name="recent">The latest finished requests, sent with every event (none when null).</param>
+    public EngineEventHub(int maxViewers, RecentRequests? recent = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxViewers);
         MaxViewers = maxViewers;
+        _recent = recent ?? new RecentRequests();
     }
 
     /// <summary>Viewers served at once.</summary>
@@ -72,7 +76,7 @@ internal sealed class EngineEventHub
             viewers = [.. _viewers];
         }
 
-        byte[] json = EngineEventJson.Render(summary);
+        byte[] json = EngineEventJson.Render(summary, _recent.Snapshot());
         foreach (EventViewer viewer in viewers)
         {
             viewer.Offer(json);

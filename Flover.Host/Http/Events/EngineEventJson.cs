@@ -5,11 +5,12 @@ namespace Flover.Host.Http.Events;
 /// <summary>
 /// The JSON of one <c>/v1/engine/events</c> event (docs/HTTP.md): an <see cref="IterationSummary"/>
 /// with snake_case names, slots as one letter each (<c>f</c> free, <c>h</c> held, <c>o</c> a hole)
-/// beside the holding request ids, and shuffle moves as [from, to] pairs. Counts and ids only.
+/// beside the holding request ids, shuffle moves as [from, to] pairs, and the latencies of the
+/// latest finished requests. Counts, ids and times only.
 /// </summary>
 internal static class EngineEventJson
 {
-    public static byte[] Render(IterationSummary summary) => JsonOutput.Object(json =>
+    public static byte[] Render(IterationSummary summary, IReadOnlyList<RecentRequest> recent) => JsonOutput.Object(json =>
     {
         json.WriteString("start", summary.Start);
         json.WriteString("end", summary.End);
@@ -53,6 +54,26 @@ internal static class EngineEventJson
         json.WriteEndArray();
         json.WriteNumber("waiting", summary.Waiting);
         json.WriteNumber("running", summary.Running);
+        json.WriteStartArray("recent_requests");
+        foreach (RecentRequest request in recent)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("ttft_ms", Math.Round(request.TimeToFirstTokenMs, 1));
+            if (request.TimePerOutputTokenMs is double perToken)
+            {
+                json.WriteNumber("tpot_ms", Math.Round(perToken, 2));
+            }
+            else
+            {
+                json.WriteNull("tpot_ms");
+            }
+
+            json.WriteNumber("tokens", request.Tokens);
+            json.WriteString("finish_reason", request.FinishReason);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     });
 
     private static char Letter(KvSlot slot) => slot.State switch

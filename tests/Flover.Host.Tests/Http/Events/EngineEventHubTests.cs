@@ -61,10 +61,10 @@ public sealed class EngineEventHubTests : TestKit
             Moves = [new SlotMove(3, 1)],
         };
 
-        string json = System.Text.Encoding.UTF8.GetString(EngineEventJson.Render(summary));
+        string json = System.Text.Encoding.UTF8.GetString(EngineEventJson.Render(summary, [new RecentRequest(12.34, 4.567, 8, "length"), new RecentRequest(3, null, 1, "eos")]));
 
         Assert.Equal(
-            """{"start":"2026-12-05T01:00:00+00:00","end":"2026-12-05T01:00:00.25+00:00","scheduler":"fused","iterations":3,"rows_per_step":[2,3,3],"max_rows":3,"mean_rows":2.667,"tokens":8,"tokens_per_second":32,"slots":"hofh","slot_requests":[12,null,null,7],"moves":[[3,1]],"waiting":1,"running":2}""",
+            """{"start":"2026-12-05T01:00:00+00:00","end":"2026-12-05T01:00:00.25+00:00","scheduler":"fused","iterations":3,"rows_per_step":[2,3,3],"max_rows":3,"mean_rows":2.667,"tokens":8,"tokens_per_second":32,"slots":"hofh","slot_requests":[12,null,null,7],"moves":[[3,1]],"waiting":1,"running":2,"recent_requests":[{"ttft_ms":12.3,"tpot_ms":4.57,"tokens":8,"finish_reason":"length"},{"ttft_ms":3,"tpot_ms":null,"tokens":1,"finish_reason":"eos"}]}""",
             json);
     }
 
