@@ -39,6 +39,9 @@ internal sealed class ToolModel : IDisposable
     /// <summary>The model to call.</summary>
     public IModel Model { get; }
 
+    /// <summary>The whole model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
+    public Gpt2Model? Whole => _whole;
+
     /// <summary>Shards it is split over.</summary>
     public int ShardCount => _shards?.ShardCount ?? 1;
 

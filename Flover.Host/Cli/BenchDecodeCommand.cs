@@ -31,10 +31,11 @@ internal static class BenchDecodeCommand
         Option<string?> preset = CommonOptions.Preset();
         Option<bool> json = CommonOptions.Json();
         var kvDTypes = new Option<string>("--kv-dtype") { Description = "Comma-separated KV-cache precisions to measure: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
+        var profile = new Option<bool>("--profile") { Description = "Also time every phase of a step (upload, embedding, each kernel, download) and the host's share; each phase synchronises the device, so tokens/s drops while profiling: compare phases, not speeds. One shard only." };
         var bandwidthMb = new Option<int>("--bandwidth-mb") { Description = "Size of the streaming-bandwidth probe's buffer in MiB (larger than the last-level cache); 0 skips it.", DefaultValueFactory = _ => 512 };
         var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes and weight precisions (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, json,
+            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, profile, json,
         };
         EngineCommandOptions engine = EngineCommandOptions.AddTo(command, dtypeList: true);
         command.SetAction(parse =>
@@ -50,6 +51,7 @@ internal static class BenchDecodeCommand
                 parse.GetValue(model) is null && parse.GetValue(preset) is null ? Gpt2Presets.Gpt2 : parse.GetValue(preset))
             {
                 KvDTypes = [.. parse.GetValue(kvDTypes)!.Split(',', StringSplitOptions.TrimEntries).Select(name => TensorDTypeExtensions.ParseKvDType(name, "--kv-dtype"))],
+                Profile = parse.GetValue(profile),
             };
             BenchDecodeReport report = Run(settings, console.Error);
             if (parse.GetValue(json))
@@ -88,6 +90,11 @@ internal static class BenchDecodeCommand
     private static BenchDecodeReport Run(BenchDecodeSettings settings, TextWriter log)
     {
         EngineOptions first = settings.Engines[0];
+        if (settings.Profile && settings.Engines.Any(e => e.TensorParallel > 1))
+        {
+            throw new FloverException("--profile times the phases of one shard; use --tensor-parallel 1.");
+        }
+
         using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
         int capacity = settings.PromptTokens + settings.Steps;
         if (capacity > weights.Config.MaxPositions)
@@ -155,6 +162,12 @@ internal static class BenchDecodeCommand
 
         var stepTimes = new double[settings.Steps];
         double collectiveBefore = tool.CollectiveSeconds;
+        StepProfile? profile = settings.Profile ? new StepProfile() : null;
+        if (tool.Whole is { } whole)
+        {
+            whole.Profile = profile;
+        }
+
         long start = Stopwatch.GetTimestamp();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -169,6 +182,11 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (tool.Whole is { } profiled)
+        {
+            profiled.Profile = null;
+        }
+
         double collectiveMilliseconds = (tool.CollectiveSeconds - collectiveBefore) * 1000 / tool.ShardCount / settings.Steps;
         Array.Sort(stepTimes);
         return new BenchDecodeRun(
@@ -180,7 +198,10 @@ internal static class BenchDecodeCommand
             stepTimes[^1],
             tool.WeightBytes,
             tool.WeightBytes * settings.Steps / seconds / 1e9,
-            collectiveMilliseconds);
+            collectiveMilliseconds)
+        {
+            Profile = profile is null ? null : BenchDecodeProfile.Of(profile, settings.Steps, seconds * 1000 / settings.Steps),
+        };
     }
 
     private static void WriteTable(BenchDecodeReport report, TextWriter output)
@@ -197,6 +218,11 @@ internal static class BenchDecodeCommand
             string share = report.ReadBandwidthGbs > 0 ? string.Create(CultureInfo.InvariantCulture, $"{run.WeightGbs / report.ReadBandwidthGbs,9:P0}") : "-";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Batch,6} {run.DType,6} {run.KvDType,5} {run.TokensPerSecond,10:F1} {run.StepMilliseconds,9:F2} {run.MedianStepMilliseconds,8:F2} {run.MaxStepMilliseconds,8:F2} {run.WeightBytes / 1e6,11:F0} {run.WeightGbs,12:F1} {share,10} {run.CollectiveMilliseconds,8:F2}"));
         }
+
+        foreach (BenchDecodeRun run in report.Runs.Where(r => r.Profile is not null))
+        {
+            BenchDecodeProfile.Write(run, output);
+        }
     }
 }
 
@@ -205,6 +231,9 @@ internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int 
 {
     /// <summary>KV-cache precisions, each measured with every engine (<c>--kv-dtype</c>).</summary>
     public IReadOnlyList<TensorDType> KvDTypes { get; init; } = [TensorDType.F32];
+
+    /// <summary>Whether the timed steps are profiled phase by phase (<c>--profile</c>).</summary>
+    public bool Profile { get; init; }
 }
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>
@@ -233,6 +262,10 @@ internal sealed record BenchDecodeRun(
     /// <summary>The KV cache's precision (f32, f16 or bf16).</summary>
     [JsonPropertyName("kv_dtype")]
     public string KvDType { get; init; } = "f32";
+
+    /// <summary>With <c>--profile</c>: each phase's time per step, the host's share last; else null.</summary>
+    [JsonPropertyName("profile")]
+    public IReadOnlyList<BenchDecodePhase>? Profile { get; init; }
 }
 
 /// <summary>JSON settings of the benchmark output: snake_case names as issue 6 specifies them.</summary>

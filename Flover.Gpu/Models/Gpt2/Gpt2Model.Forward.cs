@@ -34,23 +34,27 @@ public sealed partial class Gpt2Model
         }
 
         Gpt2Workspace ws = _workspace;
+        StepProfile? profile = Profile;
+        profile?.Begin();
         _accelerator.CopyFromCpu<int>(_stagedTokens.AsSpan(0, rows), ws.Tokens.SubView(0, rows));
         _accelerator.CopyFromCpu<int>(_stagedPositions.AsSpan(0, rows), ws.Positions.SubView(0, rows));
         _accelerator.CopyFromCpu<int>(_stagedSlots.AsSpan(0, rows), ws.Slots.SubView(0, rows));
         _accelerator.CopyFromCpu<int>(_stagedLogitRows.AsSpan(0, wanted), ws.LogitRows.SubView(0, wanted));
-        Forward(rows, wanted);
+        profile?.Mark(_accelerator, "upload");
+        Forward(rows, wanted, profile);
         if (wanted > 0)
         {
             int vocabulary = Config.VocabularySize;
             _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), _logits.Rows(_logitRowsFilled, wanted));
             _logitRowsFilled += wanted;
+            profile?.Mark(_accelerator, "download");
         }
 
         _stagedRows = 0;
         _stagedLogitCount = 0;
     }
 
-    private void Forward(int rows, int wanted)
+    private void Forward(int rows, int wanted, StepProfile? profile)
     {
         Accelerator a = _accelerator;
         Gpt2Workspace ws = _workspace;
@@ -76,19 +80,28 @@ public sealed partial class Gpt2Model
             a.AddPositionEmbeddings(ws.Positions, rows, w.PositionEmbedding.View, ws.Residual, e);
         }
 
+        profile?.Mark(a, "embed");
         for (int layer = 0; layer < w.Layers.Length; layer++)
         {
             Gpt2LayerWeights l = w.Layers[layer];
             a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm1Weight.View, l.Norm1Bias.View, epsilon);
+            profile?.Mark(a, "layer-norm");
             a.MatMul(ws.Normed, rows, l.QkvWeight, l.QkvBias.View, ws.Qkv, KernelActivation.None, accumulate: false);
+            profile?.Mark(a, "qkv");
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
             _cache.Write(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer);
+            profile?.Mark(a, "kv-write");
             _cache.Attend(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer, ws.Attention);
+            profile?.Mark(a, "attention");
             Project(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View);
+            profile?.Mark(a, "attention-out");
             a.LayerNorm(ws.Residual, ws.Normed, rows, e, l.Norm2Weight.View, l.Norm2Bias.View, epsilon);
+            profile?.Mark(a, "layer-norm");
             a.MatMul(ws.Normed, rows, l.MlpUpWeight, l.MlpUpBias.View, ws.Mlp, _activation, accumulate: false);
+            profile?.Mark(a, "mlp-up");
             Project(ws.Mlp, rows, l.MlpDownWeight, l.MlpDownBias.View);
+            profile?.Mark(a, "mlp-down");
         }
 
         if (wanted == 0)
@@ -99,9 +112,11 @@ public sealed partial class Gpt2Model
         // The final norm and the LM head run only on the rows whose logits are wanted.
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.LayerNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNormWeight.View, w.FinalNormBias.View, epsilon);
+        profile?.Mark(a, "final-norm");
         if (_shard is null)
         {
             a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+            profile?.Mark(a, "lm-head");
             return;
         }
 
@@ -109,6 +124,7 @@ public sealed partial class Gpt2Model
         a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
         a.Synchronize();
         _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, _vocabularyOffsets, ws.Logits, Config.VocabularySize);
+        profile?.Mark(a, "lm-head");
     }
 
     /// <summary>

@@ -147,6 +147,12 @@ public sealed partial class Gpt2Model : IModel
     /// <summary>The precision the KV cache holds keys and values in (<see cref="Gpt2ModelOptions.KvDType"/>).</summary>
     public TensorDType KvDType => _cache.Layout.ElementType;
 
+    /// <summary>
+    /// When set, every pass records its time phase by phase into it, synchronising the accelerator at
+    /// each phase (slower: for <c>bench-decode --profile</c>); null (the default) records nothing.
+    /// </summary>
+    public StepProfile? Profile { get; set; }
+
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
 

@@ -21,6 +21,23 @@ public sealed class BenchDecodeCommandTests
     }
 
     [Fact]
+    public void Profile_reports_each_phase_per_step_and_the_host_s_share_and_needs_one_shard()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0", "--profile", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        JsonElement[] phases = [.. document.RootElement.GetProperty("runs")[0].GetProperty("profile").EnumerateArray()];
+        Assert.Equal(
+            ["upload", "embed", "layer-norm", "qkv", "kv-write", "attention", "attention-out", "mlp-up", "mlp-down", "final-norm", "lm-head", "download", "host"],
+            phases.Select(p => p.GetProperty("phase").GetString()));
+        Assert.InRange(phases.Sum(p => p.GetProperty("share").GetDouble()), 0.99, 1.01);
+
+        CliResult refused = CliRunner.Run("bench-decode", "--preset", "tiny", "--tensor-parallel", "2", "--profile");
+        Assert.Equal("error: --profile times the phases of one shard; use --tensor-parallel 1.", refused.Stderr.Trim());
+    }
+
+    [Fact]
     public void Each_listed_dtype_gets_its_runs_next_to_the_measured_read_bandwidth()
     {
         CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,3", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--dtype", "f32,f16,bf16", "--bandwidth-mb", "8", "--json");
