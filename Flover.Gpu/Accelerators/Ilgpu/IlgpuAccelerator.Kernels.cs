@@ -152,7 +152,11 @@ public sealed partial class IlgpuAccelerator
     }
 
     /// <inheritdoc />
-    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
+        WriteGroupedKvCore(qkv, rows, layout.HeadCount, slots, positions, cache, layout, layer);
+
+    /// <inheritdoc />
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
     {
         if (rows == 0)
         {
@@ -161,12 +165,16 @@ public sealed partial class IlgpuAccelerator
 
         Begin("WriteKv");
         Launch(nameof(RowKernels.WriteKv));
-        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default));
+        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default, queryHeads));
         End();
     }
 
     /// <inheritdoc />
-    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        GroupedAttentionCore(qkv, rows, layout.HeadCount, slots, positions, cache, layout, layer, output);
+
+    /// <inheritdoc />
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
         if (rows == 0)
         {
@@ -175,15 +183,15 @@ public sealed partial class IlgpuAccelerator
 
         Begin("Attention");
         // Scratch sized for the largest call so far: a model's first pass at its row budget sizes it for good.
-        Scratch(ref _scores, (long)rows * layout.HeadCount * layout.SlotCapacity);
-        Scratch(ref _sums, (long)rows * layout.HeadCount);
-        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output);
+        Scratch(ref _scores, (long)rows * queryHeads * layout.SlotCapacity);
+        Scratch(ref _sums, (long)rows * queryHeads);
+        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output, queryHeads);
         Launch(nameof(AttentionKernels.Scores));
-        _kernels.Scores(new Index3D(layout.SlotCapacity, layout.HeadCount, rows), args);
+        _kernels.Scores(new Index3D(layout.SlotCapacity, queryHeads, rows), args);
         Launch(nameof(AttentionKernels.Softmax));
-        _kernels.Softmax(new Index2D(layout.HeadCount, rows), args);
+        _kernels.Softmax(new Index2D(queryHeads, rows), args);
         Launch(nameof(AttentionKernels.Combine));
-        _kernels.Combine(new Index3D(layout.HeadSize, layout.HeadCount, rows), args);
+        _kernels.Combine(new Index3D(layout.HeadSize, queryHeads, rows), args);
         End();
     }
 
@@ -227,7 +235,7 @@ public sealed partial class IlgpuAccelerator
         PositionCount = checked((int)(positionTable.Length / width)),
     };
 
-    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) => new()
+    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output, int queryHeads) => new()
     {
         Qkv = View(qkv),
         Slots = View(slots),
@@ -238,6 +246,7 @@ public sealed partial class IlgpuAccelerator
         Output = output.IsValid ? View(output) : _noFloats.View.AsContiguous(),
         SlotCount = layout.SlotCount,
         HeadCount = layout.HeadCount,
+        QueryHeads = queryHeads,
         SlotCapacity = layout.SlotCapacity,
         HeadSize = layout.HeadSize,
         Layer = layer,

@@ -36,6 +36,9 @@ internal sealed class IlgpuKernelSet
         Scores = Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Scores);
         Softmax = Load<Index2D, KvArgs>(accelerator, deviceName, AttentionKernels.Softmax);
         Combine = Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine);
+        RmsNorm = Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>(accelerator, deviceName, LlamaKernels.RmsNorm);
+        Rotary = Load<Index2D, RotaryArgs>(accelerator, deviceName, LlamaKernels.Rotary);
+        SwiGlu = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu);
     }
 
     /// <summary>
@@ -59,6 +62,9 @@ internal sealed class IlgpuKernelSet
         Method<Index3D, KvArgs>(AttentionKernels.Scores),
         Method<Index2D, KvArgs>(AttentionKernels.Softmax),
         Method<Index3D, KvArgs>(AttentionKernels.Combine),
+        ((Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>)LlamaKernels.RmsNorm).Method,
+        Method<Index2D, RotaryArgs>(LlamaKernels.Rotary),
+        ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -95,6 +101,12 @@ internal sealed class IlgpuKernelSet
 
     public Action<Index3D, KvArgs> Combine { get; }
 
+    public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float> RmsNorm { get; }
+
+    public Action<Index2D, RotaryArgs> Rotary { get; }
+
+    public Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> SwiGlu { get; }
+
     /// <summary>Compiles and loads one kernel, turning any compiler failure into one clear error.</summary>
     internal static Action<TIndex, T1> Load<TIndex, T1>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1> kernel)
         where TIndex : struct, IIndex
@@ -113,6 +125,22 @@ internal sealed class IlgpuKernelSet
         where T2 : struct
         where T3 : struct
         where T4 : struct =>
+        Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private static Action<TIndex, T1, T2, T3> Load<TIndex, T1, T2, T3>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1, T2, T3> kernel)
+        where TIndex : struct, IIndex
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct =>
+        Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private static Action<TIndex, T1, T2, T3, T4, T5> Load<TIndex, T1, T2, T3, T4, T5>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1, T2, T3, T4, T5> kernel)
+        where TIndex : struct, IIndex
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct
+        where T4 : struct
+        where T5 : struct =>
         Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
 
     private static TKernel Compile<TKernel>(string deviceName, MethodInfo method, Func<TKernel> load)

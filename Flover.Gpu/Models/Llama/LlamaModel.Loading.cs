@@ -12,7 +12,7 @@ public sealed partial class LlamaModel
     /// threads and weight precision) and loads <paramref name="weights"/> onto it; the model owns the
     /// accelerator and closes it when disposed.
     /// </summary>
-    /// <exception cref="FloverException">The device cannot be opened or cannot run LLaMA models, or the options do not fit the model.</exception>
+    /// <exception cref="FloverException">The device cannot be opened, or the options do not fit the model.</exception>
     public static LlamaModel Load(EngineOptions engine, LlamaWeights weights, LlamaModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);

@@ -1,5 +1,4 @@
 using Flover.Gpu.Accelerators;
-using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Memory;
@@ -34,7 +33,7 @@ public sealed partial class LlamaModel : IModel
     /// <param name="accelerator">Where the model runs; the caller keeps ownership.</param>
     /// <param name="weights">The weights; read during construction only, so the caller may dispose them afterwards.</param>
     /// <param name="options">Slots, slot capacity, rows per pass and weight precision.</param>
-    /// <exception cref="FloverException">The options do not fit the model, or the accelerator cannot run LLaMA models.</exception>
+    /// <exception cref="FloverException">The options do not fit the model.</exception>
     public LlamaModel(Accelerator accelerator, LlamaWeights weights, LlamaModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
@@ -55,12 +54,6 @@ public sealed partial class LlamaModel : IModel
         if (options.MaxRowsPerStep <= 0)
         {
             throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
-        }
-
-        if (accelerator is IlgpuAccelerator)
-        {
-            // Refused before a byte is uploaded rather than at the first kernel.
-            throw new FloverException($"{weights.Source}: {IlgpuAccelerator.LlamaNotSupported}");
         }
 
         _accelerator = accelerator;

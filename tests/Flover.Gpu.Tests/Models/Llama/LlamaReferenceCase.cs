@@ -80,9 +80,12 @@ internal sealed class LlamaReferenceCase
     }
 
     /// <summary>Every prompt position's logits for each case, and the greedy continuation by decoding.</summary>
-    public static (float[][][] Logits, int[][] Greedy) Run(LlamaWeights weights, IReadOnlyList<(int[] Prompt, double[][] Logits, int[] Greedy)> cases)
+    /// <param name="weights">The checkpoint.</param>
+    /// <param name="cases">The prompts (and how many tokens to continue each by).</param>
+    /// <param name="open">The accelerator to run on; the CPU accelerator with two workers when null.</param>
+    public static (float[][][] Logits, int[][] Greedy) Run(LlamaWeights weights, IReadOnlyList<(int[] Prompt, double[][] Logits, int[] Greedy)> cases, Func<Accelerator>? open = null)
     {
-        using Accelerator accelerator = new AcceleratorContext(new EngineOptions(2)).CreateDefault();
+        using Accelerator accelerator = open?.Invoke() ?? new AcceleratorContext(new EngineOptions(2)).CreateDefault();
         using var model = new LlamaModel(accelerator, weights, new LlamaModelOptions(SlotCount: 2, SlotCapacity: 48, MaxRowsPerStep: 32));
         var logits = new float[cases.Count][][];
         var greedy = new int[cases.Count][];
