@@ -3,7 +3,9 @@ using Flover.Actors.Inference.Sharding;
 using Flover.Configuration;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
+using Flover.Gpu.Models.Llama;
 using Flover.Gpu.Tokenization;
 
 namespace Flover.Actors.Inference;
@@ -14,15 +16,14 @@ namespace Flover.Actors.Inference;
 /// description and the decode loop's options. One path for <c>serve</c>, <c>generate</c> and
 /// <see cref="FloverEngine.Props"/>.
 /// </summary>
-/// <param name="Weights">The checkpoint; the caller disposes it when the engine stops.</param>
+/// <param name="Weights">The checkpoint, of either family; the caller disposes it when the engine stops.</param>
 /// <param name="Tokenizer">GPT-2's for presets, the folder's own otherwise.</param>
 /// <param name="Shards">The model as shard actors.</param>
 /// <param name="Loop">The decode loop's options.</param>
-internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokenizer, ShardedModel Shards, DecodeLoopOptions Loop)
+/// <param name="VocabularySize">The model's logits width.</param>
+/// <param name="EosTokenId">The model's end-of-sequence id.</param>
+internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokenizer, ShardedModel Shards, DecodeLoopOptions Loop, int VocabularySize, int EosTokenId)
 {
-    /// <summary>The checkpoint's hyper-parameters.</summary>
-    public Gpt2Config Config => Weights.Config;
-
     /// <summary>
     /// Opens <paramref name="model"/> for <paramref name="settings"/> on <paramref name="device"/>
     /// (null: <c>flover.engine.device</c>): slots, positions, the shard count and, on the CPU, the
@@ -34,6 +35,10 @@ internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokeniz
         if (model.Preset is not null)
         {
             EngineSetup.CheckPresetMemory(settings, model.Preset, device);
+        }
+        else if (model.Folder is not null && ModelFamilies.Of(ModelLocator.Resolve(model.Folder)) == ModelFamily.Llama)
+        {
+            return OpenLlama(settings, ModelLocator.Resolve(model.Folder), device);
         }
 
         var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset), () => ModelSource.Open(model.Folder, model.Preset));
@@ -49,7 +54,29 @@ internal sealed record OpenedModel(ReopenableWeights Weights, ITokenizer Tokeniz
             });
             // A model padded past its tokenizer (gptj-6b: 50 400 ids over GPT-2's 50 257) never samples the padding.
             DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, weights.Config.EosTokenId) with { SampledVocabulary = tokenizer.VocabularySize };
-            return new OpenedModel(weights, tokenizer, shards, loop);
+            return new OpenedModel(weights, tokenizer, shards, loop, weights.Config.VocabularySize, weights.Config.EosTokenId);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A LLaMA folder: its checkpoint, its tokenizer.json, one shard actor running a <see cref="Gpu.Models.Llama.LlamaModel"/>.</summary>
+    private static OpenedModel OpenLlama(FloverSettings settings, string folder, DeviceSpec? device)
+    {
+        LlamaWeights opened = LlamaCheckpoint.Load(folder);
+        var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(folder));
+        try
+        {
+            LlamaConfig config = opened.Config;
+            ITokenizer tokenizer = TokenizerLoader.FromFolder(folder);
+            ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, config, device);
+            // The warm-up prompt and the loop's stop both need an id: the config's, else the tokenizer's.
+            int eos = config.EosTokenId ?? tokenizer.EosTokenId ?? throw new Gpu.FloverException($"{folder}: neither config.json nor the tokenizer names an end-of-sequence token (eos_token_id).");
+            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, eos) with { SampledVocabulary = Math.Min(tokenizer.VocabularySize, config.VocabularySize) };
+            return new OpenedModel(weights, tokenizer, shards, loop, config.VocabularySize, eos);
         }
         catch
         {

@@ -15,6 +15,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     private readonly MatMulKernel _matMul = new();
     private readonly AttentionKernel _attention = new();
     private readonly LayerNormKernel _layerNorm = new();
+    private readonly RmsNormKernel _rmsNorm = new();
     private readonly ActivationKernel _activation = new();
 
     public CpuAccelerator(int workerCount)
@@ -154,16 +155,34 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         RowKernels.AddPositionEmbeddings(Pointer(positions), rows, Pointer(positionTable), positionTable.Length / width, Pointer(output), width);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
-        RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+        RowKernels.WriteKv(Pointer(qkv), rows, layout.HeadCount, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
         RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
-        Attention(qkv, rows, slots, positions, Pointer(cache), layout, layer, output);
+        Attention(qkv, rows, layout.HeadCount, slots, positions, Pointer(cache), layout, layer, output);
 
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
-        Attention(qkv, rows, slots, positions, Pointer(cache), layout, layer, output);
+        Attention(qkv, rows, layout.HeadCount, slots, positions, Pointer(cache), layout, layer, output);
+
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
+        RowKernels.WriteKv(Pointer(qkv), rows, queryHeads, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, queryHeads, slots, positions, Pointer(cache), layout, layer, output);
+
+    protected override void RmsNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, float epsilon)
+    {
+        _rmsNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), epsilon, _pool.ChunkSize(rows));
+        _pool.Run(_rmsNorm);
+    }
+
+    protected override void ApplyRotaryCore(ArrayView<float> qkv, int rows, ArrayView<int> positions, int queryHeads, int kvHeads, int headSize, ArrayView<float> table) =>
+        LlamaRowKernels.ApplyRotary(Pointer(qkv), rows, Pointer(positions), queryHeads, kvHeads, headSize, Pointer(table), table.Length);
+
+    protected override void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output) =>
+        LlamaRowKernels.SwiGlu(Pointer(gateUp), rows, width, Pointer(output));
 
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
         RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));
@@ -173,7 +192,8 @@ internal sealed unsafe class CpuAccelerator : Accelerator
 
     protected override void DisposeCore() => _pool.Dispose();
 
-    private void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, void* cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    // GPT-2 passes as many query heads as the cache has heads; grouped-query models pass more.
+    private void Attention(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, void* cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
         int* slotIds = Pointer(slots);
         int* rowPositions = Pointer(positions);
@@ -191,7 +211,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
             return;
         }
 
-        _attention.Set(Pointer(qkv), rows, slotIds, rowPositions, cache, layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * layout.HeadCount, perWorker: 8));
+        _attention.Set(Pointer(qkv), rows, queryHeads, slotIds, rowPositions, cache, layout, layer, Pointer(output), _pool.WorkerCount, _pool.ChunkSize(rows * queryHeads, perWorker: 8));
         _pool.Run(_attention);
     }
 }

@@ -7,20 +7,62 @@ internal readonly struct ConfigKeys
 {
     private readonly JsonElement _root;
     private readonly string _path;
+    private readonly string _prefix;
 
-    public ConfigKeys(JsonElement root, string path)
+    /// <param name="root">The object whose keys are read.</param>
+    /// <param name="path">The file, as messages name it.</param>
+    /// <param name="prefix">Prepended to key names in messages: a nested object's <c>"rope_scaling."</c>.</param>
+    public ConfigKeys(JsonElement root, string path, string prefix = "")
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new FloverException($"{path}: the top level is {root.ValueKind}, not a JSON object.");
+            throw new FloverException(prefix.Length == 0
+                ? $"{path}: the top level is {root.ValueKind}, not a JSON object."
+                : $"{path}: key '{prefix.TrimEnd('.')}' is {root.GetRawText()}, not a JSON object.");
         }
 
         _root = root;
         _path = path;
+        _prefix = prefix;
     }
 
+    /// <summary>The nested object under <paramref name="key"/>, or null when the key is absent or null.</summary>
+    public ConfigKeys? Nested(string key) =>
+        TryGet(key, out JsonElement value) ? new ConfigKeys(value, _path, $"{_prefix}{key}.") : null;
+
+    public bool OptionalBool(string key, bool fallback)
+    {
+        if (!TryGet(key, out JsonElement value))
+        {
+            return fallback;
+        }
+
+        return value.ValueKind is JsonValueKind.True or JsonValueKind.False ? value.GetBoolean() : throw Invalid(key, value, "true or false");
+    }
+
+    /// <summary>A special token id inside the vocabulary, or null when absent; a list (LLaMA 3's several end ids) gives its first.</summary>
+    public int? OptionalTokenId(string key, int vocabularySize)
+    {
+        if (!TryGet(key, out JsonElement value))
+        {
+            return null;
+        }
+
+        JsonElement first = value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0 ? value[0] : value;
+        int id = first.ValueKind == JsonValueKind.Number && first.TryGetInt32(out int number) && number >= 0
+            ? number
+            : throw Invalid(key, value, "a non-negative integer token id (or a list of them)");
+        return id < vocabularySize ? id : throw new FloverException($"{_path}: key '{_prefix}{key}' is {id}, outside the vocabulary (vocab_size {vocabularySize}).");
+    }
+
+    /// <summary>A failure naming <paramref name="key"/> (with this object's prefix) and what is wrong with it.</summary>
+    public FloverException Error(string key, string problem) => new($"{_path}: key '{_prefix}{key}' {problem}");
+
     public int RequiredPositiveInt(string key) =>
-        OptionalPositiveInt(key) ?? throw new FloverException($"{_path}: key '{key}' is missing.");
+        OptionalPositiveInt(key) ?? throw new FloverException($"{_path}: key '{_prefix}{key}' is missing.");
+
+    public float RequiredPositiveFloat(string key) =>
+        OptionalPositiveFloat(key) ?? throw new FloverException($"{_path}: key '{_prefix}{key}' is missing.");
 
     /// <summary>The key's positive integer value, or null when the key is absent or null.</summary>
     public int? OptionalPositiveInt(string key)
@@ -90,13 +132,13 @@ internal readonly struct ConfigKeys
 
         if (value.GetBoolean() == unsupportedValue)
         {
-            throw new FloverException($"{_path}: key '{key}' is {value.GetRawText()}, which asks for {feature}; Flover does not implement that.");
+            throw new FloverException($"{_path}: key '{_prefix}{key}' is {value.GetRawText()}, which asks for {feature}; Flover does not implement that.");
         }
     }
 
-    private bool TryGet(string key, out JsonElement value) =>
+    public bool TryGet(string key, out JsonElement value) =>
         _root.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null;
 
     private FloverException Invalid(string key, JsonElement value, string expected) =>
-        new($"{_path}: key '{key}' is {value.GetRawText()}, not {expected}.");
+        new($"{_path}: key '{_prefix}{key}' is {value.GetRawText()}, not {expected}.");
 }

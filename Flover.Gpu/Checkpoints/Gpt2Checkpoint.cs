@@ -59,7 +59,8 @@ public static class Gpt2Checkpoint
         }
     }
 
-    private static SafetensorsIndex? OpenWeightFiles(string folder, List<SafetensorsFile> files)
+    /// <summary>Opens <c>model.safetensors</c>, or every shard of the index; returns the index, or null for a single file.</summary>
+    internal static SafetensorsIndex? OpenWeightFiles(string folder, List<SafetensorsFile> files)
     {
         string single = Path.Combine(folder, SingleFileName);
         if (File.Exists(single))

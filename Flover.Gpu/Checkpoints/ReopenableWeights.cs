@@ -8,7 +8,7 @@ namespace Flover.Gpu.Checkpoints;
 /// models' own copies; the next <see cref="Use{T}"/> opens it again. Thread-safe: shards load on
 /// their own threads at once.
 /// </summary>
-public sealed class ReopenableWeights : IDisposable
+public sealed class ReopenableWeights : IEngineCheckpoint
 {
     private readonly Func<IModelWeights> _open;
     private readonly Lock _lock = new();

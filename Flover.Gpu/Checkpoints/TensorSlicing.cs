@@ -49,6 +49,45 @@ internal static unsafe class TensorSlicing
         IReadOnlyList<long> shape = tensor.Shape.Count == 1 ? [width] : [rows, width];
         return new TensorView(tensor.Name, tensor.DType, shape, target, rows * width * element);
     }
+
+    /// <summary>
+    /// <paramref name="parts"/> stacked along the outermost dimension (a fused projection from separate
+    /// ones), copied into memory from <paramref name="memory"/>: in their dtype when they share one,
+    /// else each widened exactly to F32.
+    /// </summary>
+    public static TensorView ConcatRows(string name, ReadOnlySpan<TensorView> parts, SliceMemory memory)
+    {
+        TensorDType dtype = parts[0].DType;
+        long rows = 0;
+        long total = 0;
+        foreach (TensorView part in parts)
+        {
+            dtype = part.DType == dtype ? dtype : TensorDType.F32;
+            rows += part.Shape[0];
+            total += part.ElementCount;
+        }
+
+        long bytes = total * dtype.ByteSize();
+        byte* target = memory.Allocate(bytes);
+        byte* destination = target;
+        foreach (TensorView part in parts)
+        {
+            long partBytes = part.ElementCount * dtype.ByteSize();
+            if (part.DType == dtype)
+            {
+                Buffer.MemoryCopy(part.Pointer, destination, partBytes, partBytes);
+            }
+            else
+            {
+                part.CopyToSingle(new Span<float>(destination, checked((int)part.ElementCount)));
+            }
+
+            destination += partBytes;
+        }
+
+        IReadOnlyList<long> shape = parts[0].Shape.Count == 1 ? [rows] : [rows, .. parts[0].Shape.Skip(1)];
+        return new TensorView(name, dtype, shape, target, bytes);
+    }
 }
 
 /// <summary>Native memory holding copied slices until they are uploaded; freed on dispose.</summary>

@@ -43,7 +43,13 @@ public static class ModelSource
             throw new FloverException($"{Path.GetFullPath(model!)}: no such folder (--model takes a Hugging Face GPT-2 folder or a model id such as openai-community/gpt2).");
         }
 
-        return Gpt2Checkpoint.Load(ModelLocator.Resolve(model!, environment));
+        string folder = ModelLocator.Resolve(model!, environment);
+        if (ModelFamilies.Of(folder) == ModelFamily.Llama)
+        {
+            throw new FloverException($"{folder}: a LLaMA model (LlamaForCausalLM); in this version serve and generate run it, while this command takes GPT-2 models.");
+        }
+
+        return Gpt2Checkpoint.Load(folder);
     }
 
     private static bool LooksLikePath(string model) =>

@@ -22,12 +22,12 @@ namespace Flover.Host.Http;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private readonly ReopenableWeights _weights;
+    private readonly IEngineCheckpoint _weights;
     private readonly ShardedModel _shards;
     private readonly DecodeLoopOptions _loop;
     private ActorSystem? _ownSystem;
 
-    private EngineHost(Config configuration, ReopenableWeights weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
+    private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
     {
         Configuration = configuration;
         _weights = weights;
@@ -89,7 +89,7 @@ internal sealed class EngineHost : IAsyncDisposable
             ChatTemplate chat = ChatTemplate.For(opened.Tokenizer);
             int capacity = opened.Shards.Shape.SlotCapacity;
             log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions in {settings.Engine.KvDType}");
-            var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.Config.VocabularySize, opened.Config.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
+            var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.VocabularySize, opened.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
             ShardedModel wrapped = wrapModel is null ? opened.Shards : opened.Shards.WithWrap(wrapModel);
             return new EngineHost(config, opened.Weights, wrapped, opened.Loop, served);
         }

@@ -153,19 +153,27 @@ public sealed partial class IlgpuAccelerator
 
     /// <inheritdoc />
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
-        WriteKv(qkv, rows, slots, positions, CacheOf(cache, default, layout), layout, layer);
+        WriteKv(qkv, rows, layout.HeadCount, slots, positions, CacheOf(cache, default, layout), layout, layer);
 
     /// <inheritdoc />
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
-        WriteKv(qkv, rows, slots, positions, CacheOf(default, cache, layout), layout, layer);
+        WriteKv(qkv, rows, layout.HeadCount, slots, positions, CacheOf(default, cache, layout), layout, layer);
+
+    /// <inheritdoc />
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer) =>
+        WriteKv(qkv, rows, queryHeads, slots, positions, CacheOf(cache, default, layout), layout, layer);
 
     /// <inheritdoc />
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
-        Attention(qkv, rows, slots, positions, CacheOf(cache, default, layout), layout, layer, output);
+        Attention(qkv, rows, layout.HeadCount, slots, positions, CacheOf(cache, default, layout), layout, layer, output);
 
     /// <inheritdoc />
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
-        Attention(qkv, rows, slots, positions, CacheOf(default, cache, layout), layout, layer, output);
+        Attention(qkv, rows, layout.HeadCount, slots, positions, CacheOf(default, cache, layout), layout, layer, output);
+
+    /// <inheritdoc />
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, queryHeads, slots, positions, CacheOf(cache, default, layout), layout, layer, output);
 
     /// <inheritdoc />
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
@@ -195,7 +203,8 @@ public sealed partial class IlgpuAccelerator
         End();
     }
 
-    private void WriteKv(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer)
+    // GPT-2 passes as many query heads as the cache has heads; grouped-query models pass more.
+    private void WriteKv(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer)
     {
         if (rows == 0)
         {
@@ -204,11 +213,11 @@ public sealed partial class IlgpuAccelerator
 
         Begin("WriteKv");
         Launch(nameof(RowKernels.WriteKv));
-        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default));
+        _kernels.WriteKv(new Index2D(layout.HeadCount * layout.HeadSize, rows), KvArguments(qkv, slots, positions, cache, layout, layer, default, queryHeads));
         End();
     }
 
-    private void Attention(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    private void Attention(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
         if (rows == 0)
         {
@@ -217,15 +226,15 @@ public sealed partial class IlgpuAccelerator
 
         Begin("Attention");
         // Scratch sized for the largest call so far: a model's first pass at its row budget sizes it for good.
-        Scratch(ref _scores, (long)rows * layout.HeadCount * layout.SlotCapacity);
-        Scratch(ref _sums, (long)rows * layout.HeadCount);
-        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output);
+        Scratch(ref _scores, (long)rows * queryHeads * layout.SlotCapacity);
+        Scratch(ref _sums, (long)rows * queryHeads);
+        KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output, queryHeads);
         Launch(nameof(AttentionKernels.Scores));
-        _kernels.Scores(new Index3D(layout.SlotCapacity, layout.HeadCount, rows), args);
+        _kernels.Scores(new Index3D(layout.SlotCapacity, queryHeads, rows), args);
         Launch(nameof(AttentionKernels.Softmax));
-        _kernels.Softmax(new Index2D(layout.HeadCount, rows), args);
+        _kernels.Softmax(new Index2D(queryHeads, rows), args);
         Launch(nameof(AttentionKernels.Combine));
-        _kernels.Combine(new Index3D(layout.HeadSize, layout.HeadCount, rows), args);
+        _kernels.Combine(new Index3D(layout.HeadSize, queryHeads, rows), args);
         End();
     }
 
@@ -254,7 +263,7 @@ public sealed partial class IlgpuAccelerator
         },
     };
 
-    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output) => new()
+    private KvArgs KvArguments(ArrayView<float> qkv, ArrayView<int> slots, ArrayView<int> positions, WeightView cache, KvCacheLayout layout, int layer, ArrayView<float> output, int queryHeads) => new()
     {
         Qkv = View(qkv),
         Slots = View(slots),
@@ -265,6 +274,7 @@ public sealed partial class IlgpuAccelerator
         Output = output.IsValid ? View(output) : _noFloats.View.AsContiguous(),
         SlotCount = layout.SlotCount,
         HeadCount = layout.HeadCount,
+        QueryHeads = queryHeads,
         SlotCapacity = layout.SlotCapacity,
         HeadSize = layout.HeadSize,
         Layer = layer,

@@ -40,6 +40,9 @@ internal sealed class IlgpuKernelSet
         Scores = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Scores));
         Softmax = Guarded(Load<Index2D, KvArgs>(accelerator, deviceName, AttentionKernels.Softmax));
         Combine = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine));
+        RmsNorm = Guarded(Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>(accelerator, deviceName, LlamaKernels.RmsNorm));
+        Rotary = Guarded(Load<Index2D, RotaryArgs>(accelerator, deviceName, LlamaKernels.Rotary));
+        SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
     }
 
     /// <summary>
@@ -63,6 +66,9 @@ internal sealed class IlgpuKernelSet
         Method<Index3D, KvArgs>(AttentionKernels.Scores),
         Method<Index2D, KvArgs>(AttentionKernels.Softmax),
         Method<Index3D, KvArgs>(AttentionKernels.Combine),
+        ((Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>)LlamaKernels.RmsNorm).Method,
+        Method<Index2D, RotaryArgs>(LlamaKernels.Rotary),
+        ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -98,6 +104,12 @@ internal sealed class IlgpuKernelSet
     public Action<Index2D, KvArgs> Softmax { get; }
 
     public Action<Index3D, KvArgs> Combine { get; }
+
+    public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float> RmsNorm { get; }
+
+    public Action<Index2D, RotaryArgs> Rotary { get; }
+
+    public Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> SwiGlu { get; }
 
     /// <summary>
     /// A launch that fails because of the device (on CUDA, an earlier kernel's sticky error is
@@ -140,6 +152,30 @@ internal sealed class IlgpuKernelSet
         }
     };
 
+    private Action<TIndex, T1, T2, T3> Guarded<TIndex, T1, T2, T3>(Action<TIndex, T1, T2, T3> kernel) => (index, a, b, c) =>
+    {
+        try
+        {
+            kernel(index, a, b, c);
+        }
+        catch (AcceleratorException exception)
+        {
+            throw _fault(exception);
+        }
+    };
+
+    private Action<TIndex, T1, T2, T3, T4, T5> Guarded<TIndex, T1, T2, T3, T4, T5>(Action<TIndex, T1, T2, T3, T4, T5> kernel) => (index, a, b, c, d, e) =>
+    {
+        try
+        {
+            kernel(index, a, b, c, d, e);
+        }
+        catch (AcceleratorException exception)
+        {
+            throw _fault(exception);
+        }
+    };
+
     /// <summary>Compiles and loads one kernel, turning any compiler failure into one clear error.</summary>
     internal static Action<TIndex, T1> Load<TIndex, T1>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1> kernel)
         where TIndex : struct, IIndex
@@ -158,6 +194,22 @@ internal sealed class IlgpuKernelSet
         where T2 : struct
         where T3 : struct
         where T4 : struct =>
+        Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private static Action<TIndex, T1, T2, T3> Load<TIndex, T1, T2, T3>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1, T2, T3> kernel)
+        where TIndex : struct, IIndex
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct =>
+        Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
+
+    private static Action<TIndex, T1, T2, T3, T4, T5> Load<TIndex, T1, T2, T3, T4, T5>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1, T2, T3, T4, T5> kernel)
+        where TIndex : struct, IIndex
+        where T1 : struct
+        where T2 : struct
+        where T3 : struct
+        where T4 : struct
+        where T5 : struct =>
         Compile(deviceName, kernel.Method, () => accelerator.LoadAutoGroupedStreamKernel(kernel));
 
     private static TKernel Compile<TKernel>(string deviceName, MethodInfo method, Func<TKernel> load)

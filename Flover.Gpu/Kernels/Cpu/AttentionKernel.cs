@@ -11,9 +11,10 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// <c>q·kⱼ/√d</c> for j = 0..position, softmax (max, then exp and sum in position order), then
 /// <c>Σ pⱼ·vⱼ / Σ pⱼ</c> accumulated in position order. Pairs are spread over workers; each pair's
 /// arithmetic is the same whoever runs it and whatever else is in the batch, and prefill rows go
-/// through the very same code as decode rows. An F16 or BF16 cache is read through the exact
-/// widening of its <see cref="IPanelFormat{TElement}"/> into the very same FMA chains as F32, so its
-/// results are bitwise those of an F32 cache holding the widened values.
+/// through the very same code as decode rows. With grouped-query attention several query heads
+/// share one key/value head; GPT-2 is the case of as many query heads as key/value heads. An F16 or
+/// BF16 cache is read through the exact widening of its <see cref="IPanelFormat{TElement}"/> into the
+/// very same FMA chains as F32, so its results are bitwise those of an F32 cache holding the widened values.
 /// </summary>
 internal sealed unsafe class AttentionKernel : IWorkerJob
 {
@@ -25,15 +26,17 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
     private void* _cache;
     private KvCacheLayout _layout;
     private int _layer;
+    private int _queryHeads;
     private float* _output;
     private int _itemsPerChunk;
 
     public int ChunkCount { get; private set; }
 
-    public void Set(float* qkv, int rows, int* slots, int* positions, void* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
+    public void Set(float* qkv, int rows, int queryHeads, int* slots, int* positions, void* cache, KvCacheLayout layout, int layer, float* output, int workerCount, int itemsPerChunk)
     {
         _itemsPerChunk = itemsPerChunk;
-        ChunkCount = ((rows * layout.HeadCount) + itemsPerChunk - 1) / itemsPerChunk;
+        ChunkCount = ((rows * queryHeads) + itemsPerChunk - 1) / itemsPerChunk;
+        _queryHeads = queryHeads;
         _qkv = qkv;
         _rows = rows;
         _slots = slots;
@@ -55,7 +58,7 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
 
     public void Execute(int chunk, int worker)
     {
-        int heads = _layout.HeadCount;
+        int heads = _queryHeads;
         int first = chunk * _itemsPerChunk;
         int end = Math.Min(first + _itemsPerChunk, _rows * heads);
         fixed (float* scores = _scores[worker])
@@ -124,12 +127,14 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         where TFormat : IPanelFormat<TElement>
     {
         int size = _layout.HeadSize;
-        int width = _layout.HeadCount * size;
+        int width = _queryHeads * size;
+        int rowWidth = (_queryHeads + (2 * _layout.HeadCount)) * size;
+        int kvHead = head / (_queryHeads / _layout.HeadCount);
         int slot = _slots[row];
         int position = _positions[row];
-        float* query = _qkv + ((long)row * 3 * width) + (head * size);
-        TElement* keys = (TElement*)_cache + _layout.Offset(slot, _layer, 0, head, 0);
-        TElement* values = (TElement*)_cache + _layout.Offset(slot, _layer, 1, head, 0);
+        float* query = _qkv + ((long)row * rowWidth) + (head * size);
+        TElement* keys = (TElement*)_cache + _layout.Offset(slot, _layer, 0, kvHead, 0);
+        TElement* values = (TElement*)_cache + _layout.Offset(slot, _layer, 1, kvHead, 0);
         float scale = 1f / MathF.Sqrt(size);
 
         float max = float.NegativeInfinity;

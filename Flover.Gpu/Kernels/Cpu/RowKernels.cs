@@ -115,10 +115,12 @@ internal static unsafe class RowKernels
         }
     }
 
-    public static void WriteKv(float* qkv, int rows, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer)
+    /// <summary>Stores the key and value parts of fused <c>[q: queryHeads | k | v]</c> rows (GPT-2: as many query heads as the cache's).</summary>
+    public static void WriteKv(float* qkv, int rows, int queryHeads, int* slots, int* positions, float* cache, KvCacheLayout layout, int layer)
     {
         int size = layout.HeadSize;
         int width = layout.HeadCount * size;
+        int queryWidth = queryHeads * size;
         long bytes = (long)size * sizeof(float);
         for (int row = 0; row < rows; row++)
         {
@@ -129,11 +131,11 @@ internal static unsafe class RowKernels
                 throw new ArgumentOutOfRangeException(nameof(slots), $"Row {row} targets slot {slot} position {position}; the cache has {layout.SlotCount} slots of {layout.SlotCapacity} positions.");
             }
 
-            float* source = qkv + ((long)row * 3 * width);
+            float* source = qkv + ((long)row * (queryWidth + (2 * width)));
             for (int head = 0; head < layout.HeadCount; head++)
             {
-                Buffer.MemoryCopy(source + width + (head * size), cache + layout.Offset(slot, layer, 0, head, position), bytes, bytes);
-                Buffer.MemoryCopy(source + (2 * width) + (head * size), cache + layout.Offset(slot, layer, 1, head, position), bytes, bytes);
+                Buffer.MemoryCopy(source + queryWidth + (head * size), cache + layout.Offset(slot, layer, 0, head, position), bytes, bytes);
+                Buffer.MemoryCopy(source + queryWidth + width + (head * size), cache + layout.Offset(slot, layer, 1, head, position), bytes, bytes);
             }
         }
     }

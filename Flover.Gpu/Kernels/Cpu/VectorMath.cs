@@ -9,6 +9,26 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// </summary>
 internal static unsafe class VectorMath
 {
+    /// <summary>a·b, fused multiply-adds in lane order, then the lane sum, then the tail (RMSNorm's sum of squares).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(float* a, float* b, int length)
+    {
+        Vector256<float> accumulator = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
+        {
+            accumulator = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), accumulator);
+        }
+
+        float sum = Vector256.Sum(accumulator);
+        for (; i < length; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
+        }
+
+        return sum;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(float* values, int length)
     {

@@ -23,7 +23,12 @@ internal struct KvArgs
     public ArrayView<float> Sums;
     public ArrayView<float> Output;
     public int SlotCount;
+
+    /// <summary>Key/value heads (the cache's).</summary>
     public int HeadCount;
+
+    /// <summary>Query heads: <see cref="HeadCount"/> for GPT-2, a multiple of it with grouped-query attention.</summary>
+    public int QueryHeads;
     public int SlotCapacity;
     public int HeadSize;
     public int Layer;
@@ -36,6 +41,12 @@ internal struct KvArgs
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly long KeyOffset(int slot, int head) =>
         (slot * SlotStride) + (Layer * LayerStride) + ((long)head * SlotCapacity * HeadSize);
+
+    /// <summary>Elements of one fused <c>[q | k | v]</c> row.</summary>
+    public readonly long RowWidth => (long)(QueryHeads + (2 * HeadCount)) * HeadSize;
+
+    /// <summary>The key/value head query head <paramref name="head"/> attends (itself when there are as many).</summary>
+    public readonly int KvHeadOf(int head) => head / (QueryHeads / HeadCount);
 }
 
 /// <summary>
@@ -59,16 +70,15 @@ internal static class AttentionKernels
             return;
         }
 
-        int width = a.HeadCount * a.HeadSize;
-        long query = ((long)row * 3 * width) + ((long)head * a.HeadSize);
-        long key = a.KeyOffset(slot, head) + ((long)j * a.HeadSize);
+        long query = ((long)row * a.RowWidth) + ((long)head * a.HeadSize);
+        long key = a.KeyOffset(slot, a.KvHeadOf(head)) + ((long)j * a.HeadSize);
         float dot = 0f;
         for (int d = 0; d < a.HeadSize; d++)
         {
             dot += a.Qkv[query + d] * a.Cache.Load(key + d);
         }
 
-        a.Scores[(((long)row * a.HeadCount) + head) * a.SlotCapacity + j] = dot * a.Scale;
+        a.Scores[(((long)row * a.QueryHeads) + head) * a.SlotCapacity + j] = dot * a.Scale;
     }
 
     /// <summary>Turns a row's scores for one head into <c>exp(s − max)</c> and stores their sum. Index: (h, r).</summary>
@@ -82,7 +92,7 @@ internal static class AttentionKernels
             return;
         }
 
-        long start = (((long)row * a.HeadCount) + head) * a.SlotCapacity;
+        long start = (((long)row * a.QueryHeads) + head) * a.SlotCapacity;
         float max = float.NegativeInfinity;
         for (int j = 0; j <= position; j++)
         {
@@ -97,7 +107,7 @@ internal static class AttentionKernels
             sum += weight;
         }
 
-        a.Sums[((long)row * a.HeadCount) + head] = sum;
+        a.Sums[((long)row * a.QueryHeads) + head] = sum;
     }
 
     /// <summary><c>out[r, h, d] = (Σⱼ pⱼ · vⱼ[d]) · 1/Σⱼ pⱼ</c>, j in position order. Index: (d, h, r).</summary>
@@ -108,21 +118,21 @@ internal static class AttentionKernels
         int row = index.Z;
         int slot = a.Slots[row];
         int position = a.Positions[row];
-        long at = ((long)row * a.HeadCount * a.HeadSize) + ((long)head * a.HeadSize) + d;
+        long at = ((long)row * a.QueryHeads * a.HeadSize) + ((long)head * a.HeadSize) + d;
         if ((uint)slot >= (uint)a.SlotCount || (uint)position >= (uint)a.SlotCapacity)
         {
             a.Output[at] = 0f;
             return;
         }
 
-        long weights = (((long)row * a.HeadCount) + head) * a.SlotCapacity;
-        long value = a.KeyOffset(slot, head) + a.KvStride + d;
+        long weights = (((long)row * a.QueryHeads) + head) * a.SlotCapacity;
+        long value = a.KeyOffset(slot, a.KvHeadOf(head)) + a.KvStride + d;
         float sum = 0f;
         for (int j = 0; j <= position; j++)
         {
             sum += a.Scores[weights + j] * a.Cache.Load(value + ((long)j * a.HeadSize));
         }
 
-        a.Output[at] = sum * (1f / a.Sums[((long)row * a.HeadCount) + head]);
+        a.Output[at] = sum * (1f / a.Sums[((long)row * a.QueryHeads) + head]);
     }
 }

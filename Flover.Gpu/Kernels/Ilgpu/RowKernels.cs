@@ -93,9 +93,10 @@ internal static class RowKernels
         int width = a.HeadCount * a.HeadSize;
         int head = index.X / a.HeadSize;
         int d = index.X - (head * a.HeadSize);
-        long row = (long)index.Y * 3 * width;
+        // Keys follow the query heads: [q: QueryHeads | k: HeadCount | v: HeadCount].
+        long keys = ((long)index.Y * a.RowWidth) + ((long)a.QueryHeads * a.HeadSize);
         long key = a.KeyOffset(slot, head) + ((long)position * a.HeadSize) + d;
-        a.Cache.Store(key, a.Qkv[row + width + index.X]);
-        a.Cache.Store(key + a.KvStride, a.Qkv[row + (2 * width) + index.X]);
+        a.Cache.Store(key, a.Qkv[keys + index.X]);
+        a.Cache.Store(key + a.KvStride, a.Qkv[keys + width + index.X]);
     }
 }

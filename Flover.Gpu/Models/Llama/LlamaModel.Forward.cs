@@ -1,0 +1,90 @@
+using Flover.Gpu.Accelerators;
+
+namespace Flover.Gpu.Models.Llama;
+
+/// <summary>The forward pass: staged rows in host arrays, then one pass of kernels per batch of rows.</summary>
+public sealed partial class LlamaModel
+{
+    /// <summary>Adds a row to the staging arrays, running a pass when they are full.</summary>
+    private void Stage(int slot, int position, int token, bool wantLogits)
+    {
+        int row = _stagedRows++;
+        _stagedSlots[row] = slot;
+        _stagedPositions[row] = position;
+        _stagedTokens[row] = token;
+        if (wantLogits)
+        {
+            _stagedLogitRows[_stagedLogitCount++] = row;
+        }
+
+        if (_stagedRows == _workspace.Rows)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Runs the staged rows through the model and appends their wanted logits to <see cref="_logits"/>.</summary>
+    private void Flush()
+    {
+        int rows = _stagedRows;
+        int wanted = _stagedLogitCount;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        LlamaWorkspace ws = _workspace;
+        _accelerator.CopyFromCpu<int>(_stagedTokens.AsSpan(0, rows), ws.Tokens.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedPositions.AsSpan(0, rows), ws.Positions.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedSlots.AsSpan(0, rows), ws.Slots.SubView(0, rows));
+        _accelerator.CopyFromCpu<int>(_stagedLogitRows.AsSpan(0, wanted), ws.LogitRows.SubView(0, wanted));
+        Forward(rows, wanted);
+        if (wanted > 0)
+        {
+            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * Config.VocabularySize), _logits.Rows(_logitRowsFilled, wanted));
+            _logitRowsFilled += wanted;
+        }
+
+        _stagedRows = 0;
+        _stagedLogitCount = 0;
+    }
+
+    private void Forward(int rows, int wanted)
+    {
+        Accelerator a = _accelerator;
+        LlamaWorkspace ws = _workspace;
+        LlamaDeviceWeights w = _weights;
+        LlamaConfig c = Config;
+        int e = c.HiddenSize;
+        float epsilon = c.RmsNormEpsilon;
+        a.EmbedVocabularySlice(ws.Tokens, rows, w.TokenEmbedding, firstToken: 0, ws.Residual);
+        for (int layer = 0; layer < w.Layers.Length; layer++)
+        {
+            LlamaLayerWeights l = w.Layers[layer];
+            a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.InputNorm.View, epsilon);
+            a.MatMul(ws.Normed, rows, l.Qkv, Bias(l.QkvBias), ws.Qkv, KernelActivation.None, accumulate: false);
+            a.ApplyRotary(ws.Qkv, rows, ws.Positions, c.HeadCount, c.KvHeadCount, c.HeadSize, w.RotaryTable.View);
+            // Every row's K and V go into the cache before any row attends, so the rows of a prefill
+            // chunk see each other exactly as decode rows see earlier steps.
+            a.WriteGroupedKv(ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
+            a.GroupedAttention(ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
+            a.MatMul(ws.Attention, rows, l.Out, Bias(l.OutBias), ws.Residual, KernelActivation.None, accumulate: true);
+            a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.PostAttentionNorm.View, epsilon);
+            a.MatMul(ws.Normed, rows, l.GateUp, Bias(l.GateUpBias), ws.GateUp, KernelActivation.None, accumulate: false);
+            a.SwiGlu(ws.GateUp, rows, c.IntermediateSize, ws.Mlp);
+            a.MatMul(ws.Mlp, rows, l.Down, Bias(l.DownBias), ws.Residual, KernelActivation.None, accumulate: true);
+        }
+
+        if (wanted == 0)
+        {
+            return;
+        }
+
+        // The final norm and the LM head run only on the rows whose logits are wanted.
+        a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
+        a.RmsNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNorm.View, epsilon);
+        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+    }
+
+    private static ArrayView<float> Bias(MemoryBuffer<float>? bias) => bias?.View ?? default;
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Configuration;
+using Flover.Gpu;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Checkpoints.Llama;
+using Flover.Gpu.Models;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
+using Xunit.Abstractions;
+
+namespace Flover.Actors.Tests.Inference;
+
+/// <summary>A LLaMA folder through the same engine as GPT-2: the decode loop does not know which family it runs.</summary>
+public sealed class LlamaEngineSpec(ITestOutputHelper output) : TestKit(AkkaTestConfig.Default, output: output)
+{
+    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "TestData", "llama-gqa-llama3rope");
+
+    [Fact]
+    public void The_engine_generates_transformers_greedy_tokens_from_a_llama_folder()
+    {
+        Assert.Equal(ModelFamily.Llama, ModelFamilies.Of(Folder));
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
+        JsonElement first = reference.RootElement.GetProperty("cases")[0];
+        int[] prompt = [.. first.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())];
+        int[] greedy = [.. first.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())];
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine { threads = 2, kv-slots = 4, max-positions = 64 }").WithFallback(ConfigurationFactory.Default()));
+        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
+        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, opened.Config);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, EngineSetup.LoopOptions(settings.Engine, opened.Config.EosTokenId!.Value), Gpt2Tokenizer.Default), "engine");
+
+        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = greedy.Length, IgnoreEos = true }));
+
+        var tokens = new List<int>();
+        while (ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        Assert.Equal(greedy, tokens);
+    }
+
+    [Fact]
+    public void Tensor_parallelism_for_a_llama_model_is_one_line_naming_the_setting()
+    {
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
+        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
+        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+
+        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+
+        Assert.StartsWith("flover.parallel.tensor = 2: ", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void A_16_bit_kv_cache_for_a_llama_model_is_one_line_naming_the_setting()
+    {
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.kv-dtype = f16").WithFallback(ConfigurationFactory.Default()));
+        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
+        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+
+        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+
+        Assert.Equal("flover.engine.kv-dtype = f16: LLaMA models hold their KV cache in f32 in this version; set it to f32.", error.Message);
+    }
+}
