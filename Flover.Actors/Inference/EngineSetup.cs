@@ -53,7 +53,7 @@ public static class EngineSetup
 
     /// <summary>
     /// The shards of <see cref="Shards(FloverSettings, IModelWeights, DeviceSpec?)"/> over a checkpoint
-    /// that is closed once they have loaded (<see cref="ReopenableWeights.Release"/>) and opened again
+    /// that is closed once they have loaded (<see cref="ReopenableCheckpoint{T}.Release"/>) and opened again
     /// when a replaced shard loads.
     /// </summary>
     public static ShardedModel Shards(FloverSettings settings, ReopenableWeights weights, DeviceSpec? device = null)
@@ -64,7 +64,7 @@ public static class EngineSetup
 
     /// <summary>
     /// <see cref="Shards(EngineOptions, IModelWeights, Gpt2ModelOptions)"/> over a checkpoint opened
-    /// for each load (<see cref="ReopenableWeights.Use{T}"/>).
+    /// for each load (<see cref="ReopenableCheckpoint{T}.Use{TResult}"/>).
     /// </summary>
     public static ShardedModel Shards(EngineOptions engine, ReopenableWeights weights, Gpt2ModelOptions options)
     {

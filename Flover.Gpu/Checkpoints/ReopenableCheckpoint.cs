@@ -1,12 +1,16 @@
 namespace Flover.Gpu.Checkpoints;
 
 /// <summary>
-/// <see cref="ReopenableWeights"/>' behaviour for any family's weights (LLaMA's
-/// <see cref="Llama.LlamaWeights"/>): open while models load from it, closed by <see cref="Release"/>
-/// once no load is running, reopened by the next <see cref="Use{TResult}"/>. Thread-safe.
+/// A checkpoint that is open while models load from it and can be closed in between, for any
+/// family's weights (GPT-2's <see cref="ReopenableWeights"/>, LLaMA's <see cref="Llama.LlamaWeights"/>):
+/// the engine's shards load their models from it when they start, and a shard replaced later (after
+/// a crash, a timeout or a device fault) loads again. Once every shard has loaded,
+/// <see cref="Release"/> closes it, so a preset's generated tensors (or a checkpoint's mapped pages)
+/// do not stay in memory beside the models' own copies; the next <see cref="Use{TResult}"/> opens it
+/// again. Thread-safe: shards load on their own threads at once.
 /// </summary>
 /// <typeparam name="T">The weights type.</typeparam>
-public sealed class ReopenableCheckpoint<T> : IEngineCheckpoint
+public class ReopenableCheckpoint<T> : IEngineCheckpoint
     where T : class, IDisposable
 {
     private readonly Func<T> _open;
@@ -28,6 +32,18 @@ public sealed class ReopenableCheckpoint<T> : IEngineCheckpoint
 
     /// <inheritdoc />
     public string Source { get; }
+
+    /// <summary>True while the checkpoint is open (for tests and diagnostics).</summary>
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _weights is not null;
+            }
+        }
+    }
 
     /// <summary>Runs <paramref name="load"/> on the open checkpoint, opening it first if it was released.</summary>
     /// <exception cref="ObjectDisposedException">The checkpoint was disposed.</exception>
@@ -76,6 +92,8 @@ public sealed class ReopenableCheckpoint<T> : IEngineCheckpoint
             _held = false;
             CloseIfUnused();
         }
+
+        GC.SuppressFinalize(this);
     }
 
     private void CloseIfUnused()
