@@ -5,53 +5,26 @@ namespace Flover.Gpu.Models.Gpt2;
 /// <summary>The forward pass: staged rows in host arrays, then one pass of kernels per batch of rows.</summary>
 public sealed partial class Gpt2Model
 {
-    /// <summary>Adds a row to the staging arrays, running a pass when they are full.</summary>
-    private void Stage(int slot, int position, int token, bool wantLogits)
+    /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>
+    private void RunPass(RowStager staged)
     {
-        int row = _stagedRows++;
-        _stagedSlots[row] = slot;
-        _stagedPositions[row] = position;
-        _stagedTokens[row] = token;
-        if (wantLogits)
-        {
-            _stagedLogitRows[_stagedLogitCount++] = row;
-        }
-
-        if (_stagedRows == _workspace.Rows)
-        {
-            Flush();
-        }
-    }
-
-    /// <summary>Runs the staged rows through the model and appends their wanted logits to <see cref="_logits"/>.</summary>
-    private void Flush()
-    {
-        int rows = _stagedRows;
-        int wanted = _stagedLogitCount;
-        if (rows == 0)
-        {
-            return;
-        }
-
+        int rows = staged.Rows;
+        int wanted = staged.Wanted;
         Gpt2Workspace ws = _workspace;
         StepProfile? profile = Profile;
         profile?.Begin();
-        _accelerator.CopyFromCpu<int>(_stagedTokens.AsSpan(0, rows), ws.Tokens.SubView(0, rows));
-        _accelerator.CopyFromCpu<int>(_stagedPositions.AsSpan(0, rows), ws.Positions.SubView(0, rows));
-        _accelerator.CopyFromCpu<int>(_stagedSlots.AsSpan(0, rows), ws.Slots.SubView(0, rows));
-        _accelerator.CopyFromCpu<int>(_stagedLogitRows.AsSpan(0, wanted), ws.LogitRows.SubView(0, wanted));
+        _accelerator.CopyFromCpu(staged.Tokens, ws.Tokens.SubView(0, rows));
+        _accelerator.CopyFromCpu(staged.Positions, ws.Positions.SubView(0, rows));
+        _accelerator.CopyFromCpu(staged.Slots, ws.Slots.SubView(0, rows));
+        _accelerator.CopyFromCpu(staged.LogitRows, ws.LogitRows.SubView(0, wanted));
         profile?.Mark(_accelerator, "upload");
         Forward(rows, wanted, profile);
         if (wanted > 0)
         {
             int vocabulary = Config.VocabularySize;
-            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), _logits.Rows(_logitRowsFilled, wanted));
-            _logitRowsFilled += wanted;
+            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), staged.LogitsDestination);
             profile?.Mark(_accelerator, "download");
         }
-
-        _stagedRows = 0;
-        _stagedLogitCount = 0;
     }
 
     private void Forward(int rows, int wanted, StepProfile? profile)

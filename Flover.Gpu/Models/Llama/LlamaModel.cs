@@ -17,16 +17,7 @@ public sealed partial class LlamaModel : IModel
     private readonly LlamaDeviceWeights _weights;
     private readonly LlamaWorkspace _workspace;
     private readonly KvCache _cache;
-    private readonly ModelLogits _logits;
-    private readonly int[] _stagedTokens;
-    private readonly int[] _stagedPositions;
-    private readonly int[] _stagedSlots;
-    private readonly int[] _stagedLogitRows;
-    private readonly bool[] _slotSeen;
-    private int[] _rowsPerPrompt = [];
-    private int _stagedRows;
-    private int _stagedLogitCount;
-    private int _logitRowsFilled;
+    private readonly RowStager _stager;
     private bool _disposed;
 
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> and allocates the KV pool and workspace.</summary>
@@ -71,12 +62,7 @@ public sealed partial class LlamaModel : IModel
             throw;
         }
 
-        _logits = new ModelLogits(Config.VocabularySize);
-        _stagedTokens = new int[rows];
-        _stagedPositions = new int[rows];
-        _stagedSlots = new int[rows];
-        _stagedLogitRows = new int[rows];
-        _slotSeen = new bool[options.SlotCount];
+        _stager = new RowStager(options.SlotCount, SlotCapacity, Config.VocabularySize, rows, RunPass);
     }
 
     /// <summary>The model's hyper-parameters.</summary>
@@ -107,73 +93,14 @@ public sealed partial class LlamaModel : IModel
     public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(prompts);
-        if (_rowsPerPrompt.Length < prompts.Count)
-        {
-            _rowsPerPrompt = new int[prompts.Count];
-        }
-
-        Array.Clear(_slotSeen);
-        for (int i = 0; i < prompts.Count; i++)
-        {
-            PrefillPrompt prompt = prompts[i] ?? throw new ArgumentException($"Prompt {i} is null.", nameof(prompts));
-            ValidatePrompt(i, prompt);
-            _rowsPerPrompt[i] = prompt.Logits switch
-            {
-                LogitsSelection.Last => 1,
-                LogitsSelection.All => prompt.Tokens.Length,
-                _ => 0,
-            };
-        }
-
-        Begin(_rowsPerPrompt.AsSpan(0, prompts.Count));
-        for (int i = 0; i < prompts.Count; i++)
-        {
-            PrefillPrompt prompt = prompts[i];
-            ReadOnlySpan<int> tokens = prompt.Tokens.Span;
-            for (int t = 0; t < tokens.Length; t++)
-            {
-                bool wanted = prompt.Logits == LogitsSelection.All || (prompt.Logits == LogitsSelection.Last && t == tokens.Length - 1);
-                Stage(prompt.Slot, prompt.StartPosition + t, tokens[t], wanted);
-            }
-        }
-
-        Flush();
-        return _logits;
+        return _stager.Prefill(prompts);
     }
 
     /// <inheritdoc />
     public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_rowsPerPrompt.Length < rows.Length)
-        {
-            _rowsPerPrompt = new int[rows.Length];
-        }
-
-        Array.Clear(_slotSeen);
-        for (int i = 0; i < rows.Length; i++)
-        {
-            DecodeRow row = rows[i];
-            var where = new InputPlace(IsPrompt: false, i, row.Slot, row.Position, row.Token);
-            CheckSlot(row.Slot, where);
-            if ((uint)row.Position >= (uint)SlotCapacity)
-            {
-                throw new ArgumentOutOfRangeException(nameof(rows), $"{where}: the position must lie in 0..{SlotCapacity - 1} (the slot capacity).");
-            }
-
-            CheckToken(row.Token, where);
-            _rowsPerPrompt[i] = 1;
-        }
-
-        Begin(_rowsPerPrompt.AsSpan(0, rows.Length));
-        foreach (DecodeRow row in rows)
-        {
-            Stage(row.Slot, row.Position, row.Token, wantLogits: true);
-        }
-
-        Flush();
-        return _logits;
+        return _stager.Decode(rows);
     }
 
     /// <inheritdoc />
@@ -203,67 +130,5 @@ public sealed partial class LlamaModel : IModel
         _workspace.Dispose();
         _weights.Dispose();
         _ownedAccelerator?.Dispose();
-    }
-
-    private void Begin(ReadOnlySpan<int> rowsPerPrompt)
-    {
-        _logits.Reset(rowsPerPrompt);
-        _logitRowsFilled = 0;
-        _stagedRows = 0;
-        _stagedLogitCount = 0;
-    }
-
-    private void ValidatePrompt(int index, PrefillPrompt prompt)
-    {
-        var where = new InputPlace(IsPrompt: true, index, prompt.Slot, prompt.StartPosition, prompt.Tokens.Length);
-        CheckSlot(prompt.Slot, where);
-        if (prompt.Tokens.IsEmpty)
-        {
-            throw new ArgumentException($"{where} has no tokens.", nameof(prompt));
-        }
-
-        if (prompt.StartPosition < 0 || prompt.StartPosition > SlotCapacity - prompt.Tokens.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(prompt), $"{where} does not fit a slot of {SlotCapacity} positions.");
-        }
-
-        foreach (int token in prompt.Tokens.Span)
-        {
-            CheckToken(token, where);
-        }
-    }
-
-    private void CheckSlot(int slot, InputPlace where)
-    {
-        if ((uint)slot >= (uint)SlotCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(slot), $"{where}: the slot must lie in 0..{SlotCount - 1}.");
-        }
-
-        if (_slotSeen[slot])
-        {
-            throw new ArgumentException($"{where}: slot {slot} appears twice in one call.", nameof(slot));
-        }
-
-        _slotSeen[slot] = true;
-    }
-
-    private void CheckToken(int token, InputPlace where)
-    {
-        if ((uint)token >= (uint)VocabularySize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(token), $"{where}: token {token} is outside the vocabulary of {VocabularySize}.");
-        }
-    }
-
-    /// <summary>
-    /// Which input a check is about; a value type whose text is built only when a check fails, so
-    /// validating a step allocates nothing.
-    /// </summary>
-    private readonly record struct InputPlace(bool IsPrompt, int Index, int Slot, int Position, int TokenOrLength)
-    {
-        public override string ToString() => IsPrompt
-            ? $"Prompt {Index} (slot {Slot}, start {Position}, {TokenOrLength} tokens)"
-            : $"Decode row {Index} (slot {Slot}, position {Position}, token {TokenOrLength})";
     }
 }
