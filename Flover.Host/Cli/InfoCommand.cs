@@ -35,13 +35,7 @@ internal static class InfoCommand
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            using IModelWeights weights = ModelSource.Open(parse.GetValue(model), parse.GetValue(preset));
-            double seconds = clock.Elapsed.TotalSeconds;
-            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded and checked {weights.Source} in {seconds:0.000} s"));
-            clock.Restart();
-            ModelWeightsSummary summary = ModelWeightsSummary.Of(weights);
-            TensorScan.RequireFinite(weights);
-            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scanned {summary.ByteCount} bytes for NaN and infinity in {clock.Elapsed.TotalSeconds:0.000} s"));
+            ModelReport report = Open(parse.GetValue(model), parse.GetValue(preset), console, clock);
             AcceleratorDevice? opened = null;
             if (EngineCommandOptions.ParseDevice(parse.GetValue(device)) is { } spec)
             {
@@ -49,27 +43,95 @@ internal static class InfoCommand
                 opened = accelerator.Device;
             }
 
-            console.Out.Write(parse.GetValue(json) ? FormatJson(weights, summary, seconds, opened) : FormatText(weights, summary, opened));
+            console.Out.Write(parse.GetValue(json) ? FormatJson(report, opened) : FormatText(report, opened));
             return 0;
         });
         return command;
     }
 
-    private static string FormatText(IModelWeights weights, ModelWeightsSummary summary, AcceleratorDevice? device)
+    /// <summary>
+    /// Opens the model (every loader check runs), scans every weight for NaN and infinity, and
+    /// describes it: a GPT-2 checkpoint or preset, or a LLaMA folder (LlamaForCausalLM).
+    /// </summary>
+    private static ModelReport Open(string? model, string? preset, CliConsole console, Stopwatch clock)
     {
-        Gpt2Config c = weights.Config;
+        if (model is not null && LlamaFolder(model) is { } folder)
+        {
+            using Gpu.Checkpoints.Llama.LlamaWeights llama = Gpu.Checkpoints.Llama.LlamaCheckpoint.Load(folder);
+            double loaded = clock.Elapsed.TotalSeconds;
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded and checked {llama.Source} in {loaded:0.000} s"));
+            clock.Restart();
+            // A tied head is the embedding under a second name: counted once, as GPT-2's summary does.
+            TensorView[] tensors = [.. llama.TensorNames
+                .Where(name => !(llama.Config.TieWordEmbeddings && name == Gpu.Checkpoints.Llama.LlamaTensorNames.LmHead))
+                .Order(StringComparer.Ordinal)
+                .Select(llama.Get)];
+            foreach (TensorView tensor in tensors)
+            {
+                if (TensorScan.CountNonFinite(tensor) is > 0 and long bad)
+                {
+                    throw new Gpu.FloverException($"{llama.Source}: tensor '{tensor.Name}' has {bad} NaN or infinite values.");
+                }
+            }
+
+            long bytes = tensors.Sum(t => t.ByteLength);
+            console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scanned {bytes} bytes for NaN and infinity in {clock.Elapsed.TotalSeconds:0.000} s"));
+            return new ModelReport(
+                llama.Source,
+                [.. LlamaConfigEntries(llama.Config)],
+                tensors.Sum(t => t.ElementCount),
+                tensors.Length,
+                tensors.GroupBy(t => t.DType).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
+                bytes,
+                llama.Config.TieWordEmbeddings,
+                loaded)
+            {
+                TokenEmbedding = "embed_tokens",
+            };
+        }
+
+        using IModelWeights weights = ModelSource.Open(model, preset);
+        double seconds = clock.Elapsed.TotalSeconds;
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loaded and checked {weights.Source} in {seconds:0.000} s"));
+        clock.Restart();
+        ModelWeightsSummary summary = ModelWeightsSummary.Of(weights);
+        TensorScan.RequireFinite(weights);
+        console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scanned {summary.ByteCount} bytes for NaN and infinity in {clock.Elapsed.TotalSeconds:0.000} s"));
+        return new ModelReport(weights.Source, [.. ConfigEntries(weights.Config)], summary.ParameterCount, summary.TensorCount, summary.TensorsPerDType, summary.ByteCount, summary.LmHeadTied, seconds);
+    }
+
+    /// <summary>The folder <paramref name="model"/> names when it holds a LLaMA checkpoint, else null (GPT-2's loader then reports what it finds).</summary>
+    private static string? LlamaFolder(string model)
+    {
+        string folder;
+        try
+        {
+            folder = ModelLocator.Resolve(model);
+        }
+        catch (Gpu.FloverException)
+        {
+            return null; // ModelSource.Open says why, as it does for every command.
+        }
+
+        return Directory.Exists(folder) && ModelFamilies.Of(folder) == ModelFamily.Llama ? folder : null;
+    }
+
+    private static string FormatText(ModelReport report, AcceleratorDevice? device)
+    {
         var text = new StringBuilder();
-        void Line(string key, object value) => text.Append(CultureInfo.InvariantCulture, $"{key,-20}{value}\n");
-        Line("source", weights.Source);
-        foreach ((string key, object value) in ConfigEntries(c))
+        // GPT-2's keys fit 20 columns; LLaMA's longest (max_position_embeddings) needs 24.
+        int width = Math.Max(20, report.Config.Max(entry => entry.Key.Length) + 1);
+        void Line(string key, object value) => text.Append(CultureInfo.InvariantCulture, $"{key.PadRight(width)}{value}\n");
+        Line("source", report.Source);
+        foreach ((string key, object value) in report.Config)
         {
             Line(key, value);
         }
 
-        Line("parameters", string.Create(CultureInfo.InvariantCulture, $"{summary.ParameterCount} ({summary.ParameterCount / 1e6:0.0} M)"));
-        Line("tensors", $"{summary.TensorCount} ({string.Join(", ", summary.TensorsPerDType.Select(p => $"{p.Key}: {p.Value}"))})");
-        Line("lm_head", summary.LmHeadTied ? "tied to wte" : "stored");
-        Line("bytes", string.Create(CultureInfo.InvariantCulture, $"{summary.ByteCount} ({summary.ByteCount / 1048576.0:0.0} MiB)"));
+        Line("parameters", string.Create(CultureInfo.InvariantCulture, $"{report.Parameters} ({report.Parameters / 1e6:0.0} M)"));
+        Line("tensors", $"{report.Tensors} ({string.Join(", ", report.DTypes.Select(p => $"{p.Key}: {p.Value}"))})");
+        Line("lm_head", report.LmHeadTied ? $"tied to {report.TokenEmbedding}" : "stored");
+        Line("bytes", string.Create(CultureInfo.InvariantCulture, $"{report.Bytes} ({report.Bytes / 1048576.0:0.0} MiB)"));
         if (device is not null)
         {
             Line("device", $"{device.Name} ({device.Details})");
@@ -78,15 +140,15 @@ internal static class InfoCommand
         return text.ToString();
     }
 
-    private static string FormatJson(IModelWeights weights, ModelWeightsSummary summary, double seconds, AcceleratorDevice? device)
+    private static string FormatJson(ModelReport report, AcceleratorDevice? device)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
-            writer.WriteString("source", weights.Source);
+            writer.WriteString("source", report.Source);
             writer.WriteStartObject("config");
-            foreach ((string key, object value) in ConfigEntries(weights.Config))
+            foreach ((string key, object value) in report.Config)
             {
                 switch (value)
                 {
@@ -96,6 +158,9 @@ internal static class InfoCommand
                     case float number:
                         writer.WriteNumber(key, number);
                         break;
+                    case bool flag:
+                        writer.WriteBoolean(key, flag);
+                        break;
                     default:
                         writer.WriteString(key, value.ToString());
                         break;
@@ -103,18 +168,18 @@ internal static class InfoCommand
             }
 
             writer.WriteEndObject();
-            writer.WriteNumber("parameters", summary.ParameterCount);
-            writer.WriteNumber("tensors", summary.TensorCount);
+            writer.WriteNumber("parameters", report.Parameters);
+            writer.WriteNumber("tensors", report.Tensors);
             writer.WriteStartObject("dtypes");
-            foreach ((TensorDType dtype, int count) in summary.TensorsPerDType)
+            foreach ((TensorDType dtype, int count) in report.DTypes)
             {
                 writer.WriteNumber(dtype.ToString(), count);
             }
 
             writer.WriteEndObject();
-            writer.WriteNumber("bytes", summary.ByteCount);
-            writer.WriteBoolean("lm_head_tied", summary.LmHeadTied);
-            writer.WriteNumber("load_seconds", Math.Round(seconds, 3));
+            writer.WriteNumber("bytes", report.Bytes);
+            writer.WriteBoolean("lm_head_tied", report.LmHeadTied);
+            writer.WriteNumber("load_seconds", Math.Round(report.LoadSeconds, 3));
             if (device is not null)
             {
                 writer.WriteStartObject("device");
@@ -129,7 +194,27 @@ internal static class InfoCommand
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    /// <summary>The configuration under Hugging Face's config.json key names.</summary>
+    /// <summary>A LLaMA configuration under its config.json key names (the rope as transformers 4 writes it).</summary>
+    private static IEnumerable<(string Key, object Value)> LlamaConfigEntries(Gpu.Models.Llama.LlamaConfig c)
+    {
+        yield return ("architectures", "LlamaForCausalLM");
+        yield return ("num_hidden_layers", c.LayerCount);
+        yield return ("hidden_size", c.HiddenSize);
+        yield return ("num_attention_heads", c.HeadCount);
+        yield return ("num_key_value_heads", c.KvHeadCount);
+        yield return ("head_dim", c.HeadSize);
+        yield return ("intermediate_size", c.IntermediateSize);
+        yield return ("vocab_size", c.VocabularySize);
+        yield return ("max_position_embeddings", c.MaxPositions);
+        yield return ("rms_norm_eps", c.RmsNormEpsilon);
+        yield return ("rope_type", c.Rope.Type.ToString().ToLowerInvariant());
+        yield return ("rope_theta", c.Rope.Theta);
+        yield return ("tie_word_embeddings", c.TieWordEmbeddings);
+        yield return ("attention_bias", c.AttentionBias);
+        yield return ("mlp_bias", c.MlpBias);
+    }
+
+    /// <summary>A GPT-2 configuration under Hugging Face's config.json key names.</summary>
     private static IEnumerable<(string Key, object Value)> ConfigEntries(Gpt2Config c)
     {
         yield return ("n_layer", c.LayerCount);
@@ -147,5 +232,12 @@ internal static class InfoCommand
         });
         yield return ("bos_token_id", c.BosTokenId);
         yield return ("eos_token_id", c.EosTokenId);
+    }
+
+    /// <summary>What <c>info</c> prints of a model of either family.</summary>
+    private sealed record ModelReport(string Source, IReadOnlyList<(string Key, object Value)> Config, long Parameters, int Tensors, IReadOnlyDictionary<TensorDType, int> DTypes, long Bytes, bool LmHeadTied, double LoadSeconds)
+    {
+        /// <summary>The token embedding's name in the family's checkpoints (what a tied head is tied to).</summary>
+        public string TokenEmbedding { get; init; } = "wte";
     }
 }

@@ -12,6 +12,32 @@ public sealed class InfoCommandTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void Info_of_a_llama_folder_checks_it_and_prints_its_config_parameters_dtypes_and_bytes()
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "llama-mqa-tied-linear");
+
+        CliResult json = CliRunner.Run("info", "--model", folder, "--json");
+        CliResult text = CliRunner.Run("info", "--model", folder);
+
+        Assert.Equal(0, json.ExitCode);
+        JsonElement root = JsonDocument.Parse(json.Stdout).RootElement;
+        JsonElement config = root.GetProperty("config");
+        Assert.Equal("LlamaForCausalLM", config.GetProperty("architectures").GetString());
+        Assert.Equal(3, config.GetProperty("num_attention_heads").GetInt32());
+        Assert.Equal(1, config.GetProperty("num_key_value_heads").GetInt32());
+        Assert.Equal(32, config.GetProperty("head_dim").GetInt32());
+        Assert.Equal("linear", config.GetProperty("rope_type").GetString());
+        // 777 x 96 embedding (the tied head) + 2 layers x (q 96x96, k and v 32x96, o 96x96, gate, up and down 200x96, two norms) + the final norm.
+        Assert.Equal(239_424, root.GetProperty("parameters").GetInt64());
+        Assert.Equal(20, root.GetProperty("tensors").GetInt32());
+        Assert.Equal(20, root.GetProperty("dtypes").GetProperty("F32").GetInt32());
+        Assert.Equal(239_424 * 4, root.GetProperty("bytes").GetInt64());
+        Assert.True(root.GetProperty("lm_head_tied").GetBoolean());
+        Assert.Contains("max_position_embeddings 128\n", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("lm_head                 tied to embed_tokens\n", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Info_of_the_tiny_preset_prints_config_parameters_dtypes_and_bytes()
     {
         CliResult result = CliRunner.Run("info", "--preset", "tiny");
