@@ -40,6 +40,27 @@ internal sealed class RowStager
         Logits = new ModelLogits(vocabularySize);
     }
 
+    /// <summary>
+    /// Checks a model's pool and pass shape and returns its slot capacity (<paramref name="slotCapacity"/>,
+    /// or the model's maximum positions for 0), one line per mistake.
+    /// </summary>
+    /// <exception cref="FloverException">No slot, a capacity outside 1..<paramref name="maxPositions"/>, or no rows per pass.</exception>
+    public static int CheckShape(int slotCount, int slotCapacity, int maxPositions, int rowsPerPass)
+    {
+        int capacity = slotCapacity == 0 ? maxPositions : slotCapacity;
+        if (slotCount <= 0)
+        {
+            throw new FloverException($"The KV pool needs at least one slot, not {slotCount}.");
+        }
+
+        if (capacity <= 0 || capacity > maxPositions)
+        {
+            throw new FloverException($"Slot capacity {capacity} must lie in 1..{maxPositions} (the model's maximum positions).");
+        }
+
+        return rowsPerPass > 0 ? capacity : throw new FloverException($"Rows per step must be positive, not {rowsPerPass}.");
+    }
+
     /// <summary>The logits of the last call (the same object every call).</summary>
     public ModelLogits Logits { get; }
 

@@ -13,10 +13,7 @@ public sealed partial class Gpt2Model
         Gpt2Workspace ws = _workspace;
         StepProfile? profile = Profile;
         profile?.Begin();
-        _accelerator.CopyFromCpu(staged.Tokens, ws.Tokens.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.Positions, ws.Positions.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.Slots, ws.Slots.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.LogitRows, ws.LogitRows.SubView(0, wanted));
+        ws.Upload(_accelerator, staged);
         profile?.Mark(_accelerator, "upload");
         Forward(rows, wanted, profile);
         if (wanted > 0)

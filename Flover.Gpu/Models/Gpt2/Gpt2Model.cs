@@ -52,21 +52,7 @@ public sealed partial class Gpt2Model : IModel
         ArgumentNullException.ThrowIfNull(options);
         Config = config;
         _ownsWeights = ownsWeights;
-        int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
-        if (options.SlotCount <= 0)
-        {
-            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
-        }
-
-        if (capacity <= 0 || capacity > Config.MaxPositions)
-        {
-            throw new FloverException($"Slot capacity {capacity} must lie in 1..{Config.MaxPositions} (the model's maximum positions).");
-        }
-
-        if (options.MaxRowsPerStep <= 0)
-        {
-            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
-        }
+        int capacity = RowStager.CheckShape(options.SlotCount, options.SlotCapacity, Config.MaxPositions, options.MaxRowsPerStep);
 
         if (Config.HeadCount <= 0 || Config.EmbeddingSize % Config.HeadCount != 0)
         {

@@ -3,21 +3,19 @@ using Flover.Gpu.Accelerators;
 namespace Flover.Gpu.Models.Gpt2;
 
 /// <summary>
-/// Activation buffers for one forward pass of up to <see cref="Rows"/> rows, allocated once at start-up
+/// Activation buffers for one forward pass of up to <see cref="ModelWorkspace.Rows"/> rows, allocated once at start-up
 /// so a step allocates nothing.
 /// </summary>
-internal sealed class Gpt2Workspace : IDisposable
+internal sealed class Gpt2Workspace : ModelWorkspace
 {
-    private readonly List<IDisposable> _owned = [];
-
     /// <param name="accelerator">Where the buffers live.</param>
     /// <param name="config">The model.</param>
     /// <param name="rows">Rows per pass.</param>
     /// <param name="shards">Tensor-parallel shards the model is split over (1: whole); this one holds 1/shards of the heads and MLP columns.</param>
     /// <param name="localVocabulary">Vocabulary rows of this shard's LM head.</param>
     public Gpt2Workspace(Accelerator accelerator, Gpt2Config config, int rows, int shards, int localVocabulary)
+        : base(accelerator, rows)
     {
-        Rows = rows;
         int e = config.EmbeddingSize;
         Residual = Floats(accelerator, (long)rows * e);
         Normed = Floats(accelerator, (long)rows * e);
@@ -30,13 +28,7 @@ internal sealed class Gpt2Workspace : IDisposable
             Partial = Floats(accelerator, (long)rows * e);
             LocalLogits = Floats(accelerator, (long)rows * localVocabulary);
         }
-        Tokens = Ints(accelerator, rows);
-        Positions = Ints(accelerator, rows);
-        Slots = Ints(accelerator, rows);
-        LogitRows = Ints(accelerator, rows);
     }
-
-    public int Rows { get; }
 
     /// <summary>The residual stream x.</summary>
     public ArrayView<float> Residual { get; }
@@ -61,37 +53,4 @@ internal sealed class Gpt2Workspace : IDisposable
 
     /// <summary>This shard's vocabulary columns of the logits (tensor parallelism only).</summary>
     public ArrayView<float> LocalLogits { get; }
-
-    public ArrayView<int> Tokens { get; }
-
-    public ArrayView<int> Positions { get; }
-
-    public ArrayView<int> Slots { get; }
-
-    /// <summary>Indices of the rows whose logits are wanted.</summary>
-    public ArrayView<int> LogitRows { get; }
-
-    public void Dispose()
-    {
-        foreach (IDisposable item in _owned)
-        {
-            item.Dispose();
-        }
-
-        _owned.Clear();
-    }
-
-    private ArrayView<float> Floats(Accelerator accelerator, long length)
-    {
-        MemoryBuffer<float> buffer = accelerator.Allocate<float>(length);
-        _owned.Add(buffer);
-        return buffer.View;
-    }
-
-    private ArrayView<int> Ints(Accelerator accelerator, long length)
-    {
-        MemoryBuffer<int> buffer = accelerator.Allocate<int>(length);
-        _owned.Add(buffer);
-        return buffer.View;
-    }
 }

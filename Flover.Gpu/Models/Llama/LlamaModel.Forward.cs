@@ -11,10 +11,7 @@ public sealed partial class LlamaModel
         int rows = staged.Rows;
         int wanted = staged.Wanted;
         LlamaWorkspace ws = _workspace;
-        _accelerator.CopyFromCpu(staged.Tokens, ws.Tokens.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.Positions, ws.Positions.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.Slots, ws.Slots.SubView(0, rows));
-        _accelerator.CopyFromCpu(staged.LogitRows, ws.LogitRows.SubView(0, wanted));
+        ws.Upload(_accelerator, staged);
         Forward(rows, wanted);
         if (wanted > 0)
         {

@@ -31,21 +31,7 @@ public sealed partial class LlamaModel : IModel
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         Config = weights.Config;
-        int capacity = options.SlotCapacity == 0 ? Config.MaxPositions : options.SlotCapacity;
-        if (options.SlotCount <= 0)
-        {
-            throw new FloverException($"The KV pool needs at least one slot, not {options.SlotCount}.");
-        }
-
-        if (capacity <= 0 || capacity > Config.MaxPositions)
-        {
-            throw new FloverException($"Slot capacity {capacity} must lie in 1..{Config.MaxPositions} (the model's maximum positions).");
-        }
-
-        if (options.MaxRowsPerStep <= 0)
-        {
-            throw new FloverException($"Rows per step must be positive, not {options.MaxRowsPerStep}.");
-        }
+        int capacity = RowStager.CheckShape(options.SlotCount, options.SlotCapacity, Config.MaxPositions, options.MaxRowsPerStep);
 
         _accelerator = accelerator;
         int rows = options.MaxRowsPerStep;

@@ -2,14 +2,12 @@ using Flover.Gpu.Accelerators;
 
 namespace Flover.Gpu.Models.Llama;
 
-/// <summary>Activation buffers for one forward pass of up to <see cref="Rows"/> rows, allocated once so a step allocates nothing.</summary>
-internal sealed class LlamaWorkspace : IDisposable
+/// <summary>Activation buffers for one forward pass of up to <see cref="ModelWorkspace.Rows"/> rows, allocated once so a step allocates nothing.</summary>
+internal sealed class LlamaWorkspace : ModelWorkspace
 {
-    private readonly List<IDisposable> _owned = [];
-
     public LlamaWorkspace(Accelerator accelerator, LlamaConfig config, int rows)
+        : base(accelerator, rows)
     {
-        Rows = rows;
         long e = config.HiddenSize;
         long attention = (long)config.HeadCount * config.HeadSize;
         Residual = Floats(accelerator, rows * e);
@@ -19,13 +17,7 @@ internal sealed class LlamaWorkspace : IDisposable
         GateUp = Floats(accelerator, rows * 2L * config.IntermediateSize);
         Mlp = Floats(accelerator, (long)rows * config.IntermediateSize);
         Logits = Floats(accelerator, (long)rows * config.VocabularySize);
-        Tokens = Ints(accelerator, rows);
-        Positions = Ints(accelerator, rows);
-        Slots = Ints(accelerator, rows);
-        LogitRows = Ints(accelerator, rows);
     }
-
-    public int Rows { get; }
 
     /// <summary>The residual stream.</summary>
     public ArrayView<float> Residual { get; }
@@ -46,37 +38,4 @@ internal sealed class LlamaWorkspace : IDisposable
     public ArrayView<float> Mlp { get; }
 
     public ArrayView<float> Logits { get; }
-
-    public ArrayView<int> Tokens { get; }
-
-    public ArrayView<int> Positions { get; }
-
-    public ArrayView<int> Slots { get; }
-
-    /// <summary>Indices of the rows whose logits are wanted.</summary>
-    public ArrayView<int> LogitRows { get; }
-
-    public void Dispose()
-    {
-        foreach (IDisposable item in _owned)
-        {
-            item.Dispose();
-        }
-
-        _owned.Clear();
-    }
-
-    private ArrayView<float> Floats(Accelerator accelerator, long length)
-    {
-        MemoryBuffer<float> buffer = accelerator.Allocate<float>(length);
-        _owned.Add(buffer);
-        return buffer.View;
-    }
-
-    private ArrayView<int> Ints(Accelerator accelerator, long length)
-    {
-        MemoryBuffer<int> buffer = accelerator.Allocate<int>(length);
-        _owned.Add(buffer);
-        return buffer.View;
-    }
 }
