@@ -27,6 +27,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             IterationEventsInterval = reader.Duration<EngineSettings>(nameof(EngineSettings.IterationEventsInterval)),
             StepTimeout = reader.Duration<EngineSettings>(nameof(EngineSettings.StepTimeout)),
             MaxStepFailures = reader.Int<EngineSettings>(nameof(EngineSettings.MaxStepFailures)),
+            MinStepInterval = reader.Duration<EngineSettings>(nameof(EngineSettings.MinStepInterval)),
             Device = reader.Device("flover.engine.device"),
             KvDType = reader.Word("flover.engine.kv-dtype", EngineSettings.KvDTypes),
         };
@@ -90,6 +91,14 @@ public sealed record EngineSettings(
     /// <summary>Failed steps in a row a request may be part of (a fault, a timeout, a device fault) before it ends with an error while the others go on (3 when built in code).</summary>
     [SettingRange("flover.engine.max-step-failures", "1", "100")]
     public int MaxStepFailures { get; init; } = 3;
+
+    /// <summary>
+    /// Shortest time from the start of one decode step to the start of the next; zero (the default
+    /// when built in code) steps as fast as the model allows. Paces the engine so people can follow
+    /// fusion on the built-in page, and caps its share of a machine it shares.
+    /// </summary>
+    [SettingRange("flover.engine.min-step-interval", "0s", "10s")]
+    public TimeSpan MinStepInterval { get; init; }
 
     /// <summary>
     /// Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>, checked and written in that

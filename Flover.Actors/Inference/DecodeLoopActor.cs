@@ -40,6 +40,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
     private bool _stepQueued;
     private long _stepQueuedAt;
     private bool _planPending;
+    private DateTimeOffset _lastStepStartedAt = DateTimeOffset.MinValue;
 
     /// <summary>Drives the scheduler <paramref name="createScheduler"/> makes over <paramref name="model"/>'s shards.</summary>
     public DecodeLoopActor(Func<IDecodeScheduler> createScheduler, ShardedModel model, DecodeLoopOptions options, TimeProvider? clock, EngineMetrics? metrics)
@@ -147,6 +148,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
             return;
         }
 
+        _lastStepStartedAt = _clock.GetUtcNow();
         long start = Stopwatch.GetTimestamp();
         if (_stepQueuedAt != 0)
         {
@@ -277,8 +279,9 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
 
         if (WindowOpen(out TimeSpan wait))
         {
-            // A batching window (dynamic): no step until it closes; a full batch closes it earlier,
-            // and the registration that fills it comes through Register, which steps at once.
+            // A batching window (dynamic) or the pace (min-step-interval): no step until it closes; a
+            // full batch closes a window earlier, and the registration that fills it comes through
+            // Register, which steps at once.
             // One keyed timer: starting it again replaces the pending one, and a Step it sent
             // before being replaced is dropped by Akka (timer generations), so no stale Step arrives.
             Timers.StartSingleTimer(WindowTimer, Step.Instance, wait);
@@ -293,7 +296,15 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
 
     private bool WindowOpen(out TimeSpan wait)
     {
-        wait = _loop.NextStepAt is { } at ? at - _clock.GetUtcNow() : TimeSpan.Zero;
+        // Two reasons to hold the next step back, the later one counts: the scheduler's batching
+        // window and the pace, measured from the last step's start so a slow step is not paced twice.
+        DateTimeOffset earliest = _lastStepStartedAt + _options.MinStepInterval;
+        if (_loop.NextStepAt is { } at && at > earliest)
+        {
+            earliest = at;
+        }
+
+        wait = earliest - _clock.GetUtcNow();
         return wait > TimeSpan.Zero;
     }
 }

@@ -16,6 +16,9 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
     /// <summary>Longest a step may take on the shards (<c>flover.engine.step-timeout</c>); past it the step fails and silent shards are replaced.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Shortest time from one step's start to the next one's (<c>flover.engine.min-step-interval</c>); zero steps at once.</summary>
+    public TimeSpan MinStepInterval { get; init; }
+
     /// <summary>After a step's deadline has aborted the collectives, how long the shards have to report before those still silent are replaced.</summary>
     public TimeSpan AbortGrace { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -40,7 +43,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
             "shuffle" => MemoryMode.Shuffle,
             _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
         };
-        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, MaxConsecutiveFailures: settings.MaxStepFailures, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout };
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, MaxConsecutiveFailures: settings.MaxStepFailures, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout, MinStepInterval = settings.MinStepInterval };
     }
 }
 

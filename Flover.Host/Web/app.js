@@ -155,7 +155,8 @@ function drawBatches() {
   const top = Math.max(1, ...history.map((h) => h.max));
   const width = canvas.width / 240; // 240 intervals of 250 ms in a minute
   history.forEach((h) => {
-    const x = canvas.width - ((now - h.time) / 60000) * canvas.width;
+    // The newest bar ends at the right edge (not past it, where it would be clipped away).
+    const x = canvas.width - width - ((now - h.time) / 60000) * (canvas.width - width);
     const height = (h.max / top) * (canvas.height - 10);
     context.fillStyle = '#2f7d4f';
     context.fillRect(x, canvas.height - height, Math.max(1, width - 1), height);
@@ -195,20 +196,27 @@ async function connectEvents() {
   const controller = new AbortController();
   events = controller;
   $('engine-error').textContent = '';
+  $('live').textContent = 'connecting';
   try {
     const response = await fetch('/v1/engine/events', { headers: authHeaders(false), signal: controller.signal });
     if (!response.ok) {
       $('engine-error').textContent = response.status === 429
         ? 'Too many viewers are watching the engine already (flover.http.max-event-viewers); retrying in a while.'
         : await apiError(response);
+      $('live').textContent = 'off';
       if (response.status === 401) return; // wait for a key
     } else {
+      // The server registers a viewer before it answers: from here on no iteration is missed.
+      $('live').textContent = 'live';
       await readEvents(response, (name, data) => { if (name === 'iteration') onSummary(JSON.parse(data)); });
     }
   } catch (error) {
     if (error.name === 'AbortError') return;
   }
-  if (events === controller) setTimeout(connectEvents, 5000);
+  if (events === controller) {
+    $('live').textContent = 'reconnecting';
+    setTimeout(connectEvents, 5000);
+  }
 }
 
 async function loadModel() {

@@ -36,8 +36,12 @@ public sealed class PageFixture : IAsyncLifetime
         await Server.DisposeAsync();
     }
 
-    /// <summary>A fresh page on the server's <c>/</c>, recording console errors and page errors into <paramref name="errors"/>.</summary>
-    public async Task<IPage> OpenAsync(List<string> errors, ServeProcess? server = null)
+    /// <summary>
+    /// A fresh page on the server's <c>/</c>, recording console errors and page errors into
+    /// <paramref name="errors"/>, once its event stream is live (or, with <paramref name="expectLive"/>
+    /// false, refused).
+    /// </summary>
+    public async Task<IPage> OpenAsync(List<string> errors, ServeProcess? server = null, bool expectLive = true)
     {
         Assert.NotNull(Chromium.Executable);
         IPage page = await Browser.NewPageAsync();
@@ -50,6 +54,8 @@ public sealed class PageFixture : IAsyncLifetime
         };
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync((server ?? Server).Url.ToString());
+        // Once the page says live, the server holds it as a viewer: every later iteration reaches it.
+        await Assertions.Expect(page.Locator("#live")).ToHaveTextAsync(expectLive ? "live" : "off", new() { Timeout = 60_000 });
         return page;
     }
 }

@@ -150,7 +150,7 @@ public sealed class PageTests(PageFixture fixture) : IClassFixture<PageFixture>
     {
         await using ServeProcess keyed = await ServeProcess.StartAsync("flover.http.api-keys=[\"sk-right\"]");
         var errors = new List<string>();
-        IPage page = await fixture.OpenAsync(errors, keyed);
+        IPage page = await fixture.OpenAsync(errors, keyed, expectLive: false);
 
         await page.FillAsync("#api-key", "sk-wrong");
         await page.DispatchEventAsync("#api-key", "change");
@@ -160,6 +160,7 @@ public sealed class PageTests(PageFixture fixture) : IClassFixture<PageFixture>
         await page.FillAsync("#api-key", "sk-right");
         await page.DispatchEventAsync("#api-key", "change");
         await Expect(page.Locator("#model")).ToHaveTextAsync("tiny", s_text);
+        await Expect(page.Locator("#live")).ToHaveTextAsync("live", s_text);
         await page.CloseAsync();
     }
 

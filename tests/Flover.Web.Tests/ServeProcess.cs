@@ -3,7 +3,13 @@ using System.Text.RegularExpressions;
 
 namespace Flover.Web.Tests;
 
-/// <summary>A real <c>flover serve</c> on the tiny preset and a free loopback port, stopped on dispose.</summary>
+/// <summary>
+/// A real <c>flover serve</c> on the tiny preset and a free loopback port, stopped on dispose. It
+/// steps at most every 50 ms (<c>flover.engine.min-step-interval</c>): the tiny model decodes 240
+/// tokens in well under a second on a fast machine, quicker than the page's four events a second
+/// can be relied on to show; paced, a 240-token request is in the slot map for at least 12 s
+/// however fast the machine.
+/// </summary>
 public sealed partial class ServeProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -22,7 +28,7 @@ public sealed partial class ServeProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flover.dll"));
-        foreach (string argument in (string[])["serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=4"])
+        foreach (string argument in (string[])["serve", "--preset", "tiny", "--port", "0", "--set", "flover.engine.threads=1", "--set", "flover.engine.kv-slots=4", "--set", "flover.engine.min-step-interval=50ms"])
         {
             start.ArgumentList.Add(argument);
         }

@@ -62,11 +62,47 @@ public sealed class SchedulerEngineSpec(SharedTinyFixture fixture, ITestOutputHe
         Assert.Equal(fixture.Alone([5, 6], sampling), Collect(probe));
     }
 
-    private IActorRef Engine(string kind, TimeSpan window)
+    [Fact]
+    public void With_a_minimum_step_interval_each_step_waits_for_it_from_the_last_step_s_start()
+    {
+        var interval = TimeSpan.FromSeconds(1);
+        IActorRef engine = Engine("fused", TimeSpan.Zero, interval);
+        var sampling = new SamplingParameters { Temperature = 0, MaxTokens = 3 };
+        TestProbe probe = CreateTestProbe();
+        engine.Tell(new Generate([5, 6], sampling), probe.Ref);
+        var ids = new List<int> { probe.ExpectMsg<Token>(TimeSpan.FromSeconds(30)).TokenId };
+
+        for (int step = 2; step <= 3; step++)
+        {
+            // The loop's mailbox is behind the step that sent the token once a probe comes back,
+            // so the pace's timer is armed: nothing more arrives until virtual time passes it.
+            AssertBetweenStepsWithWork(engine, probe);
+            _clock.Now += interval - TimeSpan.FromMilliseconds(1);
+            ((TestScheduler)Sys.Scheduler).Advance(interval - TimeSpan.FromMilliseconds(1));
+            AssertBetweenStepsWithWork(engine, probe);
+            _clock.Now += TimeSpan.FromMilliseconds(1);
+            ((TestScheduler)Sys.Scheduler).Advance(TimeSpan.FromMilliseconds(1));
+            ids.Add(probe.ExpectMsg<Token>(TimeSpan.FromSeconds(30)).TokenId);
+        }
+
+        probe.ExpectMsg<Completed>(TimeSpan.FromSeconds(30));
+        Assert.Equal(fixture.Alone([5, 6], sampling), ids);
+    }
+
+    /// <summary>The loop holds a running request but no step is in flight or queued: it waits for its pace.</summary>
+    private void AssertBetweenStepsWithWork(IActorRef engine, TestProbe client)
+    {
+        engine.Tell(ProbeEngine.Instance, TestActor);
+        EngineStatus status = ExpectMsg<EngineStatus>(TimeSpan.FromSeconds(30));
+        Assert.Equal((1, 0), (status.Running, status.ShardsAwaited));
+        Assert.False(client.HasMessages);
+    }
+
+    private IActorRef Engine(string kind, TimeSpan window, TimeSpan minStepInterval = default)
     {
         var settings = new SchedulerSettings(kind, 3, window, 2);
         var engine = new EngineSettings(1, "auto", 6, SharedTinyFixture.Capacity, 512, 64, "indexed");
-        var loop = new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos);
+        var loop = new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos) { MinStepInterval = minStepInterval };
         // The scheduler's plans run on one shard holding a model of the slots it asks for.
         var shards = new ShardedModel(fixture.Shape, 1, (slots, _) => fixture.Model(slots));
         return Sys.ActorOf(InferenceEngine.Props(() => SchedulerFactory.Create(settings, engine, loop, fixture.Shape, fixture.Instances, _clock), shards, loop, Gpt2Tokenizer.Default, clock: _clock));
