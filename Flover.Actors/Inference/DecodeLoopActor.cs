@@ -119,7 +119,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
             return;
         }
 
-        string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline);
+        string? rejection = _loop.Submit(register.RequestId, register.Prompt.ToArray(), register.Sampling, register.Deadline, register.ContinueFrom?.ToArray() ?? default(ReadOnlyMemory<int>));
         if (rejection is not null)
         {
             // The HTTP layer validates prompts and sampling first, so a rejection while the queue

@@ -97,9 +97,18 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
 
     /// <summary>
     /// Queues a request. Returns null when accepted, or why it was rejected (queue full, prompt
-    /// empty or too long for a slot, duplicate id, invalid sampling parameters).
+    /// empty or too long for a slot, duplicate id, invalid sampling parameters, a history that
+    /// already finished the request).
     /// </summary>
-    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null)
+    /// <remarks>
+    /// A request with a history (<paramref name="continueFrom"/>, tokens it generated on an engine
+    /// that was lost) is admitted exactly as a request this loop recovers after a failed step: the
+    /// sampler replays the history (token counts for penalties, the draw counter, max tokens), the
+    /// prefill is the prompt plus every history token but the last, and the last is the first
+    /// decode row's input. Its next token is therefore numbered and drawn as the history's length,
+    /// as an undisturbed run draws it (batch invariance makes the logits bitwise equal).
+    /// </remarks>
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null, ReadOnlyMemory<int> continueFrom = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         if (_byId.ContainsKey(requestId))
@@ -122,17 +131,43 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
             return $"the waiting queue is full ({_options.MaxWaiting} requests; flover.engine.max-waiting)";
         }
 
+        if (!continueFrom.IsEmpty && prompt.Length + continueFrom.Length - 1 >= _model.SlotCapacity)
+        {
+            // An undisturbed run retires once its last token's position reaches the slot's end.
+            return $"the prompt ({prompt.Length} tokens) and the history ({continueFrom.Length} tokens) already fill a KV slot of {_model.SlotCapacity} positions: the request has finished";
+        }
+
         RequestSampler sampler;
         try
         {
             sampler = new RequestSampler(parameters, _options.SampledVocabularyOf(_model.VocabularySize), _options.EosTokenId, prompt.Span);
+            foreach (int token in continueFrom.Span)
+            {
+                if (sampler.Finish is FinishReason finished)
+                {
+                    return $"the history already finished the request ({finished}) before its last token";
+                }
+
+                sampler.Replay(token);
+            }
         }
         catch (Exception exception) when (exception is Gpu.FloverException or ArgumentException)
         {
             return exception.Message;
         }
 
+        if (sampler.Finish is FinishReason done)
+        {
+            return $"the history already finished the request ({done}): there is nothing to continue";
+        }
+
         var sequence = new Sequence(requestId, prompt.ToArray(), sampler, deadline);
+        if (!continueFrom.IsEmpty)
+        {
+            sequence.Generated.AddRange(continueFrom.Span);
+            sequence.PrefillTokens = sequence.History();
+        }
+
         _byId.Add(requestId, sequence);
         sequence.QueueNode = _waiting.AddLast(sequence);
         return null;

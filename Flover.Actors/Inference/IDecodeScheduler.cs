@@ -49,7 +49,17 @@ public interface IDecodeScheduler
     DateTimeOffset? NextStepAt { get; }
 
     /// <summary>Queues a request; returns null when accepted, or why it was rejected.</summary>
-    string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null);
+    /// <param name="requestId">The request's id in this scheduler.</param>
+    /// <param name="prompt">The prompt's token ids.</param>
+    /// <param name="parameters">How to sample.</param>
+    /// <param name="deadline">When the request times out, if ever.</param>
+    /// <param name="continueFrom">
+    /// Tokens the request already generated elsewhere (<see cref="Generate.ContinueFrom"/>): it
+    /// continues as if never interrupted, its next token numbered and sampled as the
+    /// <c>continueFrom.Length</c>-th; empty for a new request. A scheduler that cannot continue a
+    /// request rejects a non-empty one.
+    /// </param>
+    string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null, ReadOnlyMemory<int> continueFrom = default);
 
     /// <summary>Ends the request at the next step with <see cref="FinishReason.Cancelled"/>; unknown ids are ignored.</summary>
     void Cancel(long requestId);

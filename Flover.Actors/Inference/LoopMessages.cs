@@ -3,8 +3,8 @@ using Flover.Gpu.Sampling;
 
 namespace Flover.Actors.Inference;
 
-/// <summary>RequestActor → DecodeLoopActor: admit this request (token ids only).</summary>
-internal sealed record RegisterRequest(long RequestId, IReadOnlyList<int> Prompt, SamplingParameters Sampling, DateTimeOffset? Deadline, IActorRef Requester) : INoSerializationVerificationNeeded;
+/// <summary>RequestActor → DecodeLoopActor: admit this request (token ids only), continuing after <paramref name="ContinueFrom"/> when it is not empty.</summary>
+internal sealed record RegisterRequest(long RequestId, IReadOnlyList<int> Prompt, SamplingParameters Sampling, DateTimeOffset? Deadline, IActorRef Requester, IReadOnlyList<int>? ContinueFrom = null) : INoSerializationVerificationNeeded;
 
 /// <summary>RequestActor → DecodeLoopActor: the client went away or cancelled.</summary>
 internal sealed record CancelRequest(long RequestId) : INoSerializationVerificationNeeded;

@@ -26,6 +26,21 @@ public sealed record Generate(
     /// <summary>Chosen by the client and echoed in every <see cref="Token"/>, <see cref="Completed"/> and <see cref="Rejected"/> of this request.</summary>
     public string CorrelationId { get; init; } = string.Empty;
 
+    /// <summary>
+    /// Tokens this request already generated (the ids of its <see cref="Token"/>s 0, 1, ..., in
+    /// order), to continue it on another engine after the first was lost; empty (the default) for a
+    /// new request. The engine continues exactly as an undisturbed run would: the first
+    /// <see cref="Token"/> it sends has index <c>ContinueFrom.Count</c> and is sampled with that
+    /// draw of the seed, the history counts against <c>max_tokens</c>, for penalties and for stop
+    /// sequences, <see cref="Usage.CompletionTokens"/> includes it, and text held back at the cut
+    /// (a partial character, a possible stop sequence) is released as it would have been. Equal
+    /// tokens need an engine with the same model, precision and device kind (see
+    /// <c>Cluster.WorkerFingerprint</c>). A history the request could not have reached unfinished
+    /// (ending in end-of-sequence, as long as <c>max_tokens</c>, filling the context, containing a
+    /// stop sequence) is <see cref="Rejected"/> naming the field <c>continue_from</c>.
+    /// </summary>
+    public IReadOnlyList<int> ContinueFrom { get; init; } = [];
+
     /// <summary>A request whose prompt is <paramref name="text"/>, tokenized by the engine.</summary>
     public static Generate FromText(string text, SamplingParameters sampling, string correlationId = "", IReadOnlyList<string>? stopSequences = null, DateTimeOffset? deadline = null) =>
         new([], sampling, stopSequences, deadline) { PromptText = text, CorrelationId = correlationId };

@@ -62,9 +62,26 @@ internal sealed class RequestActor : ReceiveActor
         }
 
         _promptTokens = prompt.Length;
+        // A continued request's history was already streamed to the client by the engine that was
+        // lost: its count is part of this request's usage, and its text goes through the decoder
+        // and the stop matcher unsent, so both hold exactly what they held at the cut (a partial
+        // character, the start of a possible stop sequence) and release it as that engine would have.
+        IReadOnlyList<int> history = _request.ContinueFrom ?? [];
+        _sent = history.Count;
+        foreach (int token in history)
+        {
+            _stops.Append(_decoder.Append(token));
+        }
+
+        if (_stops.Stopped)
+        {
+            Reject(Invalid("continue_from", $"{history.Count} tokens", "the history already contains a stop sequence: the request has finished"));
+            return;
+        }
+
         Context.Watch(_client);
         Context.Watch(_loop);
-        _loop.Tell(new RegisterRequest(_id, prompt, _request.Sampling, _request.Deadline, Self), Self);
+        _loop.Tell(new RegisterRequest(_id, prompt, _request.Sampling, _request.Deadline, Self, history.Count == 0 ? null : history), Self);
     }
 
     /// <summary>The request's fields against the model: null when it may run, else the rejection naming the field and its value.</summary>
@@ -111,6 +128,32 @@ internal sealed class RequestActor : ReceiveActor
         if (prompt.Length >= _model.SlotCapacity)
         {
             return new Rejected($"the prompt has {prompt.Length} {(prompt.Length == 1 ? "token" : "tokens")}; a KV slot holds {_model.SlotCapacity} positions, so at most {_model.SlotCapacity - 1} leave room to generate", RejectionCode.PromptTooLong);
+        }
+
+        return CheckHistory(prompt.Length);
+    }
+
+    /// <summary>A continued request's history (<see cref="Generate.ContinueFrom"/>): ids in the vocabulary, and short enough that the request goes on.</summary>
+    private Rejected? CheckHistory(int promptTokens)
+    {
+        IReadOnlyList<int> history = _request.ContinueFrom ?? [];
+        for (int i = 0; i < history.Count; i++)
+        {
+            if ((uint)history[i] >= (uint)_model.VocabularySize)
+            {
+                return Invalid("continue_from", history[i].ToString(System.Globalization.CultureInfo.InvariantCulture), $"history token {i} is {history[i]}, outside the vocabulary of {_model.VocabularySize} tokens");
+            }
+        }
+
+        if (history.Count > 0 && history.Count >= _request.Sampling.MaxTokens)
+        {
+            return Invalid("continue_from", $"{history.Count} tokens", $"the history already has max_tokens ({_request.Sampling.MaxTokens}) tokens: the request has finished");
+        }
+
+        if (history.Count > 0 && promptTokens + history.Count - 1 >= _model.SlotCapacity)
+        {
+            // An undisturbed run retires once its last token's position reaches the slot's end.
+            return Invalid("continue_from", $"{history.Count} tokens", $"the prompt ({promptTokens} tokens) and the history already fill a KV slot of {_model.SlotCapacity} positions: the request has finished");
         }
 
         return null;

@@ -14,6 +14,11 @@ public sealed partial class ProtocolSerializer
         WriteSampling(w, m.Sampling);
         w.Strings(m.StopSequences);
         w.NullableLong(m.Deadline?.UtcTicks);
+        if (m.ContinueFrom is { Count: > 0 } history)
+        {
+            // Version 2 (the writer's version byte says so): appended, so everything before it reads as in version 1.
+            w.Ints([.. history]);
+        }
     }
 
     private static Generate ReadGenerate(WireReader r)
@@ -24,7 +29,8 @@ public sealed partial class ProtocolSerializer
         SamplingParameters sampling = ReadSampling(r);
         IReadOnlyList<string>? stops = r.Strings();
         DateTimeOffset? deadline = r.NullableLong() is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
-        return new Generate(prompt, sampling, stops, deadline) { PromptText = text, CorrelationId = correlationId };
+        int[] history = r.Version >= 2 ? r.Ints() : [];
+        return new Generate(prompt, sampling, stops, deadline) { PromptText = text, CorrelationId = correlationId, ContinueFrom = history };
     }
 
     private static void WriteSampling(WireWriter w, SamplingParameters s)

@@ -21,8 +21,17 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// <summary>The serializer's identifier in <c>akka.actor.serialization-identifiers</c>.</summary>
     public const int Id = 7413;
 
-    /// <summary>The format version written; versions up to it are read.</summary>
-    public const byte Version = 1;
+    /// <summary>
+    /// The newest format version: versions up to it are read. Version 2 added
+    /// <see cref="Generate.ContinueFrom"/>, appended to a Generate's fields; only a Generate that
+    /// carries a history is written in version 2, every other message (and a new request) still in
+    /// version 1 with unchanged bytes, so a version-1 node reads them all but refuses a
+    /// continuation, which it would otherwise start from scratch and repeat tokens.
+    /// </summary>
+    public const byte Version = 2;
+
+    /// <summary>The format version of every message but a continued <see cref="Generate"/> (see <see cref="Version"/>).</summary>
+    public const byte BaseVersion = 1;
 
     /// <summary>Creates the serializer (Akka does, from the configuration).</summary>
     public ProtocolSerializer(ExtendedActorSystem system)
@@ -76,7 +85,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        using var w = new WireWriter(Version);
+        using var w = new WireWriter(obj is Generate { ContinueFrom.Count: > 0 } ? Version : BaseVersion);
         switch (obj)
         {
             case Generate m: WriteGenerate(w, m); break;

@@ -55,8 +55,8 @@ internal sealed class RecordingScheduler(IDecodeScheduler inner, IReadOnlyList<T
 
     public void DescribeSlots(Span<KvSlot> slots) => inner.DescribeSlots(slots);
 
-    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null) =>
-        inner.Submit(requestId, prompt, parameters, deadline);
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null, ReadOnlyMemory<int> continueFrom = default) =>
+        inner.Submit(requestId, prompt, parameters, deadline, continueFrom);
 
     public void Cancel(long requestId) => inner.Cancel(requestId);
 

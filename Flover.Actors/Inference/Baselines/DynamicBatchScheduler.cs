@@ -96,8 +96,8 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
     }
 
     /// <inheritdoc />
-    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null) =>
-        _queue.Submit(requestId, prompt, parameters, deadline);
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null, ReadOnlyMemory<int> continueFrom = default) =>
+        _queue.Submit(requestId, prompt, parameters, deadline, continueFrom);
 
     /// <inheritdoc />
     public void Cancel(long requestId) => _queue.MarkRetire(requestId, FinishReason.Cancelled);

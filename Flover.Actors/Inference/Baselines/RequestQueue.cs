@@ -22,9 +22,16 @@ internal sealed class RequestQueue(int vocabularySize, int slotCapacity, DecodeL
 
     public TimeProvider Clock => clock;
 
-    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline)
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline, ReadOnlyMemory<int> continueFrom = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (!continueFrom.IsEmpty)
+        {
+            // The baselines exist to be measured against the fused loop, not to serve a cluster:
+            // only the fused loop re-admits a request from its history.
+            return "this scheduler cannot continue a request from its history (continue_from); flover.scheduler.kind = fused can";
+        }
+
         if (_byId.ContainsKey(requestId))
         {
             return $"request {requestId} is already in the scheduler";

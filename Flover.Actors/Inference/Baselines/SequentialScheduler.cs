@@ -48,8 +48,8 @@ public sealed class SequentialScheduler : IDecodeScheduler
     public DateTimeOffset? NextStepAt => null;
 
     /// <inheritdoc />
-    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null) =>
-        _single.Submit(requestId, prompt, parameters, deadline);
+    public string? Submit(long requestId, ReadOnlyMemory<int> prompt, SamplingParameters parameters, DateTimeOffset? deadline = null, ReadOnlyMemory<int> continueFrom = default) =>
+        _single.Submit(requestId, prompt, parameters, deadline, continueFrom);
 
     /// <inheritdoc />
     public void Cancel(long requestId) => _single.Cancel(requestId);

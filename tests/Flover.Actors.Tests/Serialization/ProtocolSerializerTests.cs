@@ -42,6 +42,7 @@ public sealed class ProtocolSerializerTests : TestKit
     {
         { "Generate", SampleGenerate },
         { "Generate from text", Generate.FromText("Hello", new SamplingParameters { MaxTokens = 3 }, "t") },
+        { "Generate continued", SampleGenerate with { ContinueFrom = [318, 257, 1332] } },
         { "Token", new Token(3, 318, " is", -0.25f, [new TokenLogprob(318, -0.25f), new TokenLogprob(373, -1.5f)]) { CorrelationId = "req-1" } },
         { "Completed", new Completed(FinishReason.StopSequence, new Usage(2, 5), "!", null) { CorrelationId = "req-1" } },
         { "Rejected", new Rejected("top-p must lie in (0, 1], not 1.5", RejectionCode.InvalidField) { CorrelationId = "req-2", Field = "top_p", Value = "1.5" } },
@@ -80,7 +81,8 @@ public sealed class ProtocolSerializerTests : TestKit
 
         Assert.IsType(message.GetType(), back);
         Assert.Equal(bytes, serializer.ToBinary(back));
-        Assert.Equal(ProtocolSerializer.Version, bytes[0]);
+        // Only a continuation needs format version 2; everything else keeps version 1's bytes.
+        Assert.Equal(message is Generate { ContinueFrom.Count: > 0 } ? ProtocolSerializer.Version : ProtocolSerializer.BaseVersion, bytes[0]);
         _output.WriteLine($"{name}: {Convert.ToHexString(bytes)}");
     }
 
@@ -107,6 +109,25 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal(SampleGenerate.Sampling with { LogitBias = null }, back.Sampling with { LogitBias = null });
         Assert.Equal(float.NegativeInfinity, back.Sampling.LogitBias![50256]);
         Assert.Equal(SampleGenerate.Deadline, back.Deadline);
+        Assert.Empty(back.ContinueFrom);
+    }
+
+    [Fact]
+    public void A_continuation_s_history_survives_the_trip_and_a_version_1_node_refuses_it_rather_than_restart_the_request()
+    {
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(SampleGenerate);
+        Generate continued = SampleGenerate with { ContinueFrom = [318, 257, 1332] };
+
+        byte[] bytes = serializer.ToBinary(continued);
+        var back = (Generate)serializer.FromBinary(bytes, "G");
+
+        Assert.Equal([318, 257, 1332], back.ContinueFrom);
+        Assert.Equal([464, 6801], back.PromptTokenIds);
+        Assert.Equal(SampleGenerate.Deadline, back.Deadline);
+        // The bytes before the history are version 1's: only the version byte and the appended ids differ.
+        byte[] plain = serializer.ToBinary(SampleGenerate);
+        Assert.Equal(plain[1..], bytes[1..plain.Length]);
+        Assert.Contains("format version 2", Assert.Throws<WireFormatException>(() => new WireReader(bytes, "G", ProtocolSerializer.BaseVersion)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,7 +137,7 @@ public sealed class ProtocolSerializerTests : TestKit
         byte[] bytes = serializer.ToBinary(SampleGenerate);
         byte[] newer = [(byte)(ProtocolSerializer.Version + 1), .. bytes[1..]];
 
-        Assert.Contains("format version 2", Assert.Throws<WireFormatException>(() => serializer.FromBinary(newer, "G")).Message, StringComparison.Ordinal);
+        Assert.Contains($"format version {ProtocolSerializer.Version + 1}", Assert.Throws<WireFormatException>(() => serializer.FromBinary(newer, "G")).Message, StringComparison.Ordinal);
         Assert.Contains("ends after", Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes[..^3], "G")).Message, StringComparison.Ordinal);
         Assert.Contains("unknown manifest", Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes, "Q")).Message, StringComparison.Ordinal);
     }
