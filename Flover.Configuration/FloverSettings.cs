@@ -52,11 +52,31 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
         return new FloverSettings(engine, scheduler, http)
         {
             Parallel = new ParallelSettings(reader.Int<ParallelSettings>(nameof(ParallelSettings.Tensor))),
+            Cluster = new ClusterRoutingSettings(
+                reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.WorkerWait)),
+                reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.StatusInterval)),
+                reader.Int<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.MaxFailovers))),
         };
     }
 
     /// <summary>Model parallelism (<c>flover.parallel</c>).</summary>
     public ParallelSettings Parallel { get; init; } = new(1);
+
+    /// <summary>Cluster mode's routing and failover (<c>flover.cluster</c>).</summary>
+    public ClusterRoutingSettings Cluster { get; init; } = ClusterRoutingSettings.Default;
+}
+
+/// <summary><c>flover.cluster</c>: see hocon/reference.conf.</summary>
+/// <param name="WorkerWait">How long a request waits for a worker that can take it before it ends with an error.</param>
+/// <param name="StatusInterval">How often a worker samples its engine's load (sent to frontends only when it changed) and a frontend re-registers with workers that have not answered.</param>
+/// <param name="MaxFailovers">Times one request may move to another worker after losing its worker.</param>
+public sealed record ClusterRoutingSettings(
+    [property: SettingRange("flover.cluster.worker-wait", "0s", "1h")] TimeSpan WorkerWait,
+    [property: SettingRange("flover.cluster.status-interval", "10ms", "1m")] TimeSpan StatusInterval,
+    [property: SettingRange("flover.cluster.max-failovers", "0", "100")] int MaxFailovers)
+{
+    /// <summary>reference.conf's values, for code that builds settings without a configuration.</summary>
+    public static ClusterRoutingSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(250), 3);
 }
 
 /// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
+using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
 
@@ -46,6 +47,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         typeof(StartDraining), typeof(EngineDraining), typeof(KvShuffled), typeof(ShardReplaced), typeof(DeviceFaulted),
         typeof(DescribeEngine), typeof(EngineDescription), typeof(Tokenize), typeof(Tokenized), typeof(Detokenize), typeof(Detokenized),
         typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardDeviceFault), typeof(ShardReadyQuery), typeof(ShardReady),
+        typeof(RegisterFrontend), typeof(WorkerState), typeof(ListWorkers), typeof(WorkerList),
     ];
 
     /// <inheritdoc />
@@ -78,6 +80,10 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         ShardDeviceFault => "SX",
         ShardReadyQuery => "SQ",
         ShardReady => "SY",
+        RegisterFrontend => "WR",
+        WorkerState => "WS",
+        ListWorkers => "WQ",
+        WorkerList => "WL",
         _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
     };
 
@@ -92,7 +98,9 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             case Token m: WriteToken(w, m); break;
             case Completed m: WriteCompleted(w, m); break;
             case Rejected m: WriteRejected(w, m); break;
-            case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery or DescribeEngine: break;
+            case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery or DescribeEngine or RegisterFrontend or ListWorkers: break;
+            case WorkerState m: WriteWorkerState(w, m); break;
+            case WorkerList m: WriteWorkerList(w, m); break;
             case EngineDescription m:
                 // The tokenizer object stays on its node; the remote side tokenizes with Tokenize.
                 w.Int(m.VocabularySize);
@@ -183,6 +191,10 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()),
             "SX" => new ShardDeviceFault(r.Long(), r.Int(), r.String()!),
             "SQ" => ShardReadyQuery.Instance,
+            "WR" => RegisterFrontend.Instance,
+            "WS" => ReadWorkerState(r),
+            "WQ" => ListWorkers.Instance,
+            "WL" => ReadWorkerList(r),
             "SY" => new ShardReady(r.Int(), r.Long(), r.NullableInt() is int dtype ? (Gpu.Checkpoints.TensorDType)dtype : null),
             _ => throw new WireFormatException($"unknown manifest '{manifest}'"),
         };

@@ -48,6 +48,8 @@ public sealed class FloverConfigurationTests : IDisposable
         Assert.Equal(1048576, settings.Http.MaxBodySize);
         Assert.Equal(TimeSpan.FromMinutes(10), settings.Http.RequestTimeout);
         Assert.Equal(["/health", "/ready", "/metrics"], settings.Http.UnauthenticatedPaths);
+        Assert.Equal(new ClusterRoutingSettings(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(250), 3), settings.Cluster);
+        Assert.Equal(ClusterRoutingSettings.Default, settings.Cluster);
     }
 
     [Fact]
@@ -141,9 +143,9 @@ public sealed class FloverConfigurationTests : IDisposable
     [Fact]
     public void An_unknown_flover_section_lists_the_known_keys()
     {
-        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.cluster.x=1")));
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.tracing.x=1")));
 
-        Assert.Contains("unknown setting 'flover.cluster' (known keys here: dispatchers, engine, parallel, scheduler, http)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown setting 'flover.tracing' (known keys here: dispatchers, engine, cluster, parallel, scheduler, http)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Akka.Serialization;
 using Akka.TestKit.Xunit2;
+using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
 using Flover.Actors.Serialization;
@@ -66,7 +67,24 @@ public sealed class ProtocolSerializerTests : TestKit
         { "Tokenized", new Tokenized([15496, 11, 995], "t1") },
         { "Detokenize", new Detokenize([15496, 11, 995], "d1") },
         { "Detokenized", new Detokenized("Hello, world", "d1") },
+        { "RegisterFrontend", RegisterFrontend.Instance },
+        { "WorkerState", new WorkerState(Tiny, 3, 1, 3, 5, Serving: true) },
+        { "ListWorkers", ListWorkers.Instance },
+        { "WorkerList", new WorkerList([new WorkerLoad("akka.tcp://flover@127.0.0.1:4053", Tiny, 2, 0, 8), new WorkerLoad("akka.tcp://flover@127.0.0.1:4054", Tiny with { BatchInvariant = false, TensorParallel = 2 }, 0, 1, 4, Serving: false)]) },
     };
+
+    private static readonly WorkerFingerprint Tiny = new("tiny", "preset:tiny", "f32", "f16", "cpu", 1);
+
+    [Fact]
+    public void A_worker_s_state_survives_the_trip_exactly()
+    {
+        var state = new WorkerState(Tiny with { BatchInvariant = false }, 3, 1, 3, 5, Serving: false);
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(state);
+
+        Assert.Equal(state, serializer.FromBinary(serializer.ToBinary(state), serializer.Manifest(state)));
+        var list = (WorkerList)Messages.Single(m => (string)m[0] == "WorkerList")[1];
+        Assert.Equal(list.Workers, ((WorkerList)serializer.FromBinary(serializer.ToBinary(list), "WL")).Workers);
+    }
 
     [Theory]
     [MemberData(nameof(Messages))]
