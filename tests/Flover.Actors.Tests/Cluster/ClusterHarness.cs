@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Flover.Actors.Cluster;
+using Flover.Actors.Inference;
+using Flover.Actors.Tests.Inference.Baselines;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Tokenization;
+using AkkaConfig = Akka.Configuration.Config;
+using ConfigurationFactory = Akka.Configuration.ConfigurationFactory;
+
+namespace Flover.Actors.Tests.Cluster;
+
+/// <summary>
+/// Worker nodes for the cluster specs: each its own ActorSystem in this process on loopback TCP
+/// (port 0), joined to the test's system (the frontend), running a tiny engine (the shared weights
+/// of <see cref="SharedTinyFixture"/>) behind a <see cref="WorkerAgent"/>, or a stub engine.
+/// </summary>
+internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fixture) : IDisposable
+{
+    /// <summary>The fingerprint of the tiny engines.</summary>
+    public static readonly WorkerFingerprint Tiny = new("tiny", "preset:tiny", "f32", "f32", "cpu", 1);
+
+    /// <summary>How often agents sample their engines in the specs.</summary>
+    public static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly List<ActorSystem> _workers = [];
+
+    /// <summary>
+    /// A node's configuration: the cluster provider on 127.0.0.1 with a free port, the given role,
+    /// over the actor specs' own (Flover's serializer, serialize-messages on).
+    /// </summary>
+    public static AkkaConfig Node(string role) => ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.cluster.roles = [{{role}}]
+        akka.cluster.log-info = off
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """).WithFallback(AkkaTestConfig.Default);
+
+    /// <summary>A worker node with a tiny engine of <paramref name="slots"/> slots stepping at most every <paramref name="minStepInterval"/>; returns its system and engine.</summary>
+    public (ActorSystem System, IActorRef Engine) TinyWorker(TimeSpan minStepInterval, int slots = 8, WorkerFingerprint? fingerprint = null)
+    {
+        ActorSystem worker = Join();
+        var options = new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos) { MinStepInterval = minStepInterval };
+        IActorRef engine = worker.ActorOf(InferenceEngine.Props(fixture.Model(slots), options, Gpt2Tokenizer.Default), "engine");
+        worker.ActorOf(WorkerAgent.Props(engine, fingerprint ?? Tiny, StatusInterval), WorkerAgent.Name);
+        return (worker, engine);
+    }
+
+    /// <summary>A worker node whose "engine" reports <paramref name="status"/> and records every Generate it receives (never answering it).</summary>
+    public ActorSystem StubWorker(WorkerFingerprint fingerprint, EngineStatus status, ConcurrentQueue<Generate> received)
+    {
+        ActorSystem worker = Join();
+        IActorRef engine = worker.ActorOf(Props.Create(() => new StubEngine(status, received)), "engine");
+        worker.ActorOf(WorkerAgent.Props(engine, fingerprint, StatusInterval), WorkerAgent.Name);
+        return worker;
+    }
+
+    public void Dispose()
+    {
+        foreach (ActorSystem worker in _workers)
+        {
+            worker.Terminate().Wait(TimeSpan.FromSeconds(20));
+        }
+    }
+
+    private ActorSystem Join()
+    {
+        ActorSystem worker = ActorSystem.Create(frontend.Name, Node(ClusterRoles.Worker));
+        _workers.Add(worker);
+        Akka.Cluster.Cluster.Get(worker).Join(Akka.Cluster.Cluster.Get(frontend).SelfAddress);
+        return worker;
+    }
+
+    private sealed class StubEngine : ReceiveActor
+    {
+        public StubEngine(EngineStatus status, ConcurrentQueue<Generate> received)
+        {
+            Receive<ProbeEngine>(_ => Sender.Tell(status));
+            Receive<Generate>(received.Enqueue);
+        }
+    }
+}
