@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 
 namespace Flover.Actors.Cluster;
 
@@ -23,6 +24,7 @@ public sealed partial class ClusterEngine
             string address = unreachable.Member.Address.ToString();
             if (_table.Unreachable(address))
             {
+                _log.Warning("Worker {0} is unreachable: its requests fail over.", address);
                 Broadcast(new WorkerLost(address));
             }
         });
@@ -62,6 +64,7 @@ public sealed partial class ClusterEngine
         {
             _agents[address] = Sender;
             Context.Watch(Sender);
+            _log.Info("Worker {0} registered: {1}.", address, state.Fingerprint);
         }
 
         ServeWaiting();
@@ -77,6 +80,7 @@ public sealed partial class ClusterEngine
         _addresses.Remove(address);
         if (_table.Remove(address))
         {
+            _log.Warning("Worker {0} is gone (removed, or its agent stopped): its requests fail over.", address);
             Broadcast(new WorkerLost(address));
         }
     }

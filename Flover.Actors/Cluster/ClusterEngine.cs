@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Event;
 using Flover.Actors.Inference;
 using Flover.Configuration;
 
@@ -28,6 +29,7 @@ public sealed partial class ClusterEngine : ReceiveActor, IWithTimers
     private readonly ClusterRoutingSettings _settings;
     private readonly Akka.Cluster.Cluster _cluster;
     private readonly WorkerTable _table = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Address> _addresses = [];
     private readonly Dictionary<string, IActorRef> _agents = [];
     private readonly List<(IActorRef Request, RouteNeed Need)> _waiting = [];

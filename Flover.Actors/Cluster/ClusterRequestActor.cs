@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Flover.Actors.Inference;
 using Flover.Gpu.Sampling;
 
@@ -18,6 +19,7 @@ internal sealed class ClusterRequestActor : ReceiveActor, IWithTimers
     private readonly RelayedRequest _relay;
     private readonly IActorRef _client;
     private readonly TimeSpan _workerWait;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _workerRequest;
     private bool _cancelled;
 
@@ -63,6 +65,10 @@ internal sealed class ClusterRequestActor : ReceiveActor, IWithTimers
 
         Timers.Cancel("worker-wait");
         found.Agent.Tell(_relay.Start(found.Worker), Self);
+        if (_relay.Attempts > 1)
+        {
+            _log.Info("Request {0}: continuing on worker {1} from token {2} (attempt {3}).", _relay.Request.CorrelationId, found.Worker.Address, _relay.History.Count, _relay.Attempts);
+        }
     }
 
     private void Act(RelayOutcome outcome, IActorRef from)
@@ -87,6 +93,7 @@ internal sealed class ClusterRequestActor : ReceiveActor, IWithTimers
 
                 break;
             case RelayAction.FailOver:
+                _log.Warning("Request {0}: its worker was lost or failed it after {1} tokens (attempt {2}); looking for a worker with the same fingerprint.", _relay.Request.CorrelationId, _relay.History.Count, _relay.Attempts);
                 // A worker that is only unreachable may still be computing: tell it to stop (its
                 // tokens would be dropped anyway, as they carry the abandoned attempt's id).
                 _workerRequest?.Tell(Cancel.Instance, Self);
@@ -127,6 +134,7 @@ internal sealed class ClusterRequestActor : ReceiveActor, IWithTimers
     {
         if (_relay.Worker is null)
         {
+            _log.Warning("Request {0}: no worker could take it within {1}; it ends with an error after {2} tokens.", _relay.Request.CorrelationId, _workerWait, _relay.History.Count);
             End(_relay.GiveUp(_relay.History.Count == 0
                 ? $"no worker serving the model joined within {_workerWait.TotalSeconds:0.###} s (flover.cluster.worker-wait)"
                 : $"the request's worker was lost and no worker with the same fingerprint was available within {_workerWait.TotalSeconds:0.###} s (flover.cluster.worker-wait)"));

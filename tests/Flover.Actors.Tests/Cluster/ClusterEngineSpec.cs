@@ -112,6 +112,45 @@ public sealed class ClusterEngineSpec : TestKit, IClassFixture<SharedTinyFixture
     }
 
     [Fact]
+    public void A_worker_cut_off_by_the_network_mid_generation_costs_no_token()
+    {
+        (ActorSystem a, IActorRef aEngine) = _nodes.TinyWorker(Pace);
+        _nodes.TinyWorker(Pace);
+        IActorRef frontend = Frontend(TimeSpan.FromSeconds(20));
+        AwaitWorkers(frontend, 2);
+        (int[] Prompt, SamplingParameters Sampling)[] requests =
+        [
+            ([464, 2068], new SamplingParameters { Temperature = 0, MaxTokens = 24, IgnoreEos = true }),
+            ([318, 257], new SamplingParameters { Temperature = 1.1f, TopK = 40, Seed = 7, MaxTokens = 24, IgnoreEos = true }),
+        ];
+        TestProbe[] clients = [.. requests.Select(_ => CreateTestProbe())];
+        for (int i = 0; i < requests.Length; i++)
+        {
+            frontend.Tell(new Generate(requests[i].Prompt, requests[i].Sampling) { CorrelationId = $"r{i}" }, clients[i].Ref);
+        }
+
+        List<Token>[] heads = [.. clients.Select(c => new List<Token> { c.ExpectMsg<Token>(Patience), c.ExpectMsg<Token>(Patience) })];
+        Assert.Equal(1, Status(aEngine).Running);
+        // The worker keeps computing, but nothing it sends reaches the frontend: only the failure
+        // detector can tell (no graceful leave, no Completed(Error), no Terminated).
+        var cut = Stopwatch.StartNew();
+        ClusterHarness.Blackhole(Sys, a, cut: true);
+
+        for (int i = 0; i < requests.Length; i++)
+        {
+            (List<Token> rest, Completed end) = Collect(clients[i]);
+            List<Token> all = [.. heads[i], .. rest];
+            Assert.Equal(Enumerable.Range(0, all.Count), all.Select(t => t.Index));
+            Assert.Equal(_fixture.Alone(requests[i].Prompt, requests[i].Sampling), all.Select(t => t.TokenId));
+            Assert.Equal((FinishReason.Length, new Usage(2, 24)), (end.FinishReason, end.Usage));
+        }
+
+        _output.WriteLine($"the request on the cut-off worker completed elsewhere {cut.Elapsed.TotalSeconds:0.0} s after the cut (default failure detector)");
+        // Heal before the harness stops the nodes, so they leave gracefully.
+        ClusterHarness.Blackhole(Sys, a, cut: false);
+    }
+
+    [Fact]
     public void A_worker_with_another_fingerprint_gets_no_failover_and_the_request_ends_with_an_error_after_the_wait()
     {
         (ActorSystem a, _) = _nodes.TinyWorker(Pace);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Remote;
+using Akka.Remote.Transport;
 using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Flover.Actors.Tests.Inference.Baselines;
@@ -31,7 +33,8 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
     /// </summary>
     public static AkkaConfig Node(string role) => ConfigurationFactory.ParseString($$"""
         akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        # The throttler adapter lets a spec cut a node off (blackhole) while it keeps running.
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, applied-adapters = ["trttl"] }
         akka.cluster.roles = [{{role}}]
         akka.cluster.log-info = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
@@ -56,12 +59,22 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         return worker;
     }
 
+    /// <summary>Drops (or, with <paramref name="cut"/> false, lets through again) everything between <paramref name="node"/> and <paramref name="peer"/>, both ways, as a network partition would.</summary>
+    public static void Blackhole(ActorSystem node, ActorSystem peer, bool cut)
+    {
+        Address address = Akka.Cluster.Cluster.Get(peer).SelfAddress;
+        ThrottleMode mode = cut ? Akka.Remote.Transport.Blackhole.Instance : Unthrottled.Instance;
+        Task<bool> done = ((IRemoteActorRefProvider)((ExtendedActorSystem)node).Provider).Transport.ManagementCommand(new SetThrottle(address, ThrottleTransportAdapter.Direction.Both, mode));
+        if (!done.Wait(TimeSpan.FromSeconds(10)) || !done.Result)
+        {
+            throw new InvalidOperationException($"the throttler did not {(cut ? "cut" : "restore")} {address}");
+        }
+    }
+
     public void Dispose()
     {
-        foreach (ActorSystem worker in _workers)
-        {
-            worker.Terminate().Wait(TimeSpan.FromSeconds(20));
-        }
+        // All at once: each leaves the cluster gracefully, which takes a gossip round or two.
+        Task.WhenAll(_workers.Select(w => w.Terminate())).Wait(TimeSpan.FromSeconds(30));
     }
 
     private ActorSystem Join()
