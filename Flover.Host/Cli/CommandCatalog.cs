@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return BenchCommand.Create(console);
         yield return GenerateCommand.Create(console);
         yield return ServeCommand.Create(console);
+        yield return NodeCommand.Create(console);
     }
 }

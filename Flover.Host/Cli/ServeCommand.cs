@@ -98,8 +98,17 @@ internal static class ServeCommand
             string url = ServeApp.Url(listener);
             listener.SafeHandle.SetHandleAsInvalid();
 
-            console.Error.WriteLine("serve: warming up ...");
-            await engine.WarmUpAsync(app.Services.GetRequiredService<EngineClient>(), http.RequestTimeout).ConfigureAwait(false);
+            if (engine.Cluster.Worker)
+            {
+                console.Error.WriteLine("serve: warming up ...");
+                await engine.WarmUpAsync(app.Services.GetRequiredService<EngineClient>(), http.RequestTimeout).ConfigureAwait(false);
+            }
+            else
+            {
+                // A frontend without an engine of its own: its requests wait for workers to join
+                // (flover.cluster.worker-wait), /ready says whether one has.
+                console.Error.WriteLine("serve: a cluster frontend; requests go to the workers that join");
+            }
             console.Out.WriteLine($"flover serve: ready at {url} (model {engine.Model.Id})");
             console.Out.Flush();
             try

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Flover.Actors.Cluster;
 using Flover.Actors.Hosting;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
@@ -27,9 +28,12 @@ internal sealed class EngineHost : IAsyncDisposable
     private readonly DecodeLoopOptions _loop;
     private ActorSystem? _ownSystem;
 
-    private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served)
+    private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served, WorkerFingerprint fingerprint)
     {
-        Configuration = configuration;
+        Configuration = ClusterMode.WithDefaultRoles(configuration);
+        Cluster = ClusterMode.From(configuration);
+        Routing = FloverSettings.From(configuration).Cluster;
+        Fingerprint = fingerprint;
         _weights = weights;
         _shards = shards;
         _loop = loop;
@@ -39,6 +43,18 @@ internal sealed class EngineHost : IAsyncDisposable
 
     /// <summary>The configuration the engine was loaded with (handed to Akka as the resolved tree).</summary>
     public Config Configuration { get; }
+
+    /// <summary>Whether the node is in a cluster and which roles it has (the single-process default when not).</summary>
+    public ClusterMode Cluster { get; }
+
+    /// <summary>flover.cluster.*: routing and failover when the node is a frontend, the load interval when a worker.</summary>
+    public ClusterRoutingSettings Routing { get; }
+
+    /// <summary>What this node's engine runs, as a worker tells the frontends.</summary>
+    public WorkerFingerprint Fingerprint { get; }
+
+    /// <summary>The actor system <see cref="StartSystemAsync"/> started, or null.</summary>
+    public ActorSystem? System => _ownSystem;
 
     /// <summary>The served model as the endpoints see it.</summary>
     public ServedModel Model { get; }
@@ -91,7 +107,8 @@ internal sealed class EngineHost : IAsyncDisposable
             log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions in {settings.Engine.KvDType}");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.VocabularySize, opened.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
             ShardedModel wrapped = wrapModel is null ? opened.Shards : opened.Shards.WithWrap(wrapModel);
-            return new EngineHost(config, opened.Weights, wrapped, opened.Loop, served);
+            WorkerFingerprint fingerprint = WorkerFingerprints.For(served.Id, modelArgument is null ? FloverModel.FromPreset(preset!) : FloverModel.FromFolder(modelArgument), settings, device);
+            return new EngineHost(config, opened.Weights, wrapped, opened.Loop, served, fingerprint);
         }
         catch
         {
@@ -104,14 +121,33 @@ internal sealed class EngineHost : IAsyncDisposable
     /// Starts the <c>InferenceEngine</c> actor (whose decode loop starts the shard actors) in
     /// <paramref name="system"/> and registers it in <paramref name="registry"/> under
     /// <see cref="InferenceEngine"/>, where <see cref="EngineClient"/> finds it. Called once, by
-    /// Akka.Hosting when the actor system starts.
+    /// Akka.Hosting when the actor system starts. In a cluster (<see cref="Cluster"/>), a worker
+    /// node also starts the <see cref="WorkerAgent"/> over its engine, and on a frontend node the
+    /// registered engine is a <see cref="ClusterEngine"/> that routes to the workers (the local one
+    /// included when the node has both roles); a node without seed nodes forms a cluster of its own.
     /// </summary>
     public void StartEngine(ActorSystem system, IActorRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        IActorRef engine = system.ActorOf(InferenceEngine.Props(_shards, _loop, Model.Tokenizer, metrics: Metrics), "engine");
-        registry.Register<InferenceEngine>(engine);
+        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(_shards, _loop, Model.Tokenizer, metrics: Metrics), "engine") : null;
+        if (!Cluster.Clustered)
+        {
+            registry.Register<InferenceEngine>(engine!);
+            return;
+        }
+
+        if (engine is not null)
+        {
+            system.ActorOf(WorkerAgent.Props(engine, Fingerprint, Routing.StatusInterval), WorkerAgent.Name);
+        }
+
+        registry.Register<InferenceEngine>(Cluster.Frontend ? system.ActorOf(ClusterEngine.Props(Model.Id, Routing), "cluster-engine") : engine!);
+        if (!Cluster.HasSeeds)
+        {
+            // No seed nodes: this node is the first of its cluster (others name it as their seed).
+            Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+        }
     }
 
     /// <summary>
