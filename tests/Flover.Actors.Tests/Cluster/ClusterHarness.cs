@@ -37,6 +37,9 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, applied-adapters = ["trttl"] }
         akka.cluster.roles = [{{role}}]
         akka.cluster.log-info = off
+        # hocon/cluster/common.conf's resolver: only frontends count, so losing workers never downs a frontend;
+        # decided after 2 s of a stable picture instead of 20 s, to keep the specs short.
+        akka.cluster.split-brain-resolver { active-strategy = keep-majority, keep-majority.role = frontend, stable-after = 2s }
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """).WithFallback(AkkaTestConfig.Default);
 
