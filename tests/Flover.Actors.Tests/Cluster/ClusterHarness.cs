@@ -29,13 +29,17 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
 
     /// <summary>
     /// A node's configuration: the cluster provider on 127.0.0.1 with a free port, the given role,
-    /// over the actor specs' own (Flover's serializer, serialize-messages on).
+    /// over the actor specs' own (Flover's serializer). serialize-messages is off here: Akka.Cluster's
+    /// own local events (ReachabilityChanged to its split brain resolver) have no serializer and
+    /// would be lost, while every message of ours between nodes crosses real TCP and is serialized
+    /// by Flover's serializer anyway.
     /// </summary>
     public static AkkaConfig Node(string role) => ConfigurationFactory.ParseString($$"""
         akka.actor.provider = cluster
         # The throttler adapter lets a spec cut a node off (blackhole) while it keeps running.
         akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, applied-adapters = ["trttl"] }
         akka.cluster.roles = [{{role}}]
+        akka.actor.serialize-messages = off
         akka.cluster.log-info = off
         # hocon/cluster/common.conf's resolver: only frontends count, so losing workers never downs a frontend;
         # decided after 2 s of a stable picture instead of 20 s, to keep the specs short.
@@ -71,6 +75,15 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         if (!done.Wait(TimeSpan.FromSeconds(10)) || !done.Result)
         {
             throw new InvalidOperationException($"the throttler did not {(cut ? "cut" : "restore")} {address}");
+        }
+    }
+
+    /// <summary>Cuts <paramref name="victim"/> off from every other node (a clean partition: the others still see each other).</summary>
+    public void Isolate(ActorSystem victim, bool cut)
+    {
+        foreach (ActorSystem node in _workers.Where(w => w != victim && !w.WhenTerminated.IsCompleted).Prepend(frontend))
+        {
+            Blackhole(node, victim, cut);
         }
     }
 
