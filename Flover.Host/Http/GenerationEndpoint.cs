@@ -30,10 +30,12 @@ internal static class GenerationEndpoint
             }
 
             DateTimeOffset now = serve.Clock.GetUtcNow();
-            using (stream = serve.Engine.Start(request.ToGenerate(now, serve.Settings.RequestTimeout)))
+            ResponseShape answer = shape(serve.Model, request, now);
+            // The response's id names the request in the engine too: a cluster frontend logs its
+            // failovers with it and each worker receives it (as id@attempt).
+            using (stream = serve.Engine.Start(request.ToGenerate(now, serve.Settings.RequestTimeout) with { CorrelationId = answer.Id }))
             using (http.RequestAborted.Register(stream.Cancel))
             {
-                ResponseShape answer = shape(serve.Model, request, now);
                 if (request.Stream)
                 {
                     await new SseResponse(http, serve, request, answer, stream).RunAsync().ConfigureAwait(false);

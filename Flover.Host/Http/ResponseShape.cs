@@ -23,6 +23,9 @@ internal abstract class ResponseShape
         _created = now.ToUnixTimeSeconds();
     }
 
+    /// <summary>The response's id (<c>cmpl-...</c>, <c>chatcmpl-...</c>), also the request's correlation id in the engine, so logs on every node name it.</summary>
+    public string Id => _id;
+
     protected ServedModel Model { get; }
 
     protected GenerationRequest Request { get; }
