@@ -21,6 +21,12 @@ public sealed partial class ClusterEngine
         });
         Receive<FindWorker>(find =>
         {
+            if (find.RefusedBy is { } refusing)
+            {
+                // Its next state will say it does not serve; until then no other request goes there either.
+                _table.Refused(refusing);
+            }
+
             // First come, first served among the requests that wait for the same kind of worker.
             _waiting.Add((Sender, find.Need));
             ServeWaiting();

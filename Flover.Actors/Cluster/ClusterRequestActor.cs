@@ -52,7 +52,7 @@ internal sealed class ClusterRequestActor : ReceiveActor, IWithTimers
     private void Seek()
     {
         _workerRequest = null;
-        Context.Parent.Tell(new FindWorker(_relay.Need), Self);
+        Context.Parent.Tell(new FindWorker(_relay.Need, _relay.RefusedBy), Self);
         Timers.StartSingleTimer("worker-wait", WorkerWaitExpired.Instance, _workerWait);
     }
 

@@ -61,6 +61,9 @@ internal sealed class RelayedRequest(Generate request, string model, int maxFail
     private WorkerFingerprint? _attemptFingerprint;
     private string? _lost;
 
+    /// <summary>The worker that last refused the request as draining or unavailable (its state may not say so yet), or null.</summary>
+    public string? RefusedBy { get; private set; }
+
     /// <summary>What a worker must offer for the next attempt: a continuation needs the fingerprint its tokens came from.</summary>
     public RouteNeed Need => new(model, _history.Count > 0 ? Fingerprint : null, _lost);
 
@@ -69,6 +72,7 @@ internal sealed class RelayedRequest(Generate request, string model, int maxFail
     {
         ArgumentNullException.ThrowIfNull(worker);
         Attempts++;
+        RefusedBy = null;
         Worker = worker.Address;
         _attemptFingerprint = worker.Fingerprint;
         return Request with { CorrelationId = AttemptId, ContinueFrom = [.. _history] };
@@ -124,6 +128,7 @@ internal sealed class RelayedRequest(Generate request, string model, int maxFail
         bool workerProblem = rejected.Code is RejectionCode.Draining or RejectionCode.EngineUnavailable;
         if ((workerProblem || _history.Count > 0) && CanFailOver)
         {
+            RefusedBy = workerProblem ? Worker : null;
             return Lose();
         }
 

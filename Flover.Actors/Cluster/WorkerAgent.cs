@@ -1,3 +1,4 @@
+using Akka;
 using Akka.Actor;
 using Flover.Actors.Inference;
 
@@ -13,7 +14,10 @@ namespace Flover.Actors.Cluster;
 /// It samples the engine every <c>flover.cluster.status-interval</c> with a local
 /// <see cref="ProbeEngine"/> and sends a state only when it changed, so the network carries a few
 /// bytes per change and nothing while idle. When the engine stops, the agent stops: frontends
-/// watching it fail its requests over.
+/// watching it fail its requests over. When the node leaves (Akka's CoordinatedShutdown, in its
+/// <c>service-requests-done</c> phase, before the cluster-leave phase), the agent drains: it tells
+/// the frontends it no longer serves, lets the engine finish what it holds and only then lets the
+/// node leave, so a graceful leave moves no request.
 /// </summary>
 public sealed class WorkerAgent : ReceiveActor, IWithTimers
 {
@@ -24,6 +28,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly WorkerFingerprint _fingerprint;
     private readonly TimeSpan _statusInterval;
     private readonly HashSet<IActorRef> _frontends = [];
+    private readonly List<IActorRef> _drainWaiters = [];
     private WorkerState? _state;
     private bool _draining;
 
@@ -43,15 +48,24 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         Receive<Tokenize>(tokenize => _engine.Forward(tokenize));
         Receive<Detokenize>(detokenize => _engine.Forward(detokenize));
         Receive<ProbeEngine>(probe => _engine.Forward(probe));
+        Receive<DrainWorker>(_ =>
+        {
+            _drainWaiters.Add(Sender);
+            if (!_draining)
+            {
+                StopServing();
+                _engine.Tell(StartDraining.Instance, Self);
+            }
+
+            // The answer comes with the next status that shows the engine empty.
+            _engine.Tell(ProbeEngine.Instance, Self);
+        });
+        Receive<EngineDraining>(_ => { });
         Receive<StartDraining>(drain =>
         {
             // Frontends learn at once that nothing new may come here; the engine answers the sender.
-            _draining = true;
+            StopServing();
             _engine.Forward(drain);
-            if (_state is not null)
-            {
-                Publish(_state with { Serving = false });
-            }
         });
     }
 
@@ -73,6 +87,11 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
+        // Drain before the node leaves the cluster; the phase's timeout bounds the wait (the ask's own is longer).
+        IActorRef self = Self;
+        CoordinatedShutdown shutdown = CoordinatedShutdown.Get(Context.System);
+        TimeSpan limit = shutdown.Timeout(CoordinatedShutdown.PhaseServiceRequestsDone) + TimeSpan.FromSeconds(1);
+        shutdown.AddTask(CoordinatedShutdown.PhaseServiceRequestsDone, "flover-worker-drain", () => self.Ask<Done>(DrainWorker.Instance, limit));
         Context.Watch(_engine);
         _engine.Tell(ProbeEngine.Instance, Self);
         Timers.StartPeriodicTimer("status", StatusTick.Instance, _statusInterval);
@@ -92,8 +111,27 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         }
     }
 
+    private void StopServing()
+    {
+        _draining = true;
+        if (_state is not null)
+        {
+            Publish(_state with { Serving = false });
+        }
+    }
+
     private void OnStatus(EngineStatus status)
     {
+        if (_draining && status.Running + status.Waiting == 0)
+        {
+            foreach (IActorRef waiter in _drainWaiters)
+            {
+                waiter.Tell(Done.Instance);
+            }
+
+            _drainWaiters.Clear();
+        }
+
         // The step's age changes with every sample; only what routing compares is sent.
         var state = new WorkerState(_fingerprint, status.Running, status.Waiting, status.KvSlotsUsed, status.KvSlotsFree, !_draining && status.Stalled is null);
         if (state != _state)

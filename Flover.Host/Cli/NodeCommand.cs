@@ -47,8 +47,13 @@ internal static class NodeCommand
                 : "flover node runs a cluster worker: its --config must set akka.actor.provider = cluster, the node's akka.remote.dot-netty.tcp address and akka.cluster.seed-nodes (hocon/cluster/ has a three-node example).");
         }
 
-        // Akka's logs to stderr: stdout carries only the "up" line.
-        config = ConfigurationFactory.ParseString($"akka.loggers = [\"{StandardErrorLogger.TypeName}\"]").WithFallback(config);
+        // Akka's logs to stderr: stdout carries only the "up" line. On SIGTERM the worker agent
+        // drains in the service-requests-done phase: give it flover.http.drain-timeout, as serve does.
+        TimeSpan drain = FloverSettings.From(config).Http.DrainTimeout + TimeSpan.FromSeconds(5);
+        config = ConfigurationFactory.ParseString($"""
+            akka.loggers = ["{StandardErrorLogger.TypeName}"]
+            akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)drain.TotalMilliseconds}ms
+            """).WithFallback(config);
         EngineHost engine = EngineHost.Load(config, model, preset, console.Error, role: "node");
         await using (engine.ConfigureAwait(false))
         {

@@ -72,7 +72,7 @@ public sealed class ClusterEngineSpec : TestKit, IClassFixture<SharedTinyFixture
     }
 
     [Fact]
-    public void A_worker_terminated_mid_generation_costs_no_token_greedy_or_seeded()
+    public void A_worker_crashing_mid_generation_costs_no_token_greedy_or_seeded()
     {
         (ActorSystem, IActorRef)[] workers = [_nodes.TinyWorker(Pace), _nodes.TinyWorker(Pace)];
         IActorRef frontend = Frontend(TimeSpan.FromSeconds(20));
@@ -94,7 +94,7 @@ public sealed class ClusterEngineSpec : TestKit, IClassFixture<SharedTinyFixture
         // Every request is mid-generation now (2 of its 20 tokens received): stop the worker running most.
         (ActorSystem victim, int onVictim) = Busiest(workers);
         var lost = Stopwatch.StartNew();
-        // Graceful from the cluster's view (the node leaves, then its actors stop); the harness awaits it.
+        // A crash: the system stops its actors and transport without draining or leaving the cluster.
         victim.Terminate();
 
         for (int i = 0; i < requests.Length; i++)
@@ -107,8 +107,33 @@ public sealed class ClusterEngineSpec : TestKit, IClassFixture<SharedTinyFixture
             Assert.Equal((FinishReason.Length, new Usage(2, 20), $"r{i}"), (end.FinishReason, end.Usage, end.CorrelationId));
         }
 
-        _output.WriteLine($"{onVictim} of {requests.Length} requests ran on the terminated worker; all completed {lost.Elapsed.TotalSeconds:0.0} s after its termination began");
+        _output.WriteLine($"{onVictim} of {requests.Length} requests ran on the crashed worker; all completed {lost.Elapsed.TotalSeconds:0.0} s after the crash");
         Assert.InRange(onVictim, 2, requests.Length);
+    }
+
+    [Fact]
+    public void A_worker_leaving_gracefully_finishes_its_requests_before_it_leaves()
+    {
+        (ActorSystem worker, _) = _nodes.TinyWorker(Pace);
+        // No other worker and a short wait: a request moved off the leaving worker would end with an error.
+        IActorRef frontend = Frontend(TimeSpan.FromSeconds(1));
+        AwaitWorkers(frontend, 1);
+        var sampling = new SamplingParameters { Temperature = 0, MaxTokens = 30, IgnoreEos = true };
+        TestProbe client = CreateTestProbe();
+        frontend.Tell(new Generate([7, 8], sampling) { CorrelationId = "drained" }, client.Ref);
+        List<Token> head = [client.ExpectMsg<Token>(Patience), client.ExpectMsg<Token>(Patience)];
+
+        Task leaving = ClusterHarness.Leave(worker);
+        // The frontends hear at once that the worker takes nothing new.
+        AwaitCondition(() => Workers(frontend).All(w => !w.Serving), Patience);
+        TestProbe late = CreateTestProbe();
+        frontend.Tell(new Generate([7, 8], sampling) { CorrelationId = "late" }, late.Ref);
+        (List<Token> rest, Completed end) = Collect(client);
+
+        Assert.Equal(_fixture.Alone([7, 8], sampling), head.Concat(rest).Select(t => t.TokenId));
+        Assert.Equal((FinishReason.Length, new Usage(2, 30)), (end.FinishReason, end.Usage));
+        Assert.Equal(RejectionCode.EngineUnavailable, late.ExpectMsg<Rejected>(Patience).Code);
+        AwaitCondition(() => leaving.IsCompleted && worker.WhenTerminated.IsCompleted, Patience);
     }
 
     [Fact]
@@ -164,6 +189,7 @@ public sealed class ClusterEngineSpec : TestKit, IClassFixture<SharedTinyFixture
         frontend.Tell(new Generate([5, 6], sampling) { CorrelationId = "orphan" }, client.Ref);
         List<Token> head = [client.ExpectMsg<Token>(Patience), client.ExpectMsg<Token>(Patience)];
 
+        // A crash (no drain): the request must move, and only a worker with another fingerprint is left.
         a.Terminate();
         (List<Token> rest, Completed end) = Collect(client);
 

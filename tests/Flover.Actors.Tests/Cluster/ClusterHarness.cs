@@ -45,6 +45,10 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         # decided after 2 s of a stable picture instead of 20 s, to keep the specs short.
         akka.cluster.split-brain-resolver { active-strategy = keep-majority, keep-majority.role = frontend, stable-after = 2s }
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        # ActorSystem.Terminate is a crash here (no drain, no leave); Leave runs the coordinated shutdown.
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        # A leaving worker's drain (WorkerAgent) may take the rest of a paced request.
+        akka.coordinated-shutdown.phases.service-requests-done.timeout = 30s
         """).WithFallback(AkkaTestConfig.Default);
 
     /// <summary>A worker node with a tiny engine of <paramref name="slots"/> slots stepping at most every <paramref name="minStepInterval"/>; returns its system and engine.</summary>
@@ -87,10 +91,15 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         }
     }
 
+    /// <summary>A graceful leave, as SIGTERM runs it: the coordinated shutdown drains the worker, leaves the cluster, then stops the system.</summary>
+    public static Task Leave(ActorSystem node) =>
+        CoordinatedShutdown.Get(node).Run(CoordinatedShutdown.ClrExitReason.Instance);
+
     public void Dispose()
     {
-        // All at once: each leaves the cluster gracefully, which takes a gossip round or two.
-        Task.WhenAll(_workers.Select(w => w.Terminate())).Wait(TimeSpan.FromSeconds(30));
+        // All at once: each live one leaves the cluster gracefully (idle, so its drain is immediate);
+        // a crashed one is only awaited.
+        Task.WhenAll(_workers.Select(w => w.WhenTerminated.IsCompleted ? Task.CompletedTask : Leave(w).ContinueWith(_ => w.WhenTerminated).Unwrap())).Wait(TimeSpan.FromSeconds(30));
     }
 
     private ActorSystem Join()
@@ -107,6 +116,12 @@ internal sealed class ClusterHarness(ActorSystem frontend, SharedTinyFixture fix
         {
             Receive<ProbeEngine>(_ => Sender.Tell(status));
             Receive<Generate>(received.Enqueue);
+            // It holds no real request: once draining it reports itself empty, so its node leaves at once.
+            Receive<StartDraining>(_ =>
+            {
+                status = status with { Running = 0, Waiting = 0, KvSlotsUsed = 0, KvSlotsFree = status.KvSlotsUsed + status.KvSlotsFree };
+                Sender.Tell(EngineDraining.Instance);
+            });
         }
     }
 }

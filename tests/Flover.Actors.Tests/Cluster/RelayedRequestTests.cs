@@ -48,6 +48,7 @@ public sealed class RelayedRequestTests
         RelayedRequest request = Request(maxFailovers: 1);
         request.Start(A);
         Assert.Equal(RelayAction.FailOver, request.OnRejected(new Rejected("draining", RejectionCode.Draining) { CorrelationId = "r@1" }).Action);
+        Assert.Equal("a", request.RefusedBy);
         Assert.Equal(RelayAction.Ignore, request.OnWorkerLost("a").Action);
 
         request.Start(B);
