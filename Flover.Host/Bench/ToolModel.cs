@@ -7,25 +7,30 @@ using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Models.Llama;
 
 namespace Flover.Host.Bench;
 
 /// <summary>
 /// The model a measuring tool (<c>bench-decode</c>, <c>bench</c>'s step-time curve and schedulers)
-/// calls directly: with one shard the plain <see cref="Gpt2Model"/> on its accelerator, nothing
-/// around it; with more, the engine's own shard actors (in an actor system of the tool's) driven
-/// one call at a time by a <see cref="ShardedModelClient"/>. One form of tensor parallelism, the
-/// one <c>serve</c> runs.
+/// calls directly: with one shard the plain model (<see cref="Gpt2Model"/> or <see cref="LlamaModel"/>)
+/// on its accelerator, nothing around it; with more, the engine's own shard actors (in an actor
+/// system of the tool's) driven one call at a time by a <see cref="ShardedModelClient"/>. One form
+/// of tensor parallelism, the one <c>serve</c> runs.
 /// </summary>
 internal sealed class ToolModel : IDisposable
 {
     private readonly ActorSystem? _system;
-    private readonly Gpt2Model? _whole;
+    private readonly IModel? _whole;
     private readonly ShardedModelClient? _shards;
+    private readonly long _wholeWeightBytes;
+    private readonly TensorDType _wholeWeightDType;
 
-    private ToolModel(Gpt2Model whole)
+    private ToolModel(IModel whole, long weightBytes, TensorDType weightDType)
     {
         _whole = whole;
+        _wholeWeightBytes = weightBytes;
+        _wholeWeightDType = weightDType;
         Model = whole;
     }
 
@@ -39,17 +44,17 @@ internal sealed class ToolModel : IDisposable
     /// <summary>The model to call.</summary>
     public IModel Model { get; }
 
-    /// <summary>The whole model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
-    public Gpt2Model? Whole => _whole;
+    /// <summary>The whole GPT-2 model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
+    public Gpt2Model? Profilable => _whole as Gpt2Model;
 
     /// <summary>Shards it is split over.</summary>
     public int ShardCount => _shards?.ShardCount ?? 1;
 
     /// <summary>Bytes of weights held (all shards together).</summary>
-    public long WeightBytes => _whole?.WeightBytes ?? _shards!.WeightBytes;
+    public long WeightBytes => _whole is null ? _shards!.WeightBytes : _wholeWeightBytes;
 
     /// <summary>The precision the weight matrices are held in.</summary>
-    public TensorDType WeightDType => _whole?.WeightDType ?? _shards!.WeightDType ?? TensorDType.F32;
+    public TensorDType WeightDType => _whole is null ? _shards!.WeightDType ?? TensorDType.F32 : _wholeWeightDType;
 
     /// <summary>Seconds the shards have spent in collectives, summed over shards (0 for one).</summary>
     public double CollectiveSeconds => _shards?.CollectiveSeconds ?? 0;
@@ -62,7 +67,8 @@ internal sealed class ToolModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (engine.TensorParallel <= 1)
         {
-            return new ToolModel(Gpt2Model.Load(engine, weights, options));
+            Gpt2Model whole = Gpt2Model.Load(engine, weights, options);
+            return new ToolModel(whole, whole.WeightBytes, whole.WeightDType);
         }
 
         ShardedModel shards = EngineSetup.Shards(engine, weights, options);
@@ -76,6 +82,34 @@ internal sealed class ToolModel : IDisposable
             system.Terminate().GetAwaiter().GetResult();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Loads a model of either family with <paramref name="slots"/> KV slots of <paramref name="capacity"/>
+    /// positions in <paramref name="kvDType"/>, as <paramref name="engine"/> asks.
+    /// </summary>
+    /// <exception cref="Gpu.FloverException">The model does not fit, the device cannot be opened, or the family cannot run as asked (one line).</exception>
+    public static ToolModel Load(EngineOptions engine, AnyFamilyWeights weights, int slots, int capacity, TensorDType kvDType)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Llama is not { } llama)
+        {
+            return Load(engine, weights.Gpt2!, new Gpt2ModelOptions(slots, capacity) { KvDType = kvDType });
+        }
+
+        if (engine.TensorParallel > 1)
+        {
+            throw new Gpu.FloverException($"{llama.Source} is a LLaMA model, which runs in one shard in this version; use --tensor-parallel 1.");
+        }
+
+        if (kvDType != TensorDType.F32)
+        {
+            throw new Gpu.FloverException($"--kv-dtype {kvDType.ToName()}: {llama.Source} is a LLaMA model, whose KV cache is f32 in this version.");
+        }
+
+        LlamaModel model = LlamaModel.Load(engine, llama, new LlamaModelOptions(slots, capacity));
+        return new ToolModel(model, model.WeightBytes, model.WeightDType);
     }
 
     /// <summary>An actor system for a measuring tool: Flover's reference configuration, Akka's logging at WARNING (stdout carries the tool's results).</summary>
