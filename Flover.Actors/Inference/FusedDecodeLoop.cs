@@ -125,7 +125,7 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         RequestSampler sampler;
         try
         {
-            sampler = new RequestSampler(parameters, _options.SampledVocabularyOf(_model.VocabularySize), _options.EosTokenId, prompt.Span);
+            sampler = new RequestSampler(parameters, _options.SampledVocabularyOf(_model.VocabularySize), _options.EosTokenIds, prompt.Span);
         }
         catch (Exception exception) when (exception is Gpu.FloverException or ArgumentException)
         {

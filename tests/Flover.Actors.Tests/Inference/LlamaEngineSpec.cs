@@ -45,6 +45,34 @@ public sealed class LlamaEngineSpec(ITestOutputHelper output) : TestKit(AkkaTest
     }
 
     [Fact]
+    public void Any_of_the_model_s_end_of_sequence_ids_ends_a_request()
+    {
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
+        JsonElement first = reference.RootElement.GetProperty("cases")[0];
+        int[] prompt = [.. first.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())];
+        int[] greedy = [.. first.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())];
+        Assert.Equal(2, Array.IndexOf(greedy, greedy[2])); // its first occurrence: the request must end there
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine { threads = 1, kv-slots = 2, max-positions = 64 }").WithFallback(ConfigurationFactory.Default()));
+        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
+        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, opened.Config);
+        DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, opened.Config.EosTokenId!.Value) with { MoreEosTokenIds = [greedy[2]] };
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, loop, Gpt2Tokenizer.Default), "engine");
+
+        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = greedy.Length }));
+
+        var tokens = new List<int>();
+        object last;
+        while ((last = ReceiveOne(TimeSpan.FromSeconds(30))!) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        Assert.Equal(greedy[..3], tokens);
+        Assert.Equal(FinishReason.Eos, Assert.IsType<Completed>(last).FinishReason);
+    }
+
+    [Fact]
     public void Tensor_parallelism_for_a_llama_model_is_one_line_naming_the_setting()
     {
         FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
