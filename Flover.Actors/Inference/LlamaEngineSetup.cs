@@ -20,7 +20,7 @@ public static class LlamaEngineSetup
     /// The KV pool and precision for <paramref name="config"/>: <c>kv-slots</c> slots of
     /// <c>max-positions</c> positions (0 = the model's max_position_embeddings), <c>weight-dtype</c>.
     /// </summary>
-    /// <exception cref="FloverException">max-positions exceeds the model's, or a 16-bit KV cache is asked for (one line).</exception>
+    /// <exception cref="FloverException">max-positions exceeds the model's (one line).</exception>
     public static LlamaModelOptions ModelOptions(EngineSettings settings, LlamaConfig config)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -30,16 +30,13 @@ public static class LlamaEngineSetup
             throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's max_position_embeddings ({config.MaxPositions}).");
         }
 
-        if (settings.KvDType != "f32")
-        {
-            // The grouped-query kernels read and write an F32 cache only, so far.
-            throw new FloverException($"flover.engine.kv-dtype = {settings.KvDType}: LLaMA models hold their KV cache in f32 in this version; set it to f32.");
-        }
-
         return new LlamaModelOptions(
             settings.KvSlots,
             settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
-            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
+            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"))
+        {
+            KvDType = TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"),
+        };
     }
 
     /// <summary>
@@ -62,7 +59,7 @@ public static class LlamaEngineSetup
         device ??= EngineSetup.Device(settings.Engine);
         var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, 1) { Device = device };
         int capacity = options.SlotCapacity;
-        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity));
+        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity, options.KvDType));
         // Closed once the shard has loaded; a replaced shard opens it again.
         return new ShardedModel(
             shape,

@@ -158,7 +158,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         RowKernels.WriteKv(Pointer(qkv), rows, layout.HeadCount, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
-        RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+        RowKernels.WriteKv(Pointer(qkv), rows, layout.HeadCount, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
         Attention(qkv, rows, layout.HeadCount, slots, positions, Pointer(cache), layout, layer, output);
@@ -170,6 +170,12 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         RowKernels.WriteKv(Pointer(qkv), rows, queryHeads, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, queryHeads, slots, positions, Pointer(cache), layout, layer, output);
+
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
+        RowKernels.WriteKv(Pointer(qkv), rows, queryHeads, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
         Attention(qkv, rows, queryHeads, slots, positions, Pointer(cache), layout, layer, output);
 
     protected override void RmsNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, float epsilon)

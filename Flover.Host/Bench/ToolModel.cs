@@ -103,12 +103,7 @@ internal sealed class ToolModel : IDisposable
             throw new Gpu.FloverException($"{llama.Source} is a LLaMA model, which runs in one shard in this version; use --tensor-parallel 1.");
         }
 
-        if (kvDType != TensorDType.F32)
-        {
-            throw new Gpu.FloverException($"--kv-dtype {kvDType.ToName()}: {llama.Source} is a LLaMA model, whose KV cache is f32 in this version.");
-        }
-
-        LlamaModel model = LlamaModel.Load(engine, llama, new LlamaModelOptions(slots, capacity));
+        LlamaModel model = LlamaModel.Load(engine, llama, new LlamaModelOptions(slots, capacity) { KvDType = kvDType });
         return new ToolModel(model, model.WeightBytes, model.WeightDType);
     }
 

@@ -1,3 +1,5 @@
+using Flover.Gpu.Checkpoints;
+
 namespace Flover.Gpu.Models.Llama;
 
 /// <summary>
@@ -39,7 +41,7 @@ public sealed record LlamaConfig(
     /// <summary>Width of the fused <c>[q | k | v]</c> projection: (heads + 2 × KV heads) × head size.</summary>
     public int QkvSize => (HeadCount + (2 * KvHeadCount)) * HeadSize;
 
-    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer and KV head, F32).</summary>
-    public long KvBytesPerSlot(int slotCapacity) =>
-        new Memory.KvCacheLayout(1, LayerCount, KvHeadCount, slotCapacity, HeadSize).SlotStride * sizeof(float);
+    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer and KV head) in <paramref name="kvDType"/>.</summary>
+    public long KvBytesPerSlot(int slotCapacity, TensorDType kvDType = TensorDType.F32) =>
+        new Memory.KvCacheLayout(1, LayerCount, KvHeadCount, slotCapacity, HeadSize).SlotStride * kvDType.ByteSize();
 }

@@ -36,8 +36,8 @@ public sealed partial class LlamaModel
             a.ApplyRotary(ws.Qkv, rows, ws.Positions, c.HeadCount, c.KvHeadCount, c.HeadSize, w.RotaryTable.View);
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
-            a.WriteGroupedKv(ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer);
-            a.GroupedAttention(ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, _cache.View, _cache.Layout, layer, ws.Attention);
+            _cache.WriteGrouped(a, ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, layer);
+            _cache.AttendGrouped(a, ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, layer, ws.Attention);
             a.MatMul(ws.Attention, rows, l.Out, Bias(l.OutBias), ws.Residual, KernelActivation.None, accumulate: true);
             a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.PostAttentionNorm.View, epsilon);
             a.MatMul(ws.Normed, rows, l.GateUp, Bias(l.GateUpBias), ws.GateUp, KernelActivation.None, accumulate: false);

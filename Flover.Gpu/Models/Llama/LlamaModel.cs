@@ -39,7 +39,7 @@ public sealed partial class LlamaModel : IModel
         try
         {
             _workspace = new LlamaWorkspace(accelerator, Config, rows);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.KvHeadCount, capacity, Config.HeadSize));
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.KvHeadCount, capacity, Config.HeadSize) { ElementType = options.KvDType });
         }
         catch
         {
@@ -71,6 +71,9 @@ public sealed partial class LlamaModel : IModel
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
+
+    /// <summary>The precision the KV cache holds keys and values in (<see cref="LlamaModelOptions.KvDType"/>).</summary>
+    public TensorDType KvDType => _cache.Layout.ElementType;
 
     /// <inheritdoc />
     public long KvBytesPerSlot => _cache.ByteSize / SlotCount;

@@ -85,15 +85,30 @@ public sealed class LlamaEngineSpec(ITestOutputHelper output) : TestKit(AkkaTest
         Assert.DoesNotContain('\n', error.Message);
     }
 
-    [Fact]
-    public void A_16_bit_kv_cache_for_a_llama_model_is_one_line_naming_the_setting()
+    [Theory]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    public void A_16_bit_kv_cache_halves_the_slots_and_keeps_transformers_greedy_tokens(string kvDType)
     {
-        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.kv-dtype = f16").WithFallback(ConfigurationFactory.Default()));
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
+        JsonElement first = reference.RootElement.GetProperty("cases")[1];
+        int[] prompt = [.. first.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())];
+        int[] greedy = [.. first.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())];
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString($"flover.engine {{ threads = 1, kv-slots = 2, max-positions = 64, kv-dtype = {kvDType} }}").WithFallback(ConfigurationFactory.Default()));
         LlamaWeights opened = LlamaCheckpoint.Load(Folder);
         using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, opened.Config);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, EngineSetup.LoopOptions(settings.Engine, opened.Config.EosTokenId!.Value), Gpt2Tokenizer.Default), "engine");
 
-        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = greedy.Length, IgnoreEos = true }));
 
-        Assert.Equal("flover.engine.kv-dtype = f16: LLaMA models hold their KV cache in f32 in this version; set it to f32.", error.Message);
+        var tokens = new List<int>();
+        while (ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        Assert.Equal(greedy, tokens);
+        Assert.Equal(opened.Config.KvBytesPerSlot(64) / 2, shards.Shape.KvBytesPerSlot);
     }
 }
