@@ -40,32 +40,43 @@ public static class LlamaEngineSetup
     }
 
     /// <summary>
-    /// The LLaMA model of <paramref name="weights"/> as one shard actor on <c>flover.engine.device</c>
-    /// (or <paramref name="device"/>), loading from the checkpoint, which is released once it has loaded
-    /// and reopened when a replaced shard loads.
+    /// The LLaMA model of <paramref name="weights"/> as <c>flover.parallel.tensor</c> shard actors on
+    /// <c>flover.engine.device</c> (or <paramref name="device"/>), loading from the checkpoint, which is
+    /// released once they have loaded and reopened when a replaced shard loads.
     /// </summary>
-    /// <exception cref="FloverException">Tensor parallelism asked for (not yet for LLaMA), or the settings do not fit the model: one line.</exception>
+    /// <exception cref="FloverException">The settings do not fit the model (the heads do not split over the shards, too many positions): one line.</exception>
     public static ShardedModel Shards(FloverSettings settings, ReopenableCheckpoint<LlamaWeights> weights, LlamaConfig config, DeviceSpec? device = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(config);
-        if (settings.Parallel.Tensor != 1)
-        {
-            throw new FloverException($"flover.parallel.tensor = {settings.Parallel.Tensor}: {weights.Source} is a LLaMA model, which runs in one shard in this version (tensor parallelism is GPT-2's for now).");
-        }
-
         LlamaModelOptions options = ModelOptions(settings.Engine, config);
         device ??= EngineSetup.Device(settings.Engine);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, 1) { Device = device };
-        int capacity = options.SlotCapacity;
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = device };
+        ShardedModel shards = Shards(engine, config, weights.Source, options, (each, sliced) => weights.Use(open => LlamaModel.Load(each, open, sliced)));
+        // Closed once every shard has loaded; a replaced shard opens it again.
+        return new ShardedModel(shards.Shape, shards.ShardCount, shards.Create, shards.Device, shards.Dispatcher) { WhenLoaded = weights.Release };
+    }
+
+    /// <summary>
+    /// <paramref name="weights"/> as <see cref="EngineOptions.TensorParallel"/> shard actors on
+    /// <paramref name="engine"/>'s device; <paramref name="options"/> gives the KV capacity and
+    /// precision, rows per pass and weight precision (its slot count is the scheduler's).
+    /// </summary>
+    /// <exception cref="FloverException">The heads do not split over the shards (one line).</exception>
+    public static ShardedModel Shards(EngineOptions engine, LlamaWeights weights, LlamaModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return Shards(engine, weights.Config, weights.Source, options, (each, sliced) => LlamaModel.Load(each, weights, sliced));
+    }
+
+    private static ShardedModel Shards(EngineOptions engine, LlamaConfig config, string source, LlamaModelOptions options, Func<EngineOptions, LlamaModelOptions, IModel> load)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        config.CheckShardCount(engine.TensorParallel, source);
+        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
         var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity, options.KvDType));
-        // Closed once the shard has loaded; a replaced shard opens it again.
-        return new ShardedModel(
-            shape,
-            1,
-            (slots, _) => weights.Use(open => LlamaModel.Load(engine, open, options with { SlotCount = slots })),
-            device.Kind)
-        { WhenLoaded = weights.Release };
+        return EngineSetup.ShardsOf(engine, shape, (each, slots, shard) => load(each, options with { SlotCount = slots, Shard = shard }));
     }
 }

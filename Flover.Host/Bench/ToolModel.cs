@@ -23,14 +23,9 @@ internal sealed class ToolModel : IDisposable
     private readonly ActorSystem? _system;
     private readonly IModel? _whole;
     private readonly ShardedModelClient? _shards;
-    private readonly long _wholeWeightBytes;
-    private readonly TensorDType _wholeWeightDType;
-
-    private ToolModel(IModel whole, long weightBytes, TensorDType weightDType)
+    private ToolModel(IModel whole)
     {
         _whole = whole;
-        _wholeWeightBytes = weightBytes;
-        _wholeWeightDType = weightDType;
         Model = whole;
     }
 
@@ -51,10 +46,10 @@ internal sealed class ToolModel : IDisposable
     public int ShardCount => _shards?.ShardCount ?? 1;
 
     /// <summary>Bytes of weights held (all shards together).</summary>
-    public long WeightBytes => _whole is null ? _shards!.WeightBytes : _wholeWeightBytes;
+    public long WeightBytes => _whole is IModelWeightsHeld held ? held.WeightBytes : _shards!.WeightBytes;
 
     /// <summary>The precision the weight matrices are held in.</summary>
-    public TensorDType WeightDType => _whole is null ? _shards!.WeightDType ?? TensorDType.F32 : _wholeWeightDType;
+    public TensorDType WeightDType => _whole is IModelWeightsHeld held ? held.WeightDType : _shards!.WeightDType ?? TensorDType.F32;
 
     /// <summary>Seconds the shards have spent in collectives, summed over shards (0 for one).</summary>
     public double CollectiveSeconds => _shards?.CollectiveSeconds ?? 0;
@@ -67,21 +62,10 @@ internal sealed class ToolModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (engine.TensorParallel <= 1)
         {
-            Gpt2Model whole = Gpt2Model.Load(engine, weights, options);
-            return new ToolModel(whole, whole.WeightBytes, whole.WeightDType);
+            return new ToolModel(Gpt2Model.Load(engine, weights, options));
         }
 
-        ShardedModel shards = EngineSetup.Shards(engine, weights, options);
-        ActorSystem system = CreateSystem("flover-tool");
-        try
-        {
-            return new ToolModel(system, ShardedModelClient.Start(system, shards, options.SlotCount));
-        }
-        catch
-        {
-            system.Terminate().GetAwaiter().GetResult();
-            throw;
-        }
+        return Start(EngineSetup.Shards(engine, weights, options), options.SlotCount);
     }
 
     /// <summary>
@@ -98,13 +82,27 @@ internal sealed class ToolModel : IDisposable
             return Load(engine, weights.Gpt2!, new Gpt2ModelOptions(slots, capacity) { KvDType = kvDType });
         }
 
-        if (engine.TensorParallel > 1)
+        var options = new LlamaModelOptions(slots, capacity) { KvDType = kvDType };
+        if (engine.TensorParallel <= 1)
         {
-            throw new Gpu.FloverException($"{llama.Source} is a LLaMA model, which runs in one shard in this version; use --tensor-parallel 1.");
+            return new ToolModel(LlamaModel.Load(engine, llama, options));
         }
 
-        LlamaModel model = LlamaModel.Load(engine, llama, new LlamaModelOptions(slots, capacity) { KvDType = kvDType });
-        return new ToolModel(model, model.WeightBytes, model.WeightDType);
+        return Start(LlamaEngineSetup.Shards(engine, llama, options), slots);
+    }
+
+    private static ToolModel Start(ShardedModel shards, int slots)
+    {
+        ActorSystem system = CreateSystem("flover-tool");
+        try
+        {
+            return new ToolModel(system, ShardedModelClient.Start(system, shards, slots));
+        }
+        catch
+        {
+            system.Terminate().GetAwaiter().GetResult();
+            throw;
+        }
     }
 
     /// <summary>An actor system for a measuring tool: Flover's reference configuration, Akka's logging at WARNING (stdout carries the tool's results).</summary>

@@ -97,25 +97,7 @@ public sealed partial class Gpt2Model
         profile?.Mark(a, "lm-head");
     }
 
-    /// <summary>
-    /// <c>residual += input · weights + bias</c>. Whole model: one fused matmul. A shard holds only
-    /// some input rows of the weights, so it computes a partial product, the partials are summed in
-    /// rank order (all-reduce), and then the bias and the residual are added once, in the same
-    /// order as the fused epilogue: <c>residual + (sum + bias)</c>.
-    /// </summary>
-    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias)
-    {
-        Accelerator a = _accelerator;
-        if (_shard is null)
-        {
-            a.MatMul(input, rows, weights, bias, _workspace.Residual, KernelActivation.None, accumulate: true);
-            return;
-        }
-
-        ArrayView<float> partial = _workspace.Partial.SubView(0, (long)rows * Config.EmbeddingSize);
-        a.MatMul(input, rows, weights, default, partial, KernelActivation.None, accumulate: false);
-        a.Synchronize();
-        _shard.Communicator.AllReduceSum(partial);
-        a.AddBiasAndResidual(partial, rows, Config.EmbeddingSize, bias, _workspace.Residual);
-    }
+    /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedProjection"/>).</summary>
+    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias) =>
+        ShardedProjection.Project(_accelerator, _shard, input, rows, weights, bias, _workspace.Partial, _workspace.Residual, Config.EmbeddingSize);
 }

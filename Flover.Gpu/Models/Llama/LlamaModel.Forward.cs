@@ -25,24 +25,38 @@ public sealed partial class LlamaModel
         LlamaWorkspace ws = _workspace;
         LlamaDeviceWeights w = _weights;
         LlamaConfig c = Config;
+        LlamaShardLayout part = _layout;
         int e = c.HiddenSize;
         float epsilon = c.RmsNormEpsilon;
-        a.EmbedVocabularySlice(ws.Tokens, rows, w.TokenEmbedding, firstToken: 0, ws.Residual);
+        if (_shard is null)
+        {
+            a.EmbedVocabularySlice(ws.Tokens, rows, w.TokenEmbedding, firstToken: 0, ws.Residual);
+        }
+        else
+        {
+            // Vocabulary-parallel lookup: each shard writes the rows of the tokens in its slice and
+            // zeros elsewhere; the sum over shards is exactly the token's vector.
+            ArrayView<float> embedded = ws.Residual.SubView(0, (long)rows * e);
+            a.EmbedVocabularySlice(ws.Tokens, rows, w.TokenEmbedding, part.VocabularyStart, embedded);
+            a.Synchronize();
+            _shard.Communicator.AllReduceSum(embedded);
+        }
+
         for (int layer = 0; layer < w.Layers.Length; layer++)
         {
             LlamaLayerWeights l = w.Layers[layer];
             a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.InputNorm.View, epsilon);
             a.MatMul(ws.Normed, rows, l.Qkv, Bias(l.QkvBias), ws.Qkv, KernelActivation.None, accumulate: false);
-            a.ApplyRotary(ws.Qkv, rows, ws.Positions, c.HeadCount, c.KvHeadCount, c.HeadSize, w.RotaryTable.View);
+            a.ApplyRotary(ws.Qkv, rows, ws.Positions, part.QueryHeads, part.KvHeads, c.HeadSize, w.RotaryTable.View);
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
-            _cache.WriteGrouped(a, ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, layer);
-            _cache.AttendGrouped(a, ws.Qkv, rows, c.HeadCount, ws.Slots, ws.Positions, layer, ws.Attention);
-            a.MatMul(ws.Attention, rows, l.Out, Bias(l.OutBias), ws.Residual, KernelActivation.None, accumulate: true);
+            _cache.WriteGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer);
+            _cache.AttendGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer, ws.Attention);
+            Project(ws.Attention, rows, l.Out, l.OutBias);
             a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.PostAttentionNorm.View, epsilon);
             a.MatMul(ws.Normed, rows, l.GateUp, Bias(l.GateUpBias), ws.GateUp, KernelActivation.None, accumulate: false);
-            a.SwiGlu(ws.GateUp, rows, c.IntermediateSize, ws.Mlp);
-            a.MatMul(ws.Mlp, rows, l.Down, Bias(l.DownBias), ws.Residual, KernelActivation.None, accumulate: true);
+            a.SwiGlu(ws.GateUp, rows, part.MlpCount, ws.Mlp);
+            Project(ws.Mlp, rows, l.Down, l.DownBias);
         }
 
         if (wanted == 0)
@@ -53,8 +67,21 @@ public sealed partial class LlamaModel
         // The final norm and the LM head run only on the rows whose logits are wanted.
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.RmsNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNorm.View, epsilon);
-        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+        if (_shard is null)
+        {
+            a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+            return;
+        }
+
+        // Vocabulary-parallel head: each shard scores its own token rows, then the slices are gathered.
+        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
+        a.Synchronize();
+        _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, part.VocabularyOffsets, ws.Logits, c.VocabularySize);
     }
+
+    /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedProjection"/>).</summary>
+    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, MemoryBuffer<float>? bias) =>
+        ShardedProjection.Project(_accelerator, _shard, input, rows, weights, bias?.View ?? (_shard is null ? default : _workspace.ZeroBias), _workspace.Partial, _workspace.Residual, Config.HiddenSize);
 
     private static ArrayView<float> Bias(MemoryBuffer<float>? bias) => bias?.View ?? default;
 }

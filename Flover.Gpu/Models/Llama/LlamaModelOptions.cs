@@ -17,4 +17,10 @@ public sealed record LlamaModelOptions(int SlotCount, int SlotCapacity = 0, int 
     /// halve the pool (each value rounded to nearest even when written, widened exactly when read).
     /// </summary>
     public TensorDType KvDType { get; init; } = TensorDType.F32;
+
+    /// <summary>
+    /// The tensor-parallel part this model holds (<see cref="LlamaShardLayout"/>), or null (the
+    /// default) for the whole model. Its communicator must see every rank run the same calls.
+    /// </summary>
+    public TensorShard? Shard { get; init; }
 }

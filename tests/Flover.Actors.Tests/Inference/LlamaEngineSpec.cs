@@ -73,16 +73,31 @@ public sealed class LlamaEngineSpec(ITestOutputHelper output) : TestKit(AkkaTest
     }
 
     [Fact]
-    public void Tensor_parallelism_for_a_llama_model_is_one_line_naming_the_setting()
+    public void With_tensor_parallelism_the_engine_generates_transformers_greedy_tokens_and_a_bad_count_is_one_line()
     {
-        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
+        JsonElement third = reference.RootElement.GetProperty("cases")[2];
+        int[] prompt = [.. third.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())];
+        int[] greedy = [.. third.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())];
+        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine { threads = 2, kv-slots = 2, max-positions = 64 }, flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
         LlamaWeights opened = LlamaCheckpoint.Load(Folder);
         using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, opened.Config);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, EngineSetup.LoopOptions(settings.Engine, opened.Config.EosTokenId!.Value), Gpt2Tokenizer.Default), "engine");
 
-        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = greedy.Length, IgnoreEos = true }));
 
-        Assert.StartsWith("flover.parallel.tensor = 2: ", error.Message);
-        Assert.DoesNotContain('\n', error.Message);
+        var tokens = new List<int>();
+        while (ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        Assert.Equal(2, shards.ShardCount);
+        Assert.Equal(greedy, tokens);
+        FloverSettings three = FloverSettings.From(ConfigurationFactory.ParseString("flover.parallel.tensor = 3").WithFallback(ConfigurationFactory.Default()));
+        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(three, weights, opened.Config));
+        Assert.Equal($"{opened.Source}: 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.", error.Message);
     }
 
     [Theory]

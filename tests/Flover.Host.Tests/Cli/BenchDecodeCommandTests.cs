@@ -52,9 +52,17 @@ public sealed class BenchDecodeCommandTests
 
         string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "llama-mqa-tied-linear");
         Assert.Equal(0, CliRunner.Run("bench-decode", "--model", folder, "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0").ExitCode);
+        CliResult split = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "2", "--threads", "2", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--bandwidth-mb", "0", "--json");
+        Assert.Equal(0, split.ExitCode);
+        using (JsonDocument sharded = JsonDocument.Parse(split.Stdout))
+        {
+            Assert.Equal(2, sharded.RootElement.GetProperty("tensor_parallel").GetInt32());
+            Assert.True(sharded.RootElement.GetProperty("runs")[0].GetProperty("weight_bytes").GetInt64() > 0);
+        }
+
         Assert.Equal(
-            "error: preset 'llama-tiny' (seed 20230517, random weights) is a LLaMA model, which runs in one shard in this version; use --tensor-parallel 1.",
-            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "2", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
+            "error: preset 'llama-tiny' (seed 20230517, random weights): 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.",
+            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "3", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
         Assert.Equal(
             "error: --profile times GPT-2's phases; preset 'llama-tiny' (seed 20230517, random weights) is a LLaMA model.",
             CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--profile", "--bandwidth-mb", "0").Stderr.Trim());
