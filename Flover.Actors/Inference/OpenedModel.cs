@@ -73,6 +73,12 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
             LlamaConfig config = opened.Config;
             ITokenizer tokenizer = TokenizerLoader.FromFolder(folder);
             ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, config, device);
+            if ((device ?? EngineSetup.Device(settings.Engine)).Kind == Gpu.Accelerators.AcceleratorKind.Cpu)
+            {
+                // Weights, the whole KV pool and the workspace against the memory available, before any shard loads.
+                Gpu.Accelerators.HostMemoryPlan.Check(opened, LlamaEngineSetup.ModelOptions(settings.Engine, config));
+            }
+
             // The warm-up prompt and the loop's stop both need an id: config.json's first, else
             // generation_config.json's, else the tokenizer's. Any of them (and of the lists) stops.
             int[] eosIds = [.. EndOfSequenceIds.Read(folder, config.VocabularySize).Concat(tokenizer.EosTokenId is { } own && own < config.VocabularySize ? [own] : []).Distinct()];

@@ -35,6 +35,7 @@ internal sealed class LlamaDeviceWeights : IDisposable
             float[] table = config.Rope.Table(tablePositions, config.HeadSize);
             RotaryTable = accelerator.Allocate<float>(table.Length);
             _owned.Add(RotaryTable);
+            ByteSize += table.Length * sizeof(float);
             accelerator.CopyFromCpu<float>(table, RotaryTable.View);
             Layers = new LlamaLayerWeights[config.LayerCount];
             for (int layer = 0; layer < config.LayerCount; layer++)
