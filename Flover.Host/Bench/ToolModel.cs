@@ -39,8 +39,8 @@ internal sealed class ToolModel : IDisposable
     /// <summary>The model to call.</summary>
     public IModel Model { get; }
 
-    /// <summary>The whole GPT-2 model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
-    public Gpt2Model? Profilable => _whole as Gpt2Model;
+    /// <summary>The whole model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
+    public IProfiledModel? Profilable => _whole as IProfiledModel;
 
     /// <summary>Shards it is split over.</summary>
     public int ShardCount => _shards?.ShardCount ?? 1;

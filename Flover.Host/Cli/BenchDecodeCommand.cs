@@ -104,11 +104,6 @@ internal static class BenchDecodeCommand
             throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.MaxPositions} positions.");
         }
 
-        if (settings.Profile && weights.Family != ModelFamily.Gpt2)
-        {
-            throw new FloverException($"--profile times GPT-2's phases; {weights.Source} is a LLaMA model.");
-        }
-
         double bandwidth = 0;
         string device;
         // Opened once up front (on a GPU that compiles the kernels a second time, a few seconds) so a

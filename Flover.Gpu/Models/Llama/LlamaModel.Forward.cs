@@ -11,15 +11,19 @@ public sealed partial class LlamaModel
         int rows = staged.Rows;
         int wanted = staged.Wanted;
         LlamaWorkspace ws = _workspace;
+        StepProfile? profile = Profile;
+        profile?.Begin();
         ws.Upload(_accelerator, staged);
-        Forward(rows, wanted);
+        profile?.Mark(_accelerator, "upload");
+        Forward(rows, wanted, profile);
         if (wanted > 0)
         {
             _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * Config.VocabularySize), staged.LogitsDestination);
+            profile?.Mark(_accelerator, "download");
         }
     }
 
-    private void Forward(int rows, int wanted)
+    private void Forward(int rows, int wanted, StepProfile? profile)
     {
         Accelerator a = _accelerator;
         LlamaWorkspace ws = _workspace;
@@ -42,21 +46,33 @@ public sealed partial class LlamaModel
             _shard.Communicator.AllReduceSum(embedded);
         }
 
+        profile?.Mark(a, "embed");
+
         for (int layer = 0; layer < w.Layers.Length; layer++)
         {
             LlamaLayerWeights l = w.Layers[layer];
             a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.InputNorm.View, epsilon);
+            profile?.Mark(a, "rms-norm");
             a.MatMul(ws.Normed, rows, l.Qkv, Bias(l.QkvBias), ws.Qkv, KernelActivation.None, accumulate: false);
+            profile?.Mark(a, "qkv");
             a.ApplyRotary(ws.Qkv, rows, ws.Positions, part.QueryHeads, part.KvHeads, c.HeadSize, w.RotaryTable.View);
+            profile?.Mark(a, "rotary");
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
             _cache.WriteGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer);
+            profile?.Mark(a, "kv-write");
             _cache.AttendGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer, ws.Attention);
+            profile?.Mark(a, "attention");
             Project(ws.Attention, rows, l.Out, l.OutBias);
+            profile?.Mark(a, "attention-out");
             a.RmsNorm(ws.Residual, ws.Normed, rows, e, l.PostAttentionNorm.View, epsilon);
+            profile?.Mark(a, "rms-norm");
             a.MatMul(ws.Normed, rows, l.GateUp, Bias(l.GateUpBias), ws.GateUp, KernelActivation.None, accumulate: false);
+            profile?.Mark(a, "gate-up");
             a.SwiGlu(ws.GateUp, rows, part.MlpCount, ws.Mlp);
+            profile?.Mark(a, "swiglu");
             Project(ws.Mlp, rows, l.Down, l.DownBias);
+            profile?.Mark(a, "mlp-down");
         }
 
         if (wanted == 0)
@@ -67,9 +83,11 @@ public sealed partial class LlamaModel
         // The final norm and the LM head run only on the rows whose logits are wanted.
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.RmsNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNorm.View, epsilon);
+        profile?.Mark(a, "final-norm");
         if (_shard is null)
         {
             a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
+            profile?.Mark(a, "lm-head");
             return;
         }
 
@@ -77,6 +95,7 @@ public sealed partial class LlamaModel
         a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
         a.Synchronize();
         _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, part.VocabularyOffsets, ws.Logits, c.VocabularySize);
+        profile?.Mark(a, "lm-head");
     }
 
     /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedProjection"/>).</summary>

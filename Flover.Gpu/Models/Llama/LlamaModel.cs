@@ -11,7 +11,7 @@ namespace Flover.Gpu.Models.Llama;
 /// key/value heads. Like <see cref="Gpt2.Gpt2Model"/> it only calls accelerator kernels, each row's
 /// arithmetic independent of the batch, so the <see cref="IModel"/> guarantees hold bitwise.
 /// </summary>
-public sealed partial class LlamaModel : IModel, IModelWeightsHeld
+public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledModel
 {
     private readonly Accelerator _accelerator;
     private readonly LlamaDeviceWeights _weights;
@@ -77,6 +77,9 @@ public sealed partial class LlamaModel : IModel, IModelWeightsHeld
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
+
+    /// <summary>When set, every pass adds its phases' times to it, synchronising the accelerator at each (slower: for <c>bench-decode --profile</c>).</summary>
+    public StepProfile? Profile { get; set; }
 
     /// <summary>The precision the KV cache holds keys and values in (<see cref="LlamaModelOptions.KvDType"/>).</summary>
     public TensorDType KvDType => _cache.Layout.ElementType;

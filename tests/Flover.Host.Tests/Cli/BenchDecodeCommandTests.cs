@@ -63,9 +63,12 @@ public sealed class BenchDecodeCommandTests
         Assert.Equal(
             "error: preset 'llama-tiny' (seed 20230517, random weights): 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.",
             CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "3", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
+        CliResult profiled = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0", "--profile", "--json");
+        Assert.Equal(0, profiled.ExitCode);
+        using JsonDocument phases = JsonDocument.Parse(profiled.Stdout);
         Assert.Equal(
-            "error: --profile times GPT-2's phases; preset 'llama-tiny' (seed 20230517, random weights) is a LLaMA model.",
-            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--profile", "--bandwidth-mb", "0").Stderr.Trim());
+            ["upload", "embed", "rms-norm", "qkv", "rotary", "kv-write", "attention", "attention-out", "gate-up", "swiglu", "mlp-down", "final-norm", "lm-head", "download", "host"],
+            phases.RootElement.GetProperty("runs")[0].GetProperty("profile").EnumerateArray().Select(p => p.GetProperty("phase").GetString()));
     }
 
     [Fact]
