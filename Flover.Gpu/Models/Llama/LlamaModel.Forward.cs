@@ -38,12 +38,7 @@ public sealed partial class LlamaModel
         }
         else
         {
-            // Vocabulary-parallel lookup: each shard writes the rows of the tokens in its slice and
-            // zeros elsewhere; the sum over shards is exactly the token's vector.
-            ArrayView<float> embedded = ws.Residual.SubView(0, (long)rows * e);
-            a.EmbedVocabularySlice(ws.Tokens, rows, w.TokenEmbedding, part.VocabularyStart, embedded);
-            a.Synchronize();
-            _shard.Communicator.AllReduceSum(embedded);
+            ShardedLayers.EmbedVocabularyParallel(a, _shard, ws.Tokens, rows, w.TokenEmbedding, part.VocabularyStart, ws.Residual, e);
         }
 
         profile?.Mark(a, "embed");
@@ -84,23 +79,13 @@ public sealed partial class LlamaModel
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.RmsNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNorm.View, epsilon);
         profile?.Mark(a, "final-norm");
-        if (_shard is null)
-        {
-            a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
-            profile?.Mark(a, "lm-head");
-            return;
-        }
-
-        // Vocabulary-parallel head: each shard scores its own token rows, then the slices are gathered.
-        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
-        a.Synchronize();
-        _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, part.VocabularyOffsets, ws.Logits, c.VocabularySize);
+        ShardedLayers.Head(a, _shard, ws.Attention, wanted, w.LmHead, ws.LocalLogits, ws.Logits, part.VocabularyOffsets, c.VocabularySize);
         profile?.Mark(a, "lm-head");
     }
 
-    /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedProjection"/>).</summary>
+    /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedLayers"/>).</summary>
     private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, MemoryBuffer<float>? bias) =>
-        ShardedProjection.Project(_accelerator, _shard, input, rows, weights, bias?.View ?? (_shard is null ? default : _workspace.ZeroBias), _workspace.Partial, _workspace.Residual, Config.HiddenSize);
+        ShardedLayers.Project(_accelerator, _shard, input, rows, weights, bias?.View ?? (_shard is null ? default : _workspace.ZeroBias), _workspace.Partial, _workspace.Residual, Config.HiddenSize);
 
     private static ArrayView<float> Bias(MemoryBuffer<float>? bias) => bias?.View ?? default;
 }

@@ -79,17 +79,7 @@ public sealed class HalfKvGroupedAttentionTests
     }
 
     private static MemoryBuffer<T> Upload<T>(Accelerator accelerator, T[] values)
-        where T : unmanaged
-    {
-        MemoryBuffer<T> buffer = accelerator.Allocate<T>(values.Length);
-        accelerator.CopyFromCpu<T>(values, buffer.View);
-        return buffer;
-    }
+        where T : unmanaged => HalfKvAttentionTests.Upload(accelerator, values);
 
-    private static float[] Download(Accelerator accelerator, MemoryBuffer<float> buffer)
-    {
-        var values = new float[buffer.View.Length];
-        accelerator.CopyToCpu(buffer.View, values);
-        return values;
-    }
+    private static float[] Download(Accelerator accelerator, MemoryBuffer<float> buffer) => HalfKvAttentionTests.Download(accelerator, buffer);
 }
