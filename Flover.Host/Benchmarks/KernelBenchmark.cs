@@ -17,6 +17,7 @@ internal sealed unsafe partial class KernelBenchmark : IDisposable
 {
     private const double BatchSeconds = 0.05;
     private const int Batches = 5;
+    private const double WarmupSeconds = 0.2;
 
     /// <summary>Alternating timings of the two weight layouts of a LLaMA shape.</summary>
     private const int ComparisonRounds = 3;
@@ -154,7 +155,16 @@ internal sealed unsafe partial class KernelBenchmark : IDisposable
     /// <summary>Best seconds per call over <see cref="Batches"/> timed batches.</summary>
     internal static double Time(Action call)
     {
-        call();
+        // Calls for WarmupSeconds first: a microsecond kernel is otherwise timed partly in the JIT's
+        // first-tier code (tier-up comes after 30 calls and a 100 ms quiet period), which showed as a
+        // 2-7x spread between runs of the same build.
+        long warmup = Stopwatch.GetTimestamp();
+        do
+        {
+            call();
+        }
+        while (Stopwatch.GetElapsedTime(warmup).TotalSeconds < WarmupSeconds);
+
         long warm = Stopwatch.GetTimestamp();
         call();
         double once = Math.Max(Stopwatch.GetElapsedTime(warm).TotalSeconds, 1e-7);

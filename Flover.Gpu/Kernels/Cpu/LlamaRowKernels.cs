@@ -131,12 +131,23 @@ internal sealed unsafe class RotaryKernel : IWorkerJob
         long first = (long)chunk * _headsPerChunk;
         long end = Math.Min(first + _headsPerChunk, _items);
         int half = _headSize / 2;
+        // One division per chunk, then (row, head) steps along: a division per head cost as much as
+        // the rotation of a 64-wide head.
+        long row = first / _rotatedHeads;
+        int head = (int)(first - (row * _rotatedHeads));
+        float* x = _qkv + (row * _rowWidth) + ((long)head * _headSize);
+        float* cos = _table + ((long)_positions[row] * _headSize);
         for (long item = first; item < end; item++)
         {
-            long row = item / _rotatedHeads;
-            int head = (int)(item - (row * _rotatedHeads));
-            float* cos = _table + ((long)_positions[row] * _headSize);
-            Rotate(_qkv + (row * _rowWidth) + ((long)head * _headSize), cos, cos + half, half);
+            Rotate(x, cos, cos + half, half);
+            x += _headSize;
+            if (++head == _rotatedHeads && item + 1 < end)
+            {
+                head = 0;
+                row++;
+                x = _qkv + (row * _rowWidth);
+                cos = _table + ((long)_positions[row] * _headSize);
+            }
         }
     }
 
