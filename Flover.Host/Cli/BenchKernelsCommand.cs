@@ -63,7 +63,8 @@ internal static class BenchKernelsCommand
                 }
             }
 
-            var report = new BenchKernelsReport(engine.ResolveThreadCount(), openBlas?.Path, [.. results.Select(BenchKernelsRow.From)], [.. rowResults.Select(BenchRowKernelsRow.From)]);
+            BenchKernelsRow[] measured = [.. results.Select(BenchKernelsRow.From)];
+            var report = new BenchKernelsReport(engine.ResolveThreadCount(), openBlas?.Path, measured, GeometricMean(measured), [.. rowResults.Select(BenchRowKernelsRow.From)]);
             if (parse.GetValue(json))
             {
                 console.Out.WriteLine(JsonSerializer.Serialize(report, BenchDecodeJson.Options));
@@ -76,6 +77,13 @@ internal static class BenchKernelsCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The geometric mean of the LLaMA rows' layout ratios (one summary figure for noisy single ratios), or null when there are none.</summary>
+    private static double? GeometricMean(IReadOnlyList<BenchKernelsRow> rows)
+    {
+        double[] ratios = [.. rows.Where(r => r.Gpt2LayoutRatio is not null).Select(r => r.Gpt2LayoutRatio!.Value)];
+        return ratios.Length == 0 ? null : Math.Exp(ratios.Average(Math.Log));
     }
 
     private static IReadOnlyList<KernelShape> SelectShapes(string? names)
@@ -131,6 +139,12 @@ internal static class BenchKernelsCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Name,-13} {row.M,4} {row.K,5} {row.N,6} {row.DType,5} {row.Gflops,8:F1} {blas,9} {ratio,6} {difference,9} {gpt2,11} {versus,5}"));
         }
 
+        if (report.Gpt2LayoutRatioGeometricMean is { } mean)
+        {
+            double[] ratios = [.. report.Shapes.Where(r => r.Gpt2LayoutRatio is not null).Select(r => r.Gpt2LayoutRatio!.Value)];
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LLaMA shapes / the same products in GPT-2's layout: geometric mean {mean:F3} over {ratios.Length} (range {ratios.Min():F2}-{ratios.Max():F2})"));
+        }
+
         if (report.RowKernels.Count > 0)
         {
             output.WriteLine();
@@ -145,7 +159,12 @@ internal static class BenchKernelsCommand
 }
 
 /// <summary>The <c>--json</c> output of <c>bench-kernels</c>.</summary>
-internal sealed record BenchKernelsReport(int Threads, [property: JsonPropertyName("openblas")] string? OpenBlas, IReadOnlyList<BenchKernelsRow> Shapes, IReadOnlyList<BenchRowKernelsRow> RowKernels);
+internal sealed record BenchKernelsReport(
+    int Threads,
+    [property: JsonPropertyName("openblas")] string? OpenBlas,
+    IReadOnlyList<BenchKernelsRow> Shapes,
+    [property: JsonPropertyName("gpt2_layout_ratio_geomean")] double? Gpt2LayoutRatioGeometricMean,
+    IReadOnlyList<BenchRowKernelsRow> RowKernels);
 
 /// <summary>
 /// One measurement as issue 6 names its fields (<c>ratio</c> = flover / openblas; <c>rel_diff</c>:

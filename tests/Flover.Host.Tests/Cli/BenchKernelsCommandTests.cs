@@ -44,6 +44,7 @@ public sealed class BenchKernelsCommandTests
         double gpt2 = shape.GetProperty("gpt2_layout_gflops").GetDouble();
         Assert.True(gpt2 > 0);
         Assert.Equal(gflops / gpt2, shape.GetProperty("gpt2_layout_ratio").GetDouble(), 1e-12);
+        Assert.Equal(gflops / gpt2, document.RootElement.GetProperty("gpt2_layout_ratio_geomean").GetDouble(), 1e-12);
         JsonElement[] rows = [.. document.RootElement.GetProperty("row_kernels").EnumerateArray()];
         // TinyLlama-1.1B's widths: hidden 2048 for RMSNorm, intermediate 5632 for SwiGLU.
         Assert.Equal([("rmsnorm", "llama", 2048), ("swiglu", "llama", 5632)], rows.Select(r => (r.GetProperty("name").GetString(), r.GetProperty("family").GetString(), r.GetProperty("width").GetInt32())));
@@ -60,6 +61,7 @@ public sealed class BenchKernelsCommandTests
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
         JsonElement shape = Assert.Single(document.RootElement.GetProperty("shapes").EnumerateArray());
         Assert.Equal(JsonValueKind.Null, shape.GetProperty("gpt2_layout_gflops").ValueKind);
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("gpt2_layout_ratio_geomean").ValueKind);
         Assert.Empty(document.RootElement.GetProperty("row_kernels").EnumerateArray());
     }
 
