@@ -17,7 +17,7 @@ internal sealed unsafe partial class KernelBenchmark : IDisposable
 {
     private const double BatchSeconds = 0.05;
     private const int Batches = 5;
-    private const double WarmupSeconds = 0.2;
+    private const double WarmupSeconds = 0.5;
 
     /// <summary>Alternating timings of the two weight layouts of a LLaMA shape.</summary>
     private const int ComparisonRounds = 3;
@@ -156,8 +156,9 @@ internal sealed unsafe partial class KernelBenchmark : IDisposable
     internal static double Time(Action call)
     {
         // Calls for WarmupSeconds first: a microsecond kernel is otherwise timed partly in the JIT's
-        // first-tier code (tier-up comes after 30 calls and a 100 ms quiet period), which showed as a
-        // 2-7x spread between runs of the same build.
+        // first-tier code (tier-up comes after 30 calls and a 100 ms quiet period, later when other
+        // work starves the background compiler), which showed as a 2-10x spread between runs of the
+        // same build on the loaded 2-core machine (0.2 s of warm-up was not always enough there).
         long warmup = Stopwatch.GetTimestamp();
         do
         {
