@@ -82,8 +82,12 @@ internal sealed unsafe class RmsNormKernel : IWorkerJob
 /// </summary>
 internal sealed unsafe class RotaryKernel : IWorkerJob
 {
-    /// <summary>The least work worth a chunk of its own, in rotated elements (as <see cref="SwiGluKernel.MinChunkElements"/>).</summary>
-    public const int MinChunkElements = 16384;
+    /// <summary>
+    /// The least work worth a chunk of its own, in rotated elements: ≈ 17 µs on one core (1.5·10¹⁰
+    /// elements/s measured); see <see cref="SwiGluKernel.MinChunkElements"/> for why so many.
+    /// With TinyLlama's 36 rotated heads of 64 that is 114 rows.
+    /// </summary>
+    public const int MinChunkElements = 262144;
 
     private float* _qkv;
     private int* _positions;
