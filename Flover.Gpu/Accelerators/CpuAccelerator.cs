@@ -16,6 +16,8 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     private readonly AttentionKernel _attention = new();
     private readonly LayerNormKernel _layerNorm = new();
     private readonly RmsNormKernel _rmsNorm = new();
+    private readonly RotaryKernel _rotary = new();
+    private readonly SwiGluKernel _swiGlu = new();
     private readonly ActivationKernel _activation = new();
 
     public CpuAccelerator(int workerCount)
@@ -184,11 +186,18 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         _pool.Run(_rmsNorm);
     }
 
-    protected override void ApplyRotaryCore(ArrayView<float> qkv, int rows, ArrayView<int> positions, int queryHeads, int kvHeads, int headSize, ArrayView<float> table) =>
-        LlamaRowKernels.ApplyRotary(Pointer(qkv), rows, Pointer(positions), queryHeads, kvHeads, headSize, Pointer(table), table.Length);
+    protected override void ApplyRotaryCore(ArrayView<float> qkv, int rows, ArrayView<int> positions, int queryHeads, int kvHeads, int headSize, ArrayView<float> table)
+    {
+        int heads = RotaryKernel.ChunkHeads((long)rows * (queryHeads + kvHeads), headSize, _pool.WorkerCount);
+        _rotary.Set(Pointer(qkv), rows, Pointer(positions), queryHeads, kvHeads, headSize, Pointer(table), table.Length, heads);
+        _pool.Run(_rotary);
+    }
 
-    protected override void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output) =>
-        LlamaRowKernels.SwiGlu(Pointer(gateUp), rows, width, Pointer(output));
+    protected override void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output)
+    {
+        _swiGlu.Set(Pointer(gateUp), rows, width, Pointer(output), SwiGluKernel.ChunkElements((long)rows * width, _pool.WorkerCount));
+        _pool.Run(_swiGlu);
+    }
 
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
         RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));
