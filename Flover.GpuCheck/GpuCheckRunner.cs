@@ -13,8 +13,9 @@ namespace Flover.GpuCheck;
 /// Runs every check on one device and reports each as PASS or FAIL with its numbers:
 /// <c>--device cuda[:N]</c> (the lent GPU; no GPU there is a failure) or <c>--device ilgpu-cpu</c>
 /// (ILGPU's CPU accelerator, as CI runs it); <c>--bench</c> adds decode timing at GPT-2's shapes;
-/// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the
-/// transformers reference (default: the test project's copy, relative to the repository root).
+/// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the GPT-2
+/// transformers reference and <c>--llama-reference DIR</c> the folder of the LLaMA ones (default: the
+/// test projects' copies, relative to the repository root).
 /// </summary>
 internal static class GpuCheckRunner
 {
@@ -24,6 +25,8 @@ internal static class GpuCheckRunner
         string? outDirectory = Option(args, "--out");
         // transformers' reference logits: in the repository (the GPU machine runs from its root) or where a test copied them.
         string hfReference = Option(args, "--hf-reference") ?? Path.Combine("tests", "Flover.Gpu.Ilgpu.Tests", "TestData", "gpt2-small-random");
+        // The LLaMA checkpoints transformers wrote (GQA + llama3 rope, MQA + tied head + linear rope, biases).
+        string llamaReference = Option(args, "--llama-reference") ?? Path.Combine("tests", "Flover.Gpu.Tests", "TestData", "huggingface");
         bool bench = args.Contains("--bench");
         var report = new Report(console);
         report.Line($"Flover GPU check: device {device}, {DateTime.UtcNow:u}, .NET {Environment.Version}");
@@ -76,6 +79,20 @@ internal static class GpuCheckRunner
         {
             (double worst, bool greedy, int cases) = TransformersReference.Compare(open, hfReference);
             return (worst < 1e-5 && greedy, $"{cases} prompts, worst row rel L2 {worst:E2} (bound 1e-5); greedy {(greedy ? "equal" : "DIFFERENT")}");
+        });
+        foreach (string llama in (string[])["llama-gqa-llama3rope", "llama-mqa-tied-linear", "llama-bias-mha"])
+        {
+            report.Run($"LLaMA vs transformers' float64 logits ({llama})", () =>
+            {
+                (double worst, bool greedy, int cases) = TransformersReference.CompareLlama(open, Path.Combine(llamaReference, llama));
+                return (worst < 1e-5 && greedy, $"{cases} prompts, worst row rel L2 {worst:E2} (bound 1e-5); greedy {(greedy ? "equal" : "DIFFERENT")}");
+            });
+        }
+
+        report.Run("LLaMA BF16 KV vs transformers (llama-gqa-llama3rope)", () =>
+        {
+            (double worst, bool greedy, int cases) = TransformersReference.CompareLlama(open, Path.Combine(llamaReference, "llama-gqa-llama3rope"), TensorDType.BF16);
+            return (worst < 4 * Math.Pow(2, -8) && greedy, $"{cases} prompts, worst row rel L2 {worst:E2} (bound 4 BF16 roundings, 1.6e-2); greedy {(greedy ? "equal" : "DIFFERENT")}");
         });
         using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));

@@ -131,15 +131,26 @@ public static class EngineSetup
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
-        int shards = engine.TensorParallel;
-        config.CheckShardCount(shards, source);
-        EngineOptions each = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shards) };
+        config.CheckShardCount(engine.TensorParallel, source);
         int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
         var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity, options.KvDType));
+        return ShardsOf(engine, shape, (each, slots, shard) => load(each, options with { SlotCount = slots, Shard = shard }));
+    }
+
+    /// <summary>
+    /// <see cref="EngineOptions.TensorParallel"/> shard actors of a model of <paramref name="shape"/>,
+    /// either family: each shard gets its share of the kernel threads (at least one; on a GPU all
+    /// shards open the same device) and loads with <paramref name="load"/>(its engine options, the
+    /// scheduler's slot count, its part of the group, or null for a group of one).
+    /// </summary>
+    internal static ShardedModel ShardsOf(EngineOptions engine, ModelShape shape, Func<EngineOptions, int, TensorShard?, IModel> load)
+    {
+        int shards = engine.TensorParallel;
+        EngineOptions each = engine with { Threads = Math.Max(1, engine.ResolveThreadCount() / shards) };
         return new ShardedModel(
             shape,
             shards,
-            (slots, communicator) => load(each, options with { SlotCount = slots, Shard = communicator is null ? null : new TensorShard(communicator) }),
+            (slots, communicator) => load(each, slots, communicator is null ? null : new TensorShard(communicator)),
             engine.Device.Kind);
     }
 

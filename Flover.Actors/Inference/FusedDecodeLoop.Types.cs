@@ -16,6 +16,16 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
     /// <summary>Longest a step may take on the shards (<c>flover.engine.step-timeout</c>); past it the step fails and silent shards are replaced.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// End-of-sequence ids besides <see cref="EosTokenId"/> (a model whose config lists several, as
+    /// Llama 3's does; its generation_config.json's; its tokenizer's): any of them ends a request.
+    /// Null (the default) when the model has one.
+    /// </summary>
+    public IReadOnlyList<int>? MoreEosTokenIds { get; init; }
+
+    /// <summary><see cref="EosTokenId"/> followed by <see cref="MoreEosTokenIds"/>.</summary>
+    public int[] EosTokenIds => [EosTokenId, .. MoreEosTokenIds ?? []];
+
     /// <summary>Shortest time from one step's start to the next one's (<c>flover.engine.min-step-interval</c>); zero steps at once.</summary>
     public TimeSpan MinStepInterval { get; init; }
 

@@ -140,7 +140,7 @@ public sealed partial class FusedDecodeLoop : IDecodeScheduler
         RequestSampler sampler;
         try
         {
-            sampler = new RequestSampler(parameters, _options.SampledVocabularyOf(_model.VocabularySize), _options.EosTokenId, prompt.Span);
+            sampler = new RequestSampler(parameters, _options.SampledVocabularyOf(_model.VocabularySize), _options.EosTokenIds, prompt.Span);
             foreach (int token in continueFrom.Span)
             {
                 if (sampler.Finish is FinishReason finished)

@@ -20,7 +20,7 @@ public static class LlamaEngineSetup
     /// The KV pool and precision for <paramref name="config"/>: <c>kv-slots</c> slots of
     /// <c>max-positions</c> positions (0 = the model's max_position_embeddings), <c>weight-dtype</c>.
     /// </summary>
-    /// <exception cref="FloverException">max-positions exceeds the model's, or a 16-bit KV cache is asked for (one line).</exception>
+    /// <exception cref="FloverException">max-positions exceeds the model's (one line).</exception>
     public static LlamaModelOptions ModelOptions(EngineSettings settings, LlamaConfig config)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -30,45 +30,53 @@ public static class LlamaEngineSetup
             throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's max_position_embeddings ({config.MaxPositions}).");
         }
 
-        if (settings.KvDType != "f32")
-        {
-            // The grouped-query kernels read and write an F32 cache only, so far.
-            throw new FloverException($"flover.engine.kv-dtype = {settings.KvDType}: LLaMA models hold their KV cache in f32 in this version; set it to f32.");
-        }
-
         return new LlamaModelOptions(
             settings.KvSlots,
             settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
-            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"));
+            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"))
+        {
+            KvDType = TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"),
+        };
     }
 
     /// <summary>
-    /// The LLaMA model of <paramref name="weights"/> as one shard actor on <c>flover.engine.device</c>
-    /// (or <paramref name="device"/>), loading from the checkpoint, which is released once it has loaded
-    /// and reopened when a replaced shard loads.
+    /// The LLaMA model of <paramref name="weights"/> as <c>flover.parallel.tensor</c> shard actors on
+    /// <c>flover.engine.device</c> (or <paramref name="device"/>), loading from the checkpoint, which is
+    /// released once they have loaded and reopened when a replaced shard loads.
     /// </summary>
-    /// <exception cref="FloverException">Tensor parallelism asked for (not yet for LLaMA), or the settings do not fit the model: one line.</exception>
+    /// <exception cref="FloverException">The settings do not fit the model (the heads do not split over the shards, too many positions): one line.</exception>
     public static ShardedModel Shards(FloverSettings settings, ReopenableCheckpoint<LlamaWeights> weights, LlamaConfig config, DeviceSpec? device = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(config);
-        if (settings.Parallel.Tensor != 1)
-        {
-            throw new FloverException($"flover.parallel.tensor = {settings.Parallel.Tensor}: {weights.Source} is a LLaMA model, which runs in one shard in this version (tensor parallelism is GPT-2's for now).");
-        }
-
         LlamaModelOptions options = ModelOptions(settings.Engine, config);
         device ??= EngineSetup.Device(settings.Engine);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, 1) { Device = device };
-        int capacity = options.SlotCapacity;
-        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity));
-        // Closed once the shard has loaded; a replaced shard opens it again.
-        return new ShardedModel(
-            shape,
-            1,
-            (slots, _) => weights.Use(open => LlamaModel.Load(engine, open, options with { SlotCount = slots })),
-            device.Kind)
-        { WhenLoaded = weights.Release };
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = device };
+        ShardedModel shards = Shards(engine, config, weights.Source, options, (each, sliced) => weights.Use(open => LlamaModel.Load(each, open, sliced)));
+        // Closed once every shard has loaded; a replaced shard opens it again.
+        return new ShardedModel(shards.Shape, shards.ShardCount, shards.Create, shards.Device, shards.Dispatcher) { WhenLoaded = weights.Release };
+    }
+
+    /// <summary>
+    /// <paramref name="weights"/> as <see cref="EngineOptions.TensorParallel"/> shard actors on
+    /// <paramref name="engine"/>'s device; <paramref name="options"/> gives the KV capacity and
+    /// precision, rows per pass and weight precision (its slot count is the scheduler's).
+    /// </summary>
+    /// <exception cref="FloverException">The heads do not split over the shards (one line).</exception>
+    public static ShardedModel Shards(EngineOptions engine, LlamaWeights weights, LlamaModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return Shards(engine, weights.Config, weights.Source, options, (each, sliced) => LlamaModel.Load(each, weights, sliced));
+    }
+
+    private static ShardedModel Shards(EngineOptions engine, LlamaConfig config, string source, LlamaModelOptions options, Func<EngineOptions, LlamaModelOptions, IModel> load)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        config.CheckShardCount(engine.TensorParallel, source);
+        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
+        var shape = new ModelShape(config.VocabularySize, options.SlotCount, capacity, config.KvBytesPerSlot(capacity, options.KvDType));
+        return EngineSetup.ShardsOf(engine, shape, (each, slots, shard) => load(each, options with { SlotCount = slots, Shard = shard }));
     }
 }

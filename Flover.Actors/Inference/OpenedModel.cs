@@ -73,9 +73,21 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
             LlamaConfig config = opened.Config;
             ITokenizer tokenizer = TokenizerLoader.FromFolder(folder);
             ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, config, device);
-            // The warm-up prompt and the loop's stop both need an id: the config's, else the tokenizer's.
-            int eos = config.EosTokenId ?? tokenizer.EosTokenId ?? throw new Gpu.FloverException($"{folder}: neither config.json nor the tokenizer names an end-of-sequence token (eos_token_id).");
-            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, eos) with { SampledVocabulary = Math.Min(tokenizer.VocabularySize, config.VocabularySize) };
+            if ((device ?? EngineSetup.Device(settings.Engine)).Kind == Gpu.Accelerators.AcceleratorKind.Cpu)
+            {
+                // Weights, the whole KV pool and the workspace against the memory available, before any shard loads.
+                Gpu.Accelerators.HostMemoryPlan.Check(opened, LlamaEngineSetup.ModelOptions(settings.Engine, config));
+            }
+
+            // The warm-up prompt and the loop's stop both need an id: config.json's first, else
+            // generation_config.json's, else the tokenizer's. Any of them (and of the lists) stops.
+            int[] eosIds = [.. EndOfSequenceIds.Read(folder, config.VocabularySize).Concat(tokenizer.EosTokenId is { } own && own < config.VocabularySize ? [own] : []).Distinct()];
+            int eos = eosIds.Length > 0 ? eosIds[0] : throw new Gpu.FloverException($"{folder}: neither config.json, generation_config.json nor the tokenizer names an end-of-sequence token (eos_token_id).");
+            DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, eos) with
+            {
+                SampledVocabulary = Math.Min(tokenizer.VocabularySize, config.VocabularySize),
+                MoreEosTokenIds = eosIds.Length > 1 ? eosIds[1..] : null,
+            };
             return new OpenedModel(weights, tokenizer, shards, loop, config.VocabularySize, eos);
         }
         catch

@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
 
 namespace Flover.Gpu.Accelerators;
@@ -69,7 +70,17 @@ public abstract partial class Accelerator
     /// </summary>
     public void WriteGroupedKv(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
     {
-        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer);
+        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer, single: true);
+        WriteGroupedKvCore(qkv, rows, queryHeads, slots, positions, cache, layout, layer);
+    }
+
+    /// <summary>
+    /// <see cref="WriteGroupedKv(ArrayView{float}, int, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int)"/>
+    /// into an F16 or BF16 cache: each key and value rounded to nearest even, as the GPT-2 cache rounds them.
+    /// </summary>
+    public void WriteGroupedKv(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer)
+    {
+        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer, single: false);
         WriteGroupedKvCore(qkv, rows, queryHeads, slots, positions, cache, layout, layer);
     }
 
@@ -79,7 +90,18 @@ public abstract partial class Accelerator
     /// </summary>
     public void GroupedAttention(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
     {
-        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer);
+        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer, single: true);
+        CheckAtLeast(output, (long)rows * queryHeads * layout.HeadSize, nameof(output));
+        GroupedAttentionCore(qkv, rows, queryHeads, slots, positions, cache, layout, layer, output);
+    }
+
+    /// <summary>
+    /// <see cref="GroupedAttention(ArrayView{float}, int, int, ArrayView{int}, ArrayView{int}, ArrayView{float}, KvCacheLayout, int, ArrayView{float})"/>
+    /// over an F16 or BF16 cache, its keys and values widened exactly to F32 in the same FMA chains.
+    /// </summary>
+    public void GroupedAttention(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output)
+    {
+        CheckGroupedArguments(qkv, rows, queryHeads, slots, positions, cache, layout, layer, single: false);
         CheckAtLeast(output, (long)rows * queryHeads * layout.HeadSize, nameof(output));
         GroupedAttentionCore(qkv, rows, queryHeads, slots, positions, cache, layout, layer, output);
     }
@@ -93,15 +115,27 @@ public abstract partial class Accelerator
     /// <summary>Runs a checked <see cref="SwiGlu"/>.</summary>
     protected abstract void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output);
 
-    /// <summary>Runs a checked <see cref="WriteGroupedKv"/>.</summary>
+    /// <summary>Runs a checked grouped store into an F32 cache.</summary>
     protected abstract void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer);
 
-    /// <summary>Runs a checked <see cref="GroupedAttention"/>.</summary>
+    /// <summary>Runs a checked grouped attention over an F32 cache.</summary>
     protected abstract void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
 
-    private void CheckGroupedArguments(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer)
+    /// <summary>Runs a checked grouped store into an F16 or BF16 cache.</summary>
+    protected abstract void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer);
+
+    /// <summary>Runs a checked grouped attention over an F16 or BF16 cache.</summary>
+    protected abstract void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output);
+
+    private void CheckGroupedArguments<T>(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<T> cache, KvCacheLayout layout, int layer, bool single)
+        where T : unmanaged
     {
         layout.Validate();
+        if ((layout.ElementType == TensorDType.F32) != single)
+        {
+            throw new ArgumentException($"A KV cache of {layout.ElementType} elements is a view of {(single ? "ushort bits" : "float")}, not {typeof(T).Name}.", nameof(cache));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(queryHeads);
         if (queryHeads % layout.HeadCount != 0)

@@ -16,6 +16,8 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     private readonly AttentionKernel _attention = new();
     private readonly LayerNormKernel _layerNorm = new();
     private readonly RmsNormKernel _rmsNorm = new();
+    private readonly RotaryKernel _rotary = new();
+    private readonly SwiGluKernel _swiGlu = new();
     private readonly ActivationKernel _activation = new();
 
     public CpuAccelerator(int workerCount)
@@ -158,7 +160,7 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         RowKernels.WriteKv(Pointer(qkv), rows, layout.HeadCount, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void WriteKvCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
-        RowKernels.WriteKv(Pointer(qkv), rows, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+        RowKernels.WriteKv(Pointer(qkv), rows, layout.HeadCount, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
 
     protected override void AttentionCore(ArrayView<float> qkv, int rows, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
         Attention(qkv, rows, layout.HeadCount, slots, positions, Pointer(cache), layout, layer, output);
@@ -172,17 +174,30 @@ internal sealed unsafe class CpuAccelerator : Accelerator
     protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<float> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
         Attention(qkv, rows, queryHeads, slots, positions, Pointer(cache), layout, layer, output);
 
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
+        RowKernels.WriteKv(Pointer(qkv), rows, queryHeads, Pointer(slots), Pointer(positions), Pointer(cache), layout, layer);
+
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, queryHeads, slots, positions, Pointer(cache), layout, layer, output);
+
     protected override void RmsNormCore(ArrayView<float> input, ArrayView<float> output, int rows, int width, ArrayView<float> gain, float epsilon)
     {
         _rmsNorm.Set(Pointer(input), Pointer(output), rows, width, Pointer(gain), epsilon, _pool.ChunkSize(rows));
         _pool.Run(_rmsNorm);
     }
 
-    protected override void ApplyRotaryCore(ArrayView<float> qkv, int rows, ArrayView<int> positions, int queryHeads, int kvHeads, int headSize, ArrayView<float> table) =>
-        LlamaRowKernels.ApplyRotary(Pointer(qkv), rows, Pointer(positions), queryHeads, kvHeads, headSize, Pointer(table), table.Length);
+    protected override void ApplyRotaryCore(ArrayView<float> qkv, int rows, ArrayView<int> positions, int queryHeads, int kvHeads, int headSize, ArrayView<float> table)
+    {
+        int heads = RotaryKernel.ChunkHeads((long)rows * (queryHeads + kvHeads), headSize, _pool.WorkerCount);
+        _rotary.Set(Pointer(qkv), rows, Pointer(positions), queryHeads, kvHeads, headSize, Pointer(table), table.Length, heads);
+        _pool.Run(_rotary);
+    }
 
-    protected override void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output) =>
-        LlamaRowKernels.SwiGlu(Pointer(gateUp), rows, width, Pointer(output));
+    protected override void SwiGluCore(ArrayView<float> gateUp, int rows, int width, ArrayView<float> output)
+    {
+        _swiGlu.Set(Pointer(gateUp), rows, width, Pointer(output), SwiGluKernel.ChunkElements((long)rows * width, _pool.WorkerCount));
+        _pool.Run(_swiGlu);
+    }
 
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual) =>
         RowKernels.AddBiasAndResidual(Pointer(values), rows, width, Pointer(bias), Pointer(residual));

@@ -1,7 +1,9 @@
 using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Models.Llama;
 
 namespace Flover.Gpu.Accelerators;
 
@@ -19,13 +21,27 @@ public static class HostMemoryPlan
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
-        (long weightBytes, long kvBytes, long workspaceBytes) = DeviceMemoryPlan.Estimate(weights, options);
+        Check(DeviceMemoryPlan.Estimate(weights, options), options.SlotCount, AvailableBytes());
+    }
+
+    /// <summary>Throws when the LLaMA model of <paramref name="weights"/> with <paramref name="options"/> needs more memory than is available.</summary>
+    /// <exception cref="FloverException">It does not fit: one line with the bytes of each part, what is available, and the settings to lower.</exception>
+    public static void Check(LlamaWeights weights, LlamaModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        Check(DeviceMemoryPlan.Estimate(weights, options), options.SlotCount, AvailableBytes());
+    }
+
+    /// <summary>Throws unless the parts of <paramref name="estimate"/> fit in <paramref name="available"/> bytes.</summary>
+    internal static void Check((long Weights, long Kv, long Workspace) estimate, int slotCount, long available)
+    {
+        (long weightBytes, long kvBytes, long workspaceBytes) = estimate;
         long needed = weightBytes + kvBytes + workspaceBytes;
-        long available = AvailableBytes();
         if (needed > available)
         {
             throw new FloverException(
-                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(options.SlotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype) or a 16-bit KV cache (flover.engine.kv-dtype).");
+                $"the model does not fit in memory: weights {Mib(weightBytes)} + KV pool {Mib(kvBytes)} ({Slots(slotCount)}; flover.engine.kv-slots) + workspace {Mib(workspaceBytes)} = {Mib(needed)} needed, {Mib(available)} available. Lower flover.engine.kv-slots or flover.engine.max-positions, or use 16-bit weights (flover.engine.weight-dtype) or a 16-bit KV cache (flover.engine.kv-dtype).");
         }
     }
 

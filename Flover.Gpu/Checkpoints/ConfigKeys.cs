@@ -43,16 +43,34 @@ internal readonly struct ConfigKeys
     /// <summary>A special token id inside the vocabulary, or null when absent; a list (LLaMA 3's several end ids) gives its first.</summary>
     public int? OptionalTokenId(string key, int vocabularySize)
     {
+        int[] ids = TokenIds(key, vocabularySize);
+        return ids.Length > 0 ? ids[0] : null;
+    }
+
+    /// <summary>Every id of a special token key, in order (one for a number, each of a list); none when the key is absent or null.</summary>
+    public int[] TokenIds(string key, int vocabularySize)
+    {
         if (!TryGet(key, out JsonElement value))
         {
-            return null;
+            return [];
         }
 
-        JsonElement first = value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0 ? value[0] : value;
-        int id = first.ValueKind == JsonValueKind.Number && first.TryGetInt32(out int number) && number >= 0
-            ? number
-            : throw Invalid(key, value, "a non-negative integer token id (or a list of them)");
-        return id < vocabularySize ? id : throw new FloverException($"{_path}: key '{_prefix}{key}' is {id}, outside the vocabulary (vocab_size {vocabularySize}).");
+        JsonElement[] items = value.ValueKind == JsonValueKind.Array ? [.. value.EnumerateArray()] : [value];
+        var ids = new int[items.Length];
+        for (int i = 0; i < items.Length; i++)
+        {
+            ids[i] = items[i].ValueKind == JsonValueKind.Number && items[i].TryGetInt32(out int number) && number >= 0
+                ? number
+                : throw Invalid(key, value, "a non-negative integer token id (or a list of them)");
+            if (ids[i] >= vocabularySize)
+            {
+                throw new FloverException(value.ValueKind == JsonValueKind.Array
+                    ? $"{_path}: key '{_prefix}{key}' is {value.GetRawText()}: {ids[i]} is outside the vocabulary (vocab_size {vocabularySize})."
+                    : $"{_path}: key '{_prefix}{key}' is {ids[i]}, outside the vocabulary (vocab_size {vocabularySize}).");
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>A failure naming <paramref name="key"/> (with this object's prefix) and what is wrong with it.</summary>

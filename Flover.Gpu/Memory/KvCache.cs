@@ -80,6 +80,38 @@ public sealed class KvCache : IDisposable
     }
 
     /// <summary>
+    /// Stores the keys and values of grouped-query rows <c>[q: queryHeads | k | v]</c> (the cache's
+    /// heads are the key/value heads) at their slots and positions of <paramref name="layer"/>,
+    /// rounding them to the cache's element type.
+    /// </summary>
+    public void WriteGrouped(Accelerator accelerator, ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (_single is not null)
+        {
+            accelerator.WriteGroupedKv(qkv, rows, queryHeads, slots, positions, _single.View, Layout, layer);
+        }
+        else
+        {
+            accelerator.WriteGroupedKv(qkv, rows, queryHeads, slots, positions, _bits!.View, Layout, layer);
+        }
+    }
+
+    /// <summary>Causal grouped-query attention of <paramref name="queryHeads"/> query heads over their slots at <paramref name="layer"/>, keys and values widened exactly to F32.</summary>
+    public void AttendGrouped(Accelerator accelerator, ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, int layer, ArrayView<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (_single is not null)
+        {
+            accelerator.GroupedAttention(qkv, rows, queryHeads, slots, positions, _single.View, Layout, layer, output);
+        }
+        else
+        {
+            accelerator.GroupedAttention(qkv, rows, queryHeads, slots, positions, _bits!.View, Layout, layer, output);
+        }
+    }
+
+    /// <summary>
     /// The sequence in <paramref name="slot"/> has left: the slot's memory goes back to the system
     /// where the pool was allocated on demand. Its contents are undefined afterwards; the next
     /// sequence writes every position before reading it.

@@ -70,16 +70,8 @@ public static class Gpt2Presets
     }
 
     /// <summary>Throws unless preset <paramref name="name"/>'s weights in <paramref name="dtype"/> fit in <paramref name="availableBytes"/>.</summary>
-    internal static void CheckFits(string name, TensorDType dtype, long availableBytes)
-    {
-        long bytes = GeneratedBytes(ConfigOf(name), dtype);
-        if (bytes > availableBytes)
-        {
-            throw new FloverException($"preset '{name}' needs {Gib(bytes)} of memory for its {dtype} weights, {Gib(availableBytes)} available: use a smaller preset.");
-        }
-    }
-
-    private static string Gib(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):N1} GiB";
+    internal static void CheckFits(string name, TensorDType dtype, long availableBytes) =>
+        PresetMemory.CheckFits(name, dtype, GeneratedBytes(ConfigOf(name), dtype), availableBytes);
 
     /// <summary>Bytes of the tensors a preset of <paramref name="config"/> generates in <paramref name="dtype"/> (the LM head is the token embedding, not a copy).</summary>
     public static long GeneratedBytes(Gpt2Config config, TensorDType dtype)

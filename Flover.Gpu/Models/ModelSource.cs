@@ -28,7 +28,9 @@ public static class ModelSource
 
         if (hasPreset)
         {
-            return Gpt2Presets.Create(preset!);
+            return Llama.LlamaPresets.IsPreset(preset)
+                ? throw new FloverException($"preset '{preset}' is a LLaMA model; this command takes GPT-2 models ({string.Join(", ", Gpt2Presets.Names)}).")
+                : Gpt2Presets.Create(preset!);
         }
 
         if (!hasModel)
@@ -46,10 +48,45 @@ public static class ModelSource
         string folder = ModelLocator.Resolve(model!, environment);
         if (ModelFamilies.Of(folder) == ModelFamily.Llama)
         {
-            throw new FloverException($"{folder}: a LLaMA model (LlamaForCausalLM); in this version serve and generate run it, while this command takes GPT-2 models.");
+            throw new FloverException($"{folder}: a LLaMA model (LlamaForCausalLM); in this version serve, generate and bench-decode run it, while this command takes GPT-2 models.");
         }
 
         return Gpt2Checkpoint.Load(folder);
+    }
+
+    /// <summary>
+    /// Opens the weights of either family named by exactly one of <paramref name="model"/> and
+    /// <paramref name="preset"/> (a GPT-2 or LLaMA folder or cached model, or a preset of
+    /// <see cref="Gpt2Presets.Names"/> or <see cref="Llama.LlamaPresets.Names"/>). A preset is
+    /// generated in <paramref name="presetDType"/>: a tool that holds the weights in one 16-bit
+    /// precision only need not generate an F32 copy twice its size first.
+    /// </summary>
+    /// <exception cref="FloverException">Both or neither given, or the model or preset cannot be opened.</exception>
+    public static AnyFamilyWeights OpenAnyFamily(string? model, string? preset, TensorDType presetDType = TensorDType.F32, Func<string, string?>? environment = null)
+    {
+        if (string.IsNullOrWhiteSpace(model) && Llama.LlamaPresets.IsPreset(preset))
+        {
+            return AnyFamilyWeights.Of(Llama.LlamaPresets.Create(preset!, Gpt2Presets.DefaultSeed, presetDType));
+        }
+
+        if (string.IsNullOrWhiteSpace(model) && !string.IsNullOrWhiteSpace(preset))
+        {
+            return Gpt2Presets.Names.Contains(preset, StringComparer.Ordinal)
+                ? AnyFamilyWeights.Of(Gpt2Presets.Create(preset, Gpt2Presets.DefaultSeed, presetDType))
+                : throw new FloverException($"Unknown preset '{preset}'; valid presets: {string.Join(", ", Gpt2Presets.Names.Concat(Llama.LlamaPresets.Names))}.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(model) && string.IsNullOrWhiteSpace(preset) && (!LooksLikePath(model) || Directory.Exists(model)))
+        {
+            string folder = ModelLocator.Resolve(model, environment);
+            if (ModelFamilies.Of(folder) == ModelFamily.Llama)
+            {
+                return AnyFamilyWeights.Of(Checkpoints.Llama.LlamaCheckpoint.Load(folder));
+            }
+        }
+
+        // Everything else (GPT-2 folders, both or neither given, a missing folder) as Open words it.
+        return AnyFamilyWeights.Of(Open(model, preset, environment));
     }
 
     private static bool LooksLikePath(string model) =>

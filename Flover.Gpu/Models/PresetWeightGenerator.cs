@@ -4,7 +4,11 @@ using Flover.Gpu.Checkpoints;
 
 namespace Flover.Gpu.Models;
 
-/// <summary>Fills a <see cref="NativeModelWeights"/> with GPT-2's initialisation, in parallel chunks.</summary>
+/// <summary>
+/// Fills preset weights with seeded random values in parallel chunks: GPT-2's initialisation for
+/// <see cref="Gpt2Presets"/>, and any family's tensors through <see cref="FillAll"/>. A value
+/// depends only on the seed, the tensor's name and its index, never on the chunking or the threads.
+/// </summary>
 internal static unsafe class PresetWeightGenerator
 {
     /// <summary>The standard deviation of GPT-2's initialisation (<c>initializer_range</c>).</summary>
@@ -17,14 +21,7 @@ internal static unsafe class PresetWeightGenerator
     // Narrow dtypes are drawn in F32 into a stack buffer of this many elements, then rounded.
     private const int ConversionElements = 1024;
 
-    private enum Fill
-    {
-        Normal,
-        Zeros,
-        Ones,
-    }
-
-    private readonly record struct Chunk(TensorView Tensor, long First, int Count, Fill Kind, float Std, StreamKey Key);
+    private readonly record struct Chunk(TensorView Tensor, long First, int Count, PresetFill Kind, float Std, StreamKey Key);
 
     /// <summary>Generates every tensor of <paramref name="config"/>; -1 parallelism means all cores.</summary>
     public static NativeModelWeights Generate(Gpt2Config config, string source, ulong seed, TensorDType dtype, int maxDegreeOfParallelism)
@@ -32,25 +29,19 @@ internal static unsafe class PresetWeightGenerator
         var weights = new NativeModelWeights(config, source);
         try
         {
-            var chunks = new List<Chunk>();
+            var tensors = new List<PresetTensor>();
             float residualStd = InitializerRange / MathF.Sqrt(2 * config.LayerCount);
             foreach ((string name, long[] shape) in Gpt2TensorShapes.Required(config))
             {
                 weights.Allocate(name, dtype, shape);
-                TensorView tensor = weights.Get(name);
-                HugePages.Advise(tensor.Pointer, tensor.ByteLength);
-                (Fill kind, float std) = name.EndsWith(".bias", StringComparison.Ordinal) ? (Fill.Zeros, 0f)
-                    : name.Contains("ln_", StringComparison.Ordinal) ? (Fill.Ones, 0f)
-                    : name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? (Fill.Normal, residualStd)
-                    : (Fill.Normal, InitializerRange);
-                StreamKey key = StreamKey.For(seed, name);
-                for (long first = 0; first < tensor.ElementCount; first += ChunkElements)
-                {
-                    chunks.Add(new Chunk(tensor, first, (int)Math.Min(ChunkElements, tensor.ElementCount - first), kind, std, key));
-                }
+                (PresetFill kind, float std) = name.EndsWith(".bias", StringComparison.Ordinal) ? (PresetFill.Zeros, 0f)
+                    : name.Contains("ln_", StringComparison.Ordinal) ? (PresetFill.Ones, 0f)
+                    : name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? (PresetFill.Normal, residualStd)
+                    : (PresetFill.Normal, InitializerRange);
+                tensors.Add(new PresetTensor(weights.Get(name), kind, std, StreamKey.For(seed, name)));
             }
 
-            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, chunk => Run(chunk, dtype));
+            FillAll(tensors, dtype, maxDegreeOfParallelism);
             weights.AddAlias(Gpt2TensorNames.LmHead, Gpt2TensorNames.TokenEmbedding);
             return weights;
         }
@@ -61,13 +52,29 @@ internal static unsafe class PresetWeightGenerator
         }
     }
 
+    /// <summary>Fills <paramref name="tensors"/> (all of <paramref name="dtype"/>) in parallel chunks; -1 parallelism means all cores.</summary>
+    public static void FillAll(IReadOnlyList<PresetTensor> tensors, TensorDType dtype, int maxDegreeOfParallelism)
+    {
+        var chunks = new List<Chunk>();
+        foreach (PresetTensor tensor in tensors)
+        {
+            HugePages.Advise(tensor.Tensor.Pointer, tensor.Tensor.ByteLength);
+            for (long first = 0; first < tensor.Tensor.ElementCount; first += ChunkElements)
+            {
+                chunks.Add(new Chunk(tensor.Tensor, first, (int)Math.Min(ChunkElements, tensor.Tensor.ElementCount - first), tensor.Fill, tensor.Std, tensor.Key));
+            }
+        }
+
+        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, chunk => Run(chunk, dtype));
+    }
+
     // Optimised from the first call, as SeededNormal.Fill is: this runs once, at start-up.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run(Chunk chunk, TensorDType dtype)
     {
         int size = dtype.ByteSize();
         byte* start = chunk.Tensor.Pointer + (chunk.First * size);
-        if (chunk.Kind == Fill.Zeros)
+        if (chunk.Kind == PresetFill.Zeros)
         {
             NativeMemory.Clear(start, (nuint)(chunk.Count * size));
             return;
@@ -76,7 +83,7 @@ internal static unsafe class PresetWeightGenerator
         if (dtype == TensorDType.F32)
         {
             var destination = new Span<float>(start, chunk.Count);
-            if (chunk.Kind == Fill.Ones)
+            if (chunk.Kind == PresetFill.Ones)
             {
                 destination.Fill(1f);
             }
@@ -92,7 +99,7 @@ internal static unsafe class PresetWeightGenerator
         for (int done = 0; done < chunk.Count; done += ConversionElements)
         {
             Span<float> part = drawn[..Math.Min(ConversionElements, chunk.Count - done)];
-            if (chunk.Kind == Fill.Ones)
+            if (chunk.Kind == PresetFill.Ones)
             {
                 part.Fill(1f);
             }
@@ -126,3 +133,19 @@ internal static unsafe class PresetWeightGenerator
         }
     }
 }
+
+/// <summary>How a preset tensor is filled.</summary>
+internal enum PresetFill
+{
+    /// <summary>Normal values of the tensor's standard deviation.</summary>
+    Normal,
+
+    /// <summary>Zeros (biases).</summary>
+    Zeros,
+
+    /// <summary>Ones (norm gains).</summary>
+    Ones,
+}
+
+/// <summary>A preset tensor to fill: where, how, and the random stream it draws from.</summary>
+internal readonly record struct PresetTensor(TensorView Tensor, PresetFill Fill, float Std, StreamKey Key);

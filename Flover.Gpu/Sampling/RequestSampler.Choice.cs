@@ -35,9 +35,15 @@ public sealed partial class RequestSampler
             }
         }
 
-        if (GeneratedCount < _parameters.MinTokens && !_parameters.IgnoreEos && (uint)_eosTokenId < (uint)values.Length)
+        if (GeneratedCount < _parameters.MinTokens && !_parameters.IgnoreEos)
         {
-            values[_eosTokenId] = float.NegativeInfinity;
+            foreach (int eos in _eosTokenIds)
+            {
+                if ((uint)eos < (uint)values.Length)
+                {
+                    values[eos] = float.NegativeInfinity;
+                }
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public sealed partial class RequestSampler
 
     private readonly SamplingParameters _parameters;
     private readonly int _vocabularySize;
-    private readonly int _eosTokenId;
+    private readonly int[] _eosTokenIds;
     private readonly Dictionary<int, int> _generatedCounts = [];
     private readonly HashSet<int> _seen = [];
 
@@ -33,13 +33,29 @@ public sealed partial class RequestSampler
     /// <param name="promptTokens">The prompt (counts for the repetition penalty).</param>
     /// <exception cref="FloverException">A parameter is out of range.</exception>
     public RequestSampler(SamplingParameters parameters, int vocabularySize, int eosTokenId, ReadOnlySpan<int> promptTokens)
+        : this(parameters, vocabularySize, [eosTokenId], promptTokens)
+    {
+    }
+
+    /// <summary>Creates the sampler of one request for a model with several end-of-sequence tokens (Llama 3's <c>&lt;|end_of_text|&gt;</c> and <c>&lt;|eot_id|&gt;</c>): any of them ends it.</summary>
+    /// <param name="parameters">The request's sampling parameters (validated here).</param>
+    /// <param name="vocabularySize">Ids that may be chosen: a logits row's first this many.</param>
+    /// <param name="eosTokenIds">The end-of-sequence tokens (at least one).</param>
+    /// <param name="promptTokens">The prompt (counts for the repetition penalty).</param>
+    /// <exception cref="FloverException">A parameter is out of range.</exception>
+    public RequestSampler(SamplingParameters parameters, int vocabularySize, ReadOnlySpan<int> eosTokenIds, ReadOnlySpan<int> promptTokens)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
+        if (eosTokenIds.IsEmpty)
+        {
+            throw new ArgumentException("At least one end-of-sequence token is needed.", nameof(eosTokenIds));
+        }
+
         parameters.Validate(vocabularySize);
         _parameters = parameters;
         _vocabularySize = vocabularySize;
-        _eosTokenId = eosTokenId;
+        _eosTokenIds = eosTokenIds.ToArray();
         foreach (int token in promptTokens)
         {
             _seen.Add(token);
@@ -109,7 +125,7 @@ public sealed partial class RequestSampler
         GeneratedCount++;
         _generatedCounts[token] = _generatedCounts.GetValueOrDefault(token) + 1;
         _seen.Add(token);
-        if (token == _eosTokenId && !_parameters.IgnoreEos)
+        if (!_parameters.IgnoreEos && Array.IndexOf(_eosTokenIds, token) >= 0)
         {
             Finish = FinishReason.Eos;
         }

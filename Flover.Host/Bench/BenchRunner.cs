@@ -5,9 +5,7 @@ using Flover.Actors.Inference;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
-using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
-using Flover.Gpu.Models.Gpt2;
 
 namespace Flover.Host.Bench;
 
@@ -43,7 +41,6 @@ internal static class BenchRunner
     public static (BenchResults Results, IReadOnlyDictionary<string, RunMeasurement> FirstSeed) Run(BenchSettings settings, TextWriter log)
     {
         int threads = new EngineOptions(settings.Threads).ResolveThreadCount();
-        Gpt2SharedWeights shared;
         if (settings.TensorParallel > 1 && settings.Schedulers.Contains("instances"))
         {
             throw new FloverException("--tensor-parallel applies to the fused, dynamic and sequential schedulers; instances share one upload of the whole model, which a split model cannot.");
@@ -58,33 +55,31 @@ internal static class BenchRunner
 
         using Accelerator home = DeviceAccelerators.Open(settings.Device, new EngineOptions(settings.Threads));
 
-        // A split model is built per run from the checkpoint, which therefore stays open.
-        using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
-        log.WriteLine($"bench: uploading {weights.Source} ({home.Device.Details})...");
-        shared = new Gpt2SharedWeights(home, weights);
+        // A split model (and a LLaMA model) is built per run from the checkpoint, which therefore stays open.
+        log.WriteLine($"bench: opening {settings.Model ?? $"preset '{settings.Preset}'"} ({home.Device.Details})...");
+        using BenchModels models = BenchModels.Open(settings, home);
         // The runs go through the engine itself (inference engine, decode loop, shard actors).
         ActorSystem system = ToolModel.CreateSystem("flover-bench");
-        using (shared)
         try
         {
             int capacity = settings.PromptLength + settings.OutputLength.Max;
-            if (capacity > shared.Config.MaxPositions)
+            if (capacity > models.MaxPositions)
             {
-                throw new FloverException($"--prompt-len + the longest --output-len ({capacity}) exceeds the model's {shared.Config.MaxPositions} positions.");
+                throw new FloverException($"--prompt-len + the longest --output-len ({capacity}) exceeds the model's {models.MaxPositions} positions.");
             }
 
             EngineSettings engine = settings.Flover.Engine with { KvSlots = Math.Min(settings.Flover.Engine.KvSlots, settings.Requests), MaxWaiting = Math.Max(settings.Flover.Engine.MaxWaiting, settings.Requests) };
             double[] curve;
             using (IDisposable probe = settings.TensorParallel > 1
-                ? ToolModel.Load(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity))
-                : new Gpt2Model(home, shared, new Gpt2ModelOptions(engine.KvSlots, capacity)))
+                ? models.SplitForTool(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, engine.KvSlots, capacity)
+                : models.Whole(home, engine.KvSlots, capacity))
             {
                 log.WriteLine($"bench: measuring the step time t(n) for n = 1..{engine.KvSlots}...");
                 int typical = settings.PromptLength + ((settings.OutputLength.Min + settings.OutputLength.Max) / 4);
                 curve = StepCurve.Measure(probe is ToolModel split ? split.Model : (IModel)probe, engine.KvSlots, typical, repeats: 5);
             }
 
-            var spec = new WorkloadSpec(settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength, shared.Config.VocabularySize);
+            var spec = new WorkloadSpec(settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength, models.VocabularySize);
             List<(string Scheduler, string Mode)> runs = [.. settings.Schedulers.SelectMany(s => s == "fused" ? settings.MemoryModes.Select(m => (s, m)) : [(s, "n/a")])];
             var perRun = runs.ToDictionary(r => r, _ => new List<BenchRun>());
             var firstSeed = new Dictionary<string, RunMeasurement>();
@@ -97,8 +92,8 @@ internal static class BenchRunner
                 {
                     log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: {settings.Requests} requests...");
                     long started = Stopwatch.GetTimestamp();
-                    RunMeasurement measured = RunOne(system, settings, engine, scheduler, mode, home, shared, weights, capacity, threads, workload, seed);
-                    BenchRun run = BenchRun.From(scheduler, mode, measured, KvBytesPerSlot(shared, capacity), ideal);
+                    RunMeasurement measured = RunOne(system, settings, engine, scheduler, mode, home, models, capacity, threads, workload, seed);
+                    BenchRun run = BenchRun.From(scheduler, mode, measured, models.KvBytesPerSlot(capacity), ideal);
                     perRun[(scheduler, mode)].Add(run);
                     firstSeed.TryAdd(Label(scheduler, mode), measured);
                     log.WriteLine($"bench: seed {seed}, {scheduler}/{mode}: makespan {run.MakespanS:F2} s, mean e2e {run.E2eLatencyS.Mean:F2} s, {run.Iterations} iterations ({Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s)");
@@ -108,7 +103,7 @@ internal static class BenchRunner
             }
 
             var workloadFigures = new BenchWorkload(
-                shared.Source, settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength.ToString(), settings.Seeds,
+                models.Source, settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength.ToString(), settings.Seeds,
                 settings.Temperature, threads, engine.KvSlots, settings.Flover.Scheduler.DynamicMaxBatchSize,
                 settings.Flover.Scheduler.DynamicMaxQueueDelay.TotalMilliseconds, settings.Flover.Scheduler.InstancesCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? SchedulerSettings.PerRequest, curve);
             return (new BenchResults(workloadFigures, [.. runs.Select(r => BenchRun.Median(perRun[r]))]), firstSeed);
@@ -121,10 +116,7 @@ internal static class BenchRunner
 
     public static string Label(string scheduler, string mode) => mode == "n/a" ? scheduler : $"{scheduler}/{mode}";
 
-    private static long KvBytesPerSlot(Gpt2SharedWeights shared, int capacity) =>
-        shared.Config.KvBytesPerSlot(capacity);
-
-    private static RunMeasurement RunOne(ActorSystem system, BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, Gpt2SharedWeights shared, IModelWeights weights, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
+    private static RunMeasurement RunOne(ActorSystem system, BenchSettings settings, EngineSettings engine, string kind, string mode, Accelerator home, BenchModels source, int capacity, int threads, IReadOnlyList<BenchRequest> workload, int seed)
     {
         var owned = new List<IDisposable>();
         // Filled as the shard (rank 0) and the instances make their models, on their own threads.
@@ -153,15 +145,15 @@ internal static class BenchRunner
                 owned.Add(accelerator);
             }
 
-            return Timed(new Gpt2Model(accelerator, shared, new Gpt2ModelOptions(1, capacity, MaxRowsPerStep: 64)), owns: true);
+            return Timed(source.Instance(accelerator, capacity), owns: true);
         }
 
         ShardedModel shards;
-        var shape = new ModelShape(shared.Config.VocabularySize, engine.KvSlots, capacity, shared.Config.KvBytesPerSlot(capacity));
+        var shape = new ModelShape(source.VocabularySize, engine.KvSlots, capacity, source.KvBytesPerSlot(capacity));
         if (settings.TensorParallel > 1)
         {
             // The engine's own shard actors, each loading its slice; rank 0's model is timed.
-            ShardedModel split = EngineSetup.Shards(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, weights, new Gpt2ModelOptions(engine.KvSlots, capacity));
+            ShardedModel split = source.Split(new EngineOptions(threads, TensorParallel: settings.TensorParallel) { Device = settings.Device }, engine.KvSlots, capacity);
             shards = new ShardedModel(split.Shape, split.ShardCount, (slots, communicator) =>
             {
                 IModel slice = split.Create(slots, communicator);
@@ -170,12 +162,12 @@ internal static class BenchRunner
         }
         else
         {
-            // One shard on the bench's upload of the weights (the shard disposes the model it holds).
-            shards = new ShardedModel(shape, 1, (slots, _) => Timed(new Gpt2Model(home, shared, new Gpt2ModelOptions(slots, capacity, MaxRowsPerStep: 256)), owns: false), settings.Device.Kind);
+            // One shard on the home accelerator (GPT-2: on the bench's one upload; the shard disposes the model it holds).
+            shards = new ShardedModel(shape, 1, (slots, _) => Timed(source.Whole(home, slots, capacity), owns: false), settings.Device.Kind);
         }
 
         var schedulerSettings = settings.Flover.Scheduler with { Kind = kind };
-        var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, shared.Config.EosTokenId);
+        var loop = DecodeLoopOptions.From(engine with { MemoryMode = mode == "n/a" ? "indexed" : mode }, source.EosTokenId);
         try
         {
             return BenchDriver.Run(system, () => SchedulerFactory.Create(schedulerSettings, engine, loop, shape, Instance), shards, loop, models, workload, settings.Temperature, seed);

@@ -1,4 +1,3 @@
-using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 
 namespace Flover.Host.Bench;
@@ -17,10 +16,10 @@ internal static class HttpBenchRunner
     {
         string source;
         int vocabulary;
-        using (IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset))
+        using (AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset))
         {
             source = weights.Source;
-            vocabulary = weights.Config.VocabularySize;
+            vocabulary = weights.VocabularySize;
         }
 
         var spec = new WorkloadSpec(settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength, vocabulary);

@@ -7,23 +7,23 @@ using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Models.Llama;
 
 namespace Flover.Host.Bench;
 
 /// <summary>
 /// The model a measuring tool (<c>bench-decode</c>, <c>bench</c>'s step-time curve and schedulers)
-/// calls directly: with one shard the plain <see cref="Gpt2Model"/> on its accelerator, nothing
-/// around it; with more, the engine's own shard actors (in an actor system of the tool's) driven
-/// one call at a time by a <see cref="ShardedModelClient"/>. One form of tensor parallelism, the
-/// one <c>serve</c> runs.
+/// calls directly: with one shard the plain model (<see cref="Gpt2Model"/> or <see cref="LlamaModel"/>)
+/// on its accelerator, nothing around it; with more, the engine's own shard actors (in an actor
+/// system of the tool's) driven one call at a time by a <see cref="ShardedModelClient"/>. One form
+/// of tensor parallelism, the one <c>serve</c> runs.
 /// </summary>
 internal sealed class ToolModel : IDisposable
 {
     private readonly ActorSystem? _system;
-    private readonly Gpt2Model? _whole;
+    private readonly IModel? _whole;
     private readonly ShardedModelClient? _shards;
-
-    private ToolModel(Gpt2Model whole)
+    private ToolModel(IModel whole)
     {
         _whole = whole;
         Model = whole;
@@ -40,16 +40,16 @@ internal sealed class ToolModel : IDisposable
     public IModel Model { get; }
 
     /// <summary>The whole model when it runs on one shard (what <c>bench-decode --profile</c> profiles), else null.</summary>
-    public Gpt2Model? Whole => _whole;
+    public IProfiledModel? Profilable => _whole as IProfiledModel;
 
     /// <summary>Shards it is split over.</summary>
     public int ShardCount => _shards?.ShardCount ?? 1;
 
     /// <summary>Bytes of weights held (all shards together).</summary>
-    public long WeightBytes => _whole?.WeightBytes ?? _shards!.WeightBytes;
+    public long WeightBytes => _whole is IModelWeightsHeld held ? held.WeightBytes : _shards!.WeightBytes;
 
     /// <summary>The precision the weight matrices are held in.</summary>
-    public TensorDType WeightDType => _whole?.WeightDType ?? _shards!.WeightDType ?? TensorDType.F32;
+    public TensorDType WeightDType => _whole is IModelWeightsHeld held ? held.WeightDType : _shards!.WeightDType ?? TensorDType.F32;
 
     /// <summary>Seconds the shards have spent in collectives, summed over shards (0 for one).</summary>
     public double CollectiveSeconds => _shards?.CollectiveSeconds ?? 0;
@@ -65,11 +65,38 @@ internal sealed class ToolModel : IDisposable
             return new ToolModel(Gpt2Model.Load(engine, weights, options));
         }
 
-        ShardedModel shards = EngineSetup.Shards(engine, weights, options);
+        return Start(EngineSetup.Shards(engine, weights, options), options.SlotCount);
+    }
+
+    /// <summary>
+    /// Loads a model of either family with <paramref name="slots"/> KV slots of <paramref name="capacity"/>
+    /// positions in <paramref name="kvDType"/>, as <paramref name="engine"/> asks.
+    /// </summary>
+    /// <exception cref="Gpu.FloverException">The model does not fit, the device cannot be opened, or the family cannot run as asked (one line).</exception>
+    public static ToolModel Load(EngineOptions engine, AnyFamilyWeights weights, int slots, int capacity, TensorDType kvDType)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Llama is not { } llama)
+        {
+            return Load(engine, weights.Gpt2!, new Gpt2ModelOptions(slots, capacity) { KvDType = kvDType });
+        }
+
+        var options = new LlamaModelOptions(slots, capacity) { KvDType = kvDType };
+        if (engine.TensorParallel <= 1)
+        {
+            return new ToolModel(LlamaModel.Load(engine, llama, options));
+        }
+
+        return Start(LlamaEngineSetup.Shards(engine, llama, options), slots);
+    }
+
+    private static ToolModel Start(ShardedModel shards, int slots)
+    {
         ActorSystem system = CreateSystem("flover-tool");
         try
         {
-            return new ToolModel(system, ShardedModelClient.Start(system, shards, options.SlotCount));
+            return new ToolModel(system, ShardedModelClient.Start(system, shards, slots));
         }
         catch
         {

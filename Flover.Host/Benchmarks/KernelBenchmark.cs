@@ -9,12 +9,18 @@ namespace Flover.Host.Benchmarks;
 /// Times Flover's matmul against OpenBLAS on the same shapes, data and thread count, side by side in
 /// one process: each measurement is the best of several timed batches of calls, each batch long
 /// enough (≈ 50 ms) for the timer not to matter. OpenBLAS always multiplies F32 (it has no half
-/// GEMM); Flover multiplies the weights held in the precision asked for.
+/// GEMM); Flover multiplies the weights held in the precision asked for. LLaMA's shapes are also
+/// timed with the weights stored as GPT-2 stores its own (<see cref="KernelShape.Transposed"/>
+/// flipped): the same product through the same kernel, so the two figures should agree.
 /// </summary>
-internal sealed unsafe class KernelBenchmark : IDisposable
+internal sealed unsafe partial class KernelBenchmark : IDisposable
 {
     private const double BatchSeconds = 0.05;
     private const int Batches = 5;
+    private const double WarmupSeconds = 0.5;
+
+    /// <summary>Alternating timings of the two weight layouts of a LLaMA shape.</summary>
+    private const int ComparisonRounds = 3;
 
     private readonly Accelerator _accelerator;
     private readonly OpenBlas? _openBlas;
@@ -43,6 +49,22 @@ internal sealed unsafe class KernelBenchmark : IDisposable
         new("lm_head", 768, 50257, Transposed: true),
     ];
 
+    /// <summary>
+    /// TinyLlama-1.1B's matmul shapes as the LLaMA model runs them: q/k/v fused (32 + 2 × 4 heads of
+    /// 64), o, gate/up fused (2 × 5632), down and the LM head, all stored [N, K] as nn.Linear does.
+    /// </summary>
+    public static IReadOnlyList<KernelShape> LlamaShapes { get; } =
+    [
+        new("llama.qkv", 2048, 2560, Transposed: true),
+        new("llama.o", 2048, 2048, Transposed: true),
+        new("llama.gate_up", 2048, 11264, Transposed: true),
+        new("llama.down", 5632, 2048, Transposed: true),
+        new("llama.lm_head", 2048, 32000, Transposed: true),
+    ];
+
+    /// <summary>Every shape bench-kernels knows, GPT-2's first.</summary>
+    public static IReadOnlyList<KernelShape> AllShapes { get; } = [.. Gpt2Shapes, .. LlamaShapes];
+
     /// <summary>Measures one shape at every row count, for every precision.</summary>
     public void Measure(KernelShape shape, IReadOnlyList<int> rowCounts, IReadOnlyList<TensorDType> dtypes, Action<KernelMeasurement> measured)
     {
@@ -56,19 +78,48 @@ internal sealed unsafe class KernelBenchmark : IDisposable
         var blasOutput = new float[(long)rowCounts.Max() * shape.N];
         var ours = new float[blasOutput.Length];
         var blasGflops = new Dictionary<int, double>();
+        bool llama = LlamaShapes.Contains(shape);
+        if (llama)
+        {
+            // GPT-2 stores the same K × N product [K, N] (Conv1D): the same values, transposed.
+            stored.Add(shape.Name + ".gpt2", TensorDType.F32, Transpose(weights, shape.N, shape.K), [shape.K, shape.N]);
+        }
+
         foreach (TensorDType dtype in dtypes)
         {
             using DeviceMatrix matrix = _accelerator.UploadMatrix(stored.Get(shape.Name), shape.Transposed ? MatrixLayout.OutputMajor : MatrixLayout.InputMajor, dtype);
+            using DeviceMatrix? gpt2Matrix = llama ? _accelerator.UploadMatrix(stored.Get(shape.Name + ".gpt2"), MatrixLayout.InputMajor, dtype) : null;
             foreach (int m in rowCounts)
             {
                 double flops = 2.0 * m * shape.K * shape.N;
                 // An accelerator may run kernels asynchronously until a synchronisation point (a GPU
                 // stream does): each timed call synchronises, or only the launch would be timed.
-                double seconds = Time(() =>
+                Action run = () =>
                 {
                     _accelerator.MatMul(inputBuffer.View, m, matrix, default, output.View, KernelActivation.None, accumulate: false);
                     _accelerator.Synchronize();
-                });
+                };
+                double seconds = Time(run);
+                double? gpt2Layout = null;
+                if (gpt2Matrix is not null)
+                {
+                    // Interleaved rounds, best of each: on a shared machine a burst of other work during
+                    // one timing would otherwise pass for a difference between the two layouts.
+                    double gpt2Seconds = double.MaxValue;
+                    for (int round = 0; round < ComparisonRounds; round++)
+                    {
+                        gpt2Seconds = Math.Min(gpt2Seconds, Time(() =>
+                        {
+                            _accelerator.MatMul(inputBuffer.View, m, gpt2Matrix, default, output.View, KernelActivation.None, accumulate: false);
+                            _accelerator.Synchronize();
+                        }));
+                        // Ours last, so the output compared with OpenBLAS below is this layout's.
+                        seconds = Math.Min(seconds, Time(run));
+                    }
+
+                    gpt2Layout = flops / gpt2Seconds / 1e9;
+                }
+
                 double? blas = null;
                 double? difference = null;
                 if (_openBlas is not null)
@@ -94,7 +145,7 @@ internal sealed unsafe class KernelBenchmark : IDisposable
                     difference = RelativeL2(ours.AsSpan(0, m * shape.N), blasOutput.AsSpan(0, m * shape.N));
                 }
 
-                measured(new KernelMeasurement(shape, m, dtype, flops / seconds / 1e9, blas, difference));
+                measured(new KernelMeasurement(shape, m, dtype, flops / seconds / 1e9, blas, difference, gpt2Layout));
             }
         }
     }
@@ -102,9 +153,19 @@ internal sealed unsafe class KernelBenchmark : IDisposable
     public void Dispose() => _accelerator.Dispose();
 
     /// <summary>Best seconds per call over <see cref="Batches"/> timed batches.</summary>
-    private static double Time(Action call)
+    internal static double Time(Action call)
     {
-        call();
+        // Calls for WarmupSeconds first: a microsecond kernel is otherwise timed partly in the JIT's
+        // first-tier code (tier-up comes after 30 calls and a 100 ms quiet period, later when other
+        // work starves the background compiler), which showed as a 2-10x spread between runs of the
+        // same build on the loaded 2-core machine (0.2 s of warm-up was not always enough there).
+        long warmup = Stopwatch.GetTimestamp();
+        do
+        {
+            call();
+        }
+        while (Stopwatch.GetElapsedTime(warmup).TotalSeconds < WarmupSeconds);
+
         long warm = Stopwatch.GetTimestamp();
         call();
         double once = Math.Max(Stopwatch.GetElapsedTime(warm).TotalSeconds, 1e-7);
@@ -124,7 +185,22 @@ internal sealed unsafe class KernelBenchmark : IDisposable
         return best;
     }
 
-    private static float[] RandomValues(long count, int seed)
+    /// <summary><paramref name="values"/> [rows, columns] as [columns, rows].</summary>
+    private static float[] Transpose(float[] values, int rows, int columns)
+    {
+        var transposed = new float[values.Length];
+        for (int row = 0; row < rows; row++)
+        {
+            for (int column = 0; column < columns; column++)
+            {
+                transposed[((long)column * rows) + row] = values[((long)row * columns) + column];
+            }
+        }
+
+        return transposed;
+    }
+
+    internal static float[] RandomValues(long count, int seed)
     {
         var random = new Random(seed);
         var values = new float[count];
@@ -153,5 +229,8 @@ internal sealed unsafe class KernelBenchmark : IDisposable
 /// <summary>A weight matrix shape: K inputs, N outputs, and whether it is stored [N, K].</summary>
 internal sealed record KernelShape(string Name, int K, int N, bool Transposed);
 
-/// <summary>One shape × row count × precision: Flover's GFLOP/s, OpenBLAS's (F32), and how far apart their outputs are.</summary>
-internal sealed record KernelMeasurement(KernelShape Shape, int M, TensorDType DType, double Gflops, double? OpenBlasGflops, double? RelativeDifference);
+/// <summary>
+/// One shape × row count × precision: Flover's GFLOP/s, OpenBLAS's (F32), how far apart their
+/// outputs are, and for LLaMA's shapes Flover's GFLOP/s on the same product stored as GPT-2 stores it.
+/// </summary>
+internal sealed record KernelMeasurement(KernelShape Shape, int M, TensorDType DType, double Gflops, double? OpenBlasGflops, double? RelativeDifference, double? Gpt2LayoutGflops);

@@ -7,7 +7,6 @@ using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
-using Flover.Gpu.Models.Gpt2;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Host.Cli;
@@ -28,7 +27,7 @@ internal static class BenchDecodeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of every sequence.", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "Timed decode steps per batch size.", DefaultValueFactory = _ => 64 };
         Option<string?> model = CommonOptions.Model();
-        Option<string?> preset = CommonOptions.Preset();
+        Option<string?> preset = CommonOptions.Preset(llama: true);
         Option<bool> json = CommonOptions.Json();
         var kvDTypes = new Option<string>("--kv-dtype") { Description = "Comma-separated KV-cache precisions to measure: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
         var profile = new Option<bool>("--profile") { Description = "Also time every phase of a step (upload, embedding, each kernel, download) and the host's share; each phase synchronises the device, so tokens/s drops while profiling: compare phases, not speeds. One shard only." };
@@ -95,11 +94,14 @@ internal static class BenchDecodeCommand
             throw new FloverException("--profile times the phases of one shard; use --tensor-parallel 1.");
         }
 
-        using IModelWeights weights = ModelSource.Open(settings.Model, settings.Preset);
+        // A preset measured in one 16-bit precision only is generated in it: llama-3-8b's F32 copy
+        // alone would not fit where its BF16 weights do.
+        TensorDType presetDType = settings.Engines.Select(e => e.WeightDType ?? TensorDType.F32).Distinct().Count() == 1 ? first.WeightDType ?? TensorDType.F32 : TensorDType.F32;
+        using AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset, presetDType);
         int capacity = settings.PromptTokens + settings.Steps;
-        if (capacity > weights.Config.MaxPositions)
+        if (capacity > weights.MaxPositions)
         {
-            throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.Config.MaxPositions} positions.");
+            throw new FloverException($"--prompt-tokens + --steps ({capacity}) exceeds the model's {weights.MaxPositions} positions.");
         }
 
         double bandwidth = 0;
@@ -125,11 +127,12 @@ internal static class BenchDecodeCommand
                 string dtype = engine.WeightDType?.ToName() ?? "as stored";
                 log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {kv.ToName()} KV, {engine.TensorParallel} shard(s))...");
                 // One shard: the plain model; more: the engine's shard actors (Bench.ToolModel).
-                using var model = Bench.ToolModel.Load(engine, weights, new Gpt2ModelOptions(settings.Batches.Max(), capacity) { KvDType = kv });
+                using var model = Bench.ToolModel.Load(engine, weights, settings.Batches.Max(), capacity, kv);
                 string dtypeName = model.WeightDType.ToName();
                 foreach (int batch in settings.Batches)
                 {
-                    BenchDecodeRun run = Measure(model, dtypeName, weights.Config.EosTokenId, batch, settings) with { KvDType = kv.ToName() };
+                    // Greedy with ignore_eos: the end-of-sequence id never stops a run, any will do.
+                    BenchDecodeRun run = Measure(model, dtypeName, weights.EosTokenId ?? 0, batch, settings) with { KvDType = kv.ToName() };
                     log.WriteLine($"bench-decode: {run.DType} weights, {run.KvDType} KV, batch {batch}: {run.TokensPerSecond:F1} tokens/s, {run.StepMilliseconds:F2} ms/step");
                     runs.Add(run);
                 }
@@ -163,7 +166,7 @@ internal static class BenchDecodeCommand
         var stepTimes = new double[settings.Steps];
         double collectiveBefore = tool.CollectiveSeconds;
         StepProfile? profile = settings.Profile ? new StepProfile() : null;
-        if (tool.Whole is { } whole)
+        if (tool.Profilable is { } whole)
         {
             whole.Profile = profile;
         }
@@ -182,7 +185,7 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        if (tool.Whole is { } profiled)
+        if (tool.Profilable is { } profiled)
         {
             profiled.Profile = null;
         }

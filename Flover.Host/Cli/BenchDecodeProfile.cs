@@ -5,7 +5,7 @@ using Flover.Gpu.Models;
 namespace Flover.Host.Cli;
 
 /// <summary>One phase of a profiled decode step (<c>bench-decode --profile</c>).</summary>
-/// <param name="Phase">The phase: upload, embed, layer-norm, qkv, kv-write, attention, attention-out, mlp-up, mlp-down, final-norm, lm-head, download; <c>host</c> is the step's time outside the model (sampling, the loop).</param>
+/// <param name="Phase">The phase: GPT-2's upload, embed, layer-norm, qkv, kv-write, attention, attention-out, mlp-up, mlp-down, final-norm, lm-head, download, or LLaMA's upload, embed, rms-norm, qkv, rotary, kv-write, attention, attention-out, gate-up, swiglu, mlp-down, final-norm, lm-head, download; <c>host</c> is the step's time outside the model (sampling, the loop).</param>
 /// <param name="MillisecondsPerStep">Its time per decode step.</param>
 /// <param name="Share">Its share of the step.</param>
 /// <param name="MicrosecondsPerCall">Its time per call (a per-layer phase runs once per layer per step).</param>

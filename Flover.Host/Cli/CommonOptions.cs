@@ -25,8 +25,10 @@ internal static class CommonOptions
     };
 
     /// <summary>Creates <c>--preset NAME</c>: built-in shapes with seeded random weights.</summary>
-    public static Option<string?> Preset() => new("--preset")
+    public static Option<string?> Preset(bool llama = false) => new("--preset")
     {
-        Description = "A built-in model shape with seeded random weights: tiny, gpt2, gpt2-medium, gptj-6b (meaningless text).",
+        Description = llama
+            ? "A built-in model shape with seeded random weights: tiny, gpt2, gpt2-medium, gptj-6b (GPT-2), llama-tiny, tinyllama-1.1b, llama-3-8b (LLaMA)."
+            : "A built-in model shape with seeded random weights: tiny, gpt2, gpt2-medium, gptj-6b (meaningless text).",
     };
 }

@@ -55,7 +55,7 @@ internal sealed class RequestQueue(int vocabularySize, int slotCapacity, DecodeL
         RequestSampler sampler;
         try
         {
-            sampler = new RequestSampler(parameters, vocabularySize, options.EosTokenId, prompt.Span);
+            sampler = new RequestSampler(parameters, vocabularySize, options.EosTokenIds, prompt.Span);
         }
         catch (Exception exception) when (exception is Gpu.FloverException or ArgumentException)
         {

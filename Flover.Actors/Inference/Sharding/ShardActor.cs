@@ -35,8 +35,8 @@ internal sealed class ShardActor : ReceiveActor
         _runner = new ModelStepRunner(_model);
         Receive<ShardReadyQuery>(_ =>
         {
-            var gpt2 = _loaded as Gpu.Models.Gpt2.Gpt2Model;
-            Sender.Tell(new ShardReady(_rank, gpt2?.WeightBytes ?? 0, gpt2?.WeightDType));
+            var held = _loaded as Gpu.Models.IModelWeightsHeld;
+            Sender.Tell(new ShardReady(_rank, held?.WeightBytes ?? 0, held?.WeightDType));
         });
         Receive<ShardStep>(Execute);
         Receive<UseGroup>(use =>

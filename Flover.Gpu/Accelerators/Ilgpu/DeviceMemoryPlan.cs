@@ -1,14 +1,16 @@
 using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Models.Llama;
 
 namespace Flover.Gpu.Accelerators.Ilgpu;
 
 /// <summary>
-/// What a GPT-2 model will hold on a device (weights in their precision, the KV pool, the
+/// What a model (GPT-2 or LLaMA) will hold on a device (weights in their precision, the KV pool, the
 /// activation workspace), checked against the device's free memory before anything is uploaded, so
 /// a model that does not fit fails with one line naming each part instead of half-way through its
-/// weights. The call to make before <c>new Gpt2Model(...)</c> on a GPU.
+/// weights. The call to make before <c>new Gpt2Model(...)</c> or <c>new LlamaModel(...)</c> on a GPU.
 /// </summary>
 public static class DeviceMemoryPlan
 {
@@ -19,13 +21,57 @@ public static class DeviceMemoryPlan
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
-        (long weightBytes, long kvBytes, long workspaceBytes) = Estimate(weights, options);
+        Check(accelerator, Estimate(weights, options), options.SlotCount);
+    }
+
+    /// <summary>Throws when the LLaMA model <paramref name="weights"/> and <paramref name="options"/> describe does not fit <paramref name="accelerator"/>'s free memory.</summary>
+    /// <exception cref="FloverException">Weights + KV + workspace exceed the free memory (the message gives each part, free and total).</exception>
+    public static void Check(IlgpuAccelerator accelerator, LlamaWeights weights, LlamaModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        Check(accelerator, Estimate(weights, options), options.SlotCount);
+    }
+
+    /// <summary>
+    /// Bytes of weights, KV pool and workspace of a whole LLaMA model: matrices (the token embedding
+    /// included, a tied head counted once) in the asked precision, norms, biases and the rotary table
+    /// in F32, the KV pool by key/value heads in its precision.
+    /// </summary>
+    public static (long Weights, long Kv, long Workspace) Estimate(LlamaWeights weights, LlamaModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(options);
+        LlamaConfig config = weights.Config;
+        int capacity = options.SlotCapacity == 0 ? config.MaxPositions : options.SlotCapacity;
+        long weightBytes = (long)capacity * config.HeadSize * sizeof(float);
+        foreach (string name in weights.TensorNames.Where(n => !(config.TieWordEmbeddings && n == LlamaTensorNames.LmHead)))
+        {
+            TensorView tensor = weights.Get(name);
+            bool matrix = tensor.Shape.Count == 2;
+            weightBytes += tensor.ElementCount * (matrix ? (options.WeightDType ?? tensor.DType).ByteSize() : sizeof(float));
+        }
+
+        long kvBytes = options.SlotCount * config.KvBytesPerSlot(capacity, options.KvDType);
+        long e = config.HiddenSize;
+        long attention = Math.Max(e, (long)config.HeadCount * config.HeadSize);
+        long inner = config.IntermediateSize;
+        long rows = options.MaxRowsPerStep;
+        // Residual, normed, qkv, attention, gate/up, MLP, logits, plus the attention and split-K scratch.
+        long workspace = rows * (e + (2 * attention) + config.QkvSize + (3 * inner) + config.VocabularySize + ((long)config.HeadCount * capacity) + (4 * inner)) * sizeof(float);
+        return (weightBytes, kvBytes, workspace);
+    }
+
+    private static void Check(IlgpuAccelerator accelerator, (long Weights, long Kv, long Workspace) estimate, int slotCount)
+    {
+        (long weightBytes, long kvBytes, long workspaceBytes) = estimate;
         long needed = weightBytes + kvBytes + workspaceBytes;
         long free = accelerator.FreeBytes;
         if (needed > free)
         {
             throw new FloverException(
-                $"{accelerator.Device.Name}: the model does not fit: weights {weightBytes:N0} bytes + KV pool {kvBytes:N0} bytes ({options.SlotCount} slots) + workspace {workspaceBytes:N0} bytes = {needed:N0} bytes needed, {free:N0} free of {accelerator.TotalBytes:N0}. Use fewer KV slots, a shorter slot capacity, 16-bit weights or a 16-bit KV cache.");
+                $"{accelerator.Device.Name}: the model does not fit: weights {weightBytes:N0} bytes + KV pool {kvBytes:N0} bytes ({slotCount} slots) + workspace {workspaceBytes:N0} bytes = {needed:N0} bytes needed, {free:N0} free of {accelerator.TotalBytes:N0}. Use fewer KV slots, a shorter slot capacity, 16-bit weights or a 16-bit KV cache.");
         }
     }
 

@@ -176,6 +176,14 @@ public sealed partial class IlgpuAccelerator
         Attention(qkv, rows, queryHeads, slots, positions, CacheOf(cache, default, layout), layout, layer, output);
 
     /// <inheritdoc />
+    protected override void WriteGroupedKvCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer) =>
+        WriteKv(qkv, rows, queryHeads, slots, positions, CacheOf(default, cache, layout), layout, layer);
+
+    /// <inheritdoc />
+    protected override void GroupedAttentionCore(ArrayView<float> qkv, int rows, int queryHeads, ArrayView<int> slots, ArrayView<int> positions, ArrayView<ushort> cache, KvCacheLayout layout, int layer, ArrayView<float> output) =>
+        Attention(qkv, rows, queryHeads, slots, positions, CacheOf(default, cache, layout), layout, layer, output);
+
+    /// <inheritdoc />
     protected override void AddBiasAndResidualCore(ArrayView<float> values, int rows, int width, ArrayView<float> bias, ArrayView<float> residual)
     {
         if (rows == 0)

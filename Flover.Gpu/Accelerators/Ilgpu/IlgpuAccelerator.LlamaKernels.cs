@@ -4,8 +4,8 @@ using ILGPU;
 namespace Flover.Gpu.Accelerators.Ilgpu;
 
 /// <summary>
-/// The LLaMA kernels as device launches (grouped-query attention shares GPT-2's attention kernels,
-/// <see cref="GroupedAttentionCore"/>). Each is counted in <see cref="IlgpuAccelerator.Counters"/>.
+/// The LLaMA kernels as device launches (grouped-query attention, over an F32 or a 16-bit cache,
+/// shares GPT-2's attention kernels). Each is counted in <see cref="IlgpuAccelerator.Counters"/>.
 /// </summary>
 public sealed partial class IlgpuAccelerator
 {

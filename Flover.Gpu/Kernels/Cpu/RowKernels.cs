@@ -144,10 +144,11 @@ internal static unsafe class RowKernels
     /// Stores keys and values into an F16 or BF16 cache, each rounded to nearest even by the
     /// conversions the weights use, so a position's bits depend on its own values only.
     /// </summary>
-    public static void WriteKv(float* qkv, int rows, int* slots, int* positions, ushort* cache, KvCacheLayout layout, int layer)
+    public static void WriteKv(float* qkv, int rows, int queryHeads, int* slots, int* positions, ushort* cache, KvCacheLayout layout, int layer)
     {
         int size = layout.HeadSize;
         int width = layout.HeadCount * size;
+        int queryWidth = queryHeads * size;
         bool brain = layout.ElementType == TensorDType.BF16;
         for (int row = 0; row < rows; row++)
         {
@@ -158,13 +159,14 @@ internal static unsafe class RowKernels
                 throw new ArgumentOutOfRangeException(nameof(slots), $"Row {row} targets slot {slot} position {position}; the cache has {layout.SlotCount} slots of {layout.SlotCapacity} positions.");
             }
 
-            float* source = qkv + ((long)row * 3 * width);
+            // Rows are [q: queryHeads | k | v]; k and v hold the cache's heads (fewer than q's with GQA).
+            float* source = qkv + ((long)row * (queryWidth + (2 * width)));
             for (int head = 0; head < layout.HeadCount; head++)
             {
                 ushort* keys = cache + layout.Offset(slot, layer, 0, head, position);
                 ushort* values = cache + layout.Offset(slot, layer, 1, head, position);
-                float* key = source + width + (head * size);
-                float* value = source + (2 * width) + (head * size);
+                float* key = source + queryWidth + (head * size);
+                float* value = source + queryWidth + width + (head * size);
                 for (int d = 0; d < size; d++)
                 {
                     keys[d] = brain ? BFloat16Bits.FromSingle(key[d]) : HalfWidening.NarrowToF16(key[d]);

@@ -41,12 +41,8 @@ public sealed partial class Gpt2Model
         }
         else
         {
-            // Vocabulary-parallel lookup: each shard writes the rows of the tokens in its slice of the
-            // tied head and zeros elsewhere; the sum over shards is exactly the token's vector.
-            ArrayView<float> embedded = ws.Residual.SubView(0, (long)rows * e);
-            a.EmbedVocabularySlice(ws.Tokens, rows, w.LmHead, _vocabularyOffsets[_shard.Rank], embedded);
-            a.Synchronize();
-            _shard.Communicator.AllReduceSum(embedded);
+            // The tied head's vocabulary slice is this shard's part of the token table.
+            ShardedLayers.EmbedVocabularyParallel(a, _shard, ws.Tokens, rows, w.LmHead, _vocabularyOffsets[_shard.Rank], ws.Residual, e);
             a.AddPositionEmbeddings(ws.Positions, rows, w.PositionEmbedding.View, ws.Residual, e);
         }
 
@@ -83,39 +79,11 @@ public sealed partial class Gpt2Model
         a.GatherRows(ws.Residual, ws.LogitRows, wanted, e, ws.Normed);
         a.LayerNorm(ws.Normed, ws.Attention, wanted, e, w.FinalNormWeight.View, w.FinalNormBias.View, epsilon);
         profile?.Mark(a, "final-norm");
-        if (_shard is null)
-        {
-            a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.Logits, KernelActivation.None, accumulate: false);
-            profile?.Mark(a, "lm-head");
-            return;
-        }
-
-        // Vocabulary-parallel head: each shard scores its own token rows, then the slices are gathered.
-        a.MatMul(ws.Attention, wanted, w.LmHead, default, ws.LocalLogits, KernelActivation.None, accumulate: false);
-        a.Synchronize();
-        _shard.Communicator.AllGatherColumns(ws.LocalLogits, wanted, _vocabularyOffsets, ws.Logits, Config.VocabularySize);
+        ShardedLayers.Head(a, _shard, ws.Attention, wanted, w.LmHead, ws.LocalLogits, ws.Logits, _vocabularyOffsets, Config.VocabularySize);
         profile?.Mark(a, "lm-head");
     }
 
-    /// <summary>
-    /// <c>residual += input · weights + bias</c>. Whole model: one fused matmul. A shard holds only
-    /// some input rows of the weights, so it computes a partial product, the partials are summed in
-    /// rank order (all-reduce), and then the bias and the residual are added once, in the same
-    /// order as the fused epilogue: <c>residual + (sum + bias)</c>.
-    /// </summary>
-    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias)
-    {
-        Accelerator a = _accelerator;
-        if (_shard is null)
-        {
-            a.MatMul(input, rows, weights, bias, _workspace.Residual, KernelActivation.None, accumulate: true);
-            return;
-        }
-
-        ArrayView<float> partial = _workspace.Partial.SubView(0, (long)rows * Config.EmbeddingSize);
-        a.MatMul(input, rows, weights, default, partial, KernelActivation.None, accumulate: false);
-        a.Synchronize();
-        _shard.Communicator.AllReduceSum(partial);
-        a.AddBiasAndResidual(partial, rows, Config.EmbeddingSize, bias, _workspace.Residual);
-    }
+    /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedLayers"/>).</summary>
+    private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias) =>
+        ShardedLayers.Project(_accelerator, _shard, input, rows, weights, bias, _workspace.Partial, _workspace.Residual, Config.EmbeddingSize);
 }

@@ -9,7 +9,7 @@ namespace Flover.Gpu.Models.Gpt2;
 /// slot-based KV cache. The model only calls accelerator kernels on buffer views, so it runs unchanged
 /// on any accelerator.
 /// </summary>
-public sealed partial class Gpt2Model : IModel
+public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledModel
 {
     private readonly Accelerator _accelerator;
     private readonly Gpt2DeviceWeights _weights;

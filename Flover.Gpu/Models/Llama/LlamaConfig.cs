@@ -1,3 +1,5 @@
+using Flover.Gpu.Checkpoints;
+
 namespace Flover.Gpu.Models.Llama;
 
 /// <summary>
@@ -39,7 +41,15 @@ public sealed record LlamaConfig(
     /// <summary>Width of the fused <c>[q | k | v]</c> projection: (heads + 2 × KV heads) × head size.</summary>
     public int QkvSize => (HeadCount + (2 * KvHeadCount)) * HeadSize;
 
-    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer and KV head, F32).</summary>
-    public long KvBytesPerSlot(int slotCapacity) =>
-        new Memory.KvCacheLayout(1, LayerCount, KvHeadCount, slotCapacity, HeadSize).SlotStride * sizeof(float);
+    /// <summary>
+    /// Throws unless <paramref name="shardCount"/> tensor-parallel shards can split this model: the
+    /// query heads evenly, the key/value heads evenly or, when fewer than the shards, replicated
+    /// (the shard count a multiple of them).
+    /// </summary>
+    /// <exception cref="FloverException">One line naming <paramref name="source"/>, the head counts and what would divide them.</exception>
+    public void CheckShardCount(int shardCount, string source) => LlamaShardLayout.Check(this, shardCount, source);
+
+    /// <summary>Bytes of one KV-cache slot of <paramref name="slotCapacity"/> positions (keys and values of every layer and KV head) in <paramref name="kvDType"/>.</summary>
+    public long KvBytesPerSlot(int slotCapacity, TensorDType kvDType = TensorDType.F32) =>
+        new Memory.KvCacheLayout(1, LayerCount, KvHeadCount, slotCapacity, HeadSize).SlotStride * kvDType.ByteSize();
 }

@@ -9,25 +9,33 @@ namespace Flover.Gpu.Models.Llama;
 /// <c>[q | k | v]</c> matrix and gate and up into one <c>[gate | up]</c> matrix (one matmul each
 /// instead of three and two), matrices in the precision asked for (as stored by default), norms and
 /// biases as F32 buffers. The token embedding is a matrix too, so lookups read its columns in any
-/// precision; a tied LM head is the same matrix, held once.
+/// precision; a tied LM head is the same matrix, held once. A tensor-parallel shard holds its part
+/// (<see cref="LlamaShardLayout"/>); norms and the biases added after a reduction are whole.
 /// </summary>
 internal sealed class LlamaDeviceWeights : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
     private readonly TensorDType? _matrixType;
+    private readonly LlamaShardLayout _shard;
+    private readonly bool _sharded;
 
-    public LlamaDeviceWeights(Accelerator accelerator, LlamaWeights weights, TensorDType? matrixType, int tablePositions)
+    public LlamaDeviceWeights(Accelerator accelerator, LlamaWeights weights, TensorDType? matrixType, int tablePositions, LlamaShardLayout shard, bool sharded)
     {
         _matrixType = matrixType;
+        _shard = shard;
+        _sharded = sharded;
         try
         {
             LlamaConfig config = weights.Config;
-            TokenEmbedding = Matrix(accelerator, weights.Get(LlamaTensorNames.TokenEmbedding));
-            LmHead = config.TieWordEmbeddings ? TokenEmbedding : Matrix(accelerator, weights.Get(LlamaTensorNames.LmHead));
+            // A shard holds its vocabulary rows of the embedding (looked up vocabulary-parallel and
+            // summed over shards) and of the head (gathered to full logits).
+            TokenEmbedding = Matrix(accelerator, VocabularyRows(weights.Get(LlamaTensorNames.TokenEmbedding)));
+            LmHead = config.TieWordEmbeddings ? TokenEmbedding : Matrix(accelerator, VocabularyRows(weights.Get(LlamaTensorNames.LmHead)));
             FinalNorm = Vector(accelerator, weights.Get(LlamaTensorNames.FinalNorm));
             float[] table = config.Rope.Table(tablePositions, config.HeadSize);
             RotaryTable = accelerator.Allocate<float>(table.Length);
             _owned.Add(RotaryTable);
+            ByteSize += table.Length * sizeof(float);
             accelerator.CopyFromCpu<float>(table, RotaryTable.View);
             Layers = new LlamaLayerWeights[config.LayerCount];
             for (int layer = 0; layer < config.LayerCount; layer++)
@@ -73,23 +81,36 @@ internal sealed class LlamaDeviceWeights : IDisposable
     {
         string Name(string suffix) => LlamaTensorNames.Layer(layer, suffix);
         using var memory = new SliceMemory();
-        DeviceMatrix Fused(string name, params string[] parts) =>
-            Matrix(accelerator, TensorSlicing.ConcatRows(Name(name), [.. parts.Select(p => weights.Get(Name(p)))], memory));
-        MemoryBuffer<float>? FusedBias(string name, params string[] parts) =>
-            weights.Find(Name(parts[0])) is null ? null : Vector(accelerator, TensorSlicing.ConcatRows(Name(name), [.. parts.Select(p => weights.Get(Name(p)))], memory));
+        int d = weights.Config.HeadSize;
+        // nn.Linear's [output, input]: a shard's heads and MLP columns are output rows of q/k/v and
+        // gate/up (views), and input columns of o and down (copies), whose partial products are summed.
+        TensorView Query(string part) => OutputRows(weights.Get(Name(part)), _shard.FirstQueryHead * d, _shard.QueryHeads * d);
+        TensorView KeyValue(string part) => OutputRows(weights.Get(Name(part)), _shard.FirstKvHead * d, _shard.KvHeads * d);
+        TensorView Inner(string part) => OutputRows(weights.Get(Name(part)), _shard.MlpStart, _shard.MlpCount);
+        DeviceMatrix Fused(string name, params TensorView[] parts) => Matrix(accelerator, TensorSlicing.ConcatRows(Name(name), parts, memory));
+        MemoryBuffer<float>? FusedBias(string name, string first, Func<TensorView[]> parts) =>
+            weights.Find(Name(first)) is null ? null : Vector(accelerator, TensorSlicing.ConcatRows(Name(name), parts(), memory));
 
         return new LlamaLayerWeights(
             Vector(accelerator, weights.Get(Name("input_layernorm.weight"))),
-            Fused("self_attn.qkv_proj.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"),
-            FusedBias("self_attn.qkv_proj.bias", "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias"),
-            Matrix(accelerator, weights.Get(Name("self_attn.o_proj.weight"))),
+            Fused("self_attn.qkv_proj.weight", Query("self_attn.q_proj.weight"), KeyValue("self_attn.k_proj.weight"), KeyValue("self_attn.v_proj.weight")),
+            FusedBias("self_attn.qkv_proj.bias", "self_attn.q_proj.bias", () => [Query("self_attn.q_proj.bias"), KeyValue("self_attn.k_proj.bias"), KeyValue("self_attn.v_proj.bias")]),
+            Matrix(accelerator, InputColumns(weights.Get(Name("self_attn.o_proj.weight")), _shard.FirstQueryHead * d, _shard.QueryHeads * d, memory)),
             weights.Find(Name("self_attn.o_proj.bias")) is { } outBias ? Vector(accelerator, outBias) : null,
             Vector(accelerator, weights.Get(Name("post_attention_layernorm.weight"))),
-            Fused("mlp.gate_up_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight"),
-            FusedBias("mlp.gate_up_proj.bias", "mlp.gate_proj.bias", "mlp.up_proj.bias"),
-            Matrix(accelerator, weights.Get(Name("mlp.down_proj.weight"))),
+            Fused("mlp.gate_up_proj.weight", Inner("mlp.gate_proj.weight"), Inner("mlp.up_proj.weight")),
+            FusedBias("mlp.gate_up_proj.bias", "mlp.gate_proj.bias", () => [Inner("mlp.gate_proj.bias"), Inner("mlp.up_proj.bias")]),
+            Matrix(accelerator, InputColumns(weights.Get(Name("mlp.down_proj.weight")), _shard.MlpStart, _shard.MlpCount, memory)),
             weights.Find(Name("mlp.down_proj.bias")) is { } downBias ? Vector(accelerator, downBias) : null);
     }
+
+    private TensorView VocabularyRows(TensorView tensor) => OutputRows(tensor, _shard.VocabularyStart, _shard.VocabularyCount);
+
+    private TensorView OutputRows(TensorView tensor, long start, long count) =>
+        _sharded ? TensorSlicing.Rows(tensor, start, count) : tensor;
+
+    private TensorView InputColumns(TensorView tensor, long start, long count, SliceMemory memory) =>
+        _sharded ? TensorSlicing.Columns(tensor, [(start, count)], memory) : tensor;
 
     private MemoryBuffer<float> Vector(Accelerator accelerator, TensorView tensor)
     {

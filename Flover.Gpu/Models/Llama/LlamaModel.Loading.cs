@@ -10,9 +10,10 @@ public sealed partial class LlamaModel
     /// <summary>
     /// Opens an accelerator on <see cref="EngineOptions.Device"/> (<paramref name="engine"/>'s kernel
     /// threads and weight precision) and loads <paramref name="weights"/> onto it; the model owns the
-    /// accelerator and closes it when disposed.
+    /// accelerator and closes it when disposed. On a device the whole model's memory is checked first,
+    /// so a model that does not fit is one line naming each part instead of an upload failing half-way.
     /// </summary>
-    /// <exception cref="FloverException">The device cannot be opened, or the options do not fit the model.</exception>
+    /// <exception cref="FloverException">The device cannot be opened, the model does not fit it, or the options do not fit the model.</exception>
     public static LlamaModel Load(EngineOptions engine, LlamaWeights weights, LlamaModelOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
@@ -22,6 +23,12 @@ public sealed partial class LlamaModel
         Accelerator accelerator = DeviceAccelerators.Open(engine.Device, engine);
         try
         {
+            if (accelerator is Accelerators.Ilgpu.IlgpuAccelerator device && (options.Shard?.Rank ?? 0) == 0)
+            {
+                // Shards on one device hold the whole model between them: rank 0 checks it all.
+                Accelerators.Ilgpu.DeviceMemoryPlan.Check(device, weights, options);
+            }
+
             var model = new LlamaModel(accelerator, weights, options);
             model._ownedAccelerator = accelerator;
             return model;

@@ -11,13 +11,15 @@ namespace Flover.Gpu.Models.Llama;
 /// key/value heads. Like <see cref="Gpt2.Gpt2Model"/> it only calls accelerator kernels, each row's
 /// arithmetic independent of the batch, so the <see cref="IModel"/> guarantees hold bitwise.
 /// </summary>
-public sealed partial class LlamaModel : IModel
+public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledModel
 {
     private readonly Accelerator _accelerator;
     private readonly LlamaDeviceWeights _weights;
     private readonly LlamaWorkspace _workspace;
     private readonly KvCache _cache;
     private readonly RowStager _stager;
+    private readonly TensorShard? _shard;
+    private readonly LlamaShardLayout _layout;
     private bool _disposed;
 
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> and allocates the KV pool and workspace.</summary>
@@ -35,11 +37,15 @@ public sealed partial class LlamaModel : IModel
 
         _accelerator = accelerator;
         int rows = options.MaxRowsPerStep;
-        _weights = new LlamaDeviceWeights(accelerator, weights, options.WeightDType, capacity);
+        // A group of one is the whole model: no collectives, bitwise the unsplit results.
+        _shard = options.Shard is { Count: > 1 } ? options.Shard : null;
+        LlamaShardLayout.Check(Config, _shard?.Count ?? 1, weights.Source);
+        _layout = _shard is null ? LlamaShardLayout.Whole(Config) : LlamaShardLayout.Of(Config, _shard.Rank, _shard.Count);
+        _weights = new LlamaDeviceWeights(accelerator, weights, options.WeightDType, capacity, _layout, sharded: _shard is not null);
         try
         {
-            _workspace = new LlamaWorkspace(accelerator, Config, rows);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.KvHeadCount, capacity, Config.HeadSize));
+            _workspace = new LlamaWorkspace(accelerator, Config, _layout, rows, sharded: _shard is not null);
+            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, _layout.KvHeads, capacity, Config.HeadSize) { ElementType = options.KvDType });
         }
         catch
         {
@@ -71,6 +77,12 @@ public sealed partial class LlamaModel : IModel
 
     /// <summary>Bytes of the KV pool.</summary>
     public long KvCacheBytes => _cache.ByteSize;
+
+    /// <summary>When set, every pass adds its phases' times to it, synchronising the accelerator at each (slower: for <c>bench-decode --profile</c>).</summary>
+    public StepProfile? Profile { get; set; }
+
+    /// <summary>The precision the KV cache holds keys and values in (<see cref="LlamaModelOptions.KvDType"/>).</summary>
+    public TensorDType KvDType => _cache.Layout.ElementType;
 
     /// <inheritdoc />
     public long KvBytesPerSlot => _cache.ByteSize / SlotCount;

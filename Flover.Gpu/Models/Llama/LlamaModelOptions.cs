@@ -10,4 +10,17 @@ namespace Flover.Gpu.Models.Llama;
 /// The precision the weight matrices are held in: null keeps each as the checkpoint stores it; F16
 /// or BF16 halve the bytes every decode step reads. Norms and biases stay F32; arithmetic is F32.
 /// </param>
-public sealed record LlamaModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null);
+public sealed record LlamaModelOptions(int SlotCount, int SlotCapacity = 0, int MaxRowsPerStep = 256, TensorDType? WeightDType = null)
+{
+    /// <summary>
+    /// The precision the KV cache holds keys and values in: F32 (the default), or F16 / BF16, which
+    /// halve the pool (each value rounded to nearest even when written, widened exactly when read).
+    /// </summary>
+    public TensorDType KvDType { get; init; } = TensorDType.F32;
+
+    /// <summary>
+    /// The tensor-parallel part this model holds (<see cref="LlamaShardLayout"/>), or null (the
+    /// default) for the whole model. Its communicator must see every rank run the same calls.
+    /// </summary>
+    public TensorShard? Shard { get; init; }
+}

@@ -4,17 +4,28 @@ using Flover.Gpu.Checkpoints.Llama;
 namespace Flover.Gpu.Models.Llama;
 
 /// <summary>
-/// Built-in LLaMA shapes with seeded random weights, for tests: bit-identical for a seed, whatever
-/// the machine. Matrices are N(0, 0.02) as transformers initialises them (a key of seed and tensor
-/// name, so adding a tensor never changes another's values); norm gains 1.
+/// Built-in LLaMA shapes with seeded random weights: <see cref="Tiny"/> for tests, and the shapes
+/// of TinyLlama-1.1B and Llama-3-8B for benchmarks. Bit-identical for a seed, whatever the machine
+/// or the thread count. Matrices are N(0, 0.02) as transformers initialises them (a key of seed and
+/// tensor name, so adding a tensor never changes another's values); norm gains 1, biases 0. They
+/// come without a tokenizer: the benchmarks and tests feed token ids.
 /// </summary>
 public static class LlamaPresets
 {
     /// <summary>2 layers, 64 wide, 4 heads over 2 KV heads of 16, SwiGLU 172, vocabulary 1024, 256 positions, llama3 rope, untied head.</summary>
     public const string Tiny = "llama-tiny";
 
-    /// <summary>The preset names.</summary>
-    public static IReadOnlyList<string> Names { get; } = [Tiny];
+    /// <summary>TinyLlama-1.1B's shape: 22 layers, 2048 wide, 32 heads over 4 KV heads of 64, SwiGLU 5632, vocabulary 32 000, 2048 positions, rope θ 10 000 (1.10 B parameters, 4.4 GB in F32).</summary>
+    public const string TinyLlama1B = "tinyllama-1.1b";
+
+    /// <summary>Llama-3-8B's shape: 32 layers, 4096 wide, 32 heads over 8 KV heads of 128, SwiGLU 14 336, vocabulary 128 256, 8192 positions, rope θ 500 000 (8.03 B parameters, 16.1 GB in BF16).</summary>
+    public const string Llama3_8B = "llama-3-8b";
+
+    /// <summary>The preset names, smallest first.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Tiny, TinyLlama1B, Llama3_8B];
+
+    /// <summary>Whether <paramref name="name"/> is a LLaMA preset.</summary>
+    public static bool IsPreset(string? name) => name is not null && Names.Contains(name, StringComparer.Ordinal);
 
     /// <summary>The configuration of preset <paramref name="name"/>.</summary>
     /// <exception cref="FloverException">No such preset (one line listing them).</exception>
@@ -24,29 +35,57 @@ public static class LlamaPresets
             LayerCount: 2, HiddenSize: 64, HeadCount: 4, KvHeadCount: 2, HeadSize: 16, IntermediateSize: 172, VocabularySize: 1024, MaxPositions: 256,
             RmsNormEpsilon: 1e-5f, new LlamaRope(LlamaRopeType.Llama3, 500000f, Factor: 8f, LowFrequencyFactor: 1f, HighFrequencyFactor: 4f, OriginalMaxPositions: 64),
             TieWordEmbeddings: false, AttentionBias: false, MlpBias: false, BosTokenId: 1, EosTokenId: 2),
+        // TinyLlama/TinyLlama-1.1B-Chat-v1.0's config.json.
+        TinyLlama1B => new LlamaConfig(
+            LayerCount: 22, HiddenSize: 2048, HeadCount: 32, KvHeadCount: 4, HeadSize: 64, IntermediateSize: 5632, VocabularySize: 32000, MaxPositions: 2048,
+            RmsNormEpsilon: 1e-5f, new LlamaRope(LlamaRopeType.Default, 10000f),
+            TieWordEmbeddings: false, AttentionBias: false, MlpBias: false, BosTokenId: 1, EosTokenId: 2),
+        // meta-llama/Meta-Llama-3-8B's config.json.
+        Llama3_8B => new LlamaConfig(
+            LayerCount: 32, HiddenSize: 4096, HeadCount: 32, KvHeadCount: 8, HeadSize: 128, IntermediateSize: 14336, VocabularySize: 128256, MaxPositions: 8192,
+            RmsNormEpsilon: 1e-5f, new LlamaRope(LlamaRopeType.Default, 500000f),
+            TieWordEmbeddings: false, AttentionBias: false, MlpBias: false, BosTokenId: 128000, EosTokenId: 128001),
         _ => throw new FloverException($"Unknown LLaMA preset '{name}' (known: {string.Join(", ", Names)})."),
     };
 
-    /// <summary>Generates preset <paramref name="name"/>'s weights (F32) from <paramref name="seed"/>.</summary>
-    /// <exception cref="FloverException">No such preset.</exception>
-    public static LlamaWeights Create(string name, ulong seed = 0)
+    /// <summary>Parameters of preset <paramref name="name"/> (every tensor it generates, the LM head once).</summary>
+    public static long ParameterCount(string name) =>
+        LlamaTensorNames.Required(ConfigOf(name)).Sum(tensor => tensor.Shape.Aggregate(1L, (product, dim) => product * dim));
+
+    /// <summary>
+    /// Generates preset <paramref name="name"/>'s weights from <paramref name="seed"/> in
+    /// <paramref name="dtype"/> (values drawn in F32 and rounded to nearest even), in parallel.
+    /// </summary>
+    /// <exception cref="FloverException">No such preset, or this machine has not the memory to hold the weights (one line: bytes needed and available).</exception>
+    public static LlamaWeights Create(string name, ulong seed = 0, TensorDType dtype = TensorDType.F32)
     {
         LlamaConfig config = ConfigOf(name);
+        // Checked before a byte is generated: llama-3-8b in F32 is 32 GB, and a machine without it
+        // would otherwise swap or be killed part-way instead of saying so.
+        CheckFits(name, dtype, Accelerators.HostMemoryPlan.AvailableBytes());
         var memory = new SliceMemory();
         try
         {
             var tensors = new Dictionary<string, TensorView>(StringComparer.Ordinal);
+            var fills = new List<PresetTensor>();
             foreach ((string tensor, long[] shape) in LlamaTensorNames.Required(config))
             {
-                tensors.Add(tensor, Generate(memory, tensor, shape, seed));
+                long elements = shape.Aggregate(1L, (a, b) => a * b);
+                TensorView view = Allocate(memory, tensor, shape, elements * dtype.ByteSize(), dtype);
+                tensors.Add(tensor, view);
+                (PresetFill fill, float std) = tensor.EndsWith(".bias", StringComparison.Ordinal) ? (PresetFill.Zeros, 0f)
+                    : shape.Length == 1 ? (PresetFill.Ones, 0f)
+                    : (PresetFill.Normal, PresetWeightGenerator.InitializerRange);
+                fills.Add(new PresetTensor(view, fill, std, StreamKey.For(seed, tensor)));
             }
 
+            PresetWeightGenerator.FillAll(fills, dtype, maxDegreeOfParallelism: -1);
             if (config.TieWordEmbeddings)
             {
                 tensors.Add(LlamaTensorNames.LmHead, tensors[LlamaTensorNames.TokenEmbedding]);
             }
 
-            return new LlamaWeights(config, $"preset '{name}' (seed {seed})", tensors, [memory]);
+            return new LlamaWeights(config, $"preset '{name}' (seed {seed}, random weights)", tensors, [memory]);
         }
         catch
         {
@@ -55,21 +94,10 @@ public static class LlamaPresets
         }
     }
 
-    private static unsafe TensorView Generate(SliceMemory memory, string name, long[] shape, ulong seed)
-    {
-        long elements = shape.Aggregate(1L, (a, b) => a * b);
-        byte* data = memory.Allocate(elements * sizeof(float));
-        var values = new Span<float>(data, checked((int)elements));
-        if (shape.Length == 1)
-        {
-            // Norm gains (the only vectors without biases in the config).
-            values.Fill(1f);
-        }
-        else
-        {
-            SeededNormal.Fill(values, 0, StreamKey.For(seed, name), PresetWeightGenerator.InitializerRange);
-        }
+    /// <summary>Throws unless preset <paramref name="name"/>'s weights in <paramref name="dtype"/> fit in <paramref name="availableBytes"/>.</summary>
+    internal static void CheckFits(string name, TensorDType dtype, long availableBytes) =>
+        PresetMemory.CheckFits(name, dtype, ParameterCount(name) * dtype.ByteSize(), availableBytes);
 
-        return new TensorView(name, TensorDType.F32, shape, data, elements * sizeof(float));
-    }
+    private static unsafe TensorView Allocate(SliceMemory memory, string name, long[] shape, long bytes, TensorDType dtype) =>
+        new(name, dtype, shape, memory.Allocate(bytes), bytes);
 }

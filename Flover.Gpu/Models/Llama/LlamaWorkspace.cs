@@ -5,19 +5,35 @@ namespace Flover.Gpu.Models.Llama;
 /// <summary>Activation buffers for one forward pass of up to <see cref="ModelWorkspace.Rows"/> rows, allocated once so a step allocates nothing.</summary>
 internal sealed class LlamaWorkspace : ModelWorkspace
 {
-    public LlamaWorkspace(Accelerator accelerator, LlamaConfig config, int rows)
+    public LlamaWorkspace(Accelerator accelerator, LlamaConfig config, LlamaShardLayout shard, int rows, bool sharded)
         : base(accelerator, rows)
     {
         long e = config.HiddenSize;
-        long attention = (long)config.HeadCount * config.HeadSize;
+        long attention = (long)shard.QueryHeads * config.HeadSize;
         Residual = Floats(accelerator, rows * e);
         Normed = Floats(accelerator, rows * Math.Max(e, attention));
-        Qkv = Floats(accelerator, (long)rows * config.QkvSize);
+        Qkv = Floats(accelerator, (long)rows * (shard.QueryHeads + (2 * shard.KvHeads)) * config.HeadSize);
         Attention = Floats(accelerator, rows * Math.Max(e, attention));
-        GateUp = Floats(accelerator, rows * 2L * config.IntermediateSize);
-        Mlp = Floats(accelerator, (long)rows * config.IntermediateSize);
+        GateUp = Floats(accelerator, rows * 2L * shard.MlpCount);
+        Mlp = Floats(accelerator, (long)rows * shard.MlpCount);
         Logits = Floats(accelerator, (long)rows * config.VocabularySize);
+        if (sharded)
+        {
+            Partial = Floats(accelerator, rows * e);
+            LocalLogits = Floats(accelerator, (long)rows * shard.VocabularyCount);
+            ZeroBias = Floats(accelerator, e);
+            accelerator.CopyFromCpu<float>(new float[e], ZeroBias);
+        }
     }
+
+    /// <summary>A shard's partial product of a row-parallel projection, before the all-reduce (shards only).</summary>
+    public ArrayView<float> Partial { get; }
+
+    /// <summary>A shard's logits over its vocabulary rows, before they are gathered (shards only).</summary>
+    public ArrayView<float> LocalLogits { get; }
+
+    /// <summary>Zeros of the hidden width: the bias a shard adds after a reduction when the model has none (shards only).</summary>
+    public ArrayView<float> ZeroBias { get; }
 
     /// <summary>The residual stream.</summary>
     public ArrayView<float> Residual { get; }

@@ -8,6 +8,7 @@ using Flover.Gpu;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
+using Flover.Gpu.Models.Llama;
 using Flover.Gpu.Sampling;
 using Flover.Gpu.Tokenization;
 using Xunit.Abstractions;
@@ -23,49 +24,89 @@ public sealed class LlamaEngineSpec(ITestOutputHelper output) : TestKit(AkkaTest
     public void The_engine_generates_transformers_greedy_tokens_from_a_llama_folder()
     {
         Assert.Equal(ModelFamily.Llama, ModelFamilies.Of(Folder));
-        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
-        JsonElement first = reference.RootElement.GetProperty("cases")[0];
-        int[] prompt = [.. first.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())];
-        int[] greedy = [.. first.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())];
-        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine { threads = 2, kv-slots = 4, max-positions = 64 }").WithFallback(ConfigurationFactory.Default()));
-        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
-        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
-        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, opened.Config);
-        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, EngineSetup.LoopOptions(settings.Engine, opened.Config.EosTokenId!.Value), Gpt2Tokenizer.Default), "engine");
+        (int[] prompt, int[] greedy) = Case(0);
 
-        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = greedy.Length, IgnoreEos = true }));
-
-        var tokens = new List<int>();
-        while (ReceiveOne(TimeSpan.FromSeconds(30)) is Token token)
-        {
-            tokens.Add(token.TokenId);
-        }
+        (List<int> tokens, _) = Generate("flover.engine { threads = 2, kv-slots = 4, max-positions = 64 }", prompt, greedy.Length);
 
         Assert.Equal(greedy, tokens);
     }
 
     [Fact]
-    public void Tensor_parallelism_for_a_llama_model_is_one_line_naming_the_setting()
+    public void Any_of_the_model_s_end_of_sequence_ids_ends_a_request()
     {
-        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.parallel.tensor = 2").WithFallback(ConfigurationFactory.Default()));
-        LlamaWeights opened = LlamaCheckpoint.Load(Folder);
-        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        (int[] prompt, int[] greedy) = Case(0);
+        Assert.Equal(2, Array.IndexOf(greedy, greedy[2])); // its first occurrence: the request must end there
 
-        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+        (List<int> tokens, Completed completed) = Generate("flover.engine { threads = 1, kv-slots = 2, max-positions = 64 }", prompt, greedy.Length, ignoreEos: false, loop => loop with { MoreEosTokenIds = [greedy[2]] });
 
-        Assert.StartsWith("flover.parallel.tensor = 2: ", error.Message);
-        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(greedy[..3], tokens);
+        Assert.Equal(FinishReason.Eos, completed.FinishReason);
     }
 
     [Fact]
-    public void A_16_bit_kv_cache_for_a_llama_model_is_one_line_naming_the_setting()
+    public void With_tensor_parallelism_the_engine_generates_transformers_greedy_tokens_and_a_bad_count_is_one_line()
     {
-        FloverSettings settings = FloverSettings.From(ConfigurationFactory.ParseString("flover.engine.kv-dtype = f16").WithFallback(ConfigurationFactory.Default()));
+        (int[] prompt, int[] greedy) = Case(2);
+
+        (List<int> tokens, _) = Generate("flover.engine { threads = 2, kv-slots = 2, max-positions = 64 }, flover.parallel.tensor = 2", prompt, greedy.Length);
+
+        Assert.Equal(greedy, tokens);
+        using var weights = Open(out LlamaConfig config);
+        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(Settings("flover.parallel.tensor = 3"), weights, config));
+        Assert.Equal($"{weights.Source}: 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    public void A_16_bit_kv_cache_halves_the_slots_and_keeps_transformers_greedy_tokens(string kvDType)
+    {
+        (int[] prompt, int[] greedy) = Case(1);
+        string hocon = $"flover.engine {{ threads = 1, kv-slots = 2, max-positions = 64, kv-dtype = {kvDType} }}";
+
+        (List<int> tokens, _) = Generate(hocon, prompt, greedy.Length);
+
+        Assert.Equal(greedy, tokens);
+        using var weights = Open(out LlamaConfig config);
+        Assert.Equal(config.KvBytesPerSlot(64) / 2, LlamaEngineSetup.Shards(Settings(hocon), weights, config).Shape.KvBytesPerSlot);
+    }
+
+    private static FloverSettings Settings(string hocon) => FloverSettings.From(ConfigurationFactory.ParseString(hocon).WithFallback(ConfigurationFactory.Default()));
+
+    private static ReopenableCheckpoint<LlamaWeights> Open(out LlamaConfig config)
+    {
         LlamaWeights opened = LlamaCheckpoint.Load(Folder);
-        using var weights = new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+        config = opened.Config;
+        return new ReopenableCheckpoint<LlamaWeights>(opened, opened.Source, () => LlamaCheckpoint.Load(Folder));
+    }
 
-        var error = Assert.Throws<FloverException>(() => LlamaEngineSetup.Shards(settings, weights, opened.Config));
+    /// <summary>Prompt <paramref name="index"/> of transformers' reference and its greedy continuation.</summary>
+    private static (int[] Prompt, int[] Greedy) Case(int index)
+    {
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "reference-logits.json")));
+        JsonElement item = reference.RootElement.GetProperty("cases")[index];
+        return ([.. item.GetProperty("prompt").EnumerateArray().Select(t => t.GetInt32())], [.. item.GetProperty("greedy").EnumerateArray().Select(t => t.GetInt32())]);
+    }
 
-        Assert.Equal("flover.engine.kv-dtype = f16: LLaMA models hold their KV cache in f32 in this version; set it to f32.", error.Message);
+    /// <summary>One greedy request through an engine over the folder's model with <paramref name="hocon"/>: its tokens and how it ended.</summary>
+    private (List<int> Tokens, Completed Completed) Generate(string hocon, int[] prompt, int maxTokens, bool ignoreEos = true, Func<DecodeLoopOptions, DecodeLoopOptions>? loop = null)
+    {
+        FloverSettings settings = Settings(hocon);
+        using ReopenableCheckpoint<LlamaWeights> weights = Open(out LlamaConfig config);
+        ShardedModel shards = LlamaEngineSetup.Shards(settings, weights, config);
+        Assert.Equal(settings.Parallel.Tensor, shards.ShardCount);
+        DecodeLoopOptions options = EngineSetup.LoopOptions(settings.Engine, config.EosTokenId!.Value);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, loop?.Invoke(options) ?? options, Gpt2Tokenizer.Default), "engine");
+
+        engine.Tell(new Generate(prompt, new SamplingParameters { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = ignoreEos }));
+
+        var tokens = new List<int>();
+        object last;
+        while ((last = ReceiveOne(TimeSpan.FromSeconds(30))!) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        return (tokens, Assert.IsType<Completed>(last));
     }
 }

@@ -123,7 +123,7 @@ public sealed class ShardedModelTests(ITestOutputHelper output) : TestKit(AkkaTe
     private ShardedModelClient Start(IModelWeights weights, int shards, int slots) =>
         ShardedModelClient.Start(Sys, EngineSetup.Shards(new EngineOptions(shards, TensorParallel: shards), weights, new Gpt2ModelOptions(slots)), slots);
 
-    private static int[] Greedy(IModel model, int[] prompt, int count)
+    internal static int[] Greedy(IModel model, int[] prompt, int count)
     {
         var tokens = new List<int>();
         int next = ArgMax(model.Prefill([new PrefillPrompt(0, prompt)]).Row(0).ToArray());
@@ -137,7 +137,7 @@ public sealed class ShardedModelTests(ITestOutputHelper output) : TestKit(AkkaTe
     }
 
     /// <summary>Prefills three prompts (one chunked), decodes, retires one and moves another into its slot, decodes on.</summary>
-    private static List<float[]> Script(IModel model)
+    internal static List<float[]> Script(IModel model)
     {
         var rows = new List<float[]>();
         void Keep(ModelLogits logits)
@@ -161,7 +161,7 @@ public sealed class ShardedModelTests(ITestOutputHelper output) : TestKit(AkkaTe
         return rows;
     }
 
-    private static double RelativeL2(float[] actual, float[] expected)
+    internal static double RelativeL2(float[] actual, float[] expected)
     {
         double error = 0, norm = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -173,7 +173,7 @@ public sealed class ShardedModelTests(ITestOutputHelper output) : TestKit(AkkaTe
         return Math.Sqrt(error / norm);
     }
 
-    private static int ArgMax(float[] values)
+    internal static int ArgMax(float[] values)
     {
         int best = 0;
         for (int i = 1; i < values.Length; i++)

@@ -6,15 +6,18 @@ namespace Flover.Gpu.Ilgpu.Tests.Devices;
 /// <summary>The GPU check's entry point, run here on ILGPU's CPU accelerator so a change cannot break it unnoticed before a GPU visit.</summary>
 public sealed class GpuCheckEntryPointTests
 {
+    private static readonly string LlamaReference = Path.Combine(AppContext.BaseDirectory, "TestData", "huggingface");
+
     [Fact]
     public void The_gpu_check_passes_on_ilgpu_cpu_and_writes_its_results()
     {
         string folder = Path.Combine(Path.GetTempPath(), $"flover-gpu-check-{Environment.ProcessId}");
         var output = new StringWriter();
 
-        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder, "--hf-reference", Models.TransformersReferenceTests.Folder], output);
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--bench", "--out", folder, "--hf-reference", Models.TransformersReferenceTests.Folder, "--llama-reference", LlamaReference], output);
 
         Assert.True(exitCode == 0, output.ToString());
+        Assert.Contains("PASS LLaMA vs transformers' float64 logits (llama-mqa-tied-linear)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
         Directory.Delete(folder, recursive: true);
     }
@@ -33,7 +36,7 @@ public sealed class GpuCheckEntryPointTests
     {
         var output = new StringWriter();
 
-        Assert.True(GpuCheckRunner.Run(["--device", "cuda", "--hf-reference", Models.TransformersReferenceTests.Folder], output) == 0, output.ToString());
+        Assert.True(GpuCheckRunner.Run(["--device", "cuda", "--hf-reference", Models.TransformersReferenceTests.Folder, "--llama-reference", LlamaReference], output) == 0, output.ToString());
     }
 }
 

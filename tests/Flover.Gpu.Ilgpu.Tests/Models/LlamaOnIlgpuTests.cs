@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
@@ -30,6 +31,30 @@ public sealed class LlamaOnIlgpuTests(ITestOutputHelper output)
         for (int i = 0; i < reference.Cases.Count; i++)
         {
             Assert.Equal(reference.Cases[i].Greedy, greedy[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void With_a_16_bit_kv_cache_the_device_gives_the_cpu_accelerator_s_greedy_tokens_and_logits_within_one_rounding(TensorDType kvDType)
+    {
+        LlamaReferenceCase reference = LlamaReferenceCase.Read("llama-gqa-llama3rope");
+        using LlamaWeights weights = LlamaCheckpoint.Load(reference.Folder);
+
+        (float[][][] device, int[][] deviceGreedy) = LlamaReferenceCase.Run(weights, reference.Cases, Oracle.Open, kvDType);
+        (float[][][] cpu, int[][] cpuGreedy) = LlamaReferenceCase.Run(weights, reference.Cases, kvDType: kvDType);
+
+        // Both round every key and value to nearest even; they differ only where the two engines'
+        // F32 sums differ (1e-6 against transformers each), which can move a value across one rounding.
+        double unit = kvDType == TensorDType.F16 ? Math.Pow(2, -11) : Math.Pow(2, -8);
+        for (int i = 0; i < reference.Cases.Count; i++)
+        {
+            double difference = LlamaReferenceCase.WorstRelativeL2(device[i], [.. cpu[i].Select(row => row.Select(v => (double)v).ToArray())]);
+            output.WriteLine($"case {i} {kvDType} KV: ILGPU vs CPU worst row relative L2 {difference:E2}");
+            Assert.InRange(difference, 0, unit);
+            Assert.Equal(cpuGreedy[i], deviceGreedy[i]);
+            Assert.Equal(reference.Cases[i].Greedy, deviceGreedy[i]);
         }
     }
 

@@ -78,7 +78,7 @@ public sealed class HalfKvAttentionTests
         Assert.Equal([.. keys.Select(round), .. values.Select(round)], stored);
     }
 
-    private static MemoryBuffer<T> Upload<T>(Accelerator accelerator, T[] values)
+    internal static MemoryBuffer<T> Upload<T>(Accelerator accelerator, T[] values)
         where T : unmanaged
     {
         MemoryBuffer<T> buffer = accelerator.Allocate<T>(values.Length);
@@ -86,7 +86,7 @@ public sealed class HalfKvAttentionTests
         return buffer;
     }
 
-    private static float[] Download(Accelerator accelerator, MemoryBuffer<float> buffer)
+    internal static float[] Download(Accelerator accelerator, MemoryBuffer<float> buffer)
     {
         var values = new float[buffer.View.Length];
         accelerator.CopyToCpu(buffer.View, values);

@@ -331,4 +331,22 @@ public sealed class RequestSamplerTests
         var error = Assert.Throws<FloverException>(() => new RequestSampler(parameters, 10, Eos, []));
         Assert.Contains("token 10", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void With_several_end_of_sequence_ids_any_ends_the_request_and_min_tokens_holds_back_all()
+    {
+        float[] logits = [0, 0, 0, 0, 0, 0, 0, 5, 1, 4];
+        var parameters = new SamplingParameters { Temperature = 0, MaxTokens = 10, MinTokens = 1 };
+
+        var sampler = new RequestSampler(parameters, 10, [Eos, 7], []);
+
+        Assert.Equal(8, sampler.Sample(logits).TokenId); // 7 and 9 are held back for the first token
+        Assert.Null(sampler.Finish);
+        Assert.Equal(7, sampler.Sample(logits).TokenId);
+        Assert.Equal(FinishReason.Eos, sampler.Finish);
+        var ignoring = new RequestSampler(parameters with { IgnoreEos = true }, 10, [Eos, 7], []);
+        ignoring.Sample(logits);
+        Assert.Equal(7, ignoring.Sample(logits).TokenId);
+        Assert.Null(ignoring.Finish);
+    }
 }

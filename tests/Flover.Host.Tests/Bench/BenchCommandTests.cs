@@ -26,6 +26,29 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_llama_preset_runs_every_scheduler_but_instances_with_the_same_tokens_and_tensor_parallel_too()
+    {
+        CliResult result = CliRunner.Run(
+            "bench", "--preset", "llama-tiny", "--schedulers", "fused,dynamic,sequential", "--memory-modes", "indexed,shuffle", "--interval-ms", "2",
+            "--requests", "4", "--prompt-len", "3", "--output-len", "uniform:2:5", "--threads", "2", "--set", "flover.scheduler.dynamic.max-queue-delay=5ms", "--out", _directory, "--json");
+        CliResult split = CliRunner.Run(
+            "bench", "--preset", "llama-tiny", "--schedulers", "fused", "--tensor-parallel", "2", "--interval-ms", "2",
+            "--requests", "3", "--prompt-len", "3", "--output-len", "4", "--threads", "2", "--out", _directory, "--json");
+        CliResult refused = CliRunner.Run("bench", "--preset", "llama-tiny", "--schedulers", "fused,instances", "--out", _directory);
+
+        // The bench itself fails when two schedulers give a request different tokens.
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(4, document.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.StartsWith("preset 'llama-tiny'", document.RootElement.GetProperty("workload").GetProperty("model").GetString(), StringComparison.Ordinal);
+        Assert.True(split.ExitCode == 0, split.Stderr);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal(
+            "error: preset 'llama-tiny' (seed 20230517, random weights) is a LLaMA model: the instances scheduler shares one upload of GPT-2 weights among its instances, which LLaMA models do not yet; use --schedulers fused,dynamic,sequential.",
+            refused.Stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Fact]
     public void A_tiny_bench_writes_every_output_with_one_run_per_scheduler_and_fused_memory_mode()
     {
         CliResult result = CliRunner.Run(

@@ -38,6 +38,40 @@ public sealed class BenchDecodeCommandTests
     }
 
     [Fact]
+    public void A_llama_preset_is_measured_like_a_gpt2_one_and_what_llama_cannot_do_yet_is_one_line()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "1,3", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--dtype", "f32,bf16", "--bandwidth-mb", "0", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.StartsWith("preset 'llama-tiny'", document.RootElement.GetProperty("model").GetString(), StringComparison.Ordinal);
+        JsonElement[] runs = [.. document.RootElement.GetProperty("runs").EnumerateArray()];
+        Assert.Equal([(1, "f32"), (3, "f32"), (1, "bf16"), (3, "bf16")], runs.Select(r => (r.GetProperty("batch").GetInt32(), r.GetProperty("dtype").GetString())));
+        // The matrices halve; the norm gains stay F32.
+        Assert.InRange(runs[2].GetProperty("weight_bytes").GetInt64(), runs[0].GetProperty("weight_bytes").GetInt64() / 2, runs[0].GetProperty("weight_bytes").GetInt64() * 0.51);
+
+        string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "llama-mqa-tied-linear");
+        Assert.Equal(0, CliRunner.Run("bench-decode", "--model", folder, "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0").ExitCode);
+        CliResult split = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "2", "--threads", "2", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--bandwidth-mb", "0", "--json");
+        Assert.Equal(0, split.ExitCode);
+        using (JsonDocument sharded = JsonDocument.Parse(split.Stdout))
+        {
+            Assert.Equal(2, sharded.RootElement.GetProperty("tensor_parallel").GetInt32());
+            Assert.True(sharded.RootElement.GetProperty("runs")[0].GetProperty("weight_bytes").GetInt64() > 0);
+        }
+
+        Assert.Equal(
+            "error: preset 'llama-tiny' (seed 20230517, random weights): 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.",
+            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "3", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
+        CliResult profiled = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0", "--profile", "--json");
+        Assert.Equal(0, profiled.ExitCode);
+        using JsonDocument phases = JsonDocument.Parse(profiled.Stdout);
+        Assert.Equal(
+            ["upload", "embed", "rms-norm", "qkv", "rotary", "kv-write", "attention", "attention-out", "gate-up", "swiglu", "mlp-down", "final-norm", "lm-head", "download", "host"],
+            phases.RootElement.GetProperty("runs")[0].GetProperty("profile").EnumerateArray().Select(p => p.GetProperty("phase").GetString()));
+    }
+
+    [Fact]
     public void Each_listed_dtype_gets_its_runs_next_to_the_measured_read_bandwidth()
     {
         CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,3", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--dtype", "f32,f16,bf16", "--bandwidth-mb", "8", "--json");

@@ -1,4 +1,5 @@
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Checkpoints.Llama;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Llama;
@@ -41,7 +42,61 @@ public sealed class LlamaPresetTests
     {
         var error = Assert.Throws<FloverException>(() => LlamaPresets.Create("llama-huge"));
 
-        Assert.Equal("Unknown LLaMA preset 'llama-huge' (known: llama-tiny).", error.Message);
+        Assert.Equal("Unknown LLaMA preset 'llama-huge' (known: llama-tiny, tinyllama-1.1b, llama-3-8b).", error.Message);
+    }
+
+    [Theory]
+    [InlineData(LlamaPresets.TinyLlama1B, 1_100_048_384L, 22, 2048, 32, 4, 64, 5632, 32000, 2048)]
+    [InlineData(LlamaPresets.Llama3_8B, 8_030_261_248L, 32, 4096, 32, 8, 128, 14336, 128256, 8192)]
+    public void The_published_shapes_have_their_models_parameter_counts(string name, long parameters, int layers, int hidden, int heads, int kvHeads, int headSize, int mlp, int vocabulary, int positions)
+    {
+        LlamaConfig config = LlamaPresets.ConfigOf(name);
+
+        Assert.Equal((layers, hidden, heads, kvHeads, headSize, mlp, vocabulary, positions), (config.LayerCount, config.HiddenSize, config.HeadCount, config.KvHeadCount, config.HeadSize, config.IntermediateSize, config.VocabularySize, config.MaxPositions));
+        Assert.Equal(parameters, LlamaPresets.ParameterCount(name));
+        Assert.False(config.TieWordEmbeddings);
+    }
+
+    [Fact]
+    public void A_preset_that_does_not_fit_says_so_in_one_line_before_generating()
+    {
+        var error = Assert.Throws<FloverException>(() => LlamaPresets.CheckFits(LlamaPresets.Llama3_8B, TensorDType.F32, availableBytes: 24L << 30));
+
+        Assert.Equal("preset 'llama-3-8b' needs 29.9 GiB of memory for its F32 weights, 24.0 GiB available: use a smaller preset.", error.Message);
+        LlamaPresets.CheckFits(LlamaPresets.Llama3_8B, TensorDType.BF16, availableBytes: 24L << 30);
+    }
+
+    [Fact]
+    public void Generated_in_parallel_chunks_every_tensor_equals_one_serial_draw_and_16_bit_presets_are_its_rounding()
+    {
+        using LlamaWeights f32 = LlamaPresets.Create(LlamaPresets.Tiny, seed: 3);
+        using LlamaWeights bf16 = LlamaPresets.Create(LlamaPresets.Tiny, seed: 3, TensorDType.BF16);
+
+        foreach (string name in f32.TensorNames)
+        {
+            TensorView tensor = f32.Get(name);
+            float[] values = Floats(tensor);
+            float[] expected = new float[values.Length];
+            if (tensor.Shape.Count == 1)
+            {
+                Array.Fill(expected, 1f);
+            }
+            else
+            {
+                SeededNormal.Fill(expected, 0, StreamKey.For(3, name), 0.02f);
+            }
+
+            Assert.Equal(expected, values);
+            Assert.Equal(TensorDType.BF16, bf16.Get(name).DType);
+            Assert.Equal(values.Select(v => BFloat16Bits.ToSingle(BFloat16Bits.FromSingle(v))), Floats(bf16.Get(name)));
+        }
+    }
+
+    private static float[] Floats(TensorView tensor)
+    {
+        float[] values = new float[tensor.ElementCount];
+        tensor.CopyToSingle(values);
+        return values;
     }
 
     private static float[] LastLogits(int[] prompt, ulong seed)

@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flover.Gpu.Accelerators;
@@ -83,10 +84,11 @@ internal sealed class LlamaReferenceCase
     /// <param name="weights">The checkpoint.</param>
     /// <param name="cases">The prompts (and how many tokens to continue each by).</param>
     /// <param name="open">The accelerator to run on; the CPU accelerator with two workers when null.</param>
-    public static (float[][][] Logits, int[][] Greedy) Run(LlamaWeights weights, IReadOnlyList<(int[] Prompt, double[][] Logits, int[] Greedy)> cases, Func<Accelerator>? open = null)
+    /// <param name="kvDType">The precision of the KV cache.</param>
+    public static (float[][][] Logits, int[][] Greedy) Run(LlamaWeights weights, IReadOnlyList<(int[] Prompt, double[][] Logits, int[] Greedy)> cases, Func<Accelerator>? open = null, TensorDType kvDType = TensorDType.F32)
     {
         using Accelerator accelerator = open?.Invoke() ?? new AcceleratorContext(new EngineOptions(2)).CreateDefault();
-        using var model = new LlamaModel(accelerator, weights, new LlamaModelOptions(SlotCount: 2, SlotCapacity: 48, MaxRowsPerStep: 32));
+        using var model = new LlamaModel(accelerator, weights, new LlamaModelOptions(SlotCount: 2, SlotCapacity: 48, MaxRowsPerStep: 32) { KvDType = kvDType });
         var logits = new float[cases.Count][][];
         var greedy = new int[cases.Count][];
         for (int c = 0; c < cases.Count; c++)

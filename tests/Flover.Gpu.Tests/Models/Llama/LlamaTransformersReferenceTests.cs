@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Checkpoints.Llama;
 using Xunit.Abstractions;
 
@@ -28,6 +29,32 @@ public sealed class LlamaTransformersReferenceTests(ITestOutputHelper output)
         for (int i = 0; i < reference.Cases.Count; i++)
         {
             Assert.Equal(reference.Cases[i].Greedy, greedy[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(TensorDType.F16)]
+    [InlineData(TensorDType.BF16)]
+    public void With_a_16_bit_kv_cache_logits_stay_within_a_few_roundings_of_transformers_and_greedy_tokens_hold(TensorDType kvDType)
+    {
+        foreach (string name in LlamaReferenceCase.Names)
+        {
+            LlamaReferenceCase reference = LlamaReferenceCase.Read(name);
+            using LlamaWeights weights = LlamaCheckpoint.Load(reference.Folder);
+
+            (float[][][] logits, int[][] greedy) = LlamaReferenceCase.Run(weights, reference.Cases, kvDType: kvDType);
+
+            double worst = reference.Cases.Select((c, i) => LlamaReferenceCase.WorstRelativeL2(logits[i], c.Logits)).Max();
+            output.WriteLine($"{name} {kvDType} KV: worst row relative L2 {worst:E2}");
+            // Keys and values rounded once each: the logits move by about the precision's unit
+            // roundoff (F16 4.9e-4, BF16 3.9e-3; measured 2.8e-4..5.4e-4 and 2.7e-3..4.1e-3), never
+            // by more than four of them, and well beyond the F32 cache's 1e-5, so the rounding is real.
+            double unit = kvDType == TensorDType.F16 ? Math.Pow(2, -11) : Math.Pow(2, -8);
+            Assert.InRange(worst, 1e-5, 4 * unit);
+            for (int i = 0; i < reference.Cases.Count; i++)
+            {
+                Assert.Equal(reference.Cases[i].Greedy, greedy[i]);
+            }
         }
     }
 
