@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using Flover.Gpu.Accelerators;
+
+namespace Flover.Gpu.Collectives.Tcp;
+
+/// <summary>
+/// One rank of a tensor-parallel group whose ranks are separate processes (on one machine or
+/// several), joined by a full mesh of TCP connections, optionally TLS with mutual authentication.
+/// The data path for the collectives of shards on several cluster nodes: Akka.Remote stays the
+/// control plane. Sums are formed exactly as <see cref="InProcessCommunicatorGroup"/> forms them
+/// (each element <c>((x₀ + x₁) + x₂) + ...</c> in rank order, by the rank that owns its share,
+/// then sent to all), so a group split over processes gives bitwise the results of the same group
+/// in one process. Buffers must be host memory (the CPU accelerator's). Calls block their thread, as
+/// a shard's collective does; one call at a time per rank.
+/// </summary>
+public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
+{
+    // Large payloads go in pieces, so a socket write never needs a contiguous multi-gigabyte span.
+    private const int PieceBytes = 1 << 20;
+
+    private readonly Stream?[] _peers;
+    private float[] _scratch = [];
+    private long _collectiveTicks;
+    private volatile bool _aborted;
+
+    private TcpCommunicator(int rank, Stream?[] peers)
+    {
+        Rank = rank;
+        _peers = peers;
+    }
+
+    /// <inheritdoc />
+    public int Rank { get; }
+
+    /// <inheritdoc />
+    public int Size => _peers.Length;
+
+    /// <summary>Seconds spent inside collectives so far.</summary>
+    public double CollectiveSeconds => Interlocked.Read(ref _collectiveTicks) / (double)Stopwatch.Frequency;
+
+    /// <inheritdoc />
+    public void AllReduceSum(ArrayView<float> data)
+    {
+        long started = Stopwatch.GetTimestamp();
+        float* x = CpuAccelerator.Pointer(data);
+        long length = data.Length;
+        (long first, long end) = Share(length, Rank);
+        long mine = end - first;
+        if (_scratch.Length < mine * Size)
+        {
+            _scratch = new float[mine * Size];
+        }
+
+        fixed (float* scratch = _scratch)
+        {
+            // Reduce-scatter: every rank sends each owner that owner's share of its values...
+            float* received = scratch;
+            Exchange(
+                peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); },
+                peer => ((nint)(received + (peer * mine)), mine * sizeof(float)));
+
+            // ...and the owner adds them in rank order, its own values in its place in the order.
+            for (long i = 0; i < mine; i++)
+            {
+                float sum = Rank == 0 ? x[first + i] : received[i];
+                for (int r = 1; r < Size; r++)
+                {
+                    sum += r == Rank ? x[first + i] : received[(r * mine) + i];
+                }
+
+                x[first + i] = sum;
+            }
+        }
+
+        // All-gather: each owner sends its summed share to everyone.
+        Exchange(
+            _ => ((nint)(x + first), mine * sizeof(float)),
+            peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); });
+        Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
+    }
+
+    /// <inheritdoc />
+    public void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
+    {
+        if (offsets.Length != Size + 1 || offsets[^1] != totalWidth)
+        {
+            throw new ArgumentException($"Offsets need {Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        int[] starts = offsets.ToArray();
+        int[] widths = [.. Enumerable.Range(0, Size).Select(r => starts[r + 1] - starts[r])];
+        long total = (long)rows * totalWidth;
+        if (_scratch.Length < total)
+        {
+            _scratch = new float[total];
+        }
+
+        float* source = CpuAccelerator.Pointer(local);
+        fixed (float* blocks = _scratch)
+        {
+            // Every rank's block lands whole at rows × its offset, then is spread into columns.
+            float* landed = blocks;
+            Exchange(
+                _ => ((nint)source, (long)rows * widths[Rank] * sizeof(float)),
+                peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * widths[peer] * sizeof(float)));
+            Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), (long)rows * widths[Rank] * sizeof(float), (long)rows * widths[Rank] * sizeof(float));
+            float* target = CpuAccelerator.Pointer(gathered);
+            for (int r = 0; r < Size; r++)
+            {
+                long bytes = (long)widths[r] * sizeof(float);
+                for (int row = 0; row < rows; row++)
+                {
+                    Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * widths[r]), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
+                }
+            }
+        }
+
+        Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
+    }
+
+    /// <inheritdoc />
+    public void Broadcast(ArrayView<float> data, int root)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
+        byte* bytes = (byte*)CpuAccelerator.Pointer(data);
+        long length = data.Length * sizeof(float);
+        Exchange(
+            _ => Rank == root ? ((nint)bytes, length) : (0, 0),
+            peer => peer == root ? ((nint)bytes, length) : (0, 0));
+    }
+
+    /// <inheritdoc />
+    public void Barrier()
+    {
+        byte token = 1;
+        byte* sent = &token;
+        byte* received = stackalloc byte[Size];
+        nint one = (nint)sent;
+        nint each = (nint)received;
+        Exchange(_ => (one, 1), peer => (each + peer, 1));
+    }
+
+    /// <summary>Closes every connection: a rank blocked in a collective gets <see cref="CommunicatorAbortedException"/>.</summary>
+    public void Abort()
+    {
+        _aborted = true;
+        Close(_peers);
+    }
+
+    /// <summary>Closes the connections.</summary>
+    public void Dispose() => Close(_peers);
+
+    private (long First, long End) Share(long length, int rank) => (length * rank / Size, length * (rank + 1) / Size);
+
+    /// <summary>
+    /// Sends <paramref name="send"/>(peer) to every other rank and receives <paramref name="receive"/>(peer)
+    /// from each. The sends run on the thread pool while this thread reads, so two ranks writing
+    /// large payloads to each other never both block on full socket buffers.
+    /// </summary>
+    private void Exchange(Func<int, (nint Bytes, long Length)> send, Func<int, (nint Bytes, long Length)> receive)
+    {
+        var writes = new List<Task>(Size);
+        for (int peer = 0; peer < Size; peer++)
+        {
+            if (peer == Rank)
+            {
+                continue;
+            }
+
+            (nint bytes, long length) = send(peer);
+            if (length > 0)
+            {
+                Stream stream = _peers[peer]!;
+                int target = peer;
+                writes.Add(Task.Run(() => Write(stream, bytes, length, target)));
+            }
+        }
+
+        Exception? failure = null;
+        for (int peer = 0; peer < Size; peer++)
+        {
+            if (peer == Rank)
+            {
+                continue;
+            }
+
+            (nint bytes, long length) = receive(peer);
+            try
+            {
+                Read(_peers[peer]!, bytes, length, peer);
+            }
+            catch (CommunicatorAbortedException exception)
+            {
+                failure ??= exception;
+                break;
+            }
+        }
+
+        try
+        {
+            Task.WaitAll([.. writes]);
+        }
+        catch (AggregateException exception)
+        {
+            failure ??= exception.InnerExceptions.OfType<CommunicatorAbortedException>().FirstOrDefault() ?? exception.InnerExceptions[0];
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+    }
+
+    private void Write(Stream stream, nint bytes, long length, int peer)
+    {
+        try
+        {
+            for (long done = 0; done < length; done += PieceBytes)
+            {
+                stream.Write(new ReadOnlySpan<byte>((byte*)bytes + done, (int)Math.Min(PieceBytes, length - done)));
+            }
+
+            stream.Flush();
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        {
+            throw Lost(peer, exception);
+        }
+    }
+
+    private void Read(Stream stream, nint bytes, long length, int peer)
+    {
+        try
+        {
+            for (long done = 0; done < length; done += PieceBytes)
+            {
+                stream.ReadExactly(new Span<byte>((byte*)bytes + done, (int)Math.Min(PieceBytes, length - done)));
+            }
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or EndOfStreamException)
+        {
+            throw Lost(peer, exception);
+        }
+    }
+
+    private CommunicatorAbortedException Lost(int peer, Exception cause) =>
+        new(_aborted
+            ? "The tensor-parallel group was aborted while this rank waited in a collective."
+            : $"Tensor-parallel rank {peer}'s connection to rank {Rank} failed during a collective: {cause.Message}", cause);
+}

@@ -1,0 +1,242 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Collectives;
+using Flover.Gpu.Collectives.Tcp;
+
+namespace Flover.Gpu.Tests.Collectives;
+
+/// <summary>
+/// The TCP data path for collectives between processes (here: ranks on threads over loopback):
+/// results bitwise equal to the in-process group's, mutual TLS that refuses a stranger, and a lost
+/// or aborted peer that ends a waiting collective instead of hanging it.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class TcpCommunicatorTests : IDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+    private readonly Accelerator _accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
+
+    public void Dispose() => _accelerator.Dispose();
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 2304)]
+    [InlineData(3, 7)]
+    [InlineData(3, 100_003)]
+    public void All_reduce_over_tcp_is_bitwise_the_in_process_group_s(int size, int length)
+    {
+        // Values over many binades, so a different order of additions would show in the last bits.
+        var random = new Random(length + size);
+        float[][] inputs = [.. Enumerable.Range(0, size).Select(_ => Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-20, 20)))).ToArray())];
+        var group = new InProcessCommunicatorGroup(size);
+        float[][] inProcess = OnEveryRank(size, rank => Reduce(group[rank], inputs[rank]));
+
+        TcpCommunicator[] mesh = Mesh(size);
+        float[][] overTcp = OnEveryRank(size, rank => Reduce(mesh[rank], inputs[rank]));
+
+        for (int rank = 0; rank < size; rank++)
+        {
+            Assert.Equal(inProcess[rank], overTcp[rank]);
+            Assert.Equal(overTcp[0], overTcp[rank]);
+        }
+
+        Dispose(mesh);
+    }
+
+    [Fact]
+    public void All_gather_of_uneven_column_slices_broadcast_and_barrier_give_every_rank_the_same_data()
+    {
+        int[] offsets = [0, 5, 6, 13];
+        const int Rows = 4;
+        TcpCommunicator[] mesh = Mesh(3);
+
+        float[][] gathered = OnEveryRank(3, rank =>
+        {
+            int width = offsets[rank + 1] - offsets[rank];
+            float[] local = [.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)];
+            using MemoryBuffer<float> source = Upload(local);
+            using MemoryBuffer<float> target = _accelerator.Allocate<float>(Rows * 13);
+            mesh[rank].AllGatherColumns(source.View, Rows, offsets, target.View, 13);
+            mesh[rank].Barrier();
+            return Download(target);
+        });
+        float[][] broadcast = OnEveryRank(3, rank =>
+        {
+            using MemoryBuffer<float> data = Upload(rank == 1 ? [1.5f, -2f, 3.25f] : [0f, 0f, 0f]);
+            mesh[rank].Broadcast(data.View, root: 1);
+            return Download(data);
+        });
+
+        float[] expected = new float[Rows * 13];
+        for (int r = 0; r < 3; r++)
+        {
+            int width = offsets[r + 1] - offsets[r];
+            for (int row = 0; row < Rows; row++)
+            {
+                for (int c = 0; c < width; c++)
+                {
+                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
+                }
+            }
+        }
+
+        Assert.All(gathered, g => Assert.Equal(expected, g));
+        Assert.All(broadcast, b => Assert.Equal([1.5f, -2f, 3.25f], b));
+        Dispose(mesh);
+    }
+
+    [Fact]
+    public void With_mutual_tls_the_group_works_and_a_peer_the_root_did_not_issue_is_refused()
+    {
+        using X509Certificate2 root = Authority("CN=flover-cluster-ca", out ECDsa rootKey);
+        using X509Certificate2 stranger = Authority("CN=someone-else", out ECDsa strangerKey);
+        using X509Certificate2 first = Issue(root, rootKey, "CN=rank-0");
+        using X509Certificate2 second = Issue(root, rootKey, "CN=rank-1");
+        using X509Certificate2 intruder = Issue(stranger, strangerKey, "CN=rank-1");
+
+        TcpCommunicator[] mesh = Mesh(2, rank => new TcpCommunicatorOptions(rank == 0 ? first : second, root));
+        float[][] sums = OnEveryRank(2, rank => Reduce(mesh[rank], [rank + 1f, 10f]));
+        Dispose(mesh);
+
+        Assert.All(sums, s => Assert.Equal([3f, 20f], s));
+        FloverException refused = Assert.Throws<FloverException>(() => Mesh(2, rank => new TcpCommunicatorOptions(rank == 0 ? first : intruder, root) { ConnectTimeout = TimeSpan.FromSeconds(10) }));
+        Assert.Contains("failed mutual TLS authentication", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', refused.Message);
+        FloverException plain = Assert.Throws<FloverException>(() => Mesh(2, rank => rank == 0 ? new TcpCommunicatorOptions(first, root) { ConnectTimeout = TimeSpan.FromSeconds(10) } : new TcpCommunicatorOptions { ConnectTimeout = TimeSpan.FromSeconds(10) }));
+        Assert.StartsWith("tensor-parallel ", plain.Message, StringComparison.Ordinal);
+        rootKey.Dispose();
+        strangerKey.Dispose();
+    }
+
+    [Fact]
+    public void Ranks_that_disagree_on_the_group_size_are_refused_naming_both_sizes()
+    {
+        using var zero = new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0));
+        using var one = new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0));
+        using var two = new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0));
+        var options = new TcpCommunicatorOptions { ConnectTimeout = TimeSpan.FromSeconds(10) };
+
+        Task<TcpCommunicator> lower = TcpCommunicator.ConnectAsync(zero, 0, [zero.Endpoint, one.Endpoint], options);
+        Task<TcpCommunicator> higher = TcpCommunicator.ConnectAsync(one, 1, [zero.Endpoint, one.Endpoint, two.Endpoint], options);
+
+        var error = Assert.ThrowsAny<FloverException>(() => lower.WaitAsync(Limit).GetAwaiter().GetResult());
+        Assert.EndsWith("is in a group of 3 ranks, this node in one of 2.", error.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<FloverException>(() => higher.WaitAsync(Limit).GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public void A_peer_that_dies_or_an_abort_ends_a_waiting_collective_with_the_group_aborted()
+    {
+        TcpCommunicator[] mesh = Mesh(2);
+        using MemoryBuffer<float> data = Upload([1f, 2f]);
+
+        // Rank 1 never joins the collective and goes away: rank 0 learns it, naming the rank.
+        Task waiting = Task.Run(() => mesh[0].AllReduceSum(data.View));
+        mesh[1].Dispose();
+        var lost = Assert.Throws<CommunicatorAbortedException>(() => waiting.WaitAsync(Limit).GetAwaiter().GetResult());
+        Assert.Contains("rank 1", lost.Message, StringComparison.Ordinal);
+        mesh[0].Dispose();
+
+        TcpCommunicator[] second = Mesh(2);
+        Task blocked = Task.Run(() => second[0].Barrier());
+        second[0].Abort();
+        var aborted = Assert.Throws<CommunicatorAbortedException>(() => blocked.WaitAsync(Limit).GetAwaiter().GetResult());
+        Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
+        Dispose(second);
+    }
+
+    private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null)
+    {
+        TcpCommunicatorListener[] listeners = [.. Enumerable.Range(0, size).Select(_ => new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0)))];
+        try
+        {
+            IPEndPoint[] endpoints = [.. listeners.Select(l => l.Endpoint)];
+            Task<TcpCommunicator>[] joining = [.. Enumerable.Range(0, size).Select(rank => TcpCommunicator.ConnectAsync(listeners[rank], rank, endpoints, options?.Invoke(rank)))];
+            try
+            {
+                Task.WhenAll(joining).WaitAsync(Limit).GetAwaiter().GetResult();
+            }
+            catch (Exception) when (joining.Any(j => j.IsFaulted))
+            {
+                foreach (Task<TcpCommunicator> formed in joining.Where(j => j.IsCompletedSuccessfully))
+                {
+                    formed.Result.Dispose();
+                }
+
+                throw joining.First(j => j.IsFaulted).Exception!.InnerException!;
+            }
+
+            return [.. joining.Select(j => j.Result)];
+        }
+        finally
+        {
+            foreach (TcpCommunicatorListener listener in listeners)
+            {
+                listener.Dispose();
+            }
+        }
+    }
+
+    private static float[][] OnEveryRank(int size, Func<int, float[]> work)
+    {
+        // Collectives block their thread until every rank is in: each rank gets a thread of its own.
+        Task<float[]>[] ranks = [.. Enumerable.Range(0, size).Select(rank => Task.Factory.StartNew(() => work(rank), TaskCreationOptions.LongRunning))];
+        Task.WhenAll(ranks).WaitAsync(Limit).GetAwaiter().GetResult();
+        return [.. ranks.Select(r => r.Result)];
+    }
+
+    private float[] Reduce(ICommunicator communicator, float[] values)
+    {
+        using MemoryBuffer<float> buffer = Upload(values);
+        communicator.AllReduceSum(buffer.View);
+        return Download(buffer);
+    }
+
+    private MemoryBuffer<float> Upload(float[] values)
+    {
+        MemoryBuffer<float> buffer = _accelerator.Allocate<float>(values.Length);
+        _accelerator.CopyFromCpu<float>(values, buffer.View);
+        return buffer;
+    }
+
+    private float[] Download(MemoryBuffer<float> buffer)
+    {
+        var values = new float[buffer.View.Length];
+        _accelerator.CopyToCpu(buffer.View, values);
+        return values;
+    }
+
+    private static void Dispose(TcpCommunicator[] mesh)
+    {
+        foreach (TcpCommunicator rank in mesh)
+        {
+            rank.Dispose();
+        }
+    }
+
+    private static X509Certificate2 Authority(string name, out ECDsa key)
+    {
+        key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(name, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    private static X509Certificate2 Issue(X509Certificate2 authority, ECDsa authorityKey, string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(name, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var issuer = X509CertificateLoader.LoadCertificate(authority.RawData).CopyWithPrivateKey(authorityKey);
+        using X509Certificate2 issued = request.Create(issuer, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12), RandomNumberGenerator.GetBytes(8));
+        issuer.Dispose();
+        // Through PKCS#12, so the private key is one the TLS stack can use on every platform.
+        using X509Certificate2 withKey = issued.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+}
