@@ -15,6 +15,7 @@ internal static class CommandCatalog
         yield return DetokenizeCommand.Create(console);
         yield return BenchDecodeCommand.Create(console);
         yield return BenchKernelsCommand.Create(console);
+        yield return BenchCollectivesCommand.Create(console);
         yield return BenchCommand.Create(console);
         yield return GenerateCommand.Create(console);
         yield return ServeCommand.Create(console);
