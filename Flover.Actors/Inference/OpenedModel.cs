@@ -32,6 +32,12 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
     /// <exception cref="Gpu.FloverException">The model cannot be opened or does not fit the settings or the memory.</exception>
     public static OpenedModel Open(FloverSettings settings, FloverModel model, DeviceSpec? device = null)
     {
+        if (model.Preset is not null && LlamaPresets.IsPreset(model.Preset))
+        {
+            // A LLaMA preset has random weights and no tokenizer; an engine that speaks text needs one.
+            throw new Gpu.FloverException($"preset '{model.Preset}' is a LLaMA shape without a tokenizer, which serving text needs; serve a LLaMA folder (--model) or a GPT-2 preset ({string.Join(", ", Gpt2Presets.Names)}); LLaMA presets run in bench-decode and bench.");
+        }
+
         if (model.Preset is not null)
         {
             EngineSetup.CheckPresetMemory(settings, model.Preset, device);

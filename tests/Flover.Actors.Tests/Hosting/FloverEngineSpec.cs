@@ -51,6 +51,14 @@ public sealed class FloverEngineSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_llama_preset_which_has_no_tokenizer_is_one_line_saying_what_to_serve_instead()
+    {
+        var error = Assert.Throws<FloverException>(() => FloverEngine.Props(Sys, FloverModel.FromPreset("llama-tiny")));
+
+        Assert.Equal("preset 'llama-tiny' is a LLaMA shape without a tokenizer, which serving text needs; serve a LLaMA folder (--model) or a GPT-2 preset (tiny, gpt2, gpt2-medium, gptj-6b); LLaMA presets run in bench-decode and bench.", error.Message);
+    }
+
+    [Fact]
     public void When_the_engine_fails_its_requests_complete_with_Error_and_the_users_system_keeps_running()
     {
         IActorRef engine = Sys.ActorOf(FloverEngine.Props(Sys, FloverModel.FromPreset("tiny"), ConfigurationFactory.ParseString("flover.engine.threads = 1")), "failing");
