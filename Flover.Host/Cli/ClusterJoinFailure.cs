@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Flover.Actors.Cluster;
 using Flover.Configuration;
 
 namespace Flover.Host.Cli;
@@ -12,10 +13,17 @@ namespace Flover.Host.Cli;
 /// </summary>
 internal static class ClusterJoinFailure
 {
-    /// <summary>The error line when <paramref name="system"/> stopped because joining failed, else null.</summary>
+    /// <summary>The error line when <paramref name="system"/> stopped because joining failed (no seed answered, or the cluster runs another wire format), else null.</summary>
     public static string? Message(ActorSystem system, Config config, string command)
     {
-        if (CoordinatedShutdown.Get(system).ShutdownReason is not CoordinatedShutdown.ClusterJoinUnsuccessfulReason)
+        CoordinatedShutdown.Reason? reason = CoordinatedShutdown.Get(system).ShutdownReason;
+        if (reason is ClusterCompatibility.IncompatibleReason)
+        {
+            // The guard logged the roles that differ (stderr, through Akka's logger).
+            return $"{command}: error: could not join the cluster: its Flover wire format or serializer setup differs from this node's (no rolling upgrade across a wire-format change; see the error logged above)";
+        }
+
+        if (reason is not CoordinatedShutdown.ClusterJoinUnsuccessfulReason)
         {
             return null;
         }

@@ -30,7 +30,8 @@ internal sealed class EngineHost : IAsyncDisposable
 
     private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served, WorkerFingerprint fingerprint)
     {
-        Configuration = ClusterMode.WithDefaultRoles(configuration);
+        // Both roles for a cluster node that names none, and the wire-format role the compatibility check compares.
+        Configuration = ClusterCompatibility.WithWireRole(configuration);
         Cluster = ClusterMode.From(configuration);
         Routing = FloverSettings.From(configuration).Cluster;
         Fingerprint = fingerprint;
@@ -137,6 +138,7 @@ internal sealed class EngineHost : IAsyncDisposable
             return;
         }
 
+        system.ActorOf(CompatibilityGuard.Props(ClusterCompatibility.Role(Configuration)), CompatibilityGuard.Name);
         if (engine is not null)
         {
             system.ActorOf(WorkerAgent.Props(engine, Fingerprint, Routing.StatusInterval), WorkerAgent.Name);
