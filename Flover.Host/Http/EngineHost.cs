@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Hosting;
 using Flover.Actors.Cluster;
 using Flover.Actors.Hosting;
@@ -163,7 +164,9 @@ internal sealed class EngineHost : IAsyncDisposable
             throw new InvalidOperationException("The engine's own actor system is already started.");
         }
 
-        _ownSystem = ActorSystem.Create("flover", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(Configuration)));
+        BootstrapSetup bootstrap = BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(Configuration));
+        ActorSystemSetup setup = ClusterTls.Setup(Configuration) is { } tls ? bootstrap.And(tls) : ActorSystemSetup.Create(bootstrap);
+        _ownSystem = ActorSystem.Create("flover", setup);
         try
         {
             StartEngine(_ownSystem, ActorRegistry.For(_ownSystem));

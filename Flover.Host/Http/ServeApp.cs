@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Flover.Actors.Cluster;
 using Flover.Actors.Hosting;
 using Flover.Gpu;
 using Flover.Host.Http.Events;
@@ -66,6 +67,11 @@ internal static class ServeApp
         builder.Services.AddAkka("flover", akka =>
         {
             akka.AddHocon(AkkaConfiguration.From(setup.Configuration), HoconAddMode.Prepend);
+            if (ClusterTls.Setup(setup.Configuration) is { } tls)
+            {
+                akka.AddSetup(tls);
+            }
+
             akka.AddHocon($"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)drainLimit.TotalMilliseconds}ms", HoconAddMode.Prepend);
             // Akka's log events go to Microsoft.Extensions.Logging, so they land where ASP.NET Core's do (stderr).
             akka.ConfigureLoggers(loggers =>
