@@ -45,12 +45,13 @@ internal sealed record ClusterMode(bool Clustered, bool Frontend, bool Worker, b
         }
 
         IList<string> roles = config.HasPath("akka.cluster.roles") ? config.GetStringList("akka.cluster.roles") : [];
-        if (roles.FirstOrDefault(r => r is not (ClusterRoles.Frontend or ClusterRoles.Worker)) is { } unknown)
+        if (roles.FirstOrDefault(r => r is not (ClusterRoles.Frontend or ClusterRoles.Worker) && !r.StartsWith(ClusterCompatibility.RolePrefix, StringComparison.Ordinal)) is { } unknown)
         {
             throw new Gpu.FloverException($"akka.cluster.roles may hold {ClusterRoles.Frontend} and {ClusterRoles.Worker}, not '{unknown}'.");
         }
 
-        bool both = roles.Count == 0;
+        // The wire-format role (ClusterCompatibility) is not a serving role: a node with only it still has both.
+        bool both = !roles.Any(r => r is ClusterRoles.Frontend or ClusterRoles.Worker);
         bool seeds = config.HasPath("akka.cluster.seed-nodes") && config.GetStringList("akka.cluster.seed-nodes").Count > 0;
         return new ClusterMode(true, both || roles.Contains(ClusterRoles.Frontend), both || roles.Contains(ClusterRoles.Worker), seeds);
     }

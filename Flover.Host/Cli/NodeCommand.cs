@@ -63,7 +63,16 @@ internal static class NodeCommand
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             console.Error.WriteLine($"node: {cluster.SelfAddress} joining {(mode.HasSeeds ? "its seed nodes" : "itself (no seed nodes)")} ...");
-            await up.Task.WaitAsync(cancellation).ConfigureAwait(false);
+            // Until Up, or until Akka gives up on the seed nodes (shutdown-after-unsuccessful-join-seed-nodes).
+            await Task.WhenAny(up.Task, system.WhenTerminated).WaitAsync(cancellation).ConfigureAwait(false);
+            if (!up.Task.IsCompleted)
+            {
+                await system.WhenTerminated.ConfigureAwait(false);
+                console.Error.WriteLine(ClusterJoinFailure.Message(system, config, "node")
+                    ?? $"node: error: the actor system stopped before this node was Up ({CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name ?? "no reason given"}).");
+                return 1;
+            }
+
             console.Error.WriteLine("node: warming up ...");
             await engine.WarmUpAsync(client, FloverSettings.From(config).Http.RequestTimeout).ConfigureAwait(false);
             console.Out.WriteLine($"flover node: worker {cluster.SelfAddress} up (model {engine.Model.Id}, {engine.Fingerprint.WeightsHash})");

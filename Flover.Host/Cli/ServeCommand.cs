@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Akka.Actor;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Models;
@@ -98,6 +99,11 @@ internal static class ServeCommand
             string url = ServeApp.Url(listener);
             listener.SafeHandle.SetHandleAsInvalid();
 
+            // A cluster node whose actor system stops on its own (Akka gave up on the seed nodes,
+            // or the cluster downed it) has nothing left to serve: stop the application too.
+            ActorSystem system = app.Services.GetRequiredService<ActorSystem>();
+            _ = system.WhenTerminated.ContinueWith(_ => app.Lifetime.StopApplication(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
             if (engine.Cluster.Worker)
             {
                 console.Error.WriteLine("serve: warming up ...");
@@ -126,6 +132,12 @@ internal static class ServeCommand
             if (app.Services.GetRequiredService<DrainService>().Result is (int inFlight, int cancelled))
             {
                 console.Error.WriteLine($"serve: stopped; {inFlight} request(s) were in flight, {cancelled} cancelled at the drain timeout ({http.DrainTimeout.TotalSeconds:0.#} s).");
+            }
+
+            if (ClusterJoinFailure.Message(system, engine.Configuration, "serve") is { } joinFailed)
+            {
+                console.Error.WriteLine(joinFailed);
+                return 1;
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Hosting;
+using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Microsoft.AspNetCore.Http;
 
@@ -99,6 +100,28 @@ internal sealed partial class EngineClient
         try
         {
             return await engine.Ask<EngineStatus>(ProbeEngine.Instance, timeout, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The workers a cluster frontend's <c>ClusterEngine</c> knows (those that answered with a state
+    /// and are reachable), or null when it did not answer within <paramref name="timeout"/> (or the
+    /// engine is not started). Only for a cluster frontend: a node's own engine never answers.
+    /// </summary>
+    public async Task<IReadOnlyList<WorkerLoad>?> WorkersAsync(TimeSpan timeout, CancellationToken cancellation)
+    {
+        if (Engine is not { } engine)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (await engine.Ask<WorkerList>(ListWorkers.Instance, timeout, cancellation).ConfigureAwait(false)).Workers;
         }
         catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Hosting;
 using Flover.Actors.Cluster;
 using Flover.Actors.Hosting;
@@ -30,7 +31,8 @@ internal sealed class EngineHost : IAsyncDisposable
 
     private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served, WorkerFingerprint fingerprint)
     {
-        Configuration = ClusterMode.WithDefaultRoles(configuration);
+        // Both roles for a cluster node that names none, and the wire-format role the compatibility check compares.
+        Configuration = ClusterCompatibility.WithWireRole(configuration);
         Cluster = ClusterMode.From(configuration);
         Routing = FloverSettings.From(configuration).Cluster;
         Fingerprint = fingerprint;
@@ -137,6 +139,7 @@ internal sealed class EngineHost : IAsyncDisposable
             return;
         }
 
+        system.ActorOf(CompatibilityGuard.Props(ClusterCompatibility.Role(Configuration)), CompatibilityGuard.Name);
         if (engine is not null)
         {
             system.ActorOf(WorkerAgent.Props(engine, Fingerprint, Routing.StatusInterval), WorkerAgent.Name);
@@ -161,7 +164,9 @@ internal sealed class EngineHost : IAsyncDisposable
             throw new InvalidOperationException("The engine's own actor system is already started.");
         }
 
-        _ownSystem = ActorSystem.Create("flover", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(Configuration)));
+        BootstrapSetup bootstrap = BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(Configuration));
+        ActorSystemSetup setup = ClusterTls.Setup(Configuration) is { } tls ? bootstrap.And(tls) : ActorSystemSetup.Create(bootstrap);
+        _ownSystem = ActorSystem.Create("flover", setup);
         try
         {
             StartEngine(_ownSystem, ActorRegistry.For(_ownSystem));

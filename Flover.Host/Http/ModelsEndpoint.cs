@@ -3,22 +3,45 @@ using Microsoft.AspNetCore.Http;
 
 namespace Flover.Host.Http;
 
-/// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the one served model, as OpenAI lists models.</summary>
+/// <summary>
+/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the one served model, as OpenAI lists
+/// models. On a cluster frontend the model is listed only while a serving worker it knows runs it
+/// (the list is empty before a worker registers and after the last one left): a frontend routes
+/// only its own model, so other models its workers might run are not listed.
+/// </summary>
 internal static class ModelsEndpoint
 {
-    public static Task ListAsync(HttpContext http, ServedModel model) =>
-        WriteAsync(http, json =>
+    public static async Task ListAsync(HttpContext http, ServeContext serve)
+    {
+        bool served = await ServedAsync(http, serve).ConfigureAwait(false);
+        await WriteAsync(http, json =>
         {
             json.WriteString("object", "list");
             json.WriteStartArray("data");
-            json.WriteStartObject();
-            WriteModel(json, model);
-            json.WriteEndObject();
-            json.WriteEndArray();
-        });
+            if (served)
+            {
+                json.WriteStartObject();
+                WriteModel(json, serve.Model);
+                json.WriteEndObject();
+            }
 
-    public static Task GetAsync(HttpContext http, ServedModel model, string id) =>
-        id == model.Id ? WriteAsync(http, json => WriteModel(json, model)) : throw ApiException.ModelNotFound(id, model.Id);
+            json.WriteEndArray();
+        }).ConfigureAwait(false);
+    }
+
+    public static async Task GetAsync(HttpContext http, ServeContext serve, string id)
+    {
+        if (id != serve.Model.Id || !await ServedAsync(http, serve).ConfigureAwait(false))
+        {
+            throw ApiException.ModelNotFound(id, serve.Model.Id);
+        }
+
+        await WriteAsync(http, json => WriteModel(json, serve.Model)).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> ServedAsync(HttpContext http, ServeContext serve) =>
+        !serve.ClusterFrontend
+        || ServeContext.Serves(serve.Model.Id, await serve.Engine.WorkersAsync(serve.Settings.ReadyTimeout, http.RequestAborted).ConfigureAwait(false));
 
     private static void WriteModel(Utf8JsonWriter json, ServedModel model)
     {

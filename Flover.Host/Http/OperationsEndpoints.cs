@@ -1,3 +1,4 @@
+using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Microsoft.AspNetCore.Http;
 
@@ -36,6 +37,8 @@ internal static class OperationsEndpoints
             return;
         }
 
+        // A cluster frontend also lists the workers behind it (its status sums those serving its model).
+        IReadOnlyList<WorkerLoad>? workers = serve.ClusterFrontend ? await serve.Engine.WorkersAsync(serve.Settings.ReadyTimeout, http.RequestAborted).ConfigureAwait(false) : null;
         await WriteAsync(http, StatusCodes.Status200OK, JsonOutput.Object(json =>
         {
             json.WriteString("status", "ready");
@@ -47,6 +50,24 @@ internal static class OperationsEndpoints
             if (status.StepAge is { } age)
             {
                 json.WriteNumber("step_age_seconds", age.TotalSeconds);
+            }
+
+            if (workers is not null)
+            {
+                json.WriteStartArray("workers");
+                foreach (WorkerLoad worker in workers)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("worker", worker.Address);
+                    json.WriteString("model", worker.Fingerprint.Model);
+                    json.WriteNumber("running", worker.Running);
+                    json.WriteNumber("waiting", worker.Waiting);
+                    json.WriteNumber("kv_slots", worker.KvSlots);
+                    json.WriteBoolean("serving", worker.Serving);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
             }
         })).ConfigureAwait(false);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
+using Flover.Actors.Cluster;
 using Flover.Actors.Hosting;
 using Flover.Gpu;
 using Flover.Host.Http.Events;
@@ -66,6 +67,11 @@ internal static class ServeApp
         builder.Services.AddAkka("flover", akka =>
         {
             akka.AddHocon(AkkaConfiguration.From(setup.Configuration), HoconAddMode.Prepend);
+            if (ClusterTls.Setup(setup.Configuration) is { } tls)
+            {
+                akka.AddSetup(tls);
+            }
+
             akka.AddHocon($"akka.coordinated-shutdown.phases.service-requests-done.timeout = {(long)drainLimit.TotalMilliseconds}ms", HoconAddMode.Prepend);
             // Akka's log events go to Microsoft.Extensions.Logging, so they land where ASP.NET Core's do (stderr).
             akka.ConfigureLoggers(loggers =>
@@ -82,7 +88,7 @@ internal static class ServeApp
         Prometheus.CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
         builder.Services.AddSingleton(services => new EngineClient(services.GetRequiredService<ActorSystem>(), setup.Metrics, registry, recent));
         builder.Services.AddSingleton(services => new MetricsEndpoint(registry, services.GetRequiredService<EngineClient>().Metrics.Meter, services.GetRequiredService<IMeterFactory>()));
-        builder.Services.AddSingleton(services => new ServeContext(setup.Model, services.GetRequiredService<EngineClient>(), setup.Settings, setup.Clock));
+        builder.Services.AddSingleton(services => new ServeContext(setup.Model, services.GetRequiredService<EngineClient>(), setup.Settings, setup.Clock, setup.ClusterFrontend));
         builder.Services.AddSingleton<DrainService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DrainService>());
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = drainLimit + TimeSpan.FromSeconds(5));
@@ -91,6 +97,11 @@ internal static class ServeApp
         WebApplication app = builder.Build();
         ServeContext serve = app.Services.GetRequiredService<ServeContext>();
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
+        if (serve.ClusterFrontend)
+        {
+            ClusterMetrics.Register(registry, serve.Engine, serve.Settings.ReadyTimeout);
+        }
+
         // The page itself is public; what it fetches follows the key rules.
         var keys = new ApiKeys(serve.Settings.ApiKeys, [.. serve.Settings.UnauthenticatedPaths, .. WebPage.Paths]);
         app.Use(WriteApiErrorsAsync);
@@ -105,8 +116,8 @@ internal static class ServeApp
         app.MapGet("/ready", (HttpContext http) => OperationsEndpoints.ReadyAsync(http, serve));
         app.MapGet("/metrics", metrics.WriteAsync);
         app.MapGet("/v1/engine/events", (HttpContext http) => EngineEventsEndpoint.StreamAsync(http, events, serve.Settings.KeepAliveInterval, app.Lifetime.ApplicationStopping));
-        app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve.Model));
-        app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve.Model, id));
+        app.MapGet("/v1/models", (HttpContext http) => ModelsEndpoint.ListAsync(http, serve));
+        app.MapGet("/v1/models/{id}", (HttpContext http, string id) => ModelsEndpoint.GetAsync(http, serve, id));
         app.MapPost("/v1/completions", (HttpContext http) =>
             GenerationEndpoint.HandleAsync(http, serve, CompletionRequestParser.Parse, (model, request, now) => new CompletionShape(model, request, now)));
         app.MapPost("/v1/chat/completions", (HttpContext http) =>

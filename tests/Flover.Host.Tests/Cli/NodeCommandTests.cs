@@ -47,6 +47,39 @@ public sealed class NodeCommandTests
         Assert.Equal(["akka.tcp://flover@127.0.0.1:4053"], config.GetStringList("akka.cluster.seed-nodes"));
     }
 
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData("node")]
+    [InlineData("serve")]
+    public void A_node_whose_seeds_never_answer_gives_up_after_the_configured_time_with_one_line_and_exit_code_1(string command)
+    {
+        // A loopback port nobody listens on (bound, read, released): every join attempt goes unanswered.
+        int closed;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closed = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        string seed = $"akka.tcp://flover@127.0.0.1:{closed}";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        CliResult result = CliRunner.Run(
+            [command, "--preset", "tiny", .. command == "serve" ? new[] { "--port", "0" } : [],
+             "--set", "akka.actor.provider = cluster", "--set", "akka.cluster.roles = [worker]",
+             "--set", "akka.remote.dot-netty.tcp.hostname = \"127.0.0.1\"", "--set", "akka.remote.dot-netty.tcp.port = 0",
+             "--set", $"akka.cluster.seed-nodes = [\"{seed}\"]",
+             "--set", "akka.cluster.seed-node-timeout = 1s", "--set", "akka.cluster.retry-unsuccessful-join-after = 1s",
+             "--set", "akka.cluster.shutdown-after-unsuccessful-join-seed-nodes = 3s"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(60));
+        string[] errors = [.. result.Stderr.Split('\n').Where(l => l.Contains("error", StringComparison.Ordinal))];
+        string line = Assert.Single(errors);
+        Assert.Contains($"{command}: error: could not join the cluster", line, StringComparison.Ordinal);
+        Assert.Contains(seed, line, StringComparison.Ordinal);
+        Assert.Contains("3s", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Help_names_the_cluster_guide()
     {

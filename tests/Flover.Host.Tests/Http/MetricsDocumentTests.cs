@@ -31,7 +31,7 @@ public sealed class MetricsDocumentTests
     }
 
     /// <summary>Every <c># TYPE name type</c> line, each name once.</summary>
-    private static Dictionary<string, string> Types(string metrics)
+    internal static Dictionary<string, string> Types(string metrics)
     {
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string line in metrics.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)))
@@ -50,11 +50,11 @@ public sealed class MetricsDocumentTests
             .SelectMany(l => l[(l.IndexOf('{') + 1)..l.IndexOf('}')].Split(',').Select(pair => pair[..pair.IndexOf('=')]))
             .Where(name => name != "le").Distinct().Order(StringComparer.Ordinal)];
 
-    /// <summary>The metric, type and label columns (label names sorted) of the first table under "## Metrics".</summary>
-    private static (Dictionary<string, string> Types, Dictionary<string, string[]> Labels) DocumentedTable()
+    /// <summary>The metric, type and label columns (label names sorted) of the first table under <paramref name="heading"/> (a cluster frontend's own metrics are under "### Cluster metrics").</summary>
+    internal static (Dictionary<string, string> Types, Dictionary<string, string[]> Labels) DocumentedTable(string heading = "## Metrics")
     {
         string[] lines = File.ReadAllLines(Path.Combine(MetricsTests.RepositoryRoot(), "docs", "OPERATIONS.md"));
-        IEnumerable<string> table = lines.SkipWhile(l => l != "## Metrics").Skip(1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+        IEnumerable<string> table = lines.SkipWhile(l => l != heading).Skip(1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
             .SkipWhile(l => !l.StartsWith('|')).TakeWhile(l => l.StartsWith('|')).Skip(2);
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
         var labels = new Dictionary<string, string[]>(StringComparer.Ordinal);
