@@ -226,7 +226,8 @@ async function loadModel() {
     return;
   }
   const body = await response.json();
-  $('model').textContent = body.data.length ? body.data[0].id : '';
+  // A cluster frontend lists a model only while a worker serves it.
+  $('model').textContent = body.data.length ? body.data[0].id : 'no model served yet';
 }
 
 function start() {
