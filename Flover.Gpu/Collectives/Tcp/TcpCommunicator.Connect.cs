@@ -119,6 +119,9 @@ public sealed partial class TcpCommunicator
     private static async Task<Stream> SecureAsync(TcpClient client, string remote, bool server, TcpCommunicatorOptions options, CancellationToken cancellation)
     {
         client.NoDelay = true;
+        // Room for an inline send to land whole without the peer reading (see InlineSendBytes).
+        client.SendBufferSize = SocketBufferBytes;
+        client.ReceiveBufferSize = SocketBufferBytes;
         NetworkStream network = client.GetStream();
         if (options.Certificate is not { } certificate)
         {

@@ -18,6 +18,14 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
     // Large payloads go in pieces, so a socket write never needs a contiguous multi-gigabyte span.
     private const int PieceBytes = 1 << 20;
 
+    // Payloads up to this size are written on the calling thread before it reads: the socket buffers
+    // (set to SocketBufferBytes at connect) hold them whole, so a write never waits for the peer to
+    // read, and a decode-sized collective saves the thread-pool hand-off of every send.
+    private const int InlineSendBytes = 64 << 10;
+
+    /// <summary>Send and receive buffer size of every connection: room for an inline send to every peer at once.</summary>
+    internal const int SocketBufferBytes = 1 << 20;
+
     private readonly Stream?[] _peers;
     private float[] _scratch = [];
     private long _collectiveTicks;
@@ -155,12 +163,19 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
 
     /// <summary>
     /// Sends <paramref name="send"/>(peer) to every other rank and receives <paramref name="receive"/>(peer)
-    /// from each. The sends run on the thread pool while this thread reads, so two ranks writing
-    /// large payloads to each other never both block on full socket buffers.
+    /// from each. Large sends run on the thread pool while this thread reads, so two ranks writing
+    /// large payloads to each other never both block on full socket buffers; small ones (every send
+    /// at most <see cref="InlineSendBytes"/>) fit the buffers and go first, on this thread.
     /// </summary>
     private void Exchange(Func<int, (nint Bytes, long Length)> send, Func<int, (nint Bytes, long Length)> receive)
     {
         var writes = new List<Task>(Size);
+        bool inline = true;
+        for (int peer = 0; peer < Size; peer++)
+        {
+            inline &= peer == Rank || send(peer).Length <= InlineSendBytes;
+        }
+
         for (int peer = 0; peer < Size; peer++)
         {
             if (peer == Rank)
@@ -169,9 +184,18 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
             }
 
             (nint bytes, long length) = send(peer);
-            if (length > 0)
+            if (length <= 0)
             {
-                Stream stream = _peers[peer]!;
+                continue;
+            }
+
+            Stream stream = _peers[peer]!;
+            if (inline)
+            {
+                Write(stream, bytes, length, peer);
+            }
+            else
+            {
                 int target = peer;
                 writes.Add(Task.Run(() => Write(stream, bytes, length, target)));
             }
