@@ -103,6 +103,31 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         return sum;
     }
 
+    // Dot of one query with four consecutive keys (length a multiple of 8), each key's lanes, sum and order as in Dot.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4<TElement, TFormat>(float* query, TElement* key, int length, float* results)
+        where TElement : unmanaged
+        where TFormat : IPanelFormat<TElement>
+    {
+        Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero, a2 = Vector256<float>.Zero, a3 = Vector256<float>.Zero;
+        TElement* k1 = key + length;
+        TElement* k2 = k1 + length;
+        TElement* k3 = k2 + length;
+        for (int i = 0; i < length; i += Vector256<float>.Count)
+        {
+            Vector256<float> q = Vector256.Load(query + i);
+            a0 = Vector256.FusedMultiplyAdd(q, TFormat.Widen8(key + i), a0);
+            a1 = Vector256.FusedMultiplyAdd(q, TFormat.Widen8(k1 + i), a1);
+            a2 = Vector256.FusedMultiplyAdd(q, TFormat.Widen8(k2 + i), a2);
+            a3 = Vector256.FusedMultiplyAdd(q, TFormat.Widen8(k3 + i), a3);
+        }
+
+        results[0] = Vector256.Sum(a0);
+        results[1] = Vector256.Sum(a1);
+        results[2] = Vector256.Sum(a2);
+        results[3] = Vector256.Sum(a3);
+    }
+
     // destination += scale · v element-wise, the values widened as they are loaded.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MultiplyAdd<TElement, TFormat>(float* destination, TElement* source, float scale, int length)
@@ -122,6 +147,27 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         }
     }
 
+    // destination += Σ scaleₘ · vₘ for four consecutive values, added in order m = 0..3 as four
+    // MultiplyAdd calls would, but with the destination held in a register between them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd4<TElement, TFormat>(float* destination, TElement* source, float* scales, int length)
+        where TElement : unmanaged
+        where TFormat : IPanelFormat<TElement>
+    {
+        Vector256<float> f0 = Vector256.Create(scales[0]), f1 = Vector256.Create(scales[1]);
+        Vector256<float> f2 = Vector256.Create(scales[2]), f3 = Vector256.Create(scales[3]);
+        TElement* s1 = source + length;
+        TElement* s2 = s1 + length;
+        TElement* s3 = s2 + length;
+        for (int i = 0; i < length; i += Vector256<float>.Count)
+        {
+            Vector256<float> sum = Vector256.FusedMultiplyAdd(TFormat.Widen8(source + i), f0, Vector256.Load(destination + i));
+            sum = Vector256.FusedMultiplyAdd(TFormat.Widen8(s1 + i), f1, sum);
+            sum = Vector256.FusedMultiplyAdd(TFormat.Widen8(s2 + i), f2, sum);
+            Vector256.Store(Vector256.FusedMultiplyAdd(TFormat.Widen8(s3 + i), f3, sum), destination + i);
+        }
+    }
+
     private void RowHead<TElement, TFormat>(int row, int head, float* scores)
         where TElement : unmanaged
         where TFormat : IPanelFormat<TElement>
@@ -137,16 +183,32 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
         TElement* values = (TElement*)_cache + _layout.Offset(slot, _layer, 1, kvHead, 0);
         float scale = 1f / MathF.Sqrt(size);
 
-        float max = float.NegativeInfinity;
-        for (int j = 0; j <= position; j++)
+        int j = 0;
+        if (size % Vector256<float>.Count == 0)
         {
-            float score = Dot<TElement, TFormat>(query, keys + ((long)j * size), size) * scale;
+            // Four keys at a time: four independent FMA chains hide each other's latency, and every
+            // key's own chain is the one Dot runs, so the scores are bitwise the same.
+            for (; j + 3 <= position; j += 4)
+            {
+                Dot4<TElement, TFormat>(query, keys + ((long)j * size), size, scores + j);
+            }
+        }
+
+        for (; j <= position; j++)
+        {
+            scores[j] = Dot<TElement, TFormat>(query, keys + ((long)j * size), size);
+        }
+
+        float max = float.NegativeInfinity;
+        for (j = 0; j <= position; j++)
+        {
+            float score = scores[j] * scale;
             scores[j] = score;
             max = MathF.Max(max, score);
         }
 
         float sum = 0f;
-        for (int j = 0; j <= position; j++)
+        for (j = 0; j <= position; j++)
         {
             float weight = MathF.Exp(scores[j] - max);
             scores[j] = weight;
@@ -155,7 +217,16 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
 
         float* output = _output + ((long)row * width) + (head * size);
         new Span<float>(output, size).Clear();
-        for (int j = 0; j <= position; j++)
+        j = 0;
+        if (size % Vector256<float>.Count == 0)
+        {
+            for (; j + 3 <= position; j += 4)
+            {
+                MultiplyAdd4<TElement, TFormat>(output, values + ((long)j * size), scores + j, size);
+            }
+        }
+
+        for (; j <= position; j++)
         {
             MultiplyAdd<TElement, TFormat>(output, values + ((long)j * size), scores[j], size);
         }

@@ -135,14 +135,21 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
             float* source = tile + (r * PanelWidth);
             float* destination = _output + ((long)(firstRow + r) * n) + firstColumn;
             int j = 0;
-            if (_activation == KernelActivation.None)
+            // The tanh GELU's vector form and the tail's one-lane form are the same lane operations.
+            if (_activation is KernelActivation.None or KernelActivation.GeluTanh)
             {
+                bool gelu = _activation == KernelActivation.GeluTanh;
                 for (; j + Vector256<float>.Count <= columns; j += Vector256<float>.Count)
                 {
                     Vector256<float> value = Vector256.Load(source + j);
                     if (bias != null)
                     {
                         value += Vector256.Load(bias + j);
+                    }
+
+                    if (gelu)
+                    {
+                        value = VectorGelu.GeluTanh(value);
                     }
 
                     if (_accumulate)

@@ -4,8 +4,9 @@ using Flover.Gpu.Accelerators;
 namespace Flover.Gpu.Kernels.Cpu;
 
 /// <summary>
-/// Element-wise functions, evaluated in double and rounded once to float: the same input always gives
-/// the same output, whichever kernel path (vector body or tail, decode or prefill) applies them.
+/// Element-wise functions: the same input always gives the same output, whichever kernel path (vector
+/// body or tail, decode or prefill) applies them. The exact GELU is evaluated in double and rounded
+/// once; the tanh GELU goes through <see cref="VectorGelu"/>'s one-lane form, the vector bodies' bits.
 /// </summary>
 internal static class ScalarMath
 {
@@ -17,12 +18,13 @@ internal static class ScalarMath
     public static float Activate(float x, KernelActivation activation) => activation switch
     {
         KernelActivation.None => x,
-        KernelActivation.GeluTanh => GeluTanh(x),
+        KernelActivation.GeluTanh => VectorGelu.GeluTanh(x),
         KernelActivation.GeluExact => GeluExact(x),
         KernelActivation.Relu => x > 0f ? x : 0f,
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 
+    /// <summary>The double form of GPT-2's GELU: the ILGPU kernels' (the CPU engine uses <see cref="VectorGelu"/>), and the CPU one's reference in tests.</summary>
     public static float GeluTanh(float x)
     {
         double v = x;
