@@ -20,6 +20,8 @@
 #   FLOVER [Flover.Host/bin/Release/net10.0/flover]  built by `dotnet build Flover.Host -c Release`
 #   FLOVER_BASELINE []  optional second Flover binary (another build, e.g. the main branch's), run
 #                     interleaved as engine "flover-baseline" for a before/after comparison
+#   FLOVER_KV [f32]   Flover's KV-cache precision (--kv-dtype); llama.cpp's cache is F16 unless told
+#                     otherwise, so FLOVER_KV=f16 compares like with like
 #   PYTHON [python3]  for the GGUF writer it needs numpy (Debian: apt-get install python3-numpy)
 #
 # llama.cpp runs with the flags of issue 29:
@@ -40,6 +42,7 @@ LOAD_PROCS=${LOAD_PROCS:-1}
 OUT=${OUT:-/tmp/flover-vs-llamacpp}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FLOVER=${FLOVER:-$ROOT/Flover.Host/bin/Release/net10.0/flover}
+FLOVER_KV=${FLOVER_KV:-f32}
 
 [[ -x $FLOVER ]] || { echo "no Flover binary at $FLOVER: run 'dotnet build Flover.Host -c Release' first" >&2; exit 1; }
 mkdir -p "$OUT/raw"
@@ -81,7 +84,7 @@ run_flover() { # condition round dtype [binary engine-name]
   load=$(load1)
   raw=$OUT/raw/$engine-$1-$2-$3.json
   "$binary" bench-decode --preset gpt2 --batch "$BATCHES" --dtype "$3" --threads "$THREADS" \
-    --prompt-tokens 32 --steps 64 --bandwidth-mb 0 --json > "$raw" 2> "$raw.log"
+    --kv-dtype "$FLOVER_KV" --prompt-tokens 32 --steps 64 --bandwidth-mb 0 --json > "$raw" 2> "$raw.log"
   python3 - "$raw" "$1" "$2" "$3" "$load" "$engine" >> "$RUNS" <<'PY'
 import json, sys
 path, condition, rnd, dtype, load, engine = sys.argv[1:]
