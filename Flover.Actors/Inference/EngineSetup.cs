@@ -20,18 +20,30 @@ public static class EngineSetup
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(config);
-        if (settings.MaxPositions > config.MaxPositions)
+        EngineModelShape shape = ModelShape(settings, config.MaxPositions, "n_positions");
+        return new Gpt2ModelOptions(shape.SlotCount, shape.SlotCapacity, WeightDType: shape.WeightDType) { KvDType = shape.KvDType };
+    }
+
+    /// <summary>
+    /// What every family's model options take from <c>flover.engine</c>: the slot count, the slot
+    /// capacity (<c>max-positions</c>, 0 for the model's own limit, never beyond it) and the weight
+    /// and KV precisions, each refused with one line naming the setting.
+    /// </summary>
+    /// <param name="settings">The engine settings.</param>
+    /// <param name="modelPositions">The model's position limit.</param>
+    /// <param name="positionsField">The config.json field that sets it, for the error line.</param>
+    internal static EngineModelShape ModelShape(EngineSettings settings, int modelPositions, string positionsField)
+    {
+        if (settings.MaxPositions > modelPositions)
         {
-            throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's n_positions ({config.MaxPositions}).");
+            throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's {positionsField} ({modelPositions}).");
         }
 
-        return new Gpt2ModelOptions(
+        return new EngineModelShape(
             settings.KvSlots,
-            settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
-            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"))
-        {
-            KvDType = TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"),
-        };
+            settings.MaxPositions == 0 ? modelPositions : settings.MaxPositions,
+            TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"),
+            TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"));
     }
 
     /// <summary>

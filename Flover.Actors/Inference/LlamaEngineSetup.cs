@@ -25,18 +25,8 @@ public static class LlamaEngineSetup
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(config);
-        if (settings.MaxPositions > config.MaxPositions)
-        {
-            throw new FloverException($"flover.engine.max-positions = {settings.MaxPositions} exceeds the model's max_position_embeddings ({config.MaxPositions}).");
-        }
-
-        return new LlamaModelOptions(
-            settings.KvSlots,
-            settings.MaxPositions == 0 ? config.MaxPositions : settings.MaxPositions,
-            WeightDType: TensorDTypeExtensions.ParseWeightDType(settings.WeightDType, "flover.engine.weight-dtype"))
-        {
-            KvDType = TensorDTypeExtensions.ParseKvDType(settings.KvDType, "flover.engine.kv-dtype"),
-        };
+        EngineModelShape shape = EngineSetup.ModelShape(settings, config.MaxPositions, "max_position_embeddings");
+        return new LlamaModelOptions(shape.SlotCount, shape.SlotCapacity, WeightDType: shape.WeightDType) { KvDType = shape.KvDType };
     }
 
     /// <summary>

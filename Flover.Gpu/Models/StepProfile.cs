@@ -5,7 +5,7 @@ namespace Flover.Gpu.Models;
 
 /// <summary>
 /// Where a model's steps spend their time, phase by phase (upload, embedding, each kind of kernel,
-/// download), summed over the steps run while it is attached (<see cref="Gpt2.Gpt2Model.Profile"/>).
+/// download), summed over the steps run while it is attached (<see cref="SlotCacheModel.Profile"/>).
 /// Every mark synchronises the accelerator first, so on a GPU, where kernels queue, a phase's time
 /// is its kernels' own rather than their launch cost; profiling therefore slows the steps (a
 /// synchronisation per phase) and is for measurement only (<c>bench-decode --profile</c>). One

@@ -8,40 +8,22 @@ namespace Flover.Gpu.Kernels.Cpu;
 /// (<see cref="VectorMath.Dot"/>: Vector256 lanes, lane sum, tail, whatever the machine's width), then
 /// every element is scaled by plain multiplies, so a row's bits never depend on its neighbours.
 /// </summary>
-internal sealed unsafe class RmsNormKernel : IWorkerJob
+internal sealed unsafe class RmsNormKernel : RowNormKernel
 {
-    private float* _input;
-    private float* _output;
-    private int _rows;
-    private int _width;
     private float* _gain;
     private float _epsilon;
-    private int _rowsPerChunk;
-
-    public int ChunkCount { get; private set; }
 
     public void Set(float* input, float* output, int rows, int width, float* gain, float epsilon, int rowsPerChunk)
     {
-        _rowsPerChunk = rowsPerChunk;
-        ChunkCount = (rows + rowsPerChunk - 1) / rowsPerChunk;
-        _input = input;
-        _output = output;
-        _rows = rows;
-        _width = width;
+        SetRows(input, output, rows, width, rowsPerChunk);
         _gain = gain;
         _epsilon = epsilon;
     }
 
-    public void Execute(int chunk, int worker)
+    protected override void NormalizeRow(float* x, float* y)
     {
-        int first = chunk * _rowsPerChunk;
-        int end = Math.Min(first + _rowsPerChunk, _rows);
-        for (int row = first; row < end; row++)
-        {
-            float* x = _input + ((long)row * _width);
-            float inverse = 1f / MathF.Sqrt((VectorMath.Dot(x, x, _width) / _width) + _epsilon);
-            Scale(x, _gain, inverse, _output + ((long)row * _width), _width);
-        }
+        float inverse = 1f / MathF.Sqrt((VectorMath.Dot(x, x, Width) / Width) + _epsilon);
+        Scale(x, _gain, inverse, y, Width);
     }
 
     /// <summary>

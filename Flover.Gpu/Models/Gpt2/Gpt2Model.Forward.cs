@@ -5,28 +5,28 @@ namespace Flover.Gpu.Models.Gpt2;
 /// <summary>The forward pass: staged rows in host arrays, then one pass of kernels per batch of rows.</summary>
 public sealed partial class Gpt2Model
 {
-    /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>
-    private void RunPass(RowStager staged)
+    /// <inheritdoc />
+    private protected override void RunPass(RowStager staged)
     {
         int rows = staged.Rows;
         int wanted = staged.Wanted;
         Gpt2Workspace ws = _workspace;
         StepProfile? profile = Profile;
         profile?.Begin();
-        ws.Upload(_accelerator, staged);
-        profile?.Mark(_accelerator, "upload");
+        ws.Upload(Accelerator, staged);
+        profile?.Mark(Accelerator, "upload");
         Forward(rows, wanted, profile);
         if (wanted > 0)
         {
             int vocabulary = Config.VocabularySize;
-            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), staged.LogitsDestination);
-            profile?.Mark(_accelerator, "download");
+            Accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), staged.LogitsDestination);
+            profile?.Mark(Accelerator, "download");
         }
     }
 
     private void Forward(int rows, int wanted, StepProfile? profile)
     {
-        Accelerator a = _accelerator;
+        Accelerator a = Accelerator;
         Gpt2Workspace ws = _workspace;
         Gpt2DeviceWeights w = _weights;
         int e = Config.EmbeddingSize;
@@ -56,9 +56,9 @@ public sealed partial class Gpt2Model
             profile?.Mark(a, "qkv");
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
-            _cache.Write(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer);
+            Cache.Write(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer);
             profile?.Mark(a, "kv-write");
-            _cache.Attend(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer, ws.Attention);
+            Cache.Attend(a, ws.Qkv, rows, ws.Slots, ws.Positions, layer, ws.Attention);
             profile?.Mark(a, "attention");
             Project(ws.Attention, rows, l.AttentionOutWeight, l.AttentionOutBias.View);
             profile?.Mark(a, "attention-out");
@@ -85,5 +85,5 @@ public sealed partial class Gpt2Model
 
     /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedLayers"/>).</summary>
     private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias) =>
-        ShardedLayers.Project(_accelerator, _shard, input, rows, weights, bias, _workspace.Partial, _workspace.Residual, Config.EmbeddingSize);
+        ShardedLayers.Project(Accelerator, _shard, input, rows, weights, bias, _workspace.Partial, _workspace.Residual, Config.EmbeddingSize);
 }

@@ -6,8 +6,6 @@ namespace Flover.Gpu.Models.Gpt2;
 
 public sealed partial class Gpt2Model
 {
-    private Accelerator? _ownedAccelerator;
-
     /// <summary>
     /// Opens an accelerator on <see cref="EngineOptions.Device"/> (<paramref name="engine"/>'s kernel
     /// threads and weight precision) and loads <paramref name="weights"/> onto it: the whole model,
@@ -22,8 +20,7 @@ public sealed partial class Gpt2Model
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         options = options with { WeightDType = engine.WeightDType ?? options.WeightDType };
-        Accelerator accelerator = DeviceAccelerators.Open(engine.Device, engine);
-        try
+        return LoadOwning(engine, accelerator =>
         {
             if (accelerator is IlgpuAccelerator device && (options.Shard?.Rank ?? 0) == 0)
             {
@@ -31,17 +28,7 @@ public sealed partial class Gpt2Model
                 DeviceMemoryPlan.Check(device, weights, options);
             }
 
-            var model = new Gpt2Model(accelerator, weights, options);
-            model._ownedAccelerator = accelerator;
-            return model;
-        }
-        catch
-        {
-            accelerator.Dispose();
-            throw;
-        }
+            return new Gpt2Model(accelerator, weights, options);
+        });
     }
-
-    /// <summary>What runs the model (SIMD width or device, threads).</summary>
-    public string DeviceDetails => _accelerator.Device.Details;
 }

@@ -9,18 +9,14 @@ namespace Flover.Gpu.Models.Gpt2;
 /// slot-based KV cache. The model only calls accelerator kernels on buffer views, so it runs unchanged
 /// on any accelerator.
 /// </summary>
-public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledModel
+public sealed partial class Gpt2Model : SlotCacheModel, IModelWeightsHeld
 {
-    private readonly Accelerator _accelerator;
     private readonly Gpt2DeviceWeights _weights;
     private readonly Gpt2Workspace _workspace;
-    private readonly KvCache _cache;
     private readonly TensorShard? _shard;
     private readonly int[] _vocabularyOffsets = [];
     private readonly KernelActivation _activation;
-    private readonly RowStager _stager;
     private readonly bool _ownsWeights;
-    private bool _disposed;
 
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> and allocates the KV pool and workspace.</summary>
     /// <param name="accelerator">Where the model runs; the caller keeps ownership.</param>
@@ -47,8 +43,8 @@ public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledMode
     }
 
     private Gpt2Model(Accelerator accelerator, Gpt2Config config, string source, Gpt2ModelOptions options, Func<TensorShard?, Gpt2DeviceWeights> upload, bool ownsWeights)
+        : base(accelerator)
     {
-        ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(options);
         Config = config;
         _ownsWeights = ownsWeights;
@@ -59,7 +55,6 @@ public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledMode
             throw new FloverException($"{source}: {Config.HeadCount} heads do not divide the embedding size {Config.EmbeddingSize}.");
         }
 
-        _accelerator = accelerator;
         _activation = Config.Activation switch
         {
             Gpt2Activation.GeluTanh => KernelActivation.GeluTanh,
@@ -79,10 +74,11 @@ public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledMode
         }
 
         _weights = upload(_shard);
+        KvCache cache;
         try
         {
             _workspace = new Gpt2Workspace(accelerator, Config, rows, shards, _shard is null ? Config.VocabularySize : _shard.Share(Config.VocabularySize).Count);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize) { ElementType = options.KvDType });
+            cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, Config.HeadCount / shards, capacity, Config.HeadSize) { ElementType = options.KvDType });
         }
         catch
         {
@@ -95,20 +91,14 @@ public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledMode
             throw;
         }
 
-        _stager = new RowStager(options.SlotCount, SlotCapacity, Config.VocabularySize, rows, RunPass);
+        AttachCache(cache, Config.VocabularySize, rows);
     }
 
     /// <summary>The model's hyper-parameters.</summary>
     public Gpt2Config Config { get; }
 
     /// <inheritdoc />
-    public int VocabularySize => Config.VocabularySize;
-
-    /// <inheritdoc />
-    public int SlotCount => _cache.Layout.SlotCount;
-
-    /// <inheritdoc />
-    public int SlotCapacity => _cache.Layout.SlotCapacity;
+    public override int VocabularySize => Config.VocabularySize;
 
     /// <summary>Bytes of weights on the accelerator (packed matrices included).</summary>
     public long WeightBytes => _weights.ByteSize;
@@ -116,69 +106,14 @@ public sealed partial class Gpt2Model : IModel, IModelWeightsHeld, IProfiledMode
     /// <summary>The precision the LM head (and, unless the checkpoint mixes types, every matrix) is held in.</summary>
     public TensorDType WeightDType => _weights.LmHead.ElementType;
 
-    /// <summary>The precision the KV cache holds keys and values in (<see cref="Gpt2ModelOptions.KvDType"/>).</summary>
-    public TensorDType KvDType => _cache.Layout.ElementType;
-
-    /// <summary>
-    /// When set, every pass records its time phase by phase into it, synchronising the accelerator at
-    /// each phase (slower: for <c>bench-decode --profile</c>); null (the default) records nothing.
-    /// </summary>
-    public StepProfile? Profile { get; set; }
-
-    /// <summary>Bytes of the KV pool.</summary>
-    public long KvCacheBytes => _cache.ByteSize;
-
-    /// <summary>Bytes of the KV pool held in memory now: on the CPU the pages sequences have written and not yet released; on a GPU the whole pool.</summary>
-    public long KvResidentBytes => _cache.ResidentBytes;
-
     /// <inheritdoc />
-    public long KvBytesPerSlot => _cache.ByteSize / SlotCount;
-
-    /// <inheritdoc />
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
+    private protected override void ReleaseBuffers()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _stager.Prefill(prompts);
-    }
-
-    /// <inheritdoc />
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _stager.Decode(rows);
-    }
-
-    /// <inheritdoc />
-    public void Copy(int fromSlot, int toSlot, int length)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _cache.CopySlot(fromSlot, toSlot, length);
-    }
-
-    /// <inheritdoc />
-    public void Release(int slot)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _cache.Release(slot);
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        _cache.Dispose();
         _workspace.Dispose();
         if (_ownsWeights)
         {
             _weights.Dispose();
         }
-
-        _ownedAccelerator?.Dispose();
     }
 
     private static IModelWeights NotNull(IModelWeights weights)

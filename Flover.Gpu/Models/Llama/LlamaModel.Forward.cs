@@ -5,27 +5,27 @@ namespace Flover.Gpu.Models.Llama;
 /// <summary>The forward pass: staged rows in host arrays, then one pass of kernels per batch of rows.</summary>
 public sealed partial class LlamaModel
 {
-    /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>
-    private void RunPass(RowStager staged)
+    /// <inheritdoc />
+    private protected override void RunPass(RowStager staged)
     {
         int rows = staged.Rows;
         int wanted = staged.Wanted;
         LlamaWorkspace ws = _workspace;
         StepProfile? profile = Profile;
         profile?.Begin();
-        ws.Upload(_accelerator, staged);
-        profile?.Mark(_accelerator, "upload");
+        ws.Upload(Accelerator, staged);
+        profile?.Mark(Accelerator, "upload");
         Forward(rows, wanted, profile);
         if (wanted > 0)
         {
-            _accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * Config.VocabularySize), staged.LogitsDestination);
-            profile?.Mark(_accelerator, "download");
+            Accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * Config.VocabularySize), staged.LogitsDestination);
+            profile?.Mark(Accelerator, "download");
         }
     }
 
     private void Forward(int rows, int wanted, StepProfile? profile)
     {
-        Accelerator a = _accelerator;
+        Accelerator a = Accelerator;
         LlamaWorkspace ws = _workspace;
         LlamaDeviceWeights w = _weights;
         LlamaConfig c = Config;
@@ -54,9 +54,9 @@ public sealed partial class LlamaModel
             profile?.Mark(a, "rotary");
             // Every row's K and V go into the cache before any row attends, so the rows of a prefill
             // chunk see each other exactly as decode rows see earlier steps.
-            _cache.WriteGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer);
+            Cache.WriteGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer);
             profile?.Mark(a, "kv-write");
-            _cache.AttendGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer, ws.Attention);
+            Cache.AttendGrouped(a, ws.Qkv, rows, part.QueryHeads, ws.Slots, ws.Positions, layer, ws.Attention);
             profile?.Mark(a, "attention");
             Project(ws.Attention, rows, l.Out, l.OutBias);
             profile?.Mark(a, "attention-out");
@@ -85,7 +85,7 @@ public sealed partial class LlamaModel
 
     /// <summary><c>residual += input · weights + bias</c>, whole or as this shard's part (<see cref="ShardedLayers"/>).</summary>
     private void Project(ArrayView<float> input, int rows, DeviceMatrix weights, MemoryBuffer<float>? bias) =>
-        ShardedLayers.Project(_accelerator, _shard, input, rows, weights, bias?.View ?? (_shard is null ? default : _workspace.ZeroBias), _workspace.Partial, _workspace.Residual, Config.HiddenSize);
+        ShardedLayers.Project(Accelerator, _shard, input, rows, weights, bias?.View ?? (_shard is null ? default : _workspace.ZeroBias), _workspace.Partial, _workspace.Residual, Config.HiddenSize);
 
     private static ArrayView<float> Bias(MemoryBuffer<float>? bias) => bias?.View ?? default;
 }

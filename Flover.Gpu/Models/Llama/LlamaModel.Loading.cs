@@ -5,8 +5,6 @@ namespace Flover.Gpu.Models.Llama;
 
 public sealed partial class LlamaModel
 {
-    private Accelerator? _ownedAccelerator;
-
     /// <summary>
     /// Opens an accelerator on <see cref="EngineOptions.Device"/> (<paramref name="engine"/>'s kernel
     /// threads and weight precision) and loads <paramref name="weights"/> onto it; the model owns the
@@ -20,8 +18,7 @@ public sealed partial class LlamaModel
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         options = options with { WeightDType = engine.WeightDType ?? options.WeightDType };
-        Accelerator accelerator = DeviceAccelerators.Open(engine.Device, engine);
-        try
+        return LoadOwning(engine, accelerator =>
         {
             if (accelerator is Accelerators.Ilgpu.IlgpuAccelerator device && (options.Shard?.Rank ?? 0) == 0)
             {
@@ -29,17 +26,7 @@ public sealed partial class LlamaModel
                 Accelerators.Ilgpu.DeviceMemoryPlan.Check(device, weights, options);
             }
 
-            var model = new LlamaModel(accelerator, weights, options);
-            model._ownedAccelerator = accelerator;
-            return model;
-        }
-        catch
-        {
-            accelerator.Dispose();
-            throw;
-        }
+            return new LlamaModel(accelerator, weights, options);
+        });
     }
-
-    /// <summary>What runs the model (SIMD width or device, threads).</summary>
-    public string DeviceDetails => _accelerator.Device.Details;
 }

@@ -11,16 +11,12 @@ namespace Flover.Gpu.Models.Llama;
 /// key/value heads. Like <see cref="Gpt2.Gpt2Model"/> it only calls accelerator kernels, each row's
 /// arithmetic independent of the batch, so the <see cref="IModel"/> guarantees hold bitwise.
 /// </summary>
-public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledModel
+public sealed partial class LlamaModel : SlotCacheModel, IModelWeightsHeld
 {
-    private readonly Accelerator _accelerator;
     private readonly LlamaDeviceWeights _weights;
     private readonly LlamaWorkspace _workspace;
-    private readonly KvCache _cache;
-    private readonly RowStager _stager;
     private readonly TensorShard? _shard;
     private readonly LlamaShardLayout _layout;
-    private bool _disposed;
 
     /// <summary>Uploads <paramref name="weights"/> to <paramref name="accelerator"/> and allocates the KV pool and workspace.</summary>
     /// <param name="accelerator">Where the model runs; the caller keeps ownership.</param>
@@ -28,24 +24,24 @@ public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledMod
     /// <param name="options">Slots, slot capacity, rows per pass and weight precision.</param>
     /// <exception cref="FloverException">The options do not fit the model.</exception>
     public LlamaModel(Accelerator accelerator, LlamaWeights weights, LlamaModelOptions options)
+        : base(accelerator)
     {
-        ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         Config = weights.Config;
         int capacity = RowStager.CheckShape(options.SlotCount, options.SlotCapacity, Config.MaxPositions, options.MaxRowsPerStep);
 
-        _accelerator = accelerator;
         int rows = options.MaxRowsPerStep;
         // A group of one is the whole model: no collectives, bitwise the unsplit results.
         _shard = options.Shard is { Count: > 1 } ? options.Shard : null;
         LlamaShardLayout.Check(Config, _shard?.Count ?? 1, weights.Source);
         _layout = _shard is null ? LlamaShardLayout.Whole(Config) : LlamaShardLayout.Of(Config, _shard.Rank, _shard.Count);
         _weights = new LlamaDeviceWeights(accelerator, weights, options.WeightDType, capacity, _layout, sharded: _shard is not null);
+        KvCache cache;
         try
         {
             _workspace = new LlamaWorkspace(accelerator, Config, _layout, rows, sharded: _shard is not null);
-            _cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, _layout.KvHeads, capacity, Config.HeadSize) { ElementType = options.KvDType });
+            cache = new KvCache(accelerator, new KvCacheLayout(options.SlotCount, Config.LayerCount, _layout.KvHeads, capacity, Config.HeadSize) { ElementType = options.KvDType });
         }
         catch
         {
@@ -54,20 +50,14 @@ public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledMod
             throw;
         }
 
-        _stager = new RowStager(options.SlotCount, SlotCapacity, Config.VocabularySize, rows, RunPass);
+        AttachCache(cache, Config.VocabularySize, rows);
     }
 
     /// <summary>The model's hyper-parameters.</summary>
     public LlamaConfig Config { get; }
 
     /// <inheritdoc />
-    public int VocabularySize => Config.VocabularySize;
-
-    /// <inheritdoc />
-    public int SlotCount => _cache.Layout.SlotCount;
-
-    /// <inheritdoc />
-    public int SlotCapacity => _cache.Layout.SlotCapacity;
+    public override int VocabularySize => Config.VocabularySize;
 
     /// <summary>Bytes of weights on the accelerator (packed matrices and the rotary table included).</summary>
     public long WeightBytes => _weights.ByteSize;
@@ -75,58 +65,10 @@ public sealed partial class LlamaModel : IModel, IModelWeightsHeld, IProfiledMod
     /// <summary>The precision the LM head (and, unless the checkpoint mixes types, every matrix) is held in.</summary>
     public TensorDType WeightDType => _weights.LmHead.ElementType;
 
-    /// <summary>Bytes of the KV pool.</summary>
-    public long KvCacheBytes => _cache.ByteSize;
-
-    /// <summary>When set, every pass adds its phases' times to it, synchronising the accelerator at each (slower: for <c>bench-decode --profile</c>).</summary>
-    public StepProfile? Profile { get; set; }
-
-    /// <summary>The precision the KV cache holds keys and values in (<see cref="LlamaModelOptions.KvDType"/>).</summary>
-    public TensorDType KvDType => _cache.Layout.ElementType;
-
     /// <inheritdoc />
-    public long KvBytesPerSlot => _cache.ByteSize / SlotCount;
-
-    /// <inheritdoc />
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
+    private protected override void ReleaseBuffers()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _stager.Prefill(prompts);
-    }
-
-    /// <inheritdoc />
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _stager.Decode(rows);
-    }
-
-    /// <inheritdoc />
-    public void Copy(int fromSlot, int toSlot, int length)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _cache.CopySlot(fromSlot, toSlot, length);
-    }
-
-    /// <inheritdoc />
-    public void Release(int slot)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _cache.Release(slot);
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-
-        _disposed = true;
-        _cache.Dispose();
         _workspace.Dispose();
         _weights.Dispose();
-        _ownedAccelerator?.Dispose();
     }
 }

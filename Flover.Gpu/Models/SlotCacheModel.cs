@@ -1,0 +1,153 @@
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Memory;
+
+namespace Flover.Gpu.Models;
+
+/// <summary>
+/// What every Flover model family shares around its forward pass: the accelerator it runs on, the
+/// slot-based KV pool, the staging of prefill chunks and decode rows into passes of at most
+/// <c>MaxRowsPerStep</c> rows, slot copies and releases, the step profile, and disposal. A family
+/// (<see cref="Gpt2.Gpt2Model"/>, <see cref="Llama.LlamaModel"/>) supplies its weights, workspace
+/// and the pass itself; only this assembly can add one.
+/// </summary>
+public abstract class SlotCacheModel : IModel, IProfiledModel
+{
+    private KvCache? _cache;
+    private RowStager? _stager;
+    private Accelerator? _ownedAccelerator;
+
+    private protected SlotCacheModel(Accelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        Accelerator = accelerator;
+    }
+
+    /// <inheritdoc />
+    public abstract int VocabularySize { get; }
+
+    /// <inheritdoc />
+    public int SlotCount => Cache.Layout.SlotCount;
+
+    /// <inheritdoc />
+    public int SlotCapacity => Cache.Layout.SlotCapacity;
+
+    /// <summary>Bytes of the KV pool.</summary>
+    public long KvCacheBytes => Cache.ByteSize;
+
+    /// <summary>Bytes of the KV pool held in memory now: on the CPU the pages sequences have written and not yet released; on a GPU the whole pool.</summary>
+    public long KvResidentBytes => Cache.ResidentBytes;
+
+    /// <inheritdoc />
+    public long KvBytesPerSlot => Cache.ByteSize / SlotCount;
+
+    /// <summary>The precision the KV cache holds keys and values in (the options' <c>KvDType</c>).</summary>
+    public TensorDType KvDType => Cache.Layout.ElementType;
+
+    /// <summary>
+    /// When set, every pass records its time phase by phase into it, synchronising the accelerator at
+    /// each phase (slower: for <c>bench-decode --profile</c>); null (the default) records nothing.
+    /// </summary>
+    public StepProfile? Profile { get; set; }
+
+    /// <summary>What runs the model (SIMD width or device, threads).</summary>
+    public string DeviceDetails => Accelerator.Device.Details;
+
+    /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
+    protected bool IsDisposed { get; private set; }
+
+    private protected Accelerator Accelerator { get; }
+
+    private protected KvCache Cache => _cache ?? throw new InvalidOperationException("The model's KV pool is not allocated yet.");
+
+    /// <inheritdoc />
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return _stager!.Prefill(prompts);
+    }
+
+    /// <inheritdoc />
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return _stager!.Decode(rows);
+    }
+
+    /// <inheritdoc />
+    public void Copy(int fromSlot, int toSlot, int length)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Cache.CopySlot(fromSlot, toSlot, length);
+    }
+
+    /// <inheritdoc />
+    public void Release(int slot)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Cache.Release(slot);
+    }
+
+    /// <summary>Frees the KV pool, the family's buffers and, for a model from a <c>Load</c> method, its accelerator.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Frees what the model holds: the KV pool here, then the family's own buffers in its override,
+    /// then an accelerator the model owns. Runs once; later calls do nothing.
+    /// </summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        IsDisposed = true;
+        if (disposing)
+        {
+            _cache?.Dispose();
+            ReleaseBuffers();
+            _ownedAccelerator?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Opens an accelerator on <see cref="EngineOptions.Device"/> with <paramref name="engine"/>'s
+    /// kernel threads and builds a model on it that owns it and closes it when disposed; the
+    /// accelerator is closed again if <paramref name="create"/> throws.
+    /// </summary>
+    private protected static TModel LoadOwning<TModel>(EngineOptions engine, Func<Accelerator, TModel> create)
+        where TModel : SlotCacheModel
+    {
+        Accelerator accelerator = DeviceAccelerators.Open(engine.Device, engine);
+        try
+        {
+            TModel model = create(accelerator);
+            model._ownedAccelerator = accelerator;
+            return model;
+        }
+        catch
+        {
+            accelerator.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Takes the KV pool the family allocated and starts staging passes of at most <paramref name="rowsPerPass"/> rows.</summary>
+    private protected void AttachCache(KvCache cache, int vocabularySize, int rowsPerPass)
+    {
+        _cache = cache;
+        _stager = new RowStager(cache.Layout.SlotCount, cache.Layout.SlotCapacity, vocabularySize, rowsPerPass, RunPass);
+    }
+
+    /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>
+    private protected abstract void RunPass(RowStager staged);
+
+    /// <summary>Frees the family's weights and workspace (the KV pool is already freed).</summary>
+    private protected abstract void ReleaseBuffers();
+}
