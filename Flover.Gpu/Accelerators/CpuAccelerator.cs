@@ -52,6 +52,8 @@ internal sealed unsafe class CpuAccelerator : Accelerator
         long length = bytes / sizeof(float);
         using MemoryBuffer<float> buffer = Allocate<float>(length);
         float* data = Pointer(buffer.View);
+        // On the pages the weights get (CpuMatrix), so the probe is the ceiling of their stream.
+        HugePages.Advise((byte*)data, length * sizeof(float));
         // Write every page first so the pass measures reads of resident memory, not page faults.
         new Span<float>(data, (int)Math.Min(length, int.MaxValue)).Fill(1f);
         for (long i = int.MaxValue; i < length; i++)

@@ -20,16 +20,9 @@ internal sealed unsafe class CpuMatrix : DeviceMatrix
         long bytes = PanelCount * PanelElements * elementType.ByteSize();
         Data = HostMemory.Allocate(bytes);
         ByteSize = bytes;
-        if (LinuxPages.Supported && bytes >= HugePageAdviceBytes)
-        {
-            // A decode step streams every panel once: with 4 KiB pages that is a TLB miss, and a
-            // restart of the hardware prefetcher, every 4 KiB; huge pages keep the stream going.
-            LinuxPages.AdviseHugePages((byte*)Data, bytes);
-        }
+        // A decode step streams every panel once: huge pages keep that stream free of TLB misses.
+        HugePages.Advise((byte*)Data, bytes);
     }
-
-    /// <summary>Matrices from this size on are advised onto transparent huge pages (two whole 2 MiB pages at least).</summary>
-    private const long HugePageAdviceBytes = 4L << 20;
 
     ~CpuMatrix()
     {

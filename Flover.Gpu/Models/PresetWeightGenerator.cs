@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 
 namespace Flover.Gpu.Models;
