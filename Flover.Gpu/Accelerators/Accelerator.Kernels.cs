@@ -178,6 +178,29 @@ public abstract partial class Accelerator
         AddBiasAndResidualCore(values, rows, width, bias, residual);
     }
 
+    /// <summary>
+    /// The greedy choice of each of <paramref name="rows"/> logits rows, made where the logits are, so
+    /// only the ids travel: the index of the greatest of a row's first <paramref name="candidates"/>
+    /// values, the first such index on a tie, as <see cref="Sampling.RequestSampler"/>'s greedy scan
+    /// chooses; −2 − i for a row whose first NaN is at index i (the sampler's "NaN logit" error), and
+    /// −1 where the greatest value is −∞ (nothing can be chosen).
+    /// </summary>
+    /// <param name="logits">rows × <paramref name="rowWidth"/> values.</param>
+    /// <param name="rows">Rows to choose in.</param>
+    /// <param name="rowWidth">Values from one row's start to the next's.</param>
+    /// <param name="candidates">Leading values of a row that may be chosen (1..<paramref name="rowWidth"/>).</param>
+    /// <param name="output">One id per row.</param>
+    public void ArgMaxRows(ArrayView<float> logits, int rows, int rowWidth, int candidates, ArrayView<int> output)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(candidates);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(candidates, rowWidth);
+        CheckAtLeast(logits, (long)rows * rowWidth, nameof(logits));
+        CheckAtLeast(output, rows, nameof(output));
+        ArgMaxRowsCore(logits, rows, rowWidth, candidates, output);
+    }
+
     /// <summary><c>output[i, :] = input[rowIndices[i], :]</c> for <paramref name="count"/> rows of <paramref name="width"/>.</summary>
     public void GatherRows(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output)
     {
@@ -188,6 +211,9 @@ public abstract partial class Accelerator
         CheckAtLeast(output, (long)count * width, nameof(output));
         GatherRowsCore(input, rowIndices, count, width, output);
     }
+
+    /// <summary>Runs a checked <see cref="ArgMaxRows"/>.</summary>
+    protected abstract void ArgMaxRowsCore(ArrayView<float> logits, int rows, int rowWidth, int candidates, ArrayView<int> output);
 
     /// <summary>Runs a checked <see cref="MatMul"/>.</summary>
     protected abstract void MatMulCore(ArrayView<float> input, int rows, DeviceMatrix weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate);

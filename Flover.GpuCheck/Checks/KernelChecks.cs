@@ -235,6 +235,61 @@ internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
         return new[] { epilogue, gather, copy }.Max();
     }
 
+    /// <summary>
+    /// Greedy choice on the device for <paramref name="rows"/> rows of <paramref name="rowWidth"/>
+    /// logits, the first <paramref name="candidates"/> choosable: returns the rows whose id differs from
+    /// the host sampler's choice (NaN rows: −2 − the first NaN's index). Row r % 6 is random (0), a tie
+    /// for the maximum (1), NaN first (2), NaN elsewhere (3), all −∞ (4), or with its largest value
+    /// past the candidates (5).
+    /// </summary>
+    public int GreedyChoices(int rows, int rowWidth, int candidates)
+    {
+        float[] logits = Values(rows * rowWidth, scale: 8f);
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = logits.AsSpan(r * rowWidth, rowWidth);
+            switch (r % 6)
+            {
+                case 1:
+                    row[candidates / 3] = row[(2 * candidates) / 3] = 100f;
+                    break;
+                case 2:
+                    row[0] = float.NaN;
+                    break;
+                case 3:
+                    row[candidates / 2] = row[(candidates / 2) + 1 < candidates ? (candidates / 2) + 1 : 0] = float.NaN;
+                    break;
+                case 4:
+                    row.Fill(float.NegativeInfinity);
+                    break;
+                case 5:
+                    row[rowWidth - 1] = 1000f;
+                    break;
+            }
+        }
+
+        ArrayView<int> chosen = Upload(new int[rows]);
+        accelerator.ArgMaxRows(Upload(logits), rows, rowWidth, candidates, chosen);
+        var actual = new int[rows];
+        accelerator.CopyToCpu(chosen, actual);
+        int wrong = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = logits.AsSpan(r * rowWidth, candidates);
+            int best = 0;
+            for (int i = 1; i < row.Length; i++)
+            {
+                best = row[i] > row[best] ? i : best;
+            }
+
+            int nan = row.IndexOf(float.NaN);
+            int expected = nan >= 0 ? -2 - nan : float.IsNegativeInfinity(row[best]) ? -1 : best;
+            wrong += actual[r] == expected ? 0 : 1;
+        }
+
+        return wrong;
+    }
+
     public void Dispose()
     {
         foreach (IDisposable item in _owned)

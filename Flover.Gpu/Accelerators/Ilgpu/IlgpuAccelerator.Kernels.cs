@@ -198,6 +198,20 @@ public sealed partial class IlgpuAccelerator
     }
 
     /// <inheritdoc />
+    protected override void ArgMaxRowsCore(ArrayView<float> logits, int rows, int rowWidth, int candidates, ArrayView<int> output)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Begin("ArgMax");
+        Launch(nameof(SamplingKernels.ArgMax));
+        _kernels.ArgMax(new KernelConfig(rows, _kernels.NormGroupSize), new ArgMaxArgs { Logits = View(logits), Output = View(output), RowWidth = rowWidth, Candidates = candidates });
+        End();
+    }
+
+    /// <inheritdoc />
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output)
     {
         if (count == 0)

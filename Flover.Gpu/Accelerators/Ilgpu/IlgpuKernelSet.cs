@@ -43,6 +43,7 @@ internal sealed class IlgpuKernelSet
         RmsNorm = Guarded(Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>(accelerator, deviceName, LlamaKernels.RmsNorm));
         Rotary = Guarded(Load<Index2D, RotaryArgs>(accelerator, deviceName, LlamaKernels.Rotary));
         SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
+        ArgMax = Guarded(Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadStreamKernel<ArgMaxArgs>(SamplingKernels.ArgMax)));
     }
 
     /// <summary>
@@ -69,6 +70,7 @@ internal sealed class IlgpuKernelSet
         ((Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>)LlamaKernels.RmsNorm).Method,
         Method<Index2D, RotaryArgs>(LlamaKernels.Rotary),
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
+        ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -84,8 +86,11 @@ internal sealed class IlgpuKernelSet
     /// <summary>Layer norm, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
     public Action<KernelConfig, LayerNormArgs> LayerNorm { get; }
 
-    /// <summary>Threads per row of <see cref="LayerNorm"/>: fixed for the device, so its sums' order is too.</summary>
+    /// <summary>Threads per row of <see cref="LayerNorm"/> and <see cref="ArgMax"/>: fixed for the device, so its sums' order is too.</summary>
     public int NormGroupSize { get; }
+
+    /// <summary>Greedy choice per row, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
+    public Action<KernelConfig, ArgMaxArgs> ArgMax { get; }
 
     public Action<Index2D, EmbedArgs> Embed { get; }
 

@@ -190,4 +190,34 @@ internal static unsafe class RowKernels
             Buffer.MemoryCopy(input + start, output + ((long)i * width), bytes, bytes);
         }
     }
+
+    /// <summary>
+    /// The host sampler's greedy choice on each row's first <paramref name="candidates"/> values: the
+    /// first index of the greatest; −2 − (first NaN's index) for a row holding a NaN; −1 where the
+    /// greatest is −∞.
+    /// </summary>
+    public static void ArgMaxRows(float* logits, int rows, int rowWidth, int candidates, int* output)
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            var values = new ReadOnlySpan<float>(logits + ((long)row * rowWidth), candidates);
+            int nan = values.IndexOfAnyExceptInRange(float.NegativeInfinity, float.PositiveInfinity);
+            if (nan >= 0)
+            {
+                output[row] = -2 - nan;
+                continue;
+            }
+
+            int best = 0;
+            for (int i = 1; i < values.Length; i++)
+            {
+                if (values[i] > values[best])
+                {
+                    best = i;
+                }
+            }
+
+            output[row] = float.IsNegativeInfinity(values[best]) ? -1 : best;
+        }
+    }
 }

@@ -59,6 +59,13 @@ public sealed class KernelTests : IDisposable
     public void Half_kv_store_and_attention_match_float64_over_keys_and_values_rounded_the_same_way(TensorDType kvType, int slots, int heads, int capacity, int headSize, int layers) =>
         Assert.InRange(_checks.Attention(slots, heads, capacity, headSize, layers, kvType), 0, Bound);
 
+    [Theory]
+    [InlineData(12, 50, 37)]
+    [InlineData(7, 1000, 997)]
+    [InlineData(6, 1, 1)]
+    public void Greedy_choice_on_the_device_is_the_host_samplers_on_ties_nans_bans_and_masked_ids(int rows, int rowWidth, int candidates) =>
+        Assert.Equal(0, _checks.GreedyChoices(rows, rowWidth, candidates));
+
     [Fact]
     public void Epilogue_gather_and_overlapping_copies_match_float64() => Assert.InRange(_checks.RowsAndCopies(5, 13), 0, Bound);
 
