@@ -72,6 +72,27 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_node_with_another_serializer_setup_is_refused_and_both_nodes_say_why()
+    {
+        using var limit = new CancellationTokenSource(s_limit);
+        int seedPort = FreePort();
+        Node seed = Start("node", ["--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [worker]"], seedPort);
+        await seed.StdoutLine("flover node: worker ", limit.Token);
+
+        // One more serialization binding: another digest in the wire-format role, as a build with another setup has.
+        Node joiner = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "akka.actor.serialization-bindings { \"System.Guid, System.Private.CoreLib\" = flover }"], seedPort);
+        await joiner.Process.WaitForExitAsync(limit.Token);
+        output.WriteLine(joiner.Stderr);
+
+        // Whichever stops the joiner first (its guard, or the seed's Down), it prints both lines and exits 1.
+        Assert.Equal(1, joiner.Process.ExitCode);
+        Assert.Contains("This node cannot join: its Flover wire format", joiner.Stderr, StringComparison.Ordinal);
+        Assert.Contains("node: error: could not join the cluster: its Flover wire format or serializer setup differs", joiner.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("flover node: worker", joiner.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Refusing node", await seed.StderrLine("Refusing node", limit.Token), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         foreach (Node node in _nodes)
@@ -183,6 +204,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         public Process Process { get; }
 
         public string Stderr => string.Join('\n', _stderr);
+
+        public string Stdout => string.Join('\n', _stdout);
 
         public int Count(string needle) => _stderr.Count(l => l.Contains(needle, StringComparison.Ordinal));
 
