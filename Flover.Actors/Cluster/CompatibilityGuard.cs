@@ -21,10 +21,13 @@ namespace Flover.Actors.Cluster;
 /// Down reaches it right after the Welcome, its cluster daemon shuts down at once and its event
 /// publisher is stopped with the Welcome's state still unpublished (a stop overtakes the
 /// messages queued before it). So the Up node's guard first tells the joiner's guard why
-/// (<see cref="ClusterCompatibility.Refusal"/>), then downs it: both messages take the one
-/// association between the two systems, so the refusal is in the joiner guard's mailbox before
-/// the Down reaches the joiner's cluster daemon. And a task in the coordinated shutdown's first
-/// phase asks the guard to report, so the guard handles what it holds before the system stops.
+/// (<see cref="ClusterCompatibility.Refusal"/>), then downs it: both messages go out through the
+/// one endpoint writer between the two systems, the refusal first, and the joiner's reader
+/// delivers in that order, so the refusal is in the joiner guard's mailbox before the Down reaches
+/// the joiner's cluster daemon (Akka promises order only per sender and receiver: this is its
+/// remoting's order, not a contract; without it the guard logs its no-reason line). And a task in
+/// the coordinated shutdown's first phase asks the guard to report, so the guard handles what it
+/// holds before the system stops.
 /// </remarks>
 internal sealed class CompatibilityGuard : ReceiveActor
 {
