@@ -28,6 +28,7 @@ internal sealed class WorkerRequestActor : ReceiveActor
     private readonly long _accepted = Stopwatch.GetTimestamp();
     private IActorRef? _engineRequest;
     private int _tokens;
+    private bool _cancelled;
 
     public WorkerRequestActor(Generate request, IActorRef frontend, IActorRef engine)
     {
@@ -69,6 +70,11 @@ internal sealed class WorkerRequestActor : ReceiveActor
         }
 
         // The engine's request actor: where the frontend's Cancel goes.
+        if (_engineRequest is null && _cancelled)
+        {
+            Sender.Tell(Cancel.Instance, Self);
+        }
+
         _engineRequest = Sender;
         _frontend.Tell(token, Self);
     }
@@ -99,8 +105,10 @@ internal sealed class WorkerRequestActor : ReceiveActor
     private void OnCancel(Cancel cancel)
     {
         _log.Info("Request {0}: cancelled by its frontend after {1} tokens here.", Id, _tokens);
-        // The frontend sends Cancel only to the sender of a token, so the engine's request actor is
-        // known; it ends the request with Completed(Cancelled), relayed above.
+        // A frontend sends Cancel to the sender of a token, so the engine's request actor is known;
+        // a client that sends it sooner has it passed on with the first token. The engine ends the
+        // request with Completed(Cancelled), relayed above.
+        _cancelled = true;
         _engineRequest?.Tell(cancel, Self);
     }
 }

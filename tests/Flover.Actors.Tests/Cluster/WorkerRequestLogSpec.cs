@@ -19,7 +19,13 @@ namespace Flover.Actors.Tests.Cluster;
 /// it is logged, and each step waits for the message the actor sends right after its line.
 /// </summary>
 public sealed class WorkerRequestLogSpec(ITestOutputHelper output)
-    : TestKit(ConfigurationFactory.ParseString("akka.loglevel = DEBUG").WithFallback(AkkaTestConfig.Default), output: output)
+    : TestKit(
+        ConfigurationFactory.ParseString("""
+            akka.loglevel = DEBUG
+            # The agent's drain (a shutdown task) would wait for the probe engine to empty: there is none to wait for here.
+            akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            """).WithFallback(AkkaTestConfig.Default),
+        output: output)
 {
     /// <summary>An attempt id as a frontend makes it: its request id, @, the attempt.</summary>
     private const string Id = "cmpl-4f2a9c@2";
@@ -88,6 +94,24 @@ public sealed class WorkerRequestLogSpec(ITestOutputHelper output)
         AssertLines(Lines(refused), $"Request {Id}: accepted from", $"Request {Id}: refused (Draining): the engine is draining (shutting down) and takes no new requests");
         AssertLines(Lines(abandoned), $"Request {Id}: accepted from", $"Request {Id}: its frontend's request actor {leaving.Ref.Path} stopped ");
         Assert.Equal([typeof(Info), typeof(Warning)], _lines.Where(e => e.LogSource == failing.Path.ToString()).Select(e => e.GetType()));
+    }
+
+    [Fact]
+    public void A_cancel_before_the_first_token_reaches_the_engine_with_that_token()
+    {
+        (IActorRef agent, TestProbe engine) = Agent();
+        TestProbe client = CreateTestProbe();
+        TestProbe engineRequest = CreateTestProbe();
+        client.Send(agent, Request());
+        engine.ExpectMsg<Generate>();
+        IActorRef relay = engine.LastSender;
+
+        client.Send(relay, Cancel.Instance);
+        engineRequest.Send(relay, new Token(0, 42, "x") { CorrelationId = Id });
+
+        engineRequest.ExpectMsg<Cancel>();
+        client.ExpectMsg<Token>();
+        AssertLines(Lines(relay), $"Request {Id}: accepted from", $"Request {Id}: cancelled by its frontend after 0 tokens here.", $"Request {Id}: first token (index 0) after ");
     }
 
     private static Generate Request() => new([1, 2, 3], new SamplingParameters { MaxTokens = 8 }) { CorrelationId = Id };
