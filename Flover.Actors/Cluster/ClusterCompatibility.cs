@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
 using Flover.Actors.Serialization;
 using FloverConfig = Flover.Configuration.Config;
 
@@ -22,6 +21,8 @@ internal static class ClusterCompatibility
 {
     /// <summary>The prefix of the wire-format role (the only role besides frontend and worker that a node may carry).</summary>
     public const string RolePrefix = "flover-wire-";
+
+    private const string RefusalPrefix = "flover-refused-wire ";
 
     /// <summary>The wire-format role of a node with <paramref name="config"/> (its serializer setup) at this build's wire format version.</summary>
     public static string Role(FloverConfig config) => Role(config, ProtocolSerializer.Version);
@@ -61,6 +62,23 @@ internal static class ClusterCompatibility
     /// <summary>The wire-format role <paramref name="member"/> carries; null for a node that carries none (an older Flover, or not Flover).</summary>
     public static string? RoleOf(Member member) => member.Roles.FirstOrDefault(r => r.StartsWith(RolePrefix, StringComparison.Ordinal));
 
+    /// <summary>
+    /// What an Up node's guard tells a joiner's guard just before it downs it: its own role and
+    /// address. A plain string on purpose: the joiner's serializer setup is, by definition, not
+    /// this node's, so only a type Akka itself serializes (<c>System.String</c>, Akka.Remote's
+    /// primitive serializer) is sure to be read there.
+    /// </summary>
+    public static string Refusal(string role, Address refuser) => $"{RefusalPrefix}{role} {refuser}";
+
+    /// <summary>Reads a <see cref="Refusal"/>; false for any other string.</summary>
+    public static bool TryReadRefusal(string message, out string role, out string refuser)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        string[] parts = message.StartsWith(RefusalPrefix, StringComparison.Ordinal) ? message[RefusalPrefix.Length..].Split(' ') : [];
+        (role, refuser) = parts.Length == 2 ? (parts[0], parts[1]) : (string.Empty, string.Empty);
+        return parts.Length == 2;
+    }
+
     /// <summary>The coordinated shutdown's reason when this node found itself incompatible with the cluster it was joining.</summary>
     public sealed class IncompatibleReason : CoordinatedShutdown.Reason
     {
@@ -73,81 +91,5 @@ internal static class ClusterCompatibility
 
         /// <summary>1: a failure (Akka uses it only when <c>exit-clr</c> is on; Flover's commands return their own code).</summary>
         public override int ExitCode => 1;
-    }
-}
-
-/// <summary>
-/// Refuses incompatible nodes (<see cref="ClusterCompatibility"/>), on every cluster node. The
-/// decision rests on who is already Up: a node that is Up downs a member that is still Joining
-/// (or WeaklyUp) with another wire-format role, which removes it before the leader moves it to Up
-/// (the leader needs the joiner's acknowledgement of the gossip for that, a network round trip
-/// and a leader tick later, while the Down is a local message); a node that is still joining and
-/// sees an Up member with another role stops itself (the coordinated shutdown with
-/// <see cref="ClusterCompatibility.IncompatibleReason"/>), so it leaves even when the cluster
-/// runs a Flover without this guard. Members that are both Up are never downed: two running
-/// nodes must not down each other. Each side logs one error line naming both roles.
-/// </summary>
-internal sealed class CompatibilityGuard : ReceiveActor
-{
-    /// <summary>The guard's name under <c>/user</c>.</summary>
-    public const string Name = "flover-compatibility";
-
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
-    private readonly string _role;
-    private readonly HashSet<UniqueAddress> _refused = [];
-    private bool _selfUp;
-    private bool _leaving;
-
-    /// <summary>Creates the guard (use <see cref="Props"/>).</summary>
-    public CompatibilityGuard(string role)
-    {
-        _role = role;
-        Receive<ClusterEvent.IMemberEvent>(e => OnMember(e.Member));
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
-    }
-
-    /// <summary>Props of the guard of a node whose wire-format role is <paramref name="role"/>.</summary>
-    public static Props Props(string role) => Akka.Actor.Props.Create(() => new CompatibilityGuard(role));
-
-    /// <inheritdoc />
-    protected override void PreStart() =>
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
-
-    /// <inheritdoc />
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
-
-    private void OnMember(Member member)
-    {
-        if (member.UniqueAddress.Equals(_cluster.SelfUniqueAddress))
-        {
-            _selfUp |= member.Status == MemberStatus.Up;
-            return;
-        }
-
-        string? theirs = ClusterCompatibility.RoleOf(member);
-        if (string.Equals(theirs, _role, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        string describe = theirs ?? "no Flover wire-format role";
-        if (_selfUp && member.Status is MemberStatus.Joining or MemberStatus.WeaklyUp && _refused.Add(member.UniqueAddress))
-        {
-            _log.Error(
-                "Refusing node {0}: its Flover wire format ({1}) differs from this node's ({2}); it is downed before it is Up. "
-                + "Every node of a cluster must run the same Flover wire format and serializer setup (no rolling upgrade across a wire-format change).",
-                member.Address, describe, _role);
-            _cluster.Down(member.Address);
-        }
-        else if (!_selfUp && member.Status == MemberStatus.Up && !_leaving)
-        {
-            _leaving = true;
-            _log.Error(
-                "This node cannot join: its Flover wire format ({0}) differs from the cluster's ({1} on {2}); stopping. "
-                + "Every node of a cluster must run the same Flover wire format and serializer setup (no rolling upgrade across a wire-format change).",
-                _role, describe, member.Address);
-            CoordinatedShutdown.Get(Context.System).Run(ClusterCompatibility.IncompatibleReason.Instance);
-        }
     }
 }

@@ -8,8 +8,10 @@ namespace Flover.Actors.Cluster;
 /// A worker node's face to the cluster, at <c>/user/flover-worker</c> (<see cref="Name"/>): it
 /// wraps the node's local engine (an <see cref="InferenceEngine"/>), passes it every request a
 /// frontend sends (<see cref="Generate"/>, <see cref="DescribeEngine"/>, <see cref="Tokenize"/>,
-/// <see cref="Detokenize"/>, <see cref="StartDraining"/>) with the frontend as sender, so tokens
-/// go straight from the engine's request actor to the frontend, and tells the frontends registered
+/// <see cref="Detokenize"/>, <see cref="StartDraining"/>) with the frontend as sender (a
+/// <see cref="Generate"/> through a <see cref="WorkerRequestActor"/> of its own, which relays the
+/// request's tokens to the frontend and writes the worker's log lines about it, each with the
+/// request's id), and tells the frontends registered
 /// with it (<see cref="RegisterFrontend"/>) what it runs and its load (<see cref="WorkerState"/>).
 /// It samples the engine every <c>flover.cluster.status-interval</c> with a local
 /// <see cref="ProbeEngine"/> and sends a state only when it changed, so the network carries a few
@@ -43,7 +45,8 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         Receive<Terminated>(t => _frontends.Remove(t.ActorRef));
         Receive<StatusTick>(_ => _engine.Tell(ProbeEngine.Instance, Self));
         Receive<EngineStatus>(OnStatus);
-        Receive<Generate>(generate => _engine.Forward(generate));
+        // Each request through a child of its own, which logs it with its id (WorkerRequestActor).
+        Receive<Generate>(generate => Context.ActorOf(WorkerRequestActor.Props(generate, Sender, _engine)));
         Receive<DescribeEngine>(describe => _engine.Forward(describe));
         Receive<Tokenize>(tokenize => _engine.Forward(tokenize));
         Receive<Detokenize>(detokenize => _engine.Forward(detokenize));

@@ -17,7 +17,9 @@ internal static class ClusterJoinFailure
     public static string? Message(ActorSystem system, Config config, string command)
     {
         CoordinatedShutdown.Reason? reason = CoordinatedShutdown.Get(system).ShutdownReason;
-        if (reason is ClusterCompatibility.IncompatibleReason)
+        // The verdict too: when the Up node's Down reaches this node first, the shutdown's reason is
+        // the cluster's downing, yet the guard logged the refusal and recorded it.
+        if (reason is ClusterCompatibility.IncompatibleReason || CompatibilityVerdict.Get(system).Refused)
         {
             // The guard logged the roles that differ (stderr, through Akka's logger).
             return $"{command}: error: could not join the cluster: its Flover wire format or serializer setup differs from this node's (no rolling upgrade across a wire-format change; see the error logged above)";

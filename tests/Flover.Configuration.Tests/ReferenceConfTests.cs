@@ -58,6 +58,8 @@ public sealed class ReferenceConfTests
             foreach (KeyValuePair<string, ConfigValue> leaf in section)
             {
                 string value = leaf.Value is ConfigScalar scalar ? scalar.Text : leaf.Value.ToString();
+                // An empty string as HOCON writes it: an empty code span would not show.
+                value = value.Length == 0 ? "\"\"" : value;
                 string meaning = string.Join(" ", leaf.Value.Origin.Comments);
                 if (SettingRangeAttribute.Declared.FirstOrDefault(r => r.Path == leaf.Key) is { } range)
                 {

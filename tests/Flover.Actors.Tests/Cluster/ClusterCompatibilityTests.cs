@@ -62,25 +62,57 @@ public sealed class ClusterCompatibilityTests
         // Down is final in Akka's membership: a member seen Down before Up never becomes Up.
         await joiner.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
         await downed.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        // The joiner stops either through its own guard (it saw an Up member with another wire role) or
-        // because the seed's Down reached it first: two orders of the same gossip, both a refusal
-        // (flover node exits 1 on either). Only the first path logs on the joiner today: on the second
-        // the node shuts down before its guard handles the seed's MemberUp (a known gap, issue 24's
-        // note); the seed's refusal line is required on both.
+        // The joiner stops either through its own guard (it saw an Up member with another wire role,
+        // or the seed's refusal) or because the seed's Down reached its cluster daemon first: two
+        // orders of the same gossip, both a refusal. Both sides log their line on either path.
         CoordinatedShutdown.Reason? reason = CoordinatedShutdown.Get(joiner.System).ShutdownReason;
         Assert.Contains(reason, new CoordinatedShutdown.Reason[] { ClusterCompatibility.IncompatibleReason.Instance, CoordinatedShutdown.ClusterDowningReason.Instance });
+        Assert.True(CompatibilityVerdict.Get(joiner.System).Refused);
         Assert.DoesNotContain(seedEvents, e => e is ClusterEvent.MemberUp);
         Assert.Contains(seedEvents, e => e is ClusterEvent.MemberJoined);
         string refusal = await seed.Error("Refusing node").WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Contains(joinerAddress.ToString(), refusal, StringComparison.Ordinal);
         Assert.Contains(theirs, refusal, StringComparison.Ordinal);
         Assert.Contains(ours, refusal, StringComparison.Ordinal);
-        if (reason == ClusterCompatibility.IncompatibleReason.Instance)
-        {
-            string stop = await joiner.Error("This node cannot join").WaitAsync(TimeSpan.FromSeconds(5));
-            Assert.Contains(ours, stop, StringComparison.Ordinal);
-            Assert.Contains(theirs, stop, StringComparison.Ordinal);
-        }
+        // The joiner's system has stopped: its line was logged before (the guard reports in the shutdown's first phase).
+        string stop = Assert.Single(joiner.Errors, e => e.Contains("This node cannot join", StringComparison.Ordinal));
+        Assert.Contains(ours, stop, StringComparison.Ordinal);
+        Assert.Contains(theirs, stop, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_joiner_told_by_an_Up_node_that_it_is_refused_logs_both_roles_and_stops()
+    {
+        // The Down-first path's message alone: the refusal reaches a guard whose node is not Up
+        // (here it never joined), as it does when the Down overtakes the joiner's membership events.
+        string ours = ClusterCompatibility.Role(Reference);
+        string theirs = ClusterCompatibility.Role(Reference, ProtocolSerializer.Version + 1);
+        using var joiner = Node(theirs);
+        var refuser = new Address("akka.tcp", "flover", "127.0.0.1", 4053);
+
+        joiner.System.ActorSelection("/user/" + CompatibilityGuard.Name).Tell(ClusterCompatibility.Refusal(ours, refuser));
+
+        await joiner.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ClusterCompatibility.IncompatibleReason.Instance, CoordinatedShutdown.Get(joiner.System).ShutdownReason);
+        Assert.True(CompatibilityVerdict.Get(joiner.System).Refused);
+        string stop = Assert.Single(joiner.Errors, e => e.Contains("cannot join", StringComparison.Ordinal));
+        Assert.Contains($"This node cannot join: its Flover wire format ({theirs}) differs from the cluster's ({ours} on {refuser})", stop, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_joiner_downed_before_it_is_Up_without_a_reason_still_logs_one_line()
+    {
+        string theirs = ClusterCompatibility.Role(Reference, ProtocolSerializer.Version + 1);
+        using var joiner = Node(theirs);
+        // The guard adds its shutdown task when it starts: an answer to Identify comes after that.
+        await joiner.System.ActorSelection("/user/" + CompatibilityGuard.Name).Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(30));
+
+        await CoordinatedShutdown.Get(joiner.System).Run(CoordinatedShutdown.ClusterDowningReason.Instance).WaitAsync(TimeSpan.FromSeconds(30));
+
+        string stop = Assert.Single(joiner.Errors, e => e.Contains("cannot join", StringComparison.Ordinal));
+        Assert.StartsWith("This node cannot join: the cluster downed it before it was Up", stop, StringComparison.Ordinal);
+        Assert.Contains(theirs, stop, StringComparison.Ordinal);
+        Assert.False(CompatibilityVerdict.Get(joiner.System).Refused);
     }
 
     [Fact]
@@ -107,7 +139,14 @@ public sealed class ClusterCompatibilityTests
     {
         ActorSystem system = ActorSystem.Create("flover", AkkaConfigurationFactory.ParseString($"akka.cluster.roles = [worker, \"{role}\"]").WithFallback(ClusterHarness.Node(ClusterRoles.Worker)));
         var node = new GuardedNode(system);
-        system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new ErrorRecorder(node))), typeof(Error));
+        // Synchronous: the line is recorded as it is logged, so a system that stops right after loses none.
+        LogTap.Attach(system, e =>
+        {
+            if (e is Error)
+            {
+                node.Logged(e.Message?.ToString() ?? string.Empty);
+            }
+        });
         system.ActorOf(CompatibilityGuard.Props(role), CompatibilityGuard.Name);
         return node;
     }
@@ -159,11 +198,6 @@ public sealed class ClusterCompatibilityTests
         }
 
         public void Dispose() => System.Terminate().Wait(TimeSpan.FromSeconds(30));
-    }
-
-    private sealed class ErrorRecorder : ReceiveActor
-    {
-        public ErrorRecorder(GuardedNode node) => Receive<Error>(e => node.Logged(e.Message?.ToString() ?? string.Empty));
     }
 
     private sealed class MemberRecorder : ReceiveActor
