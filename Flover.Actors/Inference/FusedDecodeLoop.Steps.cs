@@ -72,13 +72,15 @@ public sealed partial class FusedDecodeLoop
             Sequence? sequence = _bySlot[slot];
             if (sequence is null)
             {
-                // A hole inside the window: computed and discarded, writing only its own free slot.
-                step.Rows.Add(new DecodeRow(slot, 0, 0));
+                // A hole inside the window: computed and discarded, writing only its own free slot. Its
+                // "choice" is made where its logits are, so they never travel to the host.
+                step.Rows.Add(new DecodeRow(slot, 0, 0, _options.SampledVocabularyOf(_model.VocabularySize)));
                 step.RowOwners.Add(null);
             }
             else if (sequence.Decoding)
             {
-                step.Rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken));
+                // A greedy request's token is chosen where the logits are: only its id comes back.
+                step.Rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken, sequence.Sampler.ArgMaxCandidates));
                 step.RowOwners.Add(sequence);
                 step.Involved.Add(sequence);
             }
@@ -131,7 +133,8 @@ public sealed partial class FusedDecodeLoop
             sequence.KvLength++;
             if (!RetiredMeanwhile(sequence, step.Finished))
             {
-                Emit(sequence, sequence.Sampler.Sample(logits!.Row(i)), tokens, step.Finished);
+                SampledToken token = logits!.IsChosenOnDevice(i) ? sequence.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : sequence.Sampler.Sample(logits.Row(i));
+                Emit(sequence, token, tokens, step.Finished);
             }
         }
 

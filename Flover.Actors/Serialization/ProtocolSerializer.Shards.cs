@@ -36,7 +36,16 @@ public sealed partial class ProtocolSerializer
         }
 
         w.Ints([.. work.Released]);
+        if (CarriesChoices(m))
+        {
+            // Version 3: each decode row's ChooseAmong, after everything version 1 holds.
+            w.Ints([.. work.Decode.Select(row => row.ChooseAmong)]);
+        }
     }
+
+    private static bool CarriesChoices(ShardStep m) => m.Work.Decode.Any(row => row.ChooseAmong != 0);
+
+    private static bool CarriesChoices(ModelStepResult result) => result.Prefill?.AnyChosen == true || result.Decode?.AnyChosen == true;
 
     private static ShardStep ReadShardStep(WireReader r)
     {
@@ -61,7 +70,22 @@ public sealed partial class ProtocolSerializer
             rows[i] = new DecodeRow(r.Int(), r.Int(), r.Int());
         }
 
-        return new ShardStep(step, new ModelStep(copies, prompts, rows) { Released = r.Ints() });
+        int[] released = r.Ints();
+        if (r.Version >= 3)
+        {
+            int[] chooseAmong = r.Ints();
+            if (chooseAmong.Length != rows.Length)
+            {
+                throw new WireFormatException($"a shard step with {rows.Length} decode rows carries {chooseAmong.Length} device choices");
+            }
+
+            for (int i = 0; i < rows.Length; i++)
+            {
+                rows[i] = rows[i] with { ChooseAmong = chooseAmong[i] };
+            }
+        }
+
+        return new ShardStep(step, new ModelStep(copies, prompts, rows) { Released = released });
     }
 
     private static void WriteShardStepDone(WireWriter w, ShardStepDone m)
@@ -73,8 +97,8 @@ public sealed partial class ProtocolSerializer
         w.Bool(m.Result is not null);
         if (m.Result is { } result)
         {
-            WriteLogits(w, result.Prefill);
-            WriteLogits(w, result.Decode);
+            WriteLogits(w, result.Prefill, CarriesChoices(result));
+            WriteLogits(w, result.Decode, CarriesChoices(result));
         }
     }
 
@@ -88,7 +112,7 @@ public sealed partial class ProtocolSerializer
         return new ShardStepDone(step, rank, result, compute, copy);
     }
 
-    private static void WriteLogits(WireWriter w, ModelLogits? logits)
+    private static void WriteLogits(WireWriter w, ModelLogits? logits, bool withChoices)
     {
         w.Bool(logits is not null);
         if (logits is null)
@@ -105,6 +129,15 @@ public sealed partial class ProtocolSerializer
 
         w.Ints(rowsPerPrompt);
         w.Floats(logits.AllRows);
+        if (withChoices)
+        {
+            // Version 3 (the message carries a choice, see FormatVersionOf): whether these rows have any, and then each row's.
+            w.Bool(logits.AnyChosen);
+            if (logits.AnyChosen)
+            {
+                w.Ints(logits.Choices);
+            }
+        }
     }
 
     private static ModelLogits? ReadLogits(WireReader r)
@@ -117,6 +150,12 @@ public sealed partial class ProtocolSerializer
         int vocabulary = r.Int();
         int[] rowsPerPrompt = r.Ints();
         float[] values = r.Floats();
-        return ModelLogits.FromRows(vocabulary, rowsPerPrompt, values);
+        ModelLogits logits = ModelLogits.FromRows(vocabulary, rowsPerPrompt, values);
+        if (r.Version >= 3 && r.Bool())
+        {
+            logits.SetChoices(r.Ints());
+        }
+
+        return logits;
     }
 }

@@ -27,9 +27,12 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// <see cref="Generate.ContinueFrom"/>, appended to a Generate's fields; only a Generate that
     /// carries a history is written in version 2, every other message (and a new request) still in
     /// version 1 with unchanged bytes, so a version-1 node reads them all but refuses a
-    /// continuation, which it would otherwise start from scratch and repeat tokens.
+    /// continuation, which it would otherwise start from scratch and repeat tokens. Version 3 added
+    /// device choices (<see cref="Flover.Gpu.Models.DecodeRow.ChooseAmong"/>, <see cref="Flover.Gpu.Models.ModelLogits.ChosenOnDevice"/>):
+    /// only a shard step or step result that carries one is written in version 3, appended after
+    /// the fields it extends.
     /// </summary>
-    public const byte Version = 2;
+    public const byte Version = 3;
 
     /// <summary>The format version of every message but a continued <see cref="Generate"/> (see <see cref="Version"/>).</summary>
     public const byte BaseVersion = 1;
@@ -87,11 +90,20 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
     };
 
+    /// <summary>The oldest format version that holds <paramref name="obj"/>, so older nodes read whatever they can.</summary>
+    private static byte FormatVersionOf(object obj) => obj switch
+    {
+        ShardStep m when CarriesChoices(m) => 3,
+        ShardStepDone { Result: { } result } when CarriesChoices(result) => 3,
+        Generate { ContinueFrom.Count: > 0 } => 2,
+        _ => BaseVersion,
+    };
+
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        using var w = new WireWriter(obj is Generate { ContinueFrom.Count: > 0 } ? Version : BaseVersion);
+        using var w = new WireWriter(FormatVersionOf(obj));
         switch (obj)
         {
             case Generate m: WriteGenerate(w, m); break;

@@ -52,7 +52,13 @@ public interface IModel : IDisposable
 /// <param name="Slot">The sequence's KV slot.</param>
 /// <param name="Position">The token's position; positions before it must already be in the slot.</param>
 /// <param name="Token">The token id.</param>
-public readonly record struct DecodeRow(int Slot, int Position, int Token);
+/// <param name="ChooseAmong">
+/// 0 (the default): bring the row's logits back. n &gt; 0: choose the next token greedily among the first n
+/// ids where the logits are (<see cref="Accelerators.Accelerator.ArgMaxRows"/>) and bring back only that
+/// choice (<see cref="ModelLogits.ChosenOnDevice"/>), for a request whose choice is the plain arg-max
+/// (<see cref="Sampling.RequestSampler.ArgMaxCandidates"/>).
+/// </param>
+public readonly record struct DecodeRow(int Slot, int Position, int Token, int ChooseAmong = 0);
 
 /// <summary>One prompt, or one chunk of a prompt, to prefill.</summary>
 /// <param name="Slot">The sequence's KV slot.</param>

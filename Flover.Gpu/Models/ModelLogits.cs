@@ -6,8 +6,12 @@ namespace Flover.Gpu.Models;
 /// </summary>
 public sealed class ModelLogits
 {
+    /// <summary>The mark of a row whose logits came to the host (no choice made on the device).</summary>
+    private const int NotChosen = int.MinValue;
+
     private float[] _values = [];
     private int[] _promptFirstRows = [];
+    private int[] _chosen = [];
 
     internal ModelLogits(int vocabularySize)
     {
@@ -24,11 +28,31 @@ public sealed class ModelLogits
     public int PromptCount { get; private set; }
 
     /// <summary>Logits of row <paramref name="row"/>.</summary>
+    /// <exception cref="InvalidOperationException">The row was chosen on the device (<see cref="IsChosenOnDevice"/>): its logits stayed there.</exception>
     public ReadOnlySpan<float> Row(int row)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)RowCount, nameof(row));
-        return new ReadOnlySpan<float>(_values, row * VocabularySize, VocabularySize);
+        return _chosen[row] == NotChosen
+            ? new ReadOnlySpan<float>(_values, row * VocabularySize, VocabularySize)
+            : throw new InvalidOperationException($"Row {row} was chosen on the device (DecodeRow.ChooseAmong); its logits stayed there.");
     }
+
+    /// <summary>Whether row <paramref name="row"/> was chosen on the device (<see cref="DecodeRow.ChooseAmong"/>): only its choice came back.</summary>
+    public bool IsChosenOnDevice(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)RowCount, nameof(row));
+        return _chosen[row] != NotChosen;
+    }
+
+    /// <summary>
+    /// The device's greedy choice for row <paramref name="row"/>, as <see cref="Accelerators.Accelerator.ArgMaxRows"/>
+    /// returns it: a token id, −1 when every candidate was −∞, or −2 − i when the row's first NaN is at token i
+    /// (<see cref="Sampling.RequestSampler.AcceptChoice"/> turns the last two into the sampler's errors).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The row's logits came to the host instead.</exception>
+    public int ChosenOnDevice(int row) => IsChosenOnDevice(row)
+        ? _chosen[row]
+        : throw new InvalidOperationException($"Row {row} was not chosen on the device; read its logits.");
 
     /// <summary>The rows of prompt <paramref name="prompt"/> of a prefill (for a decode: row <paramref name="prompt"/> alone).</summary>
     public (int FirstRow, int Count) RowsOf(int prompt)
@@ -55,6 +79,12 @@ public sealed class ModelLogits
         _promptFirstRows[rowsPerPrompt.Length] = total;
         PromptCount = rowsPerPrompt.Length;
         RowCount = total;
+        if (_chosen.Length < total)
+        {
+            _chosen = new int[total];
+        }
+
+        _chosen.AsSpan(0, total).Fill(NotChosen);
         long needed = (long)total * VocabularySize;
         if (needed > Array.MaxLength)
         {
@@ -67,8 +97,28 @@ public sealed class ModelLogits
         }
     }
 
-    /// <summary>Every row, row after row (what crosses the network from a remote shard).</summary>
+    /// <summary>Every row, row after row (what crosses the network from a remote shard; a chosen row's values are stale).</summary>
     internal ReadOnlySpan<float> AllRows => new(_values, 0, RowCount * VocabularySize);
+
+    /// <summary>Whether any row was chosen on the device.</summary>
+    internal bool AnyChosen => _chosen.AsSpan(0, RowCount).IndexOfAnyExcept(NotChosen) >= 0;
+
+    /// <summary>Each row's device choice, or <see cref="int.MinValue"/> for a row that came to the host.</summary>
+    internal ReadOnlySpan<int> Choices => new(_chosen, 0, RowCount);
+
+    /// <summary>Records the device's choice for row <paramref name="row"/>.</summary>
+    internal void SetChosen(int row, int choice) => _chosen[row] = choice;
+
+    /// <summary>Takes the device choices read back from the wire (<see cref="int.MinValue"/>: a host row).</summary>
+    internal void SetChoices(ReadOnlySpan<int> choices)
+    {
+        if (choices.Length != RowCount)
+        {
+            throw new ArgumentException($"{choices.Length} choices do not match {RowCount} rows.", nameof(choices));
+        }
+
+        choices.CopyTo(_chosen);
+    }
 
     /// <summary>Logits read back from the wire: <paramref name="rowsPerPrompt"/> as a call would produce them, holding <paramref name="values"/>.</summary>
     /// <exception cref="ArgumentException">The values do not fill the rows exactly.</exception>
@@ -101,6 +151,7 @@ public sealed class ModelLogits
 
         Reset(rowsPerPrompt);
         source._values.AsSpan(0, source.RowCount * VocabularySize).CopyTo(_values);
+        source.Choices.CopyTo(_chosen);
     }
 
     /// <summary>Storage for rows [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="count"/>), to be filled.</summary>

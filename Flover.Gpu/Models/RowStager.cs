@@ -17,6 +17,7 @@ internal sealed class RowStager
     private readonly int[] _positions;
     private readonly int[] _slots;
     private readonly int[] _logitRows;
+    private readonly int[] _chooseAmong;
     private readonly bool[] _slotSeen;
     private int[] _rowsPerPrompt = [];
     private int _logitRowsFilled;
@@ -36,6 +37,7 @@ internal sealed class RowStager
         _positions = new int[rowsPerPass];
         _slots = new int[rowsPerPass];
         _logitRows = new int[rowsPerPass];
+        _chooseAmong = new int[rowsPerPass];
         _slotSeen = new bool[slotCount];
         Logits = new ModelLogits(vocabularySize);
     }
@@ -84,6 +86,12 @@ internal sealed class RowStager
 
     /// <summary>Where the pass writes its <see cref="Wanted"/> logits rows.</summary>
     public Span<float> LogitsDestination => Logits.Rows(_logitRowsFilled, Wanted);
+
+    /// <summary>For each wanted row of this pass, the ids it is chosen among on the device, or 0 (<see cref="DecodeRow.ChooseAmong"/>).</summary>
+    public ReadOnlySpan<int> ChooseAmong => _chooseAmong.AsSpan(0, Wanted);
+
+    /// <summary>The <see cref="Logits"/> row of this pass's first wanted row.</summary>
+    public int FirstLogitRow => _logitRowsFilled;
 
     /// <summary>Checks and stages <paramref name="prompts"/>, running as many passes as they need.</summary>
     /// <exception cref="ArgumentException">A prompt is null or empty, out of range, or two share a slot.</exception>
@@ -145,13 +153,18 @@ internal sealed class RowStager
             }
 
             CheckToken(row.Token, where);
+            if ((uint)row.ChooseAmong > (uint)_vocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), $"{where}: a choice on the device is made among 0..{_vocabularySize} ids, not {row.ChooseAmong}.");
+            }
+
             _rowsPerPrompt[i] = 1;
         }
 
         Begin(_rowsPerPrompt.AsSpan(0, rows.Length));
         foreach (DecodeRow row in rows)
         {
-            Stage(row.Slot, row.Position, row.Token, wantLogits: true);
+            Stage(row.Slot, row.Position, row.Token, wantLogits: true, row.ChooseAmong);
         }
 
         Flush();
@@ -166,7 +179,7 @@ internal sealed class RowStager
         Wanted = 0;
     }
 
-    private void Stage(int slot, int position, int token, bool wantLogits)
+    private void Stage(int slot, int position, int token, bool wantLogits, int chooseAmong = 0)
     {
         int row = Rows++;
         _slots[row] = slot;
@@ -174,6 +187,7 @@ internal sealed class RowStager
         _tokens[row] = token;
         if (wantLogits)
         {
+            _chooseAmong[Wanted] = chooseAmong;
             _logitRows[Wanted++] = row;
         }
 

@@ -15,6 +15,8 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
 {
     private KvCache? _cache;
     private RowStager? _stager;
+    private MemoryBuffer<int>? _choices;
+    private int[] _hostChoices = [];
     private Accelerator? _ownedAccelerator;
 
     private protected SlotCacheModel(Accelerator accelerator)
@@ -111,6 +113,7 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         if (disposing)
         {
             _cache?.Dispose();
+            _choices?.Dispose();
             ReleaseBuffers();
             _ownedAccelerator?.Dispose();
         }
@@ -143,6 +146,70 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
     {
         _cache = cache;
         _stager = new RowStager(cache.Layout.SlotCount, cache.Layout.SlotCapacity, vocabularySize, rowsPerPass, RunPass);
+        _choices = Accelerator.Allocate<int>(rowsPerPass);
+        _hostChoices = new int[rowsPerPass];
+    }
+
+    /// <summary>
+    /// Brings this pass's wanted rows to the host from <paramref name="deviceLogits"/> (row after row):
+    /// the logits of the rows that want them, and for the rows chosen on the device
+    /// (<see cref="DecodeRow.ChooseAmong"/>) only their greedy choice, so a step of greedy requests moves
+    /// a few bytes per row instead of a vocabulary of floats.
+    /// </summary>
+    private protected void DeliverLogits(ArrayView<float> deviceLogits, RowStager staged)
+    {
+        int wanted = staged.Wanted;
+        int vocabulary = VocabularySize;
+        ReadOnlySpan<int> chooseAmong = staged.ChooseAmong;
+        if (chooseAmong.IndexOfAnyExcept(0) < 0)
+        {
+            Accelerator.CopyToCpu(deviceLogits.SubView(0, (long)wanted * vocabulary), staged.LogitsDestination);
+            return;
+        }
+
+        // One launch per distinct candidate count (in practice one: the loop's sampled vocabulary),
+        // at the first row asking for it; every wanted row is chosen (a group per row is cheap) and
+        // each flagged row takes the choice made among its own count.
+        for (int i = 0; i < wanted; i++)
+        {
+            int candidates = chooseAmong[i];
+            if (candidates == 0 || chooseAmong[..i].Contains(candidates))
+            {
+                continue;
+            }
+
+            Accelerator.ArgMaxRows(deviceLogits, wanted, vocabulary, candidates, _choices!.View);
+            Accelerator.CopyToCpu(_choices.View.SubView(0, wanted), _hostChoices.AsSpan(0, wanted));
+            for (int row = i; row < wanted; row++)
+            {
+                if (chooseAmong[row] == candidates)
+                {
+                    staged.Logits.SetChosen(staged.FirstLogitRow + row, _hostChoices[row]);
+                }
+            }
+        }
+
+        // The other rows' logits, one copy per run of consecutive such rows.
+        Span<float> destination = staged.LogitsDestination;
+        for (int first = 0; first < wanted;)
+        {
+            if (chooseAmong[first] != 0)
+            {
+                first++;
+                continue;
+            }
+
+            int end = first;
+            while (end < wanted && chooseAmong[end] == 0)
+            {
+                end++;
+            }
+
+            long start = (long)first * vocabulary;
+            long length = (long)(end - first) * vocabulary;
+            Accelerator.CopyToCpu(deviceLogits.SubView(start, length), destination.Slice((int)start, (int)length));
+            first = end;
+        }
     }
 
     /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>

@@ -89,7 +89,7 @@ public sealed partial class RequestSampler
         int nan = IndexOfNaN(logits);
         if (nan >= 0)
         {
-            throw new FloverException($"The model produced a NaN logit (token {nan}): its weights are corrupt or it diverged ('flover info' checks a model's weights).");
+            throw NanLogit(nan);
         }
 
         Span<float> values = Scratch(ref t_values, _vocabularySize);
@@ -106,6 +106,55 @@ public sealed partial class RequestSampler
 
         Record(token);
         return new SampledToken(token, logprob, top, Finish);
+    }
+
+    /// <summary>
+    /// Whether the next choice is the plain arg-max of the raw logits: temperature 0 with no penalty,
+    /// no logit bias, no logprobs, and no end-of-sequence ban still in force (min-tokens). Then the
+    /// model may choose it where the logits are (<see cref="Models.DecodeRow.ChooseAmong"/> = <see cref="ArgMaxCandidates"/>)
+    /// and <see cref="AcceptChoice"/> records it: the same token <see cref="Sample"/> would pick.
+    /// </summary>
+    public bool ChoosesByArgMax =>
+        Finish is null
+        && _parameters.Temperature == 0
+        && _parameters.RepetitionPenalty == 1f
+        && _parameters.PresencePenalty == 0f
+        && _parameters.FrequencyPenalty == 0f
+        && _parameters.LogitBias is not { Count: > 0 }
+        && _parameters.Logprobs is null
+        && (GeneratedCount >= _parameters.MinTokens || _parameters.IgnoreEos);
+
+    /// <summary>The ids a device choice is made among (this sampler's vocabulary) when <see cref="ChoosesByArgMax"/>, else 0.</summary>
+    public int ArgMaxCandidates => ChoosesByArgMax ? _vocabularySize : 0;
+
+    /// <summary>
+    /// Records the token the model chose by arg-max (<see cref="Models.ModelLogits.ChosenOnDevice"/>),
+    /// with the errors <see cref="Sample"/> gives for the same logits: a NaN logit, or every token banned.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The request has finished, or its next choice is not the plain arg-max.</exception>
+    /// <exception cref="FloverException">The logits held a NaN, or every candidate was −∞.</exception>
+    public SampledToken AcceptChoice(int choice)
+    {
+        if (!ChoosesByArgMax)
+        {
+            throw new InvalidOperationException(Finish is null
+                ? "This request's next token is not the plain arg-max of the logits; sample it from them."
+                : $"The request already finished ({Finish}).");
+        }
+
+        if (choice <= -2)
+        {
+            throw NanLogit(-2 - choice);
+        }
+
+        if (choice == -1)
+        {
+            throw AllBanned();
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)choice, (uint)_vocabularySize, nameof(choice));
+        Record(choice);
+        return new SampledToken(choice, null, null, Finish);
     }
 
     /// <summary>Records a token generated before a restart, exactly as <see cref="Sample"/> would have.</summary>
@@ -134,6 +183,9 @@ public sealed partial class RequestSampler
             Finish = FinishReason.Length;
         }
     }
+
+    private static FloverException NanLogit(int token) =>
+        new($"The model produced a NaN logit (token {token}): its weights are corrupt or it diverged ('flover info' checks a model's weights).");
 
     /// <summary>The index of the first NaN, or −1: a vector scan (NaN is the one value not equal to itself).</summary>
     private static int IndexOfNaN(ReadOnlySpan<float> values)

@@ -8,7 +8,8 @@ namespace Flover.GpuCheck.Checks;
 /// <summary>
 /// Proves a step is a device step: after warm-up, a fused prefill + decode step launched a kernel
 /// in every accelerator operation (no host fallback), allocated nothing on the device, and sent
-/// only the logits to the host (plus the per-row token, position and slot indices to the device).
+/// only the logits to the host, or for rows chosen on the device only their ids (plus the per-row
+/// token, position and slot indices to the device).
 /// </summary>
 internal static class DeviceOnlyCheck
 {
@@ -40,9 +41,11 @@ internal static class DeviceOnlyCheck
         warm[2] = warm[2] with { Position = 4 };
         model.Decode(warm);
         managedBytesPerStep = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Rows 0 and 2 greedy, chosen on the device: only their ids come back, and row 1's logits.
+        model.Decode([warm[0] with { Position = 9, ChooseAmong = vocabulary }, warm[1] with { Position = 6 }, warm[2] with { Position = 5, ChooseAmong = vocabulary }]);
         IlgpuCounters c = accelerator.Counters;
         var problems = new List<string>();
-        string[] step = ["EmbedColumns", "LayerNorm", "MatMul", "WriteKv", "Attention", "GatherRows"];
+        string[] step = ["EmbedColumns", "LayerNorm", "MatMul", "WriteKv", "Attention", "GatherRows", "ArgMax"];
         foreach (string operation in step.Where(o => !c.Operations.ContainsKey(o)))
         {
             problems.Add($"operation {operation} never ran");
@@ -58,15 +61,16 @@ internal static class DeviceOnlyCheck
             problems.Add($"{c.Allocations} device allocations after warm-up");
         }
 
-        // Two logits rows (one per prompt) and three decode steps of three rows come back; nothing else does.
-        long logitBytes = 11L * vocabulary * sizeof(float);
-        if (c.DeviceToHostBytes != logitBytes || c.DeviceToHostCopies != 4)
+        // Two logits rows (one per prompt), three decode steps of three rows, then the greedy step's
+        // one host row and three ids (one copy each) come back; nothing else does.
+        long logitBytes = (12L * vocabulary * sizeof(float)) + (3 * sizeof(int));
+        if (c.DeviceToHostBytes != logitBytes || c.DeviceToHostCopies != 6)
         {
-            problems.Add($"{c.DeviceToHostCopies} device-to-host copies of {c.DeviceToHostBytes} bytes; only the logits ({logitBytes} bytes in 4 copies) should cross");
+            problems.Add($"{c.DeviceToHostCopies} device-to-host copies of {c.DeviceToHostBytes} bytes; only the logits and greedy ids ({logitBytes} bytes in 6 copies) should cross");
         }
 
         // Per pass: tokens, positions, slots, logit rows (the prefill's 5 rows, each decode's 3).
-        long indexBytes = ((5 * 3) + 2 + (3 * (3 * 3 + 3))) * sizeof(int);
+        long indexBytes = ((5 * 3) + 2 + (4 * (3 * 3 + 3))) * sizeof(int);
         if (c.HostToDeviceBytes != indexBytes)
         {
             problems.Add($"{c.HostToDeviceBytes} bytes went to the device; only the {indexBytes} bytes of row indices should");

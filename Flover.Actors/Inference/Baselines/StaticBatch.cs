@@ -102,7 +102,7 @@ internal sealed class StaticBatch
             else
             {
                 LiveRows++;
-                Emit(member, member.Sampler.Sample(logits!.Row(i)));
+                Emit(member, logits!.IsChosenOnDevice(i) ? member.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : member.Sampler.Sample(logits.Row(i)));
             }
         }
     }
@@ -170,7 +170,9 @@ internal sealed class StaticBatch
             bool carried = !live && _keepFinishedRows && member.GeneratedCount > 0 && member.KvLength < _slotCapacity;
             if (live || carried)
             {
-                rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken));
+                // As in the fused loop: a greedy row's token is chosen where the logits are, and a
+                // carried row's discarded logits stay there (a choice among one id, never read).
+                rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken, live ? member.Sampler.ArgMaxCandidates : 1));
                 _rowOwners.Add(live ? member : null);
                 member.KvLength++;
             }

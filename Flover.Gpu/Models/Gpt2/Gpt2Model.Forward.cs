@@ -18,8 +18,7 @@ public sealed partial class Gpt2Model
         Forward(rows, wanted, profile);
         if (wanted > 0)
         {
-            int vocabulary = Config.VocabularySize;
-            Accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * vocabulary), staged.LogitsDestination);
+            DeliverLogits(ws.Logits, staged);
             profile?.Mark(Accelerator, "download");
         }
     }

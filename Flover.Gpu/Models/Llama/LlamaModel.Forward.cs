@@ -18,7 +18,7 @@ public sealed partial class LlamaModel
         Forward(rows, wanted, profile);
         if (wanted > 0)
         {
-            Accelerator.CopyToCpu(ws.Logits.SubView(0, (long)wanted * Config.VocabularySize), staged.LogitsDestination);
+            DeliverLogits(ws.Logits, staged);
             profile?.Mark(Accelerator, "download");
         }
     }

@@ -42,6 +42,31 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void Greedy_rows_and_holes_are_chosen_on_the_device_sampled_rows_bring_back_logits_and_every_token_is_the_same()
+    {
+        int vocabulary = fixture.Model.VocabularySize;
+        List<ScenarioRequest> mixed = Scenario(seed: 5, count: 8);
+        List<ScenarioRequest> greedy = [.. mixed.Select(r => r with { Id = r.Id + 100, Parameters = Greedy(r.Parameters.MaxTokens) })];
+        foreach ((List<ScenarioRequest> requests, bool allGreedy) in new[] { (mixed, false), (greedy, true) })
+        {
+            var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+            var model = new RowRecordingModel(fixture.Model);
+            FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Holes, fixture.Eos));
+
+            (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests);
+
+            foreach (ScenarioRequest request in requests)
+            {
+                Assert.Equal(expected[request.Id], tokens[request.Id]);
+            }
+
+            Assert.All(model.Rows, row => Assert.True(row.ChooseAmong == vocabulary || (!allGreedy && row.ChooseAmong == 0), $"{row}"));
+            Assert.Contains(model.Rows, row => row.ChooseAmong == vocabulary);
+            Assert.Equal(!allGreedy, model.Rows.Any(row => row.ChooseAmong == 0));
+        }
+    }
+
+    [Fact]
     public void Shuffle_planned_outside_the_loop_and_applied_at_the_next_step_keeps_every_request_exact()
     {
         List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
@@ -345,4 +370,34 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     private static SamplingParameters Greedy(int maxTokens) => new() { Temperature = 0, MaxTokens = maxTokens };
+}
+
+/// <summary>Passes every call to a model and records each decode row it was given.</summary>
+internal sealed class RowRecordingModel(IModel inner) : IModel
+{
+    public List<DecodeRow> Rows { get; } = [];
+
+    public int VocabularySize => inner.VocabularySize;
+
+    public int SlotCount => inner.SlotCount;
+
+    public int SlotCapacity => inner.SlotCapacity;
+
+    public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
+
+    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    {
+        Rows.AddRange(rows);
+        return inner.Decode(rows);
+    }
+
+    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+    public void Release(int slot) => inner.Release(slot);
+
+    public void Dispose()
+    {
+    }
 }

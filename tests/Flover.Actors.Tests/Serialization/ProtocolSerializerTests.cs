@@ -57,6 +57,8 @@ public sealed class ProtocolSerializerTests : TestKit
         { "DeviceFaulted", new DeviceFaulted(0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
         { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)]) { Released = [4, 6] }) },
         { "ShardStepDone", new ShardStepDone(9, 0, new ModelStepResult(null, ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f])), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
+        { "ShardStep with device choices", new ShardStep(10, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1)])) },
+        { "ShardStepDone with device choices", new ShardStepDone(10, 0, new ModelStepResult(null, ChosenLogits()), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardDeviceFault", new ShardDeviceFault(9, 0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
         { "ShardReadyQuery", ShardReadyQuery.Instance },
@@ -99,9 +101,18 @@ public sealed class ProtocolSerializerTests : TestKit
 
         Assert.IsType(message.GetType(), back);
         Assert.Equal(bytes, serializer.ToBinary(back));
-        // Only a continuation needs format version 2; everything else keeps version 1's bytes.
-        Assert.Equal(message is Generate { ContinueFrom.Count: > 0 } ? ProtocolSerializer.Version : ProtocolSerializer.BaseVersion, bytes[0]);
+        // A continuation needs format version 2 and device choices version 3; everything else keeps version 1's bytes.
+        byte expectedVersion = name.Contains("device choices", StringComparison.Ordinal) ? (byte)3 : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2 : ProtocolSerializer.BaseVersion;
+        Assert.Equal(expectedVersion, bytes[0]);
         _output.WriteLine($"{name}: {Convert.ToHexString(bytes)}");
+    }
+
+    /// <summary>Decode logits of two rows, the second chosen on the device (token 2): only its choice is meaningful.</summary>
+    private static ModelLogits ChosenLogits()
+    {
+        ModelLogits logits = ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f]);
+        logits.SetChosen(1, 2);
+        return logits;
     }
 
     [Fact]
