@@ -9,85 +9,44 @@ namespace Flover.Actors.Tests.Inference;
 /// accelerator fault inside one of its decodes: the fault is injected right before that decode (on
 /// the shard's own thread), so the real launch path poisons the accelerator and throws.
 /// </summary>
-internal sealed class FaultingIlgpuModel(IModel inner, IlgpuAccelerator accelerator, int faultAtDecode) : IModel
+internal sealed class FaultingIlgpuModel(IModel inner, IlgpuAccelerator accelerator, int faultAtDecode) : DelegatingModel(inner)
 {
     private int _decodes;
 
-    public int VocabularySize => inner.VocabularySize;
-
-    public int SlotCount => inner.SlotCount;
-
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         if (++_decodes == faultAtDecode)
         {
             accelerator.InjectFault(launches: 1);
         }
 
-        return inner.Decode(rows);
+        return Inner.Decode(rows);
     }
 
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose()
+    public override void Dispose()
     {
-        inner.Dispose();
+        Inner.Dispose();
         accelerator.Dispose();
     }
 }
 
 /// <summary>A model whose device faults in every prefill that holds <paramref name="poison"/>: a request whose own data poisons the device.</summary>
-internal sealed class DeviceFaultOnTokenModel(IModel inner, int poison) : IModel
+internal sealed class DeviceFaultOnTokenModel(IModel inner, int poison) : DelegatingModel(inner)
 {
-    public int VocabularySize => inner.VocabularySize;
 
-    public int SlotCount => inner.SlotCount;
+    public override ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
+        prompts.Any(p => p.Tokens.Span.Contains(poison)) ? throw new DeviceFaultException($"test device: an illegal memory access was encountered (token {poison})") : Inner.Prefill(prompts);
 
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
-        prompts.Any(p => p.Tokens.Span.Contains(poison)) ? throw new DeviceFaultException($"test device: an illegal memory access was encountered (token {poison})") : inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) => inner.Decode(rows);
-
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose() => inner.Dispose();
+    public override void Dispose() => Inner.Dispose();
 }
 
 /// <summary>A model whose device faults inside its <paramref name="atDecode"/>-th decode (1-based), before it would enter a collective.</summary>
-internal sealed class DeviceFaultAtDecodeModel(IModel inner, int atDecode) : IModel
+internal sealed class DeviceFaultAtDecodeModel(IModel inner, int atDecode) : DelegatingModel(inner)
 {
     private int _decodes;
 
-    public int VocabularySize => inner.VocabularySize;
+    public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
+        ++_decodes == atDecode ? throw new DeviceFaultException($"test device: an illegal memory access was encountered (decode {_decodes})") : Inner.Decode(rows);
 
-    public int SlotCount => inner.SlotCount;
-
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
-        ++_decodes == atDecode ? throw new DeviceFaultException($"test device: an illegal memory access was encountered (decode {_decodes})") : inner.Decode(rows);
-
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose() => inner.Dispose();
+    public override void Dispose() => Inner.Dispose();
 }

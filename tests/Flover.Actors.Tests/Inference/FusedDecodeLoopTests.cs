@@ -373,31 +373,14 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
 }
 
 /// <summary>Passes every call to a model and records each decode row it was given.</summary>
-internal sealed class RowRecordingModel(IModel inner) : IModel
+internal sealed class RowRecordingModel(IModel inner) : DelegatingModel(inner)
 {
     public List<DecodeRow> Rows { get; } = [];
 
-    public int VocabularySize => inner.VocabularySize;
-
-    public int SlotCount => inner.SlotCount;
-
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         Rows.AddRange(rows);
-        return inner.Decode(rows);
+        return Inner.Decode(rows);
     }
 
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose()
-    {
-    }
 }

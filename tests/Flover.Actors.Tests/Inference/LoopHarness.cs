@@ -40,73 +40,44 @@ public sealed class TinyModelFixture : IDisposable
 }
 
 /// <summary>Wraps a model and throws on chosen Prefill/Decode calls (1-based counts).</summary>
-internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes, IReadOnlySet<int> failingPrefills, IReadOnlySet<int>? failingCopies = null) : IModel
+internal sealed class FaultyModel(IModel inner, IReadOnlySet<int> failingDecodes, IReadOnlySet<int> failingPrefills, IReadOnlySet<int>? failingCopies = null) : DelegatingModel(inner)
 {
     private int _decodes;
     private int _prefills;
     private int _copies;
 
-    public int VocabularySize => inner.VocabularySize;
-
-    public int SlotCount => inner.SlotCount;
-
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
     /// <summary>Copy calls so far (the failing ones included).</summary>
     public int CopyCalls => _copies;
 
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
-        failingPrefills.Contains(++_prefills) ? throw new InvalidOperationException($"injected prefill fault {_prefills}") : inner.Prefill(prompts);
+    public override ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
+        failingPrefills.Contains(++_prefills) ? throw new InvalidOperationException($"injected prefill fault {_prefills}") : Inner.Prefill(prompts);
 
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
-        failingDecodes.Contains(++_decodes) ? throw new InvalidOperationException($"injected decode fault {_decodes}") : inner.Decode(rows);
+    public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
+        failingDecodes.Contains(++_decodes) ? throw new InvalidOperationException($"injected decode fault {_decodes}") : Inner.Decode(rows);
 
-    public void Copy(int fromSlot, int toSlot, int length)
+    public override void Copy(int fromSlot, int toSlot, int length)
     {
         if (failingCopies?.Contains(++_copies) == true)
         {
             throw new InvalidOperationException($"injected copy fault {_copies}");
         }
 
-        inner.Copy(fromSlot, toSlot, length);
+        Inner.Copy(fromSlot, toSlot, length);
     }
 
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose()
-    {
-    }
 }
 
 /// <summary>Wraps a model and fails every Prefill whose prompts contain <paramref name="poison"/>: a request whose own data fails each step it is in.</summary>
-internal sealed class PoisonedPromptModel(IModel inner, int poison) : IModel
+internal sealed class PoisonedPromptModel(IModel inner, int poison) : DelegatingModel(inner)
 {
-    public int VocabularySize => inner.VocabularySize;
 
-    public int SlotCount => inner.SlotCount;
+    public override ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
+        prompts.Any(p => p.Tokens.Span.Contains(poison)) ? throw new InvalidOperationException($"injected fault: token {poison} in a prompt") : Inner.Prefill(prompts);
 
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) =>
-        prompts.Any(p => p.Tokens.Span.Contains(poison)) ? throw new InvalidOperationException($"injected fault: token {poison} in a prompt") : inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) => inner.Decode(rows);
-
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose()
-    {
-    }
 }
 
 /// <summary>Wraps a model so a test can hold the decode loop inside a Decode call (a barrier, not a sleep).</summary>
-internal sealed class GatedModel(IModel inner) : IModel
+internal sealed class GatedModel(IModel inner) : DelegatingModel(inner)
 {
     /// <summary>One gate for every shard's model: each shard's Decode holds while it is closed.</summary>
     public sealed class Shared
@@ -147,21 +118,11 @@ internal sealed class GatedModel(IModel inner) : IModel
     /// <summary>Signalled each time a Decode call is waiting at the closed gate.</summary>
     public SemaphoreSlim Waiting { get; } = new(0);
 
-    public int VocabularySize => inner.VocabularySize;
-
-    public int SlotCount => inner.SlotCount;
-
-    public int SlotCapacity => inner.SlotCapacity;
-
-    public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
     public void Close() => _open.Reset();
 
     public void Open() => _open.Set();
 
-    public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
-
-    public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+    public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         _shared?.Pass();
         if (!_open.IsSet)
@@ -170,15 +131,10 @@ internal sealed class GatedModel(IModel inner) : IModel
             _open.Wait();
         }
 
-        return inner.Decode(rows);
+        return Inner.Decode(rows);
     }
 
-    public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-
-    public void Release(int slot) => inner.Release(slot);
-
-    public void Dispose()
+    public override void Dispose()
     {
         _open.Dispose();
         Waiting.Dispose();

@@ -227,21 +227,11 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
     }
 
     /// <summary>A shard's model that hangs inside one decode until released, and says when it is disposed.</summary>
-    private sealed class StuckModel(IModel inner, StuckModel.Control control, int atDecode) : IModel
+    private sealed class StuckModel(IModel inner, StuckModel.Control control, int atDecode) : DelegatingModel(inner)
     {
         private int _decodes;
 
-        public int VocabularySize => inner.VocabularySize;
-
-        public int SlotCount => inner.SlotCount;
-
-        public int SlotCapacity => inner.SlotCapacity;
-
-        public long KvBytesPerSlot => inner.KvBytesPerSlot;
-
-        public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
-
-        public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+        public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
         {
             if (++_decodes == atDecode)
             {
@@ -249,17 +239,12 @@ public sealed class ShardedEngineSpec : TestKit, IDisposable
                 control.Gate.Wait();
             }
 
-            return inner.Decode(rows);
+            return Inner.Decode(rows);
         }
 
-        public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
-
-
-        public void Release(int slot) => inner.Release(slot);
-
-        public void Dispose()
+        public override void Dispose()
         {
-            inner.Dispose();
+            Inner.Dispose();
             control.Disposed.Set();
         }
 
