@@ -73,6 +73,60 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_late_joiner_takes_new_requests_and_a_worker_leaving_gracefully_finishes_its_streams_first()
+    {
+        using var limit = new CancellationTokenSource(s_limit);
+        int seedPort = FreePort();
+        Node frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
+        // Paced to 250 ms a step, so its four streams (10 s) outlast the late joiner's start (~4 s here).
+        Node first = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "flover.engine.min-step-interval = 250ms"], seedPort);
+        string url = await frontend.StdoutLine("flover serve: ready at ", limit.Token);
+        using var client = new HttpClient { BaseAddress = new Uri(url["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
+        await first.StdoutLine("flover node: worker ", limit.Token);
+
+        // Four streams while the first worker is the only one: all of them are its.
+        TaskCompletionSource[] flowing = [.. Enumerable.Range(0, 4).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+        Task<string>[] early = [.. Enumerable.Range(0, 4).Select(i => StreamAsync(client, Prompt(i), flowing[i], limit.Token))];
+        await Task.WhenAll(flowing.Select(f => f.Task)).WaitAsync(limit.Token);
+        Assert.Equal(4, first.Count("accepted from"));
+        output.WriteLine("four streams flowing on the first worker");
+
+        // A worker joining now, while they run, takes the next requests: it is the less loaded.
+        Node late = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort);
+        await late.StdoutLine("flover node: worker ", limit.Token);
+        // Routing uses the frontend's view of its workers: wait until it shows both serving, the first with its four.
+        await WaitForWorkersAsync(client, w => w.Length == 2 && w.All(x => x.GetProperty("serving").GetBoolean()) && w.Any(x => x.GetProperty("running").GetInt32() == 4), limit.Token);
+        TaskCompletionSource lateFlowing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string> joined = StreamAsync(client, Prompt(4), lateFlowing, limit.Token);
+        await lateFlowing.Task.WaitAsync(limit.Token);
+        Assert.Equal(1, late.Count("accepted from"));
+        output.WriteLine("the late joiner took the fifth");
+
+        // SIGTERM to the first worker: it stops taking requests, finishes the four it holds, then leaves.
+        using (Process term = Process.Start("kill", ["-TERM", first.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await term.WaitForExitAsync(limit.Token);
+        }
+
+        string[] texts = await Task.WhenAll(early);
+        output.WriteLine("the first worker's four streams ended");
+        await first.StderrLine("node: left the cluster.", limit.Token);
+        await first.Process.WaitForExitAsync(limit.Token);
+        Assert.Equal(0, first.Process.ExitCode);
+        Assert.Equal(4, first.Count("finished (Length)"));
+        string joinedText = await joined;
+
+        // Everything from here runs on the late joiner, and every text is the undisturbed one.
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(await CompleteAsync(client, Prompt(i), limit.Token), texts[i]);
+        }
+
+        Assert.Equal(await CompleteAsync(client, Prompt(4), limit.Token), joinedText);
+        Assert.Equal(6, late.Count("accepted from"));
+    }
+
+    [Fact]
     public async Task A_node_with_another_serializer_setup_is_refused_and_both_nodes_say_why()
     {
         using var limit = new CancellationTokenSource(s_limit);
@@ -102,6 +156,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
                 node.Process.Kill(entireProcessTree: true);
             }
 
+            // The last lines of each process, for a failure's report.
+            output.WriteLine($"--- process {node.Process.Id}: {string.Join('\n', node.Stdout.Split('\n').TakeLast(3))}\n{string.Join('\n', node.Stderr.Split('\n').TakeLast(12))}");
             node.Process.Dispose();
         }
     }
@@ -147,6 +203,23 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>Polls the frontend's <c>/ready</c> until its <c>workers</c> satisfy <paramref name="until"/>: the view its routing uses, which no process prints.</summary>
+    private static async Task WaitForWorkersAsync(HttpClient client, Func<JsonElement[], bool> until, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            using HttpResponseMessage response = await client.GetAsync("ready", cancellation);
+            JsonElement root = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellation)).RootElement;
+            if (root.TryGetProperty("workers", out JsonElement workers) && until([.. workers.EnumerateArray()]))
+            {
+                return;
+            }
+
+            // The worker loads reach the frontend with the cluster's gossip; the test's limit bounds the wait.
+            await Task.Delay(100, cancellation);
+        }
+    }
+
     private static async Task<string> CompleteAsync(HttpClient client, string prompt, CancellationToken cancellation)
     {
         using HttpResponseMessage response = await client.PostAsync("v1/completions", Body(prompt, stream: false), cancellation);
@@ -174,10 +247,12 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         string[] all =
         [
-            Path.Combine(AppContext.BaseDirectory, "flover.dll"), command, "--preset", "tiny", .. arguments,
+            Path.Combine(AppContext.BaseDirectory, "flover.dll"), command, "--preset", "tiny",
             "--set", "flover.engine.threads = 1", "--set", "flover.engine.min-step-interval = 40ms",
             "--set", "akka.actor.provider = cluster", "--set", "akka.remote.dot-netty.tcp.hostname = \"127.0.0.1\"",
             "--set", $"akka.cluster.seed-nodes = [\"akka.tcp://flover@127.0.0.1:{seedPort}\"]",
+            // The test's own settings last: later --set ones win.
+            .. arguments,
         ];
         all.ToList().ForEach(start.ArgumentList.Add);
         var node = new Node(Process.Start(start)!);
