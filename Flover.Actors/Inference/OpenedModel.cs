@@ -32,11 +32,7 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
     /// <exception cref="Gpu.FloverException">The model cannot be opened or does not fit the settings or the memory.</exception>
     public static OpenedModel Open(FloverSettings settings, FloverModel model, DeviceSpec? device = null)
     {
-        if (model.Preset is not null && LlamaPresets.IsPreset(model.Preset))
-        {
-            // A LLaMA preset has random weights and no tokenizer; an engine that speaks text needs one.
-            throw new Gpu.FloverException($"preset '{model.Preset}' is a LLaMA shape without a tokenizer, which serving text needs; serve a LLaMA folder (--model) or a GPT-2 preset ({string.Join(", ", Gpt2Presets.Names)}); LLaMA presets run in bench-decode and bench.");
-        }
+        RefuseLlamaPreset(model);
 
         if (model.Preset is not null)
         {
@@ -85,10 +81,8 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
                 Gpu.Accelerators.HostMemoryPlan.Check(opened, LlamaEngineSetup.ModelOptions(settings.Engine, config));
             }
 
-            // The warm-up prompt and the loop's stop both need an id: config.json's first, else
-            // generation_config.json's, else the tokenizer's. Any of them (and of the lists) stops.
-            int[] eosIds = [.. EndOfSequenceIds.Read(folder, config.VocabularySize).Concat(tokenizer.EosTokenId is { } own && own < config.VocabularySize ? [own] : []).Distinct()];
-            int eos = eosIds.Length > 0 ? eosIds[0] : throw new Gpu.FloverException($"{folder}: neither config.json, generation_config.json nor the tokenizer names an end-of-sequence token (eos_token_id).");
+            int[] eosIds = LlamaEosIds(folder, config, tokenizer);
+            int eos = eosIds[0];
             DecodeLoopOptions loop = EngineSetup.LoopOptions(settings.Engine, eos) with
             {
                 SampledVocabulary = Math.Min(tokenizer.VocabularySize, config.VocabularySize),
@@ -101,5 +95,27 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
             weights.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A LLaMA preset has random weights and no tokenizer; an engine that speaks text needs one.</summary>
+    /// <exception cref="Gpu.FloverException"><paramref name="model"/> is a LLaMA preset.</exception>
+    internal static void RefuseLlamaPreset(FloverModel model)
+    {
+        if (model.Preset is not null && LlamaPresets.IsPreset(model.Preset))
+        {
+            throw new Gpu.FloverException($"preset '{model.Preset}' is a LLaMA shape without a tokenizer, which serving text needs; serve a LLaMA folder (--model) or a GPT-2 preset ({string.Join(", ", Gpt2Presets.Names)}); LLaMA presets run in bench-decode and bench.");
+        }
+    }
+
+    /// <summary>
+    /// A LLaMA folder's end-of-sequence ids, never empty: the warm-up prompt and the loop's stop both
+    /// need one, config.json's first, else generation_config.json's, else the tokenizer's; any of them
+    /// (and of the lists) stops a request.
+    /// </summary>
+    /// <exception cref="Gpu.FloverException">None of them names one.</exception>
+    internal static int[] LlamaEosIds(string folder, LlamaConfig config, ITokenizer tokenizer)
+    {
+        int[] eosIds = [.. EndOfSequenceIds.Read(folder, config.VocabularySize).Concat(tokenizer.EosTokenId is { } own && own < config.VocabularySize ? [own] : []).Distinct()];
+        return eosIds.Length > 0 ? eosIds : throw new Gpu.FloverException($"{folder}: neither config.json, generation_config.json nor the tokenizer names an end-of-sequence token (eos_token_id).");
     }
 }

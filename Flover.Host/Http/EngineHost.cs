@@ -24,12 +24,13 @@ namespace Flover.Host.Http;
 /// </summary>
 internal sealed class EngineHost : IAsyncDisposable
 {
-    private readonly IEngineCheckpoint _weights;
-    private readonly ShardedModel _shards;
-    private readonly DecodeLoopOptions _loop;
+    // Null on a cluster frontend that runs no engine (Load's frontend path): it holds no weights.
+    private readonly IEngineCheckpoint? _weights;
+    private readonly ShardedModel? _shards;
+    private readonly DecodeLoopOptions? _loop;
     private ActorSystem? _ownSystem;
 
-    private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served, WorkerFingerprint fingerprint)
+    private EngineHost(Config configuration, IEngineCheckpoint? weights, ShardedModel? shards, DecodeLoopOptions? loop, ServedModel served, WorkerFingerprint fingerprint)
     {
         // Both roles for a cluster node that names none, and the wire-format role the compatibility check compares.
         Configuration = ClusterCompatibility.WithWireRole(configuration);
@@ -40,7 +41,7 @@ internal sealed class EngineHost : IAsyncDisposable
         _shards = shards;
         _loop = loop;
         Model = served;
-        Metrics = new EngineMetrics(shards.Shape.SlotCount);
+        Metrics = new EngineMetrics(shards?.Shape.SlotCount ?? FloverSettings.From(configuration).Engine.KvSlots);
     }
 
     /// <summary>The configuration the engine was loaded with (handed to Akka as the resolved tree).</summary>
@@ -88,6 +89,11 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         device ??= EngineSetup.Device(settings.Engine);
+        if (ClusterMode.From(config) is { Clustered: true, Frontend: true, Worker: false })
+        {
+            return LoadFrontend(config, settings, modelArgument, preset, log, role, device);
+        }
+
         // The shard actors open the device only when the actor system starts; open it once here
         // (as one shard would) so no driver, no such GPU or a kernel that does not compile is
         // one line before serving, not a shard that fails to start, and the log names it.
@@ -120,6 +126,20 @@ internal sealed class EngineHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// A cluster frontend that runs no engine: the model's tokenizer and shape only (<see cref="FrontendModel"/>),
+    /// no device opened, no weights mapped or generated, no memory check for a model only the workers hold.
+    /// </summary>
+    private static EngineHost LoadFrontend(Config config, FloverSettings settings, string? modelArgument, string? preset, TextWriter log, string role, DeviceSpec device)
+    {
+        FloverModel model = modelArgument is null ? FloverModel.FromPreset(preset!) : FloverModel.FromFolder(modelArgument);
+        log.WriteLine($"{role}: reading {(modelArgument is null ? $"preset '{preset}'" : modelArgument)}'s tokenizer and shape (a frontend: the workers hold the weights) ...");
+        FrontendModel frontend = FrontendModel.Open(settings, model);
+        ChatTemplate chat = ChatTemplate.For(frontend.Tokenizer);
+        var served = new ServedModel(ModelId(modelArgument, preset), frontend.SlotCapacity, frontend.VocabularySize, frontend.EosTokenId, frontend.Tokenizer, DateTimeOffset.UtcNow, chat);
+        return new EngineHost(config, weights: null, shards: null, loop: null, served, WorkerFingerprints.For(served.Id, model, settings, device));
+    }
+
+    /// <summary>
     /// Starts the <c>InferenceEngine</c> actor (whose decode loop starts the shard actors) in
     /// <paramref name="system"/> and registers it in <paramref name="registry"/> under
     /// <see cref="InferenceEngine"/>, where <see cref="EngineClient"/> finds it. Called once, by
@@ -132,7 +152,7 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(_shards, _loop, Model.Tokenizer, metrics: Metrics), "engine") : null;
+        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(_shards!, _loop!, Model.Tokenizer, metrics: Metrics), "engine") : null;
         if (!Cluster.Clustered)
         {
             registry.Register<InferenceEngine>(engine!);
@@ -200,7 +220,7 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         // Every shard has loaded (the request went through them): the checkpoint can close.
-        _weights.Release();
+        _weights?.Release();
 
         // Loading leaves hundreds of megabytes of dead start-up arrays (uploads staged in managed
         // memory, the tokenizer's build) that the GC would otherwise keep committed until enough
@@ -222,7 +242,7 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         // The shards (stopped with the system) have freed their models.
-        _weights.Dispose();
+        _weights?.Dispose();
         Metrics.Dispose();
     }
 }

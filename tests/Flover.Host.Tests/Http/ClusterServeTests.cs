@@ -5,6 +5,8 @@ using Akka.Hosting;
 using Flover.Actors.Inference;
 using Flover.Configuration;
 using Flover.Gpu.Models;
+using Flover.Gpu.Tests.Checkpoints;
+using Flover.Gpu.Tests.Tokenization.HuggingFace;
 using Flover.Host.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -81,6 +83,37 @@ public sealed class ClusterServeTests
         Assert.Equal((HttpStatusCode.OK, 0), (listed, models.GetProperty("data").GetArrayLength()));
         Assert.Equal(HttpStatusCode.NotFound, one);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
+    }
+
+    [Fact]
+    public async Task A_frontend_reads_only_the_models_tokenizer_and_shape_never_its_weights()
+    {
+        // A GPT-2 folder with config.json and a tokenizer but no weight file: only a node that runs
+        // the model needs the weights, so a frontend opens it and a worker refuses it in one line.
+        string folder = Directory.CreateTempSubdirectory("flover-frontend-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "config.json"), TestCheckpoint.ConfigJson().ToJsonString());
+            LlamaStyleFiles.WriteGpt2Style(folder);
+            Config frontendConfig = TinyServerFixture.TestConfig(
+                "akka.actor.provider = cluster", "akka.cluster.roles = [frontend]", "akka.remote.dot-netty.tcp.hostname = \"127.0.0.1\"", "akka.remote.dot-netty.tcp.port = 0");
+            var log = new StringWriter();
+
+            await using (EngineHost frontend = EngineHost.Load(frontendConfig, folder, null, log))
+            {
+                Gpu.Models.Gpt2Config config = Gpu.Checkpoints.Gpt2ConfigReader.Read(Path.Combine(folder, "config.json"));
+                Assert.Equal((config.VocabularySize, config.MaxPositions, config.EosTokenId), (frontend.Model.VocabularySize, frontend.Model.ContextLength, frontend.Model.EosTokenId));
+                Assert.Contains("tokenizer and shape (a frontend: the workers hold the weights)", log.ToString(), StringComparison.Ordinal);
+            }
+
+            Config workerConfig = TinyServerFixture.TestConfig(
+                "akka.actor.provider = cluster", "akka.cluster.roles = [worker]", "akka.remote.dot-netty.tcp.hostname = \"127.0.0.1\"", "akka.remote.dot-netty.tcp.port = 0");
+            Assert.Contains("safetensors", Assert.Throws<Gpu.FloverException>(() => EngineHost.Load(workerConfig, folder, null, TextWriter.Null)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Polls /ready until it answers 200: the cluster formed and the worker registered (bounded by the test's own timeout).</summary>
