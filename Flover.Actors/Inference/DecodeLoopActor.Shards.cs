@@ -89,7 +89,7 @@ internal sealed partial class DecodeLoopActor
                 _failure = $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
             }
 
-            Answered(failed.Rank);
+            AnsweredFailing(failed.Rank);
         });
         Receive<ShardDeviceFault>(fault => fault.Step == _step, OnDeviceFault);
         Receive<Terminated>(terminated =>
@@ -100,7 +100,7 @@ internal sealed partial class DecodeLoopActor
                 _shards.Abort();
                 _failure = $"shard {rank} stopped during a step";
                 _lost.Add(rank);
-                Answered(rank);
+                AnsweredFailing(rank);
             }
         });
         Receive<StepDeadline>(deadline => deadline.Step == _step, _ =>
@@ -141,6 +141,38 @@ internal sealed partial class DecodeLoopActor
         if (_answered.All(answered => answered))
         {
             Resolve();
+        }
+    }
+
+    /// <summary>
+    /// A shard answered with (or by stopping for) a failure. In one process the loop waits for every
+    /// shard, since the survivors keep their group and none may still be inside a collective. Across
+    /// nodes the whole group is placed again (<see cref="ShardSet.Regroup"/>) and the old meshes are
+    /// closed, so nothing is gained by waiting, and a rank whose node is gone would never answer:
+    /// the step ends at once.
+    /// </summary>
+    private void AnsweredFailing(int rank)
+    {
+        if (!_shards.Remote)
+        {
+            Answered(rank);
+            return;
+        }
+
+        for (int each = 0; each < _shards.Count; each++)
+        {
+            _lost.Add(each);
+        }
+
+        Resolve();
+    }
+
+    /// <summary>The group cannot be placed across nodes (at start or in a rebuild): nothing fits, so every request ends with that error.</summary>
+    private void OnPlacementFailed(ShardPlacementFailed failed)
+    {
+        if (_shards.PlacementFailure(failed) is { } reason)
+        {
+            Break($"the tensor-parallel group of {_shards.Count} ranks cannot be placed across nodes: {reason}; the engine cannot serve");
         }
     }
 
