@@ -1,0 +1,161 @@
+using System.Net;
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Flover.Actors.Inference;
+using Flover.Actors.Inference.Sharding;
+using Flover.Gpu;
+using Flover.Gpu.Accelerators;
+using Flover.Gpu.Checkpoints;
+using Flover.Gpu.Models;
+using Flover.Gpu.Memory;
+using Flover.Gpu.Models.Gpt2;
+using Flover.Gpu.Sampling;
+using Flover.Gpu.Tokenization;
+using Flover.Gpu.Tests.Models;
+using Xunit.Abstractions;
+using AkkaConfig = Akka.Configuration.Config;
+using ConfigurationFactory = Akka.Configuration.ConfigurationFactory;
+
+namespace Flover.Actors.Tests.Inference;
+
+/// <summary>
+/// Tensor parallelism across nodes: the test's system (rank 0's node, where the shards are driven)
+/// and one or two more ActorSystems in this process, joined over real Akka.Remote on 127.0.0.1, each
+/// with its shard host; the ranks meet over TCP collectives. The split over nodes gives the split in
+/// one process bit for bit, and the whole model's greedy tokens.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class CrossNodeShardsSpec : TestKit, IDisposable
+{
+    // 12 heads, so 2 and 3 ranks both divide them; a vocabulary of 301 splits unevenly.
+    private static readonly Gpt2Config Config = TinyGpt2.Config(embedding: 48, heads: 12, vocabulary: 301);
+    private const int Slots = 4;
+    private readonly NativeModelWeights _weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 21);
+    private readonly List<ActorSystem> _nodes = [];
+
+    public CrossNodeShardsSpec(ITestOutputHelper output)
+        : base(Node, output: output)
+    {
+    }
+
+    /// <summary>A node: the remote provider on 127.0.0.1 with a free port, over the actor specs' configuration (every message serialized).</summary>
+    internal static AkkaConfig Node { get; } = ConfigurationFactory.ParseString("""
+        akka.actor.provider = remote
+        akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """).WithFallback(AkkaTestConfig.Default);
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Ranks_on_other_nodes_give_the_in_process_groups_logits_bit_for_bit_and_the_whole_models_greedy_tokens(int size)
+    {
+        Host(Sys, size);
+        Address[] others = [.. Enumerable.Range(1, size - 1).Select(_ => StartNode(size))];
+        ShardedModel inProcess = Shards(size);
+        using ShardedModelClient local = ShardedModelClient.Start(Sys, inProcess, Slots);
+        using ShardedModelClient across = ShardedModelClient.Start(Sys, inProcess.WithPlacement(new ShardPlacement(others)), Slots, TimeSpan.FromSeconds(60));
+
+        // Every other node holds one rank's shard actor under its host (nothing ran in this process only).
+        foreach (ActorSystem node in _nodes)
+        {
+            node.ActorSelection($"/user/{ShardHostActor.Name}/*").Tell(new Identify(node.Name), TestActor);
+            Assert.NotNull(ExpectMsg<ActorIdentity>().Subject);
+        }
+
+        Assert.Equal(ShardedModelTests.Script(local), ShardedModelTests.Script(across));
+        using var whole = Gpt2Model.Load(new EngineOptions(1), _weights, new Gpt2ModelOptions(Slots));
+        int[] prompt = [5, 17, 2, 90, 33];
+        Assert.Equal(ShardedModelTests.Greedy(whole, prompt, 8), ShardedModelTests.Greedy(across, prompt, 8));
+    }
+
+    [Fact]
+    public void A_group_no_node_has_room_for_is_refused_naming_each_node_and_why()
+    {
+        Host(Sys, 2);
+        Address wrongSize = StartNode(3);
+
+        var error = Assert.Throws<FloverException>(() => ShardedModelClient.Start(Sys, Shards(2).WithPlacement(new ShardPlacement([wrongSize])), Slots, TimeSpan.FromSeconds(30)));
+
+        Assert.Contains("cannot be placed across nodes", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{wrongSize}: {wrongSize}'s shard host opens ranks of groups of 3, not 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_shards_node_lost_mid_generation_is_replaced_by_a_node_with_room_and_the_requests_get_their_undisturbed_tokens()
+    {
+        var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 16, IgnoreEos = true };
+        var seeded = new SamplingParameters { Temperature = 0.9f, Seed = 7, MaxTokens = 16, IgnoreEos = true };
+        int[] prompt = [5, 17, 2, 90, 33];
+        List<int> expectedGreedy, expectedSeeded;
+        using (ShardedModelClient reference = ShardedModelClient.Start(Sys, Shards(2), Slots))
+        {
+            expectedGreedy = [.. SequenceGenerator.Generate(reference, 0, prompt, greedy, Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+            expectedSeeded = [.. SequenceGenerator.Generate(reference, 0, prompt, seeded, Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+        }
+
+        Host(Sys, 2);
+        Address victim = StartNode(2);
+        Address spare = StartNode(2);
+        // Paced, so the node is lost with most tokens still to come; a silent node is passed over after 2 s.
+        var options = new DecodeLoopOptions(8, 512, MemoryMode.Indexed, Config.EosTokenId) { MinStepInterval = TimeSpan.FromMilliseconds(40) };
+        ShardedModel shards = Shards(2).WithPlacement(new ShardPlacement([victim, spare]) { Timeout = TimeSpan.FromSeconds(2) });
+        TestProbe replaced = CreateTestProbe();
+        Sys.EventStream.Subscribe(replaced.Ref, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, options, Gpt2Tokenizer.Default), "engine");
+        TestProbe first = CreateTestProbe();
+        TestProbe second = CreateTestProbe();
+        engine.Tell(new Generate(prompt, greedy), first);
+        engine.Tell(new Generate(prompt, seeded), second);
+
+        // Both requests are under way on the first group (rank 1 on the victim's node)...
+        var tokens = new List<int> { first.ExpectMsg<Token>(TimeSpan.FromSeconds(60)).TokenId, first.ExpectMsg<Token>().TokenId };
+        await _nodes[0].Terminate();
+
+        // ...and finish on the rebuilt one (rank 1 on the spare), every token exactly once and in order.
+        (List<int> rest, Completed completed) = Collect(first);
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expectedGreedy, tokens.Concat(rest).ToList());
+        (List<int> seededTokens, Completed seededCompleted) = Collect(second);
+        Assert.Equal(FinishReason.Length, seededCompleted.FinishReason);
+        Assert.Equal(expectedSeeded, seededTokens);
+        // Across nodes a lost rank takes its group with it: both ranks were placed again.
+        Assert.Equal(new[] { 0, 1 }, new[] { replaced.ExpectMsg<ShardReplaced>().Rank, replaced.ExpectMsg<ShardReplaced>().Rank }.Order());
+        _nodes[1].ActorSelection($"/user/{ShardHostActor.Name}/*").Tell(new Identify(null), TestActor);
+        Assert.NotNull(ExpectMsg<ActorIdentity>().Subject);
+    }
+
+    public new void Dispose()
+    {
+        Task.WaitAll([.. _nodes.Select(node => node.Terminate())], TimeSpan.FromSeconds(30));
+        _weights.Dispose();
+        base.Dispose();
+    }
+
+    private static (List<int> Tokens, Completed Completed) Collect(TestProbe from)
+    {
+        var tokens = new List<int>();
+        object message;
+        while ((message = from.ReceiveOne(TimeSpan.FromSeconds(60))!) is Token token)
+        {
+            tokens.Add(token.TokenId);
+        }
+
+        return (tokens, Assert.IsType<Completed>(message));
+    }
+
+    private ShardedModel Shards(int size) =>
+        EngineSetup.Shards(new EngineOptions(size, TensorParallel: size), _weights, new Gpt2ModelOptions(Slots));
+
+    private void Host(ActorSystem node, int size) =>
+        node.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(size), IPAddress.Loopback)), ShardHostActor.Name);
+
+    private Address StartNode(int size)
+    {
+        ActorSystem node = ActorSystem.Create($"node{_nodes.Count + 1}", Node);
+        _nodes.Add(node);
+        Host(node, size);
+        return ((ExtendedActorSystem)node).Provider.DefaultAddress;
+    }
+}
