@@ -27,6 +27,7 @@ internal sealed class EngineHost : IAsyncDisposable
     private readonly IEngineCheckpoint _weights;
     private readonly ShardedModel _shards;
     private readonly DecodeLoopOptions _loop;
+    private readonly ShardPlacement? _placement;
     private ActorSystem? _ownSystem;
 
     private EngineHost(Config configuration, IEngineCheckpoint weights, ShardedModel shards, DecodeLoopOptions loop, ServedModel served, WorkerFingerprint fingerprint)
@@ -35,6 +36,8 @@ internal sealed class EngineHost : IAsyncDisposable
         Configuration = ClusterCompatibility.WithWireRole(configuration);
         Cluster = ClusterMode.From(configuration);
         Routing = FloverSettings.From(configuration).Cluster;
+        // Checked here, so a bad flover.parallel.nodes is one line before anything starts.
+        _placement = ShardHosting.Placement(FloverSettings.From(configuration).Parallel);
         Fingerprint = fingerprint;
         _weights = weights;
         _shards = shards;
@@ -132,7 +135,14 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(_shards, _loop, Model.Tokenizer, metrics: Metrics), "engine") : null;
+        if (ShardHosting.Hosts(FloverSettings.From(Configuration), ((ExtendedActorSystem)system).Provider is not LocalActorRefProvider))
+        {
+            // Before the engine: with flover.parallel.nodes its rank 0 is opened by this node's host.
+            system.ActorOf(ShardHostActor.Props(ShardHosting.Options(Configuration, _shards, ((ExtendedActorSystem)system).Provider.DefaultAddress)), ShardHostActor.Name);
+        }
+
+        ShardedModel shards = _placement is null ? _shards : _shards.WithPlacement(_placement);
+        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(shards, _loop, Model.Tokenizer, metrics: Metrics), "engine") : null;
         if (!Cluster.Clustered)
         {
             registry.Register<InferenceEngine>(engine!);
