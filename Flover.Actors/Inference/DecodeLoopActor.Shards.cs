@@ -86,7 +86,11 @@ internal sealed partial class DecodeLoopActor
             // device fault, the graver cause, is never overwritten.
             if (_rebuild.Count == 0 && (_failure is null || !failed.Aborted))
             {
-                _failure = $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
+                // Across nodes the step ends at the first report, which is often a survivor's: a rank
+                // whose peer failed or vanished sees its connection drop, and cannot tell which.
+                _failure = failed.Aborted && _shards.Remote
+                    ? $"tensor-parallel shard {failed.Rank}'s collectives failed: another rank failed or its node was lost (a rank's own error is in its node's log)"
+                    : $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
             }
 
             AnsweredFailing(failed.Rank);

@@ -126,6 +126,42 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
         Assert.NotNull(ExpectMsg<ActorIdentity>().Subject);
     }
 
+    [Fact]
+    public void A_rank_that_fails_a_step_takes_its_group_with_it_and_the_request_still_gets_its_undisturbed_tokens()
+    {
+        var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
+        int[] prompt = [5, 17, 2, 90, 33];
+        List<int> expected;
+        using (ShardedModelClient reference = ShardedModelClient.Start(Sys, Shards(2), Slots))
+        {
+            expected = [.. SequenceGenerator.Generate(reference, 0, prompt, greedy, Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+        }
+
+        Host(Sys, 2);
+        // Rank 1's node throws in its fourth decode, once: its collectives are aborted, every rank
+        // reports, and the loop does not wait for the rest of the group before placing it again.
+        int decodes = 0;
+        ActorSystem node = ActorSystem.Create("node1", Node);
+        _nodes.Add(node);
+        node.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(2).WithWrap(model => new FailsOnce(model, () => Interlocked.Increment(ref decodes) == 4)), IPAddress.Loopback)), ShardHostActor.Name);
+        Address other = ((ExtendedActorSystem)node).Provider.DefaultAddress;
+        var options = new DecodeLoopOptions(8, 512, MemoryMode.Indexed, Config.EosTokenId);
+        TestProbe replaced = CreateTestProbe();
+        Sys.EventStream.Subscribe(replaced.Ref, typeof(ShardReplaced));
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(Shards(2).WithPlacement(new ShardPlacement([other])), options, Gpt2Tokenizer.Default), "engine");
+        TestProbe client = CreateTestProbe();
+        engine.Tell(new Generate(prompt, greedy), client);
+
+        (List<int> tokens, Completed completed) = Collect(client);
+
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        Assert.Equal(expected, tokens);
+        // The step ends on the first report: rank 1's own, or rank 0's (its connection to rank 1
+        // dropped when rank 1 aborted the mesh), whichever reaches the loop first.
+        Assert.Matches("shard 1 failed a step: injected|shard 0's collectives failed: another rank failed or its node was lost", replaced.ExpectMsg<ShardReplaced>().Reason);
+        Assert.True(Volatile.Read(ref decodes) > 4, "rank 1 decoded again after the failure, in the group placed again");
+    }
+
     public new void Dispose()
     {
         Task.WaitAll([.. _nodes.Select(node => node.Terminate())], TimeSpan.FromSeconds(30));
@@ -157,5 +193,28 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
         _nodes.Add(node);
         Host(node, size);
         return ((ExtendedActorSystem)node).Provider.DefaultAddress;
+    }
+
+    /// <summary>A shard's model whose Decode throws when <c>fails</c> says so (on the shard's thread).</summary>
+    private sealed class FailsOnce(IModel inner, Func<bool> fails) : IModel
+    {
+        public int VocabularySize => inner.VocabularySize;
+
+        public int SlotCount => inner.SlotCount;
+
+        public int SlotCapacity => inner.SlotCapacity;
+
+        public long KvBytesPerSlot => inner.KvBytesPerSlot;
+
+        public ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts) => inner.Prefill(prompts);
+
+        public ModelLogits Decode(ReadOnlySpan<DecodeRow> rows) =>
+            fails() ? throw new InvalidOperationException("injected") : inner.Decode(rows);
+
+        public void Copy(int fromSlot, int toSlot, int length) => inner.Copy(fromSlot, toSlot, length);
+
+        public void Release(int slot) => inner.Release(slot);
+
+        public void Dispose() => inner.Dispose();
     }
 }
