@@ -120,7 +120,7 @@ public sealed class ShardHostActor : ReceiveActor
         Connect(listener, join.Rank, join.Endpoints, _options.Tcp).PipeTo(
             Self,
             success: communicator => new MeshFormed(rank, communicator),
-            failure: exception => new MeshFailed(rank, $"rank {join.Rank} on {_address} could not join the mesh: {exception.GetBaseException().Message}"));
+            failure: exception => new MeshFailed(rank, $"rank {join.Rank} on {_address} could not join the mesh: {Describe(exception)}"));
     }
 
     private void Formed(MeshFormed formed)
@@ -166,6 +166,20 @@ public sealed class ShardHostActor : ReceiveActor
             Context.Unwatch(shard);
             Context.Stop(shard);
         }
+    }
+
+    /// <summary>The one-line error naming the peer (the communicator's), not the socket's or TLS stack's bare message beneath it.</summary>
+    private static string Describe(Exception exception)
+    {
+        for (Exception? cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is Gpu.FloverException)
+            {
+                return cause.Message;
+            }
+        }
+
+        return exception.GetBaseException().Message;
     }
 
     private static async Task<TcpCommunicator> Connect(TcpCommunicatorListener listener, int rank, IReadOnlyList<string> endpoints, TcpCommunicatorOptions options)

@@ -1,9 +1,12 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
+using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
@@ -16,6 +19,7 @@ using Flover.Gpu.Tests.Models;
 using Xunit.Abstractions;
 using AkkaConfig = Akka.Configuration.Config;
 using ConfigurationFactory = Akka.Configuration.ConfigurationFactory;
+using FloverConfig = Flover.Configuration.Config;
 
 namespace Flover.Actors.Tests.Inference;
 
@@ -33,6 +37,7 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     private const int Slots = 4;
     private readonly NativeModelWeights _weights = TinyGpt2.Weights(Config, TensorDType.F32, seed: 21);
     private readonly List<ActorSystem> _nodes = [];
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("flover-xtp-");
 
     public CrossNodeShardsSpec(ITestOutputHelper output)
         : base(Node, output: output)
@@ -162,10 +167,32 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
         Assert.True(Volatile.Read(ref decodes) > 4, "rank 1 decoded again after the failure, in the group placed again");
     }
 
+    [Fact]
+    public void With_tls_ranks_mesh_over_the_clusters_certificate_and_a_node_with_another_is_refused()
+    {
+        string cluster = Certificate("CN=flover-cluster");
+        // Room for two ranks here: the first group's rank 0 may still be closing when the second is placed.
+        Sys.ActorOf(ShardHostActor.Props(TlsHost(2, cluster, capacity: 2)), ShardHostActor.Name);
+        Address member = StartNode(TlsHost(2, cluster));
+        int[] prompt = [5, 17, 2, 90, 33];
+        using (ShardedModelClient local = ShardedModelClient.Start(Sys, Shards(2), Slots))
+        using (ShardedModelClient across = ShardedModelClient.Start(Sys, Shards(2).WithPlacement(new ShardPlacement([member])), Slots, TimeSpan.FromSeconds(60)))
+        {
+            Assert.Equal(ShardedModelTests.Greedy(local, prompt, 6), ShardedModelTests.Greedy(across, prompt, 6));
+        }
+
+        Address stranger = StartNode(TlsHost(2, Certificate("CN=stranger")));
+        var error = Assert.Throws<FloverException>(() => ShardedModelClient.Start(Sys, Shards(2).WithPlacement(new ShardPlacement([stranger])), Slots, TimeSpan.FromSeconds(60)));
+
+        Assert.Contains("could not join the mesh", error.Message, StringComparison.Ordinal);
+        Assert.Contains("failed mutual TLS authentication", error.Message, StringComparison.Ordinal);
+    }
+
     public new void Dispose()
     {
         Task.WaitAll([.. _nodes.Select(node => node.Terminate())], TimeSpan.FromSeconds(30));
         _weights.Dispose();
+        _folder.Delete(recursive: true);
         base.Dispose();
     }
 
@@ -187,12 +214,44 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     private void Host(ActorSystem node, int size) =>
         node.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(size), IPAddress.Loopback)), ShardHostActor.Name);
 
-    private Address StartNode(int size)
+    private Address StartNode(int size) => StartNode(new ShardHostOptions(Shards(size), IPAddress.Loopback));
+
+    private Address StartNode(ShardHostOptions host)
     {
         ActorSystem node = ActorSystem.Create($"node{_nodes.Count + 1}", Node);
         _nodes.Add(node);
-        Host(node, size);
+        node.ActorOf(ShardHostActor.Props(host), ShardHostActor.Name);
         return ((ExtendedActorSystem)node).Provider.DefaultAddress;
+    }
+
+    /// <summary>A host's options as a node with TLS on reads them from its configuration (<c>ShardHosting.Options</c>), over loopback.</summary>
+    private ShardHostOptions TlsHost(int size, string certificate, int capacity = 1)
+    {
+        FloverConfig config = FloverConfiguration.Load(new ConfigurationSources
+        {
+            Overrides =
+            [
+                "akka.remote.dot-netty.tcp.enable-ssl = on",
+                $"akka.remote.dot-netty.tcp.ssl.certificate.path = \"{certificate}\"",
+                "akka.remote.dot-netty.tcp.ssl.certificate.password = secret",
+                $"flover.parallel.host-capacity = {capacity}",
+            ],
+            Environment = _ => null,
+            WorkingDirectory = AppContext.BaseDirectory,
+        });
+        ShardHostOptions options = ShardHosting.Options(config, Shards(size), Address.Parse("akka.tcp://flover@127.0.0.1:1"));
+        Assert.NotNull(options.Tcp.Certificate);
+        return options with { ListenAddress = IPAddress.Loopback };
+    }
+
+    /// <summary>A self-signed certificate with its key in a PKCS#12 file (password "secret"), deleted with the test's temporary folder.</summary>
+    private string Certificate(string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 certificate = new CertificateRequest(subject, key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        string path = Path.Combine(_folder.FullName, $"{subject[3..]}.pfx");
+        File.WriteAllBytes(path, certificate.Export(X509ContentType.Pkcs12, "secret"));
+        return path;
     }
 
     /// <summary>A shard's model whose Decode throws when <c>fails</c> says so (on the shard's thread).</summary>
