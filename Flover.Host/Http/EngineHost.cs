@@ -155,7 +155,11 @@ internal sealed class EngineHost : IAsyncDisposable
             system.ActorOf(WorkerAgent.Props(engine, Fingerprint, Routing.StatusInterval), WorkerAgent.Name);
         }
 
-        registry.Register<InferenceEngine>(Cluster.Frontend ? system.ActorOf(ClusterEngine.Props(Model.Id, Routing), "cluster-engine") : engine!);
+        if (Cluster.Frontend || engine is not null)
+        {
+            // (A node with only the shard role has no engine: it holds other nodes' ranks.)
+            registry.Register<InferenceEngine>(Cluster.Frontend ? system.ActorOf(ClusterEngine.Props(Model.Id, Routing), "cluster-engine") : engine!);
+        }
         if (!Cluster.HasSeeds)
         {
             // No seed nodes: this node is the first of its cluster (others name it as their seed).
