@@ -132,6 +132,28 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task When_no_node_has_room_for_the_lost_rank_the_requests_end_with_one_error_naming_why_and_new_ones_are_refused()
+    {
+        Host(Sys, 2);
+        Address victim = StartNode(2);
+        var options = new DecodeLoopOptions(8, 512, MemoryMode.Indexed, Config.EosTokenId) { MinStepInterval = TimeSpan.FromMilliseconds(40) };
+        ShardedModel shards = Shards(2).WithPlacement(new ShardPlacement([victim]) { Timeout = TimeSpan.FromSeconds(1) });
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, options, Gpt2Tokenizer.Default), "engine");
+        TestProbe client = CreateTestProbe();
+        engine.Tell(new Generate([5, 17, 2, 90, 33], new SamplingParameters { Temperature = 0, MaxTokens = 16, IgnoreEos = true }), client);
+        client.ExpectMsg<Token>(TimeSpan.FromSeconds(60));
+
+        await _nodes[0].Terminate();
+
+        (_, Completed completed) = Collect(client);
+        Assert.Equal(FinishReason.Error, completed.FinishReason);
+        Assert.Contains("the tensor-parallel group of 2 ranks cannot be placed across nodes", completed.Error, StringComparison.Ordinal);
+        Assert.Contains($"{victim}: no answer within 1 s", completed.Error, StringComparison.Ordinal);
+        engine.Tell(new Generate([5], new SamplingParameters { MaxTokens = 2 }), client);
+        Assert.Contains("cannot be placed across nodes", client.ExpectMsg<Rejected>().Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_rank_that_fails_a_step_takes_its_group_with_it_and_the_request_still_gets_its_undisturbed_tokens()
     {
         var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
