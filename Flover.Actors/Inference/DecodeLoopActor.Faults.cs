@@ -45,6 +45,8 @@ internal sealed partial class DecodeLoopActor
     /// <summary>The loop stops serving: every request it holds ends with Error, new ones are refused, and /ready stays 503 (<see cref="EngineStatus.Stalled"/>).</summary>
     private void Break(string reason)
     {
+        // For good, unless the caller is a failed placement (which marks itself again afterwards).
+        _unplaced = false;
         _broken = reason;
         _log.Error("{0}.", reason);
         foreach ((long id, IActorRef requester) in _requesters)

@@ -38,6 +38,7 @@ internal sealed partial class DecodeLoopActor
         {
             _log.Debug("{0} shard(s) ready.", _shards.Count);
             _shards.Model.WhenLoaded?.Invoke();
+            Placed();
             EnsureStepping();
         }
     }
@@ -169,15 +170,6 @@ internal sealed partial class DecodeLoopActor
         }
 
         Resolve();
-    }
-
-    /// <summary>The group cannot be placed across nodes (at start or in a rebuild): nothing fits, so every request ends with that error.</summary>
-    private void OnPlacementFailed(ShardPlacementFailed failed)
-    {
-        if (_shards.PlacementFailure(failed) is { } reason)
-        {
-            Break($"the tensor-parallel group of {_shards.Count} ranks cannot be placed across nodes: {reason}; the engine cannot serve");
-        }
     }
 
     /// <summary>Ends the awaited step: the scheduler completes it, or fails it and re-admits its requests while the lost shards are replaced.</summary>

@@ -96,6 +96,7 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
         Receive<ProbeEngine>(_ => Sender.Tell(Status()));
         Receive<ShardsPlaced>(placed => _shards.Placed(Context, placed));
         Receive<ShardPlacementFailed>(OnPlacementFailed);
+        Receive<RetryPlacement>(_ => OnRetryPlacement());
     }
 
     /// <summary>Between steps: the next <see cref="Step"/> plans one.</summary>

@@ -202,6 +202,9 @@ internal sealed class ShardSet
     /// <summary>Why the current placement failed (null for an older placement's message).</summary>
     public string? PlacementFailure(ShardPlacementFailed failed) => failed.Generation == _placement ? failed.Reason : null;
 
+    /// <summary>After a placement that failed (its placement actor has stopped): tries again with every listed node.</summary>
+    public void PlaceAgain(IActorContext context) => Place(context);
+
     /// <summary>Places every rank across nodes in a new generation (the hosts supersede the older one's ranks).</summary>
     private void Place(IActorContext context)
     {

@@ -154,6 +154,31 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_group_that_cannot_be_placed_yet_is_placed_again_once_a_node_has_room_and_then_serves()
+    {
+        Host(Sys, 2);
+        // The node is up but its shard host is not (yet): the placement finds no room.
+        ActorSystem late = ActorSystem.Create("late", Node);
+        _nodes.Add(late);
+        Address node = ((ExtendedActorSystem)late).Provider.DefaultAddress;
+        var options = new DecodeLoopOptions(8, 512, MemoryMode.Indexed, Config.EosTokenId);
+        IActorRef engine = Sys.ActorOf(InferenceEngine.Props(Shards(2).WithPlacement(new ShardPlacement([node]) { Timeout = TimeSpan.FromSeconds(1) }), options, Gpt2Tokenizer.Default), "engine");
+        var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 6, IgnoreEos = true };
+        int[] prompt = [5, 17, 2, 90, 33];
+
+        Assert.Contains($"{node}: no answer within 1 s", AwaitStatus(engine, status => status.Stalled?.Contains("cannot be placed", StringComparison.Ordinal) == true).Stalled, StringComparison.Ordinal);
+        engine.Tell(new Generate(prompt, greedy));
+        Assert.Contains("cannot be placed across nodes", ExpectMsg<Rejected>().Reason, StringComparison.Ordinal);
+
+        Host(late, 2);
+        AwaitStatus(engine, status => status.Stalled is null);
+        (List<int> tokens, Completed completed) = Collect(CreateProbeFor(engine, prompt, greedy));
+        Assert.Equal(FinishReason.Length, completed.FinishReason);
+        using var whole = Gpt2Model.Load(new EngineOptions(1), _weights, new Gpt2ModelOptions(Slots));
+        Assert.Equal(ShardedModelTests.Greedy(whole, prompt, 6), tokens);
+    }
+
+    [Fact]
     public void A_rank_that_fails_a_step_takes_its_group_with_it_and_the_request_still_gets_its_undisturbed_tokens()
     {
         var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
@@ -216,6 +241,32 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
         _weights.Dispose();
         _folder.Delete(recursive: true);
         base.Dispose();
+    }
+
+    private TestProbe CreateProbeFor(IActorRef engine, int[] prompt, SamplingParameters sampling)
+    {
+        TestProbe probe = CreateTestProbe();
+        engine.Tell(new Generate(prompt, sampling), probe);
+        return probe;
+    }
+
+    /// <summary>Probes the engine until <paramref name="condition"/> holds (the probes spaced by 20 ms), at most 30 s.</summary>
+    private EngineStatus AwaitStatus(IActorRef engine, Func<EngineStatus, bool> condition)
+    {
+        TestProbe probe = CreateTestProbe();
+        DateTime giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            engine.Tell(ProbeEngine.Instance, probe);
+            EngineStatus status = probe.ExpectMsg<EngineStatus>(TimeSpan.FromSeconds(10));
+            if (condition(status))
+            {
+                return status;
+            }
+
+            Assert.True(DateTime.UtcNow < giveUp, $"the engine never reached the expected state; last status: {status}");
+            probe.ExpectNoMsg(TimeSpan.FromMilliseconds(20));
+        }
     }
 
     private static (List<int> Tokens, Completed Completed) Collect(TestProbe from)
