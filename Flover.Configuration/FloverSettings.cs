@@ -91,7 +91,7 @@ public sealed record ParallelSettings([property: SettingRange("flover.parallel.t
     /// <summary>Akka addresses of the nodes whose shard hosts hold ranks 1.. of this node's group (empty: every shard in this process).</summary>
     public IReadOnlyList<string> Nodes { get; init; } = [];
 
-    /// <summary>How long each round of placing the group across nodes may take before silent nodes are passed over (30 s when built in code).</summary>
+    /// <summary>How long each round of placing the group across nodes may take before silent nodes are passed over, and how often a group that could not be placed is tried again (30 s when built in code).</summary>
     [SettingRange("flover.parallel.placement-timeout", "1s", "10m")]
     public TimeSpan PlacementTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
