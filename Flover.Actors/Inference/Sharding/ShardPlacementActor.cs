@@ -63,7 +63,8 @@ internal sealed class ShardPlacementActor : ReceiveActor, IWithTimers
             }
             else
             {
-                Fail($"rank {failed.Rank} could not join the mesh: {failed.Reason}");
+                // Round two: the host's reason already names the rank, the node and the mesh.
+                Fail(failed.Reason);
             }
         });
         Receive<ShardOpened>(opened => opened.Generation == _generation && From(opened.Rank), opened =>
