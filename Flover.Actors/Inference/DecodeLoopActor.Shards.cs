@@ -104,6 +104,7 @@ internal sealed partial class DecodeLoopActor
                 // It will never answer: the others may be waiting for it in a collective.
                 _shards.Abort();
                 _failure = $"shard {rank} stopped during a step";
+                _shards.Lost(rank);
                 _lost.Add(rank);
                 AnsweredFailing(rank);
             }
@@ -211,6 +212,7 @@ internal sealed partial class DecodeLoopActor
         }
 
         _log.Warning("Shard {0} stopped between steps; it is started again.", rank);
+        _shards.Lost(rank);
         _shards.Regroup(Context, [rank], $"shard {rank} stopped between steps");
         if (CheckStartFailures())
         {

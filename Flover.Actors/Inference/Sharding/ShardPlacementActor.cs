@@ -31,7 +31,13 @@ internal sealed class ShardPlacementActor : ReceiveActor, IWithTimers
     private int _nextCandidate = 1;
     private bool _failed;
 
-    public ShardPlacementActor(ShardPlacement placement, string owner, long generation, int size, int slots)
+    /// <param name="placement">The nodes, in order of preference, and the round timeout.</param>
+    /// <param name="owner">The group's owner (see <see cref="OpenShard.Owner"/>).</param>
+    /// <param name="generation">This placement.</param>
+    /// <param name="size">Ranks in the group.</param>
+    /// <param name="slots">KV slots of each rank's model.</param>
+    /// <param name="suspects">Nodes that just lost a shard of the group: asked only after every other listed node, so a node that is gone costs no timeout while another has room.</param>
+    public ShardPlacementActor(ShardPlacement placement, string owner, long generation, int size, int slots, IReadOnlyCollection<Address> suspects)
     {
         _placement = placement;
         _owner = owner;
@@ -41,7 +47,7 @@ internal sealed class ShardPlacementActor : ReceiveActor, IWithTimers
         // Candidate 0 is this node's own host, for rank 0 only: the decode loop samples from rank 0's
         // gathered logits, which must not cross the network.
         // (Its local path, so its answers' sender addresses match: local references carry no host.)
-        _candidates = [.. placement.Nodes.Where(node => !node.Equals(self)).Select(node => new RootActorPath(node) / "user" / ShardHostActor.Name).Prepend(Context.Self.Path.Root / "user" / ShardHostActor.Name)];
+        _candidates = [.. placement.Nodes.Where(node => !node.Equals(self)).OrderBy(node => suspects.Contains(node)).Select(node => new RootActorPath(node) / "user" / ShardHostActor.Name).Prepend(Context.Self.Path.Root / "user" / ShardHostActor.Name)];
         _hostOf = new int[size];
         _hosts = new IActorRef?[size];
         _endpoints = new string?[size];

@@ -24,6 +24,7 @@ internal sealed class ShardSet
     private readonly Dictionary<IActorRef, int> _rankOf = [];
     private ICommunicatorGroup? _group;
     private int _generation;
+    private readonly HashSet<Address> _suspects = [];
     private IActorRef? _placer;
     private long _placement;
 
@@ -188,6 +189,8 @@ internal sealed class ShardSet
             return;
         }
 
+        _suspects.Clear();
+
         for (int rank = 0; rank < Count; rank++)
         {
             IActorRef shard = placed.Shards[rank];
@@ -202,6 +205,18 @@ internal sealed class ShardSet
     /// <summary>Why the current placement failed (null for an older placement's message).</summary>
     public string? PlacementFailure(ShardPlacementFailed failed) => failed.Generation == _placement ? failed.Reason : null;
 
+    /// <summary>
+    /// The shard of <paramref name="rank"/> stopped: across nodes its node may be gone, so the next
+    /// placement asks it last (until a placement succeeds). Nothing to do in one process.
+    /// </summary>
+    public void Lost(int rank)
+    {
+        if (Remote && _shards[rank] is { } shard)
+        {
+            _suspects.Add(shard.Path.Address);
+        }
+    }
+
     /// <summary>After a placement that failed (its placement actor has stopped): tries again with every listed node.</summary>
     public void PlaceAgain(IActorContext context) => Place(context);
 
@@ -215,7 +230,8 @@ internal sealed class ShardSet
         string owner = Akka.Serialization.Serialization.SerializedActorPath(context.Self);
         int size = Count;
         int slots = _slots;
-        _placer = context.ActorOf(Props.Create(() => new ShardPlacementActor(placement, owner, generation, size, slots)), $"placement-{generation}");
+        Address[] suspects = [.. _suspects];
+        _placer = context.ActorOf(Props.Create(() => new ShardPlacementActor(placement, owner, generation, size, slots, suspects)), $"placement-{generation}");
     }
 
     /// <summary>

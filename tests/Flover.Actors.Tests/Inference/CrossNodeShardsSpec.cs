@@ -179,6 +179,21 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_node_that_just_lost_a_shard_of_the_group_is_asked_last()
+    {
+        Host(Sys, 2);
+        Address suspect = StartNode(2);
+        Address other = StartNode(2);
+
+        var placement = new ShardPlacement([suspect, other]);
+        Address[] suspects = [suspect];
+        ChildActorOf(Props.Create(() => new ShardPlacementActor(placement, "owner", 1, 2, Slots, suspects)));
+
+        ShardsPlaced placed = ExpectMsg<ShardsPlaced>(TimeSpan.FromSeconds(30));
+        Assert.Equal(other, placed.Shards[1].Path.Address);
+    }
+
+    [Fact]
     public void A_rank_that_fails_a_step_takes_its_group_with_it_and_the_request_still_gets_its_undisturbed_tokens()
     {
         var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
