@@ -42,6 +42,9 @@ public sealed class ShardHostActor : ReceiveActor
             }
         });
         Receive<Terminated>(Stopped);
+        // A rank has loaded: the node's checkpoint may close (ShardedModel.WhenLoaded; a later
+        // load opens it again), so generated or mapped weights do not stay beside the ranks' copies.
+        Receive<ShardReady>(_ => _options.Model.WhenLoaded?.Invoke());
     }
 
     /// <summary>Props of a host (name it <see cref="Name"/>) opening ranks from <paramref name="options"/>'s model.</summary>
@@ -146,6 +149,7 @@ public sealed class ShardHostActor : ReceiveActor
             Akka.Actor.Props.Create(() => new ShardActor(model, slots, group, index)).WithDispatcher(model.Dispatcher),
             $"shard-{++_started}-rank-{index}");
         Context.Watch(rank.Shard);
+        rank.Shard.Tell(ShardReadyQuery.Instance, Self);
         _log.Info("Opened tensor-parallel rank {0} of {1} for {2} (generation {3}).", index, formed.Communicator.Size, rank.Owner, rank.Generation);
         rank.Placement.Tell(new ShardOpened(rank.Generation, index), rank.Shard);
     }

@@ -194,6 +194,20 @@ public sealed class CrossNodeShardsSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void A_node_releases_its_checkpoint_once_its_rank_has_loaded()
+    {
+        Host(Sys, 2);
+        ShardedModel model = Shards(2);
+        using var released = new ManualResetEventSlim();
+        Address node = StartNode(new ShardHostOptions(new ShardedModel(model.Shape, 2, model.Create, model.Device) { WhenLoaded = released.Set }, IPAddress.Loopback));
+        Assert.False(released.IsSet);
+
+        using ShardedModelClient across = ShardedModelClient.Start(Sys, model.WithPlacement(new ShardPlacement([node])), Slots, TimeSpan.FromSeconds(60));
+
+        Assert.True(released.Wait(TimeSpan.FromSeconds(30)), "the node's host released its checkpoint after rank 1 loaded");
+    }
+
+    [Fact]
     public void A_rank_that_fails_a_step_takes_its_group_with_it_and_the_request_still_gets_its_undisturbed_tokens()
     {
         var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
