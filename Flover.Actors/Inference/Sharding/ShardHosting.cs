@@ -69,7 +69,13 @@ internal static class ShardHosting
     {
         ArgumentNullException.ThrowIfNull(config);
         const string Ssl = "akka.remote.dot-netty.tcp.ssl";
-        var options = new ShardHostOptions(model, IPAddress.Any, self.Host) { Capacity = FloverSettings.From(config).Parallel.HostCapacity };
+        ParallelSettings parallel = FloverSettings.From(config).Parallel;
+        // The mesh may take as long to form as a placement round (the peers dial once they are told).
+        var options = new ShardHostOptions(model, IPAddress.Any, self.Host)
+        {
+            Capacity = parallel.HostCapacity,
+            Tcp = new TcpCommunicatorOptions { ConnectTimeout = parallel.PlacementTimeout },
+        };
         if (!config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"))
         {
             return options;
@@ -80,7 +86,7 @@ internal static class ShardHosting
         {
             X509Certificate2 certificate = X509CertificateLoader.LoadPkcs12FromFile(path, config.GetString($"{Ssl}.certificate.password"));
             // The cluster's one certificate is the root every rank's must be (TcpCommunicator accepts the root itself).
-            return options with { Tcp = new TcpCommunicatorOptions(certificate, certificate) { ConnectTimeout = FloverSettings.From(config).Parallel.PlacementTimeout } };
+            return options with { Tcp = options.Tcp with { Certificate = certificate, TrustedRoot = certificate } };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
