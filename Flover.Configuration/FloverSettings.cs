@@ -51,7 +51,12 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
         };
         return new FloverSettings(engine, scheduler, http)
         {
-            Parallel = new ParallelSettings(reader.Int<ParallelSettings>(nameof(ParallelSettings.Tensor))),
+            Parallel = new ParallelSettings(reader.Int<ParallelSettings>(nameof(ParallelSettings.Tensor)))
+            {
+                Nodes = config.GetStringList("flover.parallel.nodes").ToArray(),
+                PlacementTimeout = reader.Duration<ParallelSettings>(nameof(ParallelSettings.PlacementTimeout)),
+                HostCapacity = reader.Int<ParallelSettings>(nameof(ParallelSettings.HostCapacity)),
+            },
             Cluster = new ClusterRoutingSettings(
                 reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.WorkerWait)),
                 reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.StatusInterval)),
@@ -81,7 +86,19 @@ public sealed record ClusterRoutingSettings(
 
 /// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>
 /// <param name="Tensor">Tensor-parallel shards (1 = the whole model on one accelerator).</param>
-public sealed record ParallelSettings([property: SettingRange("flover.parallel.tensor", "1", "64")] int Tensor);
+public sealed record ParallelSettings([property: SettingRange("flover.parallel.tensor", "1", "64")] int Tensor)
+{
+    /// <summary>Akka addresses of the nodes whose shard hosts hold ranks 1.. of this node's group (empty: every shard in this process).</summary>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
+
+    /// <summary>How long each round of placing the group across nodes may take before silent nodes are passed over, and how often a group that could not be placed is tried again (30 s when built in code).</summary>
+    [SettingRange("flover.parallel.placement-timeout", "1s", "10m")]
+    public TimeSpan PlacementTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Ranks this node's shard host holds at once (1 when built in code); 0 starts no shard host.</summary>
+    [SettingRange("flover.parallel.host-capacity", "0", "64")]
+    public int HostCapacity { get; init; } = 1;
+}
 
 /// <summary><c>flover.engine</c>: see hocon/reference.conf for what each setting means and its default.</summary>
 /// <param name="Threads">Kernel worker threads; 0 means all cores.</param>

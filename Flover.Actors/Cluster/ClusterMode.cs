@@ -16,6 +16,9 @@ namespace Flover.Actors.Cluster;
 /// <param name="HasSeeds">akka.cluster.seed-nodes names at least one node; without, a cluster node joins itself.</param>
 internal sealed record ClusterMode(bool Clustered, bool Frontend, bool Worker, bool HasSeeds)
 {
+    /// <summary>The node has the <see cref="ClusterRoles.Shard"/> role: it holds other nodes' tensor-parallel ranks (with no other role, nothing else).</summary>
+    public bool Shard { get; init; }
+
     /// <summary>The single-process default.</summary>
     public static ClusterMode Single { get; } = new(false, false, true, false);
 
@@ -45,14 +48,14 @@ internal sealed record ClusterMode(bool Clustered, bool Frontend, bool Worker, b
         }
 
         IList<string> roles = config.HasPath("akka.cluster.roles") ? config.GetStringList("akka.cluster.roles") : [];
-        if (roles.FirstOrDefault(r => r is not (ClusterRoles.Frontend or ClusterRoles.Worker) && !r.StartsWith(ClusterCompatibility.RolePrefix, StringComparison.Ordinal)) is { } unknown)
+        if (roles.FirstOrDefault(r => r is not (ClusterRoles.Frontend or ClusterRoles.Worker or ClusterRoles.Shard) && !r.StartsWith(ClusterCompatibility.RolePrefix, StringComparison.Ordinal)) is { } unknown)
         {
-            throw new Gpu.FloverException($"akka.cluster.roles may hold {ClusterRoles.Frontend} and {ClusterRoles.Worker}, not '{unknown}'.");
+            throw new Gpu.FloverException($"akka.cluster.roles may hold {ClusterRoles.Frontend}, {ClusterRoles.Worker} and {ClusterRoles.Shard}, not '{unknown}'.");
         }
 
         // The wire-format role (ClusterCompatibility) is not a serving role: a node with only it still has both.
-        bool both = !roles.Any(r => r is ClusterRoles.Frontend or ClusterRoles.Worker);
+        bool both = !roles.Any(r => r is ClusterRoles.Frontend or ClusterRoles.Worker or ClusterRoles.Shard);
         bool seeds = config.HasPath("akka.cluster.seed-nodes") && config.GetStringList("akka.cluster.seed-nodes").Count > 0;
-        return new ClusterMode(true, both || roles.Contains(ClusterRoles.Frontend), both || roles.Contains(ClusterRoles.Worker), seeds);
+        return new ClusterMode(true, both || roles.Contains(ClusterRoles.Frontend), both || roles.Contains(ClusterRoles.Worker), seeds) { Shard = roles.Contains(ClusterRoles.Shard) };
     }
 }

@@ -10,6 +10,13 @@ public static class ClusterRoles
 
     /// <summary>A node that runs an engine behind a <see cref="WorkerAgent"/> at <c>/user/flover-worker</c>.</summary>
     public const string Worker = "worker";
+
+    /// <summary>
+    /// A node that only holds tensor-parallel ranks of other nodes' groups, on its shard host at
+    /// <c>/user/flover-shard-host</c> (<c>flover.parallel.nodes</c> on the worker names it): no engine
+    /// of its own, so frontends never route to it.
+    /// </summary>
+    public const string Shard = "shard";
 }
 
 /// <summary>

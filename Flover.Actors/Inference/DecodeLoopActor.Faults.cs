@@ -39,12 +39,14 @@ internal sealed partial class DecodeLoopActor
         _lost.Add(fault.Rank);
         _log.Error("Shard {0}'s device faulted in step {1}: {2}. Its accelerator and model are created again; the step's requests are re-admitted from their history.", fault.Rank, fault.Step, fault.Error);
         Context.System.EventStream.Publish(new DeviceFaulted(fault.Rank, fault.Error));
-        Answered(fault.Rank);
+        AnsweredFailing(fault.Rank);
     }
 
     /// <summary>The loop stops serving: every request it holds ends with Error, new ones are refused, and /ready stays 503 (<see cref="EngineStatus.Stalled"/>).</summary>
     private void Break(string reason)
     {
+        // For good, unless the caller is a failed placement (which marks itself again afterwards).
+        _unplaced = false;
         _broken = reason;
         _log.Error("{0}.", reason);
         foreach ((long id, IActorRef requester) in _requesters)

@@ -38,6 +38,7 @@ internal sealed partial class DecodeLoopActor
         {
             _log.Debug("{0} shard(s) ready.", _shards.Count);
             _shards.Model.WhenLoaded?.Invoke();
+            Placed();
             EnsureStepping();
         }
     }
@@ -86,10 +87,14 @@ internal sealed partial class DecodeLoopActor
             // device fault, the graver cause, is never overwritten.
             if (_rebuild.Count == 0 && (_failure is null || !failed.Aborted))
             {
-                _failure = $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
+                // Across nodes the step ends at the first report, which is often a survivor's: a rank
+                // whose peer failed or vanished sees its connection drop, and cannot tell which.
+                _failure = failed.Aborted && _shards.Remote
+                    ? $"tensor-parallel shard {failed.Rank}'s collectives failed: another rank failed or its node was lost (a rank's own error is in its node's log)"
+                    : $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
             }
 
-            Answered(failed.Rank);
+            AnsweredFailing(failed.Rank);
         });
         Receive<ShardDeviceFault>(fault => fault.Step == _step, OnDeviceFault);
         Receive<Terminated>(terminated =>
@@ -99,8 +104,9 @@ internal sealed partial class DecodeLoopActor
                 // It will never answer: the others may be waiting for it in a collective.
                 _shards.Abort();
                 _failure = $"shard {rank} stopped during a step";
+                _shards.Lost(rank);
                 _lost.Add(rank);
-                Answered(rank);
+                AnsweredFailing(rank);
             }
         });
         Receive<StepDeadline>(deadline => deadline.Step == _step, _ =>
@@ -144,6 +150,29 @@ internal sealed partial class DecodeLoopActor
         }
     }
 
+    /// <summary>
+    /// A shard answered with (or by stopping for) a failure. In one process the loop waits for every
+    /// shard, since the survivors keep their group and none may still be inside a collective. Across
+    /// nodes the whole group is placed again (<see cref="ShardSet.Regroup"/>) and the old meshes are
+    /// closed, so nothing is gained by waiting, and a rank whose node is gone would never answer:
+    /// the step ends at once.
+    /// </summary>
+    private void AnsweredFailing(int rank)
+    {
+        if (!_shards.Remote)
+        {
+            Answered(rank);
+            return;
+        }
+
+        for (int each = 0; each < _shards.Count; each++)
+        {
+            _lost.Add(each);
+        }
+
+        Resolve();
+    }
+
     /// <summary>Ends the awaited step: the scheduler completes it, or fails it and re-admits its requests while the lost shards are replaced.</summary>
     private void Resolve()
     {
@@ -183,6 +212,7 @@ internal sealed partial class DecodeLoopActor
         }
 
         _log.Warning("Shard {0} stopped between steps; it is started again.", rank);
+        _shards.Lost(rank);
         _shards.Regroup(Context, [rank], $"shard {rank} stopped between steps");
         if (CheckStartFailures())
         {

@@ -94,6 +94,9 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
         });
         Receive<CompactionPlanned>(ApplyPlan);
         Receive<ProbeEngine>(_ => Sender.Tell(Status()));
+        Receive<ShardsPlaced>(placed => _shards.Placed(Context, placed));
+        Receive<ShardPlacementFailed>(OnPlacementFailed);
+        Receive<RetryPlacement>(_ => OnRetryPlacement());
     }
 
     /// <summary>Between steps: the next <see cref="Step"/> plans one.</summary>
@@ -136,7 +139,10 @@ internal sealed partial class DecodeLoopActor : ReceiveActor, IWithTimers
     private void RunIteration()
     {
         _stepQueued = false;
-        if (!_loop.HasWork)
+        // A Step queued before a shard was lost (or the loop broke): across nodes the lost group's
+        // shards are gone until the new placement, so nothing may be sent; their readiness (which
+        // calls EnsureStepping) queues the next Step.
+        if (!_loop.HasWork || !_shards.AllReady || _broken is not null)
         {
             return;
         }

@@ -51,6 +51,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         typeof(DescribeEngine), typeof(EngineDescription), typeof(Tokenize), typeof(Tokenized), typeof(Detokenize), typeof(Detokenized),
         typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardDeviceFault), typeof(ShardReadyQuery), typeof(ShardReady),
         typeof(RegisterFrontend), typeof(WorkerState), typeof(ListWorkers), typeof(WorkerList),
+        typeof(OpenShard), typeof(ShardListening), typeof(JoinShardMesh), typeof(ShardOpened), typeof(ShardOpenFailed),
     ];
 
     /// <inheritdoc />
@@ -87,6 +88,11 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         WorkerState => "WS",
         ListWorkers => "WQ",
         WorkerList => "WL",
+        OpenShard => "HO",
+        ShardListening => "HL",
+        JoinShardMesh => "HJ",
+        ShardOpened => "HD",
+        ShardOpenFailed => "HF",
         _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
     };
 
@@ -113,6 +119,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             case Cancel or ProbeEngine or StartDraining or EngineDraining or ShardReadyQuery or DescribeEngine or RegisterFrontend or ListWorkers: break;
             case WorkerState m: WriteWorkerState(w, m); break;
             case WorkerList m: WriteWorkerList(w, m); break;
+            case OpenShard or ShardListening or JoinShardMesh or ShardOpened or ShardOpenFailed: WriteHostMessage(w, obj); break;
             case EngineDescription m:
                 // The tokenizer object stays on its node; the remote side tokenizes with Tokenize.
                 w.Int(m.VocabularySize);
@@ -207,6 +214,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "WS" => ReadWorkerState(r),
             "WQ" => ListWorkers.Instance,
             "WL" => ReadWorkerList(r),
+            "HO" or "HL" or "HJ" or "HD" or "HF" => ReadHostMessage(r, manifest),
             "SY" => new ShardReady(r.Int(), r.Long(), r.NullableInt() is int dtype ? (Gpu.Checkpoints.TensorDType)dtype : null),
             _ => throw new WireFormatException($"unknown manifest '{manifest}'"),
         };

@@ -1,3 +1,4 @@
+using System.Net;
 using Akka.Actor;
 using Flover.Actors.Hosting;
 using Flover.Actors.Inference;
@@ -20,7 +21,7 @@ namespace Flover.Host.Bench;
 /// </summary>
 internal sealed class ToolModel : IDisposable
 {
-    private readonly ActorSystem? _system;
+    private readonly IReadOnlyList<ActorSystem> _systems = [];
     private readonly IModel? _whole;
     private readonly ShardedModelClient? _shards;
     private ToolModel(IModel whole)
@@ -29,9 +30,9 @@ internal sealed class ToolModel : IDisposable
         Model = whole;
     }
 
-    private ToolModel(ActorSystem system, ShardedModelClient shards)
+    private ToolModel(IReadOnlyList<ActorSystem> systems, ShardedModelClient shards)
     {
-        _system = system;
+        _systems = systems;
         _shards = shards;
         Model = shards;
     }
@@ -56,7 +57,11 @@ internal sealed class ToolModel : IDisposable
 
     /// <summary>Loads <paramref name="weights"/> as <paramref name="engine"/> asks (device, threads, precision, <see cref="EngineOptions.TensorParallel"/> shards) with <paramref name="options"/>' slots and capacity.</summary>
     /// <exception cref="Gpu.FloverException">The model does not fit, the device cannot be opened, or a shard failed to load.</exception>
-    public static ToolModel Load(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options)
+    /// <param name="engine">Device, threads, precision and shard count.</param>
+    /// <param name="weights">The checkpoint.</param>
+    /// <param name="options">Slots and capacity.</param>
+    /// <param name="acrossSystems">Each shard in an actor system of its own on loopback Akka.Remote, the collectives over TCP (<see cref="Start"/>).</param>
+    public static ToolModel Load(EngineOptions engine, IModelWeights weights, Gpt2ModelOptions options, bool acrossSystems = false)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
@@ -65,7 +70,7 @@ internal sealed class ToolModel : IDisposable
             return new ToolModel(Gpt2Model.Load(engine, weights, options));
         }
 
-        return Start(EngineSetup.Shards(engine, weights, options), options.SlotCount);
+        return Start(EngineSetup.Shards(engine, weights, options), options.SlotCount, acrossSystems);
     }
 
     /// <summary>
@@ -73,13 +78,13 @@ internal sealed class ToolModel : IDisposable
     /// positions in <paramref name="kvDType"/>, as <paramref name="engine"/> asks.
     /// </summary>
     /// <exception cref="Gpu.FloverException">The model does not fit, the device cannot be opened, or the family cannot run as asked (one line).</exception>
-    public static ToolModel Load(EngineOptions engine, AnyFamilyWeights weights, int slots, int capacity, TensorDType kvDType)
+    public static ToolModel Load(EngineOptions engine, AnyFamilyWeights weights, int slots, int capacity, TensorDType kvDType, bool acrossSystems = false)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(weights);
         if (weights.Llama is not { } llama)
         {
-            return Load(engine, weights.Gpt2!, new Gpt2ModelOptions(slots, capacity) { KvDType = kvDType });
+            return Load(engine, weights.Gpt2!, new Gpt2ModelOptions(slots, capacity) { KvDType = kvDType }, acrossSystems);
         }
 
         var options = new LlamaModelOptions(slots, capacity) { KvDType = kvDType };
@@ -88,19 +93,42 @@ internal sealed class ToolModel : IDisposable
             return new ToolModel(LlamaModel.Load(engine, llama, options));
         }
 
-        return Start(LlamaEngineSetup.Shards(engine, llama, options), slots);
+        return Start(LlamaEngineSetup.Shards(engine, llama, options), slots, acrossSystems);
     }
 
-    private static ToolModel Start(ShardedModel shards, int slots)
+    /// <summary>
+    /// The shards in one actor system, or with <paramref name="acrossSystems"/> as tensor parallelism
+    /// across nodes runs them on one machine: an actor system per rank on loopback Akka.Remote, each
+    /// with its shard host; rank 0's system drives the steps and the ranks meet over TCP collectives.
+    /// </summary>
+    private static ToolModel Start(ShardedModel shards, int slots, bool acrossSystems)
     {
-        ActorSystem system = CreateSystem("flover-tool");
+        var systems = new List<ActorSystem>();
         try
         {
-            return new ToolModel(system, ShardedModelClient.Start(system, shards, slots));
+            if (!acrossSystems)
+            {
+                systems.Add(CreateSystem("flover-tool"));
+                return new ToolModel(systems, ShardedModelClient.Start(systems[0], shards, slots));
+            }
+
+            for (int rank = 0; rank < shards.ShardCount; rank++)
+            {
+                ActorSystem node = ActorSystem.Create($"flover-tool-{rank}", BootstrapSetup.Create().WithConfig(AkkaConfiguration.From(ConfigurationFactory.ParseString("""
+                    akka.loglevel = WARNING
+                    akka.actor.provider = remote
+                    akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+                    """).WithFallback(ConfigurationFactory.Default()))));
+                systems.Add(node);
+                node.ActorOf(ShardHostActor.Props(new ShardHostOptions(shards, IPAddress.Loopback)), ShardHostActor.Name);
+            }
+
+            ShardedModel placed = shards.WithPlacement(new ShardPlacement([.. systems.Skip(1).Select(node => ((ExtendedActorSystem)node).Provider.DefaultAddress)]));
+            return new ToolModel(systems, ShardedModelClient.Start(systems[0], placed, slots));
         }
         catch
         {
-            system.Terminate().GetAwaiter().GetResult();
+            Task.WaitAll([.. systems.Select(node => node.Terminate())]);
             throw;
         }
     }
@@ -114,10 +142,7 @@ internal sealed class ToolModel : IDisposable
     public void Dispose()
     {
         _whole?.Dispose();
-        if (_system is not null)
-        {
-            _shards!.Dispose();
-            _system.Terminate().GetAwaiter().GetResult();
-        }
+        _shards?.Dispose();
+        Task.WaitAll([.. _systems.Select(system => system.Terminate())]);
     }
 }

@@ -31,10 +31,11 @@ internal static class BenchDecodeCommand
         Option<bool> json = CommonOptions.Json();
         var kvDTypes = new Option<string>("--kv-dtype") { Description = "Comma-separated KV-cache precisions to measure: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
         var profile = new Option<bool>("--profile") { Description = "Also time every phase of a step (upload, embedding, each kernel, download) and the host's share; each phase synchronises the device, so tokens/s drops while profiling: compare phases, not speeds. One shard only." };
+        var acrossSystems = new Option<bool>("--across-systems") { Description = "With more than one shard: each shard in an actor system of its own, joined over Akka.Remote on 127.0.0.1, the collectives over TCP (tensor parallelism across nodes, on one machine)." };
         var bandwidthMb = new Option<int>("--bandwidth-mb") { Description = "Size of the streaming-bandwidth probe's buffer in MiB (larger than the last-level cache); 0 skips it.", DefaultValueFactory = _ => 512 };
         var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes and weight precisions (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, profile, json,
+            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, profile, acrossSystems, json,
         };
         EngineCommandOptions engine = EngineCommandOptions.AddTo(command, dtypeList: true);
         command.SetAction(parse =>
@@ -51,6 +52,7 @@ internal static class BenchDecodeCommand
             {
                 KvDTypes = [.. parse.GetValue(kvDTypes)!.Split(',', StringSplitOptions.TrimEntries).Select(name => TensorDTypeExtensions.ParseKvDType(name, "--kv-dtype"))],
                 Profile = parse.GetValue(profile),
+                AcrossSystems = parse.GetValue(acrossSystems),
             };
             BenchDecodeReport report = Run(settings, console.Error);
             if (parse.GetValue(json))
@@ -127,7 +129,7 @@ internal static class BenchDecodeCommand
                 string dtype = engine.WeightDType?.ToName() ?? "as stored";
                 log.WriteLine($"bench-decode: uploading {weights.Source} ({dtype}, {kv.ToName()} KV, {engine.TensorParallel} shard(s))...");
                 // One shard: the plain model; more: the engine's shard actors (Bench.ToolModel).
-                using var model = Bench.ToolModel.Load(engine, weights, settings.Batches.Max(), capacity, kv);
+                using var model = Bench.ToolModel.Load(engine, weights, settings.Batches.Max(), capacity, kv, settings.AcrossSystems);
                 string dtypeName = model.WeightDType.ToName();
                 foreach (int batch in settings.Batches)
                 {
@@ -237,6 +239,9 @@ internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int 
 
     /// <summary>Whether the timed steps are profiled phase by phase (<c>--profile</c>).</summary>
     public bool Profile { get; init; }
+
+    /// <summary>Whether each shard runs in an actor system of its own on loopback Akka.Remote, the collectives over TCP (<c>--across-systems</c>).</summary>
+    public bool AcrossSystems { get; init; }
 }
 
 /// <summary>The result of <c>bench-decode</c> (serialised as its <c>--json</c> output).</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Akka.Actor;
 using Flover.Actors.Cluster;
+using Flover.Actors.Inference.Sharding;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Models;
@@ -40,11 +41,16 @@ internal static class NodeCommand
     private static async Task<int> RunAsync(Config config, string? model, string? preset, CliConsole console, CancellationToken cancellation)
     {
         ClusterMode mode = ClusterMode.From(config);
-        if (!mode.Clustered || !mode.Worker)
+        if (!mode.Clustered || !(mode.Worker || mode.Shard))
         {
             throw new FloverException(mode.Clustered
-                ? "flover node runs a worker: akka.cluster.roles must include worker (a frontend runs flover serve)."
+                ? "flover node runs a worker or a shard node: akka.cluster.roles must include worker or shard (a frontend runs flover serve)."
                 : "flover node runs a cluster worker: its --config must set akka.actor.provider = cluster, the node's akka.remote.dot-netty.tcp address and akka.cluster.seed-nodes (hocon/cluster/ has a three-node example).");
+        }
+
+        if (!mode.Worker && !ShardHosting.Hosts(FloverSettings.From(config), remote: true))
+        {
+            throw new FloverException($"a shard node holds ranks of tensor-parallel groups: it needs flover.parallel.tensor above 1 (the groups' size) and flover.parallel.host-capacity above 0, not {FloverSettings.From(config).Parallel.Tensor} and {FloverSettings.From(config).Parallel.HostCapacity}.");
         }
 
         // Akka's logs to stderr: stdout carries only the "up" line. On SIGTERM the worker agent
@@ -73,9 +79,18 @@ internal static class NodeCommand
                 return 1;
             }
 
-            console.Error.WriteLine("node: warming up ...");
-            await engine.WarmUpAsync(client, FloverSettings.From(config).Http.RequestTimeout).ConfigureAwait(false);
-            console.Out.WriteLine($"flover node: worker {cluster.SelfAddress} up (model {engine.Model.Id}, {engine.Fingerprint.WeightsHash})");
+            if (mode.Worker)
+            {
+                console.Error.WriteLine("node: warming up ...");
+                await engine.WarmUpAsync(client, FloverSettings.From(config).Http.RequestTimeout).ConfigureAwait(false);
+                console.Out.WriteLine($"flover node: worker {cluster.SelfAddress} up (model {engine.Model.Id}, {engine.Fingerprint.WeightsHash})");
+            }
+            else
+            {
+                // Only the shard role: its shard host opens ranks when a worker's placement asks.
+                console.Out.WriteLine($"flover node: shard node {cluster.SelfAddress} up (model {engine.Model.Id}, ranks of groups of {FloverSettings.From(config).Parallel.Tensor}, room for {FloverSettings.From(config).Parallel.HostCapacity})");
+            }
+
             console.Out.Flush();
             try
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Akka.Actor;
+using Flover.Actors.Cluster;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Models;
@@ -56,6 +57,11 @@ internal static class ServeCommand
         if (http.Port is < 0 or > 65535)
         {
             throw new FloverException($"--port must be from 0 to 65535, not {http.Port}.");
+        }
+
+        if (ClusterMode.From(config) is { Clustered: true, Frontend: false, Worker: false })
+        {
+            throw new FloverException("a node with only the shard role serves no requests: run it with flover node (docs/CLUSTER.md, \"Tensor parallelism across nodes\").");
         }
 
         // The port first: taken or not ours is one line before the model is loaded.

@@ -28,6 +28,7 @@ internal sealed class EngineHost : IAsyncDisposable
     private readonly IEngineCheckpoint? _weights;
     private readonly ShardedModel? _shards;
     private readonly DecodeLoopOptions? _loop;
+    private readonly ShardPlacement? _placement;
     private ActorSystem? _ownSystem;
 
     private EngineHost(Config configuration, IEngineCheckpoint? weights, ShardedModel? shards, DecodeLoopOptions? loop, ServedModel served, WorkerFingerprint fingerprint)
@@ -36,6 +37,8 @@ internal sealed class EngineHost : IAsyncDisposable
         Configuration = ClusterCompatibility.WithWireRole(configuration);
         Cluster = ClusterMode.From(configuration);
         Routing = FloverSettings.From(configuration).Cluster;
+        // Checked here, so a bad flover.parallel.nodes is one line before anything starts.
+        _placement = ShardHosting.Placement(FloverSettings.From(configuration).Parallel);
         Fingerprint = fingerprint;
         _weights = weights;
         _shards = shards;
@@ -89,7 +92,7 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         device ??= EngineSetup.Device(settings.Engine);
-        if (ClusterMode.From(config) is { Clustered: true, Frontend: true, Worker: false })
+        if (ClusterMode.From(config) is { Clustered: true, Frontend: true, Worker: false, Shard: false })
         {
             return LoadFrontend(config, settings, modelArgument, preset, log, role, device);
         }
@@ -152,7 +155,19 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        IActorRef? engine = Cluster.Worker ? system.ActorOf(InferenceEngine.Props(_shards!, _loop!, Model.Tokenizer, metrics: Metrics), "engine") : null;
+        // A frontend-only node (no model opened) hosts no ranks and runs no engine.
+        if (_shards is not null && ShardHosting.Hosts(FloverSettings.From(Configuration), ((ExtendedActorSystem)system).Provider is not LocalActorRefProvider))
+        {
+            // Before the engine: with flover.parallel.nodes its rank 0 is opened by this node's host.
+            system.ActorOf(ShardHostActor.Props(ShardHosting.Options(Configuration, _shards, ((ExtendedActorSystem)system).Provider.DefaultAddress)), ShardHostActor.Name);
+        }
+
+        IActorRef? engine = null;
+        if (Cluster.Worker)
+        {
+            ShardedModel shards = _placement is null ? _shards! : _shards!.WithPlacement(_placement);
+            engine = system.ActorOf(InferenceEngine.Props(shards, _loop!, Model.Tokenizer, metrics: Metrics), "engine");
+        }
         if (!Cluster.Clustered)
         {
             registry.Register<InferenceEngine>(engine!);
@@ -165,7 +180,11 @@ internal sealed class EngineHost : IAsyncDisposable
             system.ActorOf(WorkerAgent.Props(engine, Fingerprint, Routing.StatusInterval), WorkerAgent.Name);
         }
 
-        registry.Register<InferenceEngine>(Cluster.Frontend ? system.ActorOf(ClusterEngine.Props(Model.Id, Routing), "cluster-engine") : engine!);
+        if (Cluster.Frontend || engine is not null)
+        {
+            // (A node with only the shard role has no engine: it holds other nodes' ranks.)
+            registry.Register<InferenceEngine>(Cluster.Frontend ? system.ActorOf(ClusterEngine.Props(Model.Id, Routing), "cluster-engine") : engine!);
+        }
         if (!Cluster.HasSeeds)
         {
             // No seed nodes: this node is the first of its cluster (others name it as their seed).

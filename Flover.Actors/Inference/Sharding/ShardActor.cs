@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using Flover.Gpu;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Models;
@@ -108,6 +109,13 @@ internal sealed class ShardActor : ReceiveActor
             // re-prefilling every sequence after a failed step.
             _group?.Abort();
             bool aborted = exception is CommunicatorAbortedException;
+            if (!aborted && _group is TcpShardGroup)
+            {
+                // Across nodes the decode loop may end the step on another rank's report first and
+                // drop this one: the cause is kept here, on the rank's own node.
+                Context.GetLogger().Error(exception, "Tensor-parallel rank {0} failed step {1}.", _rank, step.Step);
+            }
+
             Sender.Tell(new ShardStepFailed(step.Step, _rank, aborted ? "aborted by another shard's failure" : exception.Message, aborted));
         }
     }

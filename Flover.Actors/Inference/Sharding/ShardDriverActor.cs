@@ -61,9 +61,9 @@ internal sealed class ShardDriverActor : ReceiveActor
         });
         Receive<RunShardStep>(run =>
         {
-            if (_broken is not null || _caller is not null)
+            if (_broken is not null || _caller is not null || !_shards.AllReady)
             {
-                Sender.Tell(new ShardCallFailed(_broken ?? "a step is already running: one call at a time"));
+                Sender.Tell(new ShardCallFailed(_broken ?? (_caller is not null ? "a step is already running: one call at a time" : "the tensor-parallel group is being placed again after a failed step")));
                 return;
             }
 
@@ -89,14 +89,14 @@ internal sealed class ShardDriverActor : ReceiveActor
                 _failure = $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
             }
 
-            Answered();
+            AnsweredFailing();
         });
         Receive<ShardDeviceFault>(fault => fault.Step == _step, fault =>
         {
             // The shard has freed its model: without the decode loop's rebuild, every later call fails.
             _broken = $"tensor-parallel shard {fault.Rank}'s device faulted: {fault.Error}";
             _failure = _broken;
-            Answered();
+            AnsweredFailing();
         });
         Receive<Terminated>(terminated =>
         {
@@ -110,6 +110,17 @@ internal sealed class ShardDriverActor : ReceiveActor
             }
         });
         Receive<CollectiveSecondsQuery>(_ => Sender.Tell(_shards.CollectiveSeconds));
+        Receive<ShardsPlaced>(placed => _shards.Placed(Context, placed));
+        Receive<ShardPlacementFailed>(failed =>
+        {
+            if (_shards.PlacementFailure(failed) is { } reason)
+            {
+                _broken = $"the tensor-parallel group of {_shards.Count} ranks cannot be placed across nodes: {reason}";
+                AnswerLoadWaiters();
+                _caller?.Tell(new ShardCallFailed(_broken));
+                _caller = null;
+            }
+        });
     }
 
     protected override void PreStart() => _shards.StartAll(Context);
@@ -129,6 +140,17 @@ internal sealed class ShardDriverActor : ReceiveActor
         }
 
         _loadWaiters.Clear();
+    }
+
+    /// <summary>A failure: across nodes the group is placed again and a lost rank never answers, so the call ends at once (as the decode loop does).</summary>
+    private void AnsweredFailing()
+    {
+        if (_shards.Remote)
+        {
+            _awaited = 1;
+        }
+
+        Answered();
     }
 
     private void Answered()

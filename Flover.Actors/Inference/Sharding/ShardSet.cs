@@ -24,6 +24,9 @@ internal sealed class ShardSet
     private readonly Dictionary<IActorRef, int> _rankOf = [];
     private ICommunicatorGroup? _group;
     private int _generation;
+    private readonly HashSet<Address> _suspects = [];
+    private IActorRef? _placer;
+    private long _placement;
 
     public ShardSet(ShardedModel spec, int slots)
     {
@@ -49,6 +52,9 @@ internal sealed class ShardSet
     /// <summary>Seconds the current group's ranks have spent in collectives (0 for one shard).</summary>
     public double CollectiveSeconds => _group?.CollectiveSeconds ?? 0;
 
+    /// <summary>Whether the ranks run on several nodes (<see cref="ShardedModel.Placement"/>), opened by their shard hosts.</summary>
+    public bool Remote => _spec.Placement is not null;
+
     /// <summary>Shards started again after they stopped or fell silent.</summary>
     public int Replacements { get; private set; }
 
@@ -58,6 +64,16 @@ internal sealed class ShardSet
     /// <summary>Starts every rank in a fresh group.</summary>
     public void StartAll(IActorContext context)
     {
+        if (Remote)
+        {
+            if (Count > 0)
+            {
+                Place(context);
+            }
+
+            return;
+        }
+
         _group = Count > 1 ? ICommunicatorGroup.Create(_spec.Device, Count) : null;
         for (int rank = 0; rank < Count; rank++)
         {
@@ -100,6 +116,12 @@ internal sealed class ShardSet
     /// </summary>
     public void Regroup(IActorContext context, IReadOnlyCollection<int> replace, string reason, IReadOnlyCollection<int>? rebuild = null)
     {
+        if (Remote)
+        {
+            Rebuild(context, reason);
+            return;
+        }
+
         if (_group is not null)
         {
             _group.Abort();
@@ -153,5 +175,102 @@ internal sealed class ShardSet
         _rankOf[shard] = rank;
         // Answered once the shard's constructor has loaded its model; a load that throws stops it (Terminated).
         shard.Tell(ShardReadyQuery.Instance, context.Self);
+    }
+
+    /// <summary>
+    /// The ranks of <paramref name="placed"/> (across nodes) are open: watched from now on and asked
+    /// whether they have loaded, as a local start does. An older placement's late answer is dropped
+    /// (its placement actor is stopped, so its hosts close those ranks).
+    /// </summary>
+    public void Placed(IActorContext context, ShardsPlaced placed)
+    {
+        if (placed.Generation != _placement)
+        {
+            return;
+        }
+
+        _suspects.Clear();
+
+        for (int rank = 0; rank < Count; rank++)
+        {
+            IActorRef shard = placed.Shards[rank];
+            _shards[rank] = shard;
+            _ready[rank] = false;
+            _rankOf[shard] = rank;
+            context.Watch(shard);
+            shard.Tell(ShardReadyQuery.Instance, context.Self);
+        }
+    }
+
+    /// <summary>Why the current placement failed (null for an older placement's message).</summary>
+    public string? PlacementFailure(ShardPlacementFailed failed) => failed.Generation == _placement ? failed.Reason : null;
+
+    /// <summary>
+    /// The shard of <paramref name="rank"/> stopped: across nodes its node may be gone, so the next
+    /// placement asks it last (until a placement succeeds). Nothing to do in one process.
+    /// </summary>
+    public void Lost(int rank)
+    {
+        if (Remote && _shards[rank] is { } shard)
+        {
+            _suspects.Add(shard.Path.Address);
+        }
+    }
+
+    /// <summary>After a placement that failed (its placement actor has stopped): tries again with every listed node.</summary>
+    public void PlaceAgain(IActorContext context) => Place(context);
+
+    /// <summary>Places every rank across nodes in a new generation (the hosts supersede the older one's ranks).</summary>
+    private void Place(IActorContext context)
+    {
+        long generation = ++_placement;
+        ShardPlacement placement = _spec.Placement!;
+        // The owner's full path with its uid: the same for each generation of this loop, and never
+        // the same as another loop's (on another node, or a restarted one).
+        string owner = Akka.Serialization.Serialization.SerializedActorPath(context.Self);
+        int size = Count;
+        int slots = _slots;
+        Address[] suspects = [.. _suspects];
+        _placer = context.ActorOf(Props.Create(() => new ShardPlacementActor(placement, owner, generation, size, slots, suspects)), $"placement-{generation}");
+    }
+
+    /// <summary>
+    /// Across nodes a failed rank takes the whole group with it: a TCP mesh cannot take one new rank
+    /// in, and its survivors' KV is re-prefilled anyway. Every rank is dropped (unwatched, so a late
+    /// Terminated of a lost node means nothing) and the group is placed again: stopping the old
+    /// placement closes its ranks on their hosts, and the new one passes over nodes that are gone.
+    /// </summary>
+    private void Rebuild(IActorContext context, string reason)
+    {
+        for (int rank = 0; rank < Count; rank++)
+        {
+            if (_shards[rank] is { } old)
+            {
+                _rankOf.Remove(old);
+                context.Unwatch(old);
+                _shards[rank] = null;
+            }
+
+            if (!_ready[rank])
+            {
+                _startFailures[rank]++;
+            }
+
+            _ready[rank] = false;
+        }
+
+        if (_placer is not null)
+        {
+            context.Stop(_placer);
+        }
+
+        // Every rank is opened again (the lost ones and their survivors alike), and each says so.
+        for (int rank = 0; rank < Count; rank++)
+        {
+            Replacements++;
+            context.System.EventStream.Publish(new ShardReplaced(rank, reason));
+        }
+
+        Place(context);
     }
 }

@@ -67,7 +67,28 @@ public sealed class ShardedModel
 
     /// <summary>The same shards with each model wrapped by <paramref name="wrap"/> once it is made.</summary>
     public ShardedModel WithWrap(Func<IModel, IModel> wrap) =>
-        new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = wrap, ShardProps = ShardProps, WhenLoaded = WhenLoaded };
+        new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = wrap, ShardProps = ShardProps, WhenLoaded = WhenLoaded, Placement = Placement };
+
+    /// <summary>
+    /// Where the shards run when they span nodes (null: all in this process, as children of the
+    /// decode loop). With a placement, every rank is opened by a node's <see cref="ShardHostActor"/>
+    /// from that node's own copy of the model (rank 0 by this node's host), so this object's
+    /// <see cref="Create"/> is not called here; the loop only plans steps and reads rank 0's logits.
+    /// </summary>
+    public ShardPlacement? Placement { get; private init; }
+
+    /// <summary>The same shards spread over nodes by <paramref name="placement"/> (see <see cref="Placement"/>).</summary>
+    /// <exception cref="ArgumentException">A group of one shard: there is nothing to spread.</exception>
+    public ShardedModel WithPlacement(ShardPlacement placement)
+    {
+        ArgumentNullException.ThrowIfNull(placement);
+        if (ShardCount < 2)
+        {
+            throw new ArgumentException("A placement across nodes needs a tensor-parallel group of at least 2 shards.", nameof(placement));
+        }
+
+        return new(Shape, ShardCount, Create, Device, Dispatcher) { Wrap = Wrap, ShardProps = ShardProps, WhenLoaded = WhenLoaded, Placement = placement };
+    }
 
     /// <summary>
     /// Called on the decode loop's thread each time every shard has loaded its model (at start and

@@ -127,6 +127,61 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
         Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
     }
 
+    /// <summary>
+    /// <see cref="AllGatherColumns"/> into rank <paramref name="root"/>'s <paramref name="gathered"/>
+    /// only: the other ranks send their slice there and receive nothing (their
+    /// <paramref name="gathered"/> is left as it was). What a vocabulary-parallel LM head needs when
+    /// only one rank samples: full rows never cross the network to ranks that would drop them.
+    /// </summary>
+    public void GatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth, int root)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
+        if (offsets.Length != Size + 1 || offsets[^1] != totalWidth)
+        {
+            throw new ArgumentException($"Offsets need {Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        int[] starts = offsets.ToArray();
+        float* source = CpuAccelerator.Pointer(local);
+        if (Rank != root)
+        {
+            long bytes = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
+            Exchange(peer => peer == root ? ((nint)source, bytes) : (0, 0), _ => (0, 0));
+            Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
+            return;
+        }
+
+        long total = (long)rows * totalWidth;
+        if (_scratch.Length < total)
+        {
+            _scratch = new float[total];
+        }
+
+        fixed (float* blocks = _scratch)
+        {
+            // As AllGatherColumns: each block lands whole, then is spread into columns.
+            float* landed = blocks;
+            Exchange(
+                _ => (0, 0),
+                peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * (starts[peer + 1] - starts[peer]) * sizeof(float)));
+            long own = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
+            Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), own, own);
+            float* target = CpuAccelerator.Pointer(gathered);
+            for (int r = 0; r < Size; r++)
+            {
+                int width = starts[r + 1] - starts[r];
+                long bytes = (long)width * sizeof(float);
+                for (int row = 0; row < rows; row++)
+                {
+                    Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * width), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
+                }
+            }
+        }
+
+        Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
+    }
+
     /// <inheritdoc />
     public void Broadcast(ArrayView<float> data, int root)
     {

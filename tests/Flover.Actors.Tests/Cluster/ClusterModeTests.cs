@@ -34,4 +34,11 @@ public sealed class ClusterModeTests
         Assert.Equal([ClusterRoles.Frontend, ClusterRoles.Worker], config.GetStringList("akka.cluster.roles"));
         Assert.Contains("not 'gpu'", Assert.Throws<FloverException>(() => ClusterMode.From(ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.roles = [gpu]"))).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_shard_node_holds_ranks_only_and_the_shard_role_joins_the_others()
+    {
+        Assert.Equal(new ClusterMode(true, false, false, false) { Shard = true }, ClusterMode.From(ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.roles = [shard]")));
+        Assert.Equal(new ClusterMode(true, false, true, false) { Shard = true }, ClusterMode.From(ConfigurationFactory.ParseString("akka.actor.provider = cluster\nakka.cluster.roles = [worker, shard]")));
+    }
 }

@@ -73,6 +73,11 @@ public sealed class ProtocolSerializerTests : TestKit
         { "WorkerState", new WorkerState(Tiny, 3, 1, 3, 5, Serving: true) },
         { "ListWorkers", ListWorkers.Instance },
         { "WorkerList", new WorkerList([new WorkerLoad("akka.tcp://flover@127.0.0.1:4053", Tiny, 2, 0, 8), new WorkerLoad("akka.tcp://flover@127.0.0.1:4054", Tiny with { BatchInvariant = false, TensorParallel = 2 }, 0, 1, 4, Serving: false)]) },
+        { "OpenShard", new OpenShard("akka.tcp://flover@127.0.0.1:4053/user/engine/decode-loop#1234", 2, 1, 3, 8) },
+        { "ShardListening", new ShardListening(2, 1, "10.0.0.2", 41234) },
+        { "JoinShardMesh", new JoinShardMesh(2, 1, ["10.0.0.1:40001", "10.0.0.2:41234", "[::1]:40003"]) },
+        { "ShardOpened", new ShardOpened(2, 1) },
+        { "ShardOpenFailed", new ShardOpenFailed(2, 1, "akka.tcp://flover@10.0.0.2:4053's shard host is full (1 of 1 ranks)") },
     };
 
     private static readonly WorkerFingerprint Tiny = new("tiny", "preset:tiny", "f32", "f16", "cpu", 1);
@@ -86,6 +91,23 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal(state, serializer.FromBinary(serializer.ToBinary(state), serializer.Manifest(state)));
         var list = (WorkerList)Messages.Single(m => (string)m[0] == "WorkerList")[1];
         Assert.Equal(list.Workers, ((WorkerList)serializer.FromBinary(serializer.ToBinary(list), "WL")).Workers);
+    }
+
+    [Fact]
+    public void The_shard_hosts_placement_messages_survive_the_trip_exactly()
+    {
+        foreach (string name in (string[])["OpenShard", "ShardListening", "ShardOpened", "ShardOpenFailed"])
+        {
+            object message = Messages.Single(m => (string)m[0] == name)[1];
+            var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(message);
+            Assert.Equal(message, serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message)));
+        }
+
+        var join = (JoinShardMesh)Messages.Single(m => (string)m[0] == "JoinShardMesh")[1];
+        var protocol = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(join);
+        var back = (JoinShardMesh)protocol.FromBinary(protocol.ToBinary(join), "HJ");
+        Assert.Equal((join.Generation, join.Rank), (back.Generation, back.Rank));
+        Assert.Equal(join.Endpoints, back.Endpoints);
     }
 
     [Theory]

@@ -87,6 +87,47 @@ public sealed class TcpCommunicatorTests : IDisposable
         Dispose(mesh);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Gather_to_one_root_gives_the_root_the_all_gathers_rows_and_leaves_the_others_buffers_alone(int root)
+    {
+        int[] offsets = [0, 5, 6, 13];
+        const int Rows = 4;
+        TcpCommunicator[] mesh = Mesh(3);
+
+        float[][] gathered = OnEveryRank(3, rank =>
+        {
+            int width = offsets[rank + 1] - offsets[rank];
+            using MemoryBuffer<float> source = Upload([.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)]);
+            using MemoryBuffer<float> target = Upload([.. Enumerable.Repeat(-7f, Rows * 13)]);
+            mesh[rank].GatherColumns(source.View, Rows, offsets, target.View, 13, root);
+            // The mesh stays in step afterwards: nothing a non-root rank skipped is left in a socket.
+            mesh[rank].Barrier();
+            return Download(target);
+        });
+
+        float[] expected = new float[Rows * 13];
+        for (int r = 0; r < 3; r++)
+        {
+            int width = offsets[r + 1] - offsets[r];
+            for (int row = 0; row < Rows; row++)
+            {
+                for (int c = 0; c < width; c++)
+                {
+                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
+                }
+            }
+        }
+
+        for (int rank = 0; rank < 3; rank++)
+        {
+            Assert.Equal(rank == root ? expected : [.. Enumerable.Repeat(-7f, Rows * 13)], gathered[rank]);
+        }
+
+        Dispose(mesh);
+    }
+
     [Fact]
     public void With_mutual_tls_the_group_works_and_a_peer_the_root_did_not_issue_is_refused()
     {

@@ -115,6 +115,17 @@ public sealed class BenchDecodeCommandTests
     }
 
     [Fact]
+    public void Across_systems_runs_each_shard_in_its_own_actor_system_over_remoting_and_tcp()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--across-systems", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(2, document.RootElement.GetProperty("tensor_parallel").GetInt32());
+        Assert.True(document.RootElement.GetProperty("runs")[0].GetProperty("tokens_per_s").GetDouble() > 0);
+    }
+
+    [Fact]
     public void An_unknown_dtype_is_rejected_naming_the_option_and_the_value()
     {
         CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--dtype", "f32,f8");

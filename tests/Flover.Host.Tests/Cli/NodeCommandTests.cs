@@ -31,6 +31,34 @@ public sealed class NodeCommandTests
     }
 
     [Theory]
+    [InlineData("worker-tp.conf", false, true, false, 4056)]
+    [InlineData("shard-1.conf", false, false, true, 4057)]
+    [InlineData("shard-2.conf", false, false, true, 4058)]
+    public void The_tensor_parallel_across_nodes_example_loads_with_its_roles_group_size_and_nodes(string file, bool frontend, bool worker, bool shard, int port)
+    {
+        Config config = FloverConfiguration.Load(new ConfigurationSources
+        {
+            ConfigFile = Path.Combine(MetricsTests.RepositoryRoot(), "hocon", "cluster", file),
+            Environment = _ => null,
+        });
+
+        Assert.Equal(new ClusterMode(true, frontend, worker, HasSeeds: true) { Shard = shard }, ClusterMode.From(config));
+        Assert.Equal(port, config.GetInt("akka.remote.dot-netty.tcp.port"));
+        ParallelSettings parallel = FloverSettings.From(config).Parallel;
+        Assert.Equal(2, parallel.Tensor);
+        Assert.Equal(worker ? ["akka.tcp://flover@127.0.0.1:4057", "akka.tcp://flover@127.0.0.1:4058"] : [], parallel.Nodes);
+    }
+
+    [Fact]
+    public void A_shard_node_without_a_group_size_is_a_user_error_naming_the_setting()
+    {
+        CliResult result = CliRunner.Run("node", "--preset", "tiny", "--set", "akka.actor.provider = cluster", "--set", "akka.cluster.roles = [shard]");
+
+        Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
+        Assert.Contains("it needs flover.parallel.tensor above 1", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("frontend.conf", true, false, 4053)]
     [InlineData("worker-1.conf", false, true, 4054)]
     [InlineData("worker-2.conf", false, true, 4055)]
