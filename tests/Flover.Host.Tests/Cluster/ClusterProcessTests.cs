@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -20,18 +19,18 @@ namespace Flover.Host.Tests.Cluster;
 [Collection(ClusterProcessCollection.Name)]
 public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Streams = 8;
+    private const int Streams = 32;
     private const int MaxTokens = 40;
     private static readonly TimeSpan s_limit = TimeSpan.FromMinutes(2);
-    private readonly List<Node> _nodes = [];
+    private readonly List<FloverNode> _nodes = [];
 
     [Fact]
     public async Task Killing_a_worker_mid_generation_loses_no_token_of_any_stream_and_the_frontend_keeps_serving()
     {
         using var limit = new CancellationTokenSource(s_limit);
         int seedPort = FreePort();
-        Node frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
-        Node[] workers = [Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort), Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort)];
+        FloverNode frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
+        FloverNode[] workers = [Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort), Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort)];
 
         string url = await frontend.StdoutLine("flover serve: ready at ", limit.Token);
         using var client = new HttpClient { BaseAddress = new Uri(url["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
@@ -44,7 +43,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         // Mid-generation: every stream has tokens; the worker that accepted more of them (its own
         // log lines, each with the request's id) is killed (SIGKILL: no leave, no drain).
         await Task.WhenAll(flowing.Select(f => f.Task)).WaitAsync(limit.Token);
-        Node victim = workers.MaxBy(w => w.Count("accepted from"))!;
+        FloverNode victim = workers.MaxBy(w => w.Count("accepted from"))!;
         Assert.True(victim.Count("accepted from") > 0);
         var killed = Stopwatch.StartNew();
         victim.Process.Kill();
@@ -52,17 +51,16 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"the killed worker had accepted {victim.Count("accepted from")} of {Streams} streams; all ended {killed.Elapsed.TotalSeconds:0.0} s after the kill");
 
         // The frontend keeps serving, on the surviving worker: each prompt again, undisturbed, gives the same text.
-        for (int i = 0; i < Streams; i++)
-        {
-            Assert.Equal(await CompleteAsync(client, Prompt(i), limit.Token), texts[i]);
-        }
+        // (All at once: the survivor fuses them into one batch.)
+        string[] undisturbed = await Task.WhenAll(Enumerable.Range(0, Streams).Select(i => CompleteAsync(client, Prompt(i), limit.Token)));
+        Assert.Equal(undisturbed, texts);
 
         // One request id across the logs: each request the frontend moved was accepted by the killed
         // worker as attempt 1 and continued and finished on the survivor as attempt 2.
         string[] moved = [.. Regex.Matches(frontend.Stderr, @"Request (cmpl-[0-9a-f]+): its worker was lost").Select(m => m.Groups[1].Value)];
         Assert.NotEmpty(moved);
         output.WriteLine($"the frontend moved {moved.Length}: {string.Join(", ", moved)}");
-        Node survivor = workers.Single(w => w != victim);
+        FloverNode survivor = workers.Single(w => w != victim);
         foreach (string id in moved)
         {
             Assert.Contains($"Request {id}@1: accepted from", victim.Stderr, StringComparison.Ordinal);
@@ -77,9 +75,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
     {
         using var limit = new CancellationTokenSource(s_limit);
         int seedPort = FreePort();
-        Node frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
+        FloverNode frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
         // Paced to 250 ms a step, so its four streams (10 s) outlast the late joiner's start (~4 s here).
-        Node first = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "flover.engine.min-step-interval = 250ms"], seedPort);
+        FloverNode first = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "flover.engine.min-step-interval = 250ms"], seedPort);
         string url = await frontend.StdoutLine("flover serve: ready at ", limit.Token);
         using var client = new HttpClient { BaseAddress = new Uri(url["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
         await first.StdoutLine("flover node: worker ", limit.Token);
@@ -92,7 +90,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         output.WriteLine("four streams flowing on the first worker");
 
         // A worker joining now, while they run, takes the next requests: it is the less loaded.
-        Node late = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort);
+        FloverNode late = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]"], seedPort);
         await late.StdoutLine("flover node: worker ", limit.Token);
         // Routing uses the frontend's view of its workers: wait until it shows both serving, the first with its four.
         await WaitForWorkersAsync(client, w => w.Length == 2 && w.All(x => x.GetProperty("serving").GetBoolean()) && w.Any(x => x.GetProperty("running").GetInt32() == 4), limit.Token);
@@ -127,15 +125,52 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Tensor_parallel_ranks_in_other_processes_give_the_whole_models_text_and_kill_9_of_one_loses_no_token()
+    {
+        using var limit = new CancellationTokenSource(s_limit);
+        // Two shard nodes (b the cluster's seed) hold rank 1 of a TP 2 group whose rank 0 and decode
+        // loop run in the worker-and-frontend a; c is the spare. A fourth process, a single node of its
+        // own cluster, gives the whole model's (TP 1) text.
+        int b = FreePort(), c = FreePort(), a = FreePort(), single = FreePort();
+        string[] shard = ["--set", "akka.cluster.roles = [shard]", "--set", "flover.parallel.tensor = 2"];
+        FloverNode holder = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {b}"], b);
+        FloverNode spare = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {c}"], b);
+        FloverNode reference = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {single}", "--set", "flover.engine.min-step-interval = 0s"], single);
+        await Task.WhenAll(holder.StdoutLine("flover node: shard node ", limit.Token), spare.StdoutLine("flover node: shard node ", limit.Token));
+        FloverNode worker = Start("serve", [
+            "--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {a}", "--set", "flover.parallel.tensor = 2",
+            "--set", $"flover.parallel.nodes = [\"akka.tcp://flover@127.0.0.1:{b}\", \"akka.tcp://flover@127.0.0.1:{c}\"]",
+            "--set", "flover.parallel.placement-timeout = 3s"], b);
+        using HttpClient tp2 = Client(await worker.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tp1 = Client(await reference.StdoutLine("flover serve: ready at ", limit.Token));
+        Assert.Contains("Opened tensor-parallel rank 1 of 2", await holder.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+
+        // Greedy across processes == the whole model's text.
+        Assert.Equal(await CompleteAsync(tp1, Prompt(0), limit.Token), await CompleteAsync(tp2, Prompt(0), limit.Token));
+
+        // kill -9 of rank 1's process mid-stream: the group is placed again on the spare (after the
+        // placement timeout passes the dead node over) and the stream ends with the undisturbed text.
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<string> stream = StreamAsync(tp2, Prompt(1), flowing, limit.Token);
+        await flowing.Task.WaitAsync(limit.Token);
+        holder.Process.Kill();
+        Assert.Equal(await CompleteAsync(tp1, Prompt(1), limit.Token), await stream);
+        Assert.Contains("Opened tensor-parallel rank 1 of 2", await spare.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+    }
+
+    private static HttpClient Client(string readyLine) =>
+        new() { BaseAddress = new Uri(readyLine["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
+
+    [Fact]
     public async Task A_node_with_another_serializer_setup_is_refused_and_both_nodes_say_why()
     {
         using var limit = new CancellationTokenSource(s_limit);
         int seedPort = FreePort();
-        Node seed = Start("node", ["--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [worker]"], seedPort);
+        FloverNode seed = Start("node", ["--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [worker]"], seedPort);
         await seed.StdoutLine("flover node: worker ", limit.Token);
 
         // One more serialization binding: another digest in the wire-format role, as a build with another setup has.
-        Node joiner = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "akka.actor.serialization-bindings { \"System.Guid, System.Private.CoreLib\" = flover }"], seedPort);
+        FloverNode joiner = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "akka.actor.serialization-bindings { \"System.Guid, System.Private.CoreLib\" = flover }"], seedPort);
         await joiner.Process.WaitForExitAsync(limit.Token);
         output.WriteLine(joiner.Stderr);
 
@@ -149,7 +184,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
-        foreach (Node node in _nodes)
+        foreach (FloverNode node in _nodes)
         {
             if (!node.Process.HasExited)
             {
@@ -241,7 +276,7 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private Node Start(string command, string[] arguments, int seedPort)
+    private FloverNode Start(string command, string[] arguments, int seedPort)
     {
         string dotnet = ChildProcess.Find("dotnet") ?? Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
@@ -255,78 +290,9 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
             .. arguments,
         ];
         all.ToList().ForEach(start.ArgumentList.Add);
-        var node = new Node(Process.Start(start)!);
+        var node = new FloverNode(Process.Start(start)!);
         _nodes.Add(node);
         return node;
-    }
-
-    /// <summary>A process whose output lines are collected as they come, with waits for a line.</summary>
-    private sealed class Node
-    {
-        private readonly ConcurrentQueue<string> _stdout = new();
-        private readonly ConcurrentQueue<string> _stderr = new();
-        private readonly List<(Func<string, bool> Match, bool Stdout, TaskCompletionSource<string> Found)> _waits = [];
-
-        public Node(Process process)
-        {
-            Process = process;
-            process.OutputDataReceived += (_, e) => Received(e.Data, stdout: true);
-            process.ErrorDataReceived += (_, e) => Received(e.Data, stdout: false);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public string Stderr => string.Join('\n', _stderr);
-
-        public string Stdout => string.Join('\n', _stdout);
-
-        public int Count(string needle) => _stderr.Count(l => l.Contains(needle, StringComparison.Ordinal));
-
-        public Task<string> StdoutLine(string start, CancellationToken cancellation) => Wait(l => l.StartsWith(start, StringComparison.Ordinal), stdout: true, cancellation);
-
-        public Task<string> StderrLine(string needle, CancellationToken cancellation) => Wait(l => l.Contains(needle, StringComparison.Ordinal), stdout: false, cancellation);
-
-        private async Task<string> Wait(Func<string, bool> match, bool stdout, CancellationToken cancellation)
-        {
-            var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_waits)
-            {
-                if ((stdout ? _stdout : _stderr).FirstOrDefault(match) is { } seen)
-                {
-                    return seen;
-                }
-
-                _waits.Add((match, stdout, found));
-            }
-
-            try
-            {
-                return await found.Task.WaitAsync(cancellation);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"no such line within the limit; the process {(Process.HasExited ? $"exited with {Process.ExitCode}" : "runs")}; stderr:\n{Stderr}");
-            }
-        }
-
-        private void Received(string? line, bool stdout)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_waits)
-            {
-                (stdout ? _stdout : _stderr).Enqueue(line);
-                foreach (var wait in _waits.Where(w => w.Stdout == stdout && w.Match(line)))
-                {
-                    wait.Found.TrySetResult(line);
-                }
-            }
-        }
     }
 }
 
