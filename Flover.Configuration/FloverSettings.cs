@@ -60,7 +60,10 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             Cluster = new ClusterRoutingSettings(
                 reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.WorkerWait)),
                 reader.Duration<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.StatusInterval)),
-                reader.Int<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.MaxFailovers))),
+                reader.Int<ClusterRoutingSettings>(nameof(ClusterRoutingSettings.MaxFailovers)))
+            {
+                Routing = reader.Word("flover.cluster.routing", ClusterRoutingSettings.Policies),
+            },
         };
     }
 
@@ -80,8 +83,20 @@ public sealed record ClusterRoutingSettings(
     [property: SettingRange("flover.cluster.status-interval", "10ms", "1m")] TimeSpan StatusInterval,
     [property: SettingRange("flover.cluster.max-failovers", "0", "100")] int MaxFailovers)
 {
+    /// <summary>The routing policy that sends a new request to the serving worker with the lowest occupancy.</summary>
+    public const string LeastLoaded = "least-loaded";
+
+    /// <summary>The routing policy that sends new requests to the serving workers in turn, whatever their load (a baseline).</summary>
+    public const string RoundRobin = "round-robin";
+
     /// <summary>reference.conf's values, for code that builds settings without a configuration.</summary>
     public static ClusterRoutingSettings Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(250), 3);
+
+    /// <summary>The values <c>flover.cluster.routing</c> takes.</summary>
+    public static IReadOnlyList<string> Policies { get; } = [LeastLoaded, RoundRobin];
+
+    /// <summary>How a frontend picks the worker for a new request: <see cref="LeastLoaded"/> (the default) or <see cref="RoundRobin"/>; failover always takes the least loaded.</summary>
+    public string Routing { get; init; } = LeastLoaded;
 }
 
 /// <summary><c>flover.parallel</c>: see hocon/reference.conf.</summary>

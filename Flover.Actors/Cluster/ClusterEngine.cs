@@ -28,7 +28,7 @@ public sealed partial class ClusterEngine : ReceiveActor, IWithTimers
     private readonly string _model;
     private readonly ClusterRoutingSettings _settings;
     private readonly Akka.Cluster.Cluster _cluster;
-    private readonly WorkerTable _table = new();
+    private readonly WorkerTable _table;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Address> _addresses = [];
     private readonly Dictionary<string, IActorRef> _agents = [];
@@ -40,6 +40,7 @@ public sealed partial class ClusterEngine : ReceiveActor, IWithTimers
     {
         _model = model;
         _settings = settings;
+        _table = new WorkerTable(settings.Routing);
         _cluster = Akka.Cluster.Cluster.Get(Context.System);
         Membership();
         Requests();

@@ -34,6 +34,19 @@ public static class WorkerRouter
     }
 
     /// <summary>
+    /// The worker for a new request under round-robin routing (the baseline least-loaded routing is
+    /// measured against): the serving workers of <paramref name="model"/> in address order, the
+    /// <paramref name="turn"/>-th modulo their count, whatever their load; null when there is none.
+    /// </summary>
+    public static WorkerLoad? ForNewRequestInTurn(string model, IEnumerable<WorkerLoad> workers, long turn)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(workers);
+        WorkerLoad[] serving = [.. workers.Where(w => w.Serving && w.Fingerprint.Model == model).OrderBy(w => w.Address, StringComparer.Ordinal)];
+        return serving.Length == 0 ? null : serving[(int)(turn % serving.Length)];
+    }
+
+    /// <summary>
     /// The worker a request started on a worker with <paramref name="fingerprint"/> fails over to,
     /// other than <paramref name="lost"/>: the least-occupied serving worker it can continue on, or
     /// null (the request waits for one, up to the configured time).

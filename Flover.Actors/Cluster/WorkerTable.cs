@@ -1,3 +1,5 @@
+using Flover.Configuration;
+
 namespace Flover.Actors.Cluster;
 
 /// <summary>
@@ -20,6 +22,14 @@ internal sealed record RouteNeed(string Model, WorkerFingerprint? Fingerprint, s
 internal sealed class WorkerTable
 {
     private readonly SortedDictionary<string, Entry> _workers = new(StringComparer.Ordinal);
+    private readonly bool _roundRobin;
+    private long _turn;
+
+    /// <param name="routing">flover.cluster.routing: least-loaded, or round-robin for new requests.</param>
+    public WorkerTable(string routing = ClusterRoutingSettings.LeastLoaded)
+    {
+        _roundRobin = routing == ClusterRoutingSettings.RoundRobin;
+    }
 
     /// <summary>Workers that are Up and reachable but have not sent a state yet: the frontend (re)registers with them.</summary>
     public IEnumerable<string> Unregistered => _workers.Where(w => w.Value.Reachable && w.Value.State is null).Select(w => w.Key);
@@ -94,7 +104,9 @@ internal sealed class WorkerTable
         IReadOnlyList<WorkerLoad> loads = Loads;
         WorkerLoad? chosen = need.Fingerprint is { } fingerprint
             ? WorkerRouter.ForFailover(fingerprint, need.Excluded ?? string.Empty, loads)
-            : WorkerRouter.ForNewRequest(need.Model, loads.Where(w => w.Address != need.Excluded));
+            : _roundRobin
+                ? WorkerRouter.ForNewRequestInTurn(need.Model, loads.Where(w => w.Address != need.Excluded), _turn++)
+                : WorkerRouter.ForNewRequest(need.Model, loads.Where(w => w.Address != need.Excluded));
         if (chosen is not null)
         {
             _workers[chosen.Address].Assigned++;

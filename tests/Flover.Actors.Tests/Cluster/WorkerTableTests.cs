@@ -44,6 +44,27 @@ public sealed class WorkerTableTests
     }
 
     [Fact]
+    public void Round_robin_takes_the_serving_workers_in_turn_whatever_their_load_and_fails_over_to_the_least_loaded()
+    {
+        var table = new WorkerTable(Flover.Configuration.ClusterRoutingSettings.RoundRobin);
+        foreach (string address in new[] { "c", "a", "b" })
+        {
+            table.Up(address);
+        }
+
+        table.Update("a", new WorkerState(Tiny, 4, 0, 4, 0, Serving: true));
+        table.Update("b", new WorkerState(Tiny, 0, 0, 0, 4, Serving: false));
+        table.Update("c", new WorkerState(Tiny, 0, 0, 0, 4, Serving: true));
+        var need = new RouteNeed("tiny", null, null);
+
+        // a is full and c empty, b drains: in turn a, c, a, c all the same.
+        Assert.Equal(["a", "c", "a", "c"], Enumerable.Range(0, 4).Select(_ => table.Route(need)!.Address));
+        Assert.Null(table.Route(new RouteNeed("gpt2", null, null)));
+        // A failover still goes where there is room.
+        Assert.Equal("c", table.Route(new RouteNeed("tiny", Tiny, "b"))!.Address);
+    }
+
+    [Fact]
     public void An_unreachable_worker_is_lost_until_reachable_and_registered_again()
     {
         var table = new WorkerTable();
