@@ -69,18 +69,7 @@ public sealed class TcpCommunicatorTests : IDisposable
             return Download(data);
         });
 
-        float[] expected = new float[Rows * 13];
-        for (int r = 0; r < 3; r++)
-        {
-            int width = offsets[r + 1] - offsets[r];
-            for (int row = 0; row < Rows; row++)
-            {
-                for (int c = 0; c < width; c++)
-                {
-                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
-                }
-            }
-        }
+        float[] expected = GatheredRows(offsets, Rows);
 
         Assert.All(gathered, g => Assert.Equal(expected, g));
         Assert.All(broadcast, b => Assert.Equal([1.5f, -2f, 3.25f], b));
@@ -107,18 +96,7 @@ public sealed class TcpCommunicatorTests : IDisposable
             return Download(target);
         });
 
-        float[] expected = new float[Rows * 13];
-        for (int r = 0; r < 3; r++)
-        {
-            int width = offsets[r + 1] - offsets[r];
-            for (int row = 0; row < Rows; row++)
-            {
-                for (int c = 0; c < width; c++)
-                {
-                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
-                }
-            }
-        }
+        float[] expected = GatheredRows(offsets, Rows);
 
         for (int rank = 0; rank < 3; rank++)
         {
@@ -186,6 +164,25 @@ public sealed class TcpCommunicatorTests : IDisposable
         var aborted = Assert.Throws<CommunicatorAbortedException>(() => blocked.WaitAsync(Limit).GetAwaiter().GetResult());
         Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
         Dispose(second);
+    }
+
+    /// <summary>What gathering each rank's [rows × width] slice, valued rank·1000 + index, into rows of 13 columns gives.</summary>
+    private static float[] GatheredRows(int[] offsets, int rows)
+    {
+        float[] expected = new float[rows * 13];
+        for (int r = 0; r < offsets.Length - 1; r++)
+        {
+            int width = offsets[r + 1] - offsets[r];
+            for (int row = 0; row < rows; row++)
+            {
+                for (int c = 0; c < width; c++)
+                {
+                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
+                }
+            }
+        }
+
+        return expected;
     }
 
     private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null)
