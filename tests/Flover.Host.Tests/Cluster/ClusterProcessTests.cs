@@ -76,8 +76,8 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         using var limit = new CancellationTokenSource(s_limit);
         int seedPort = FreePort();
         FloverNode frontend = Start("serve", ["--port", "0", "--set", $"akka.remote.dot-netty.tcp.port = {seedPort}", "--set", "akka.cluster.roles = [frontend]"], seedPort);
-        // Paced to 250 ms a step, so its four streams (10 s) outlast the late joiner's start (~4 s here).
-        FloverNode first = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "flover.engine.min-step-interval = 250ms"], seedPort);
+        // Paced to 500 ms a step, so its four streams (20 s) outlast the late joiner's start (~4 s here, more on a loaded machine).
+        FloverNode first = Start("node", ["--set", "akka.remote.dot-netty.tcp.port = 0", "--set", "akka.cluster.roles = [worker]", "--set", "flover.engine.min-step-interval = 500ms"], seedPort);
         string url = await frontend.StdoutLine("flover serve: ready at ", limit.Token);
         using var client = new HttpClient { BaseAddress = new Uri(url["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
         await first.StdoutLine("flover node: worker ", limit.Token);
