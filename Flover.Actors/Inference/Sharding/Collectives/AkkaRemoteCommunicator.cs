@@ -65,7 +65,8 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
     /// <summary>
     /// Resolves every other rank's receiver from <paramref name="paths"/> (each rank's <see cref="Path"/>,
     /// by rank) and watches them: a peer whose receiver stops or whose node becomes unreachable aborts
-    /// this rank's collectives instead of leaving them waiting.
+    /// this rank's collectives instead of leaving them waiting. Wait for it before the first
+    /// collective: the peers it resolves are read by the rank's thread without a lock.
     /// </summary>
     public async Task ConnectAsync(IReadOnlyList<string> paths, TimeSpan timeout)
     {
@@ -220,7 +221,9 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
                 do
                 {
                     CollectiveChunk chunk = Take(peer);
-                    if (chunk.Sequence != sequence || chunk.Offset != offset || offset + chunk.Payload.Length > length)
+                    // Pieces of one exchange arrive in order (Akka.Remote keeps the order of one sender's
+                    // messages to one receiver); an empty piece is a whole empty send, never part of a longer one.
+                    if (chunk.Sequence != sequence || chunk.Offset != offset || offset + chunk.Payload.Length > length || (chunk.Payload.Length == 0 && length > 0))
                     {
                         Fail($"Tensor-parallel rank {peer} is out of step with rank {Rank}: it sent exchange {chunk.Sequence} at byte {chunk.Offset} ({chunk.Payload.Length} bytes) where exchange {sequence} at byte {offset} of {length} was due.");
                         throw new CommunicatorAbortedException(_abortReason!);

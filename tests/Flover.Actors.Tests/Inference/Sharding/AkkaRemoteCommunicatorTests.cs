@@ -101,6 +101,21 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
         Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
     }
 
+    [Fact]
+    public void A_rank_that_calls_a_different_collective_is_reported_out_of_step_instead_of_its_bytes_being_taken()
+    {
+        AkkaRemoteCommunicator[] mesh = Mesh(2);
+        using MemoryBuffer<float> data = Upload([1.5f, -2f]);
+
+        // Rank 1 broadcasts 8 bytes where rank 0 waits in a barrier (an empty exchange).
+        Task barrier = Task.Run(() => mesh[0].Barrier());
+        mesh[1].Broadcast(data.View, root: 1);
+        var error = Assert.Throws<CommunicatorAbortedException>(() => barrier.WaitAsync(Limit).GetAwaiter().GetResult());
+
+        Assert.Contains("rank 1 is out of step with rank 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(8 bytes) where exchange 0 at byte 0 of 0 was due", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>What gathering each rank's [rows × width] slice, valued rank·1000 + index, into rows of 13 columns gives.</summary>
     private static float[] GatheredRows(int[] offsets, int rows)
     {
