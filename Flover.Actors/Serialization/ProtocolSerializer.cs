@@ -3,6 +3,7 @@ using Akka.Serialization;
 using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
+using Flover.Actors.Inference.Sharding.Collectives;
 
 namespace Flover.Actors.Serialization;
 
@@ -52,6 +53,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         typeof(ShardStep), typeof(ShardStepDone), typeof(ShardStepFailed), typeof(ShardDeviceFault), typeof(ShardReadyQuery), typeof(ShardReady),
         typeof(RegisterFrontend), typeof(WorkerState), typeof(ListWorkers), typeof(WorkerList),
         typeof(OpenShard), typeof(ShardListening), typeof(JoinShardMesh), typeof(ShardOpened), typeof(ShardOpenFailed),
+        typeof(CollectiveChunk),
     ];
 
     /// <inheritdoc />
@@ -93,6 +95,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
         JoinShardMesh => "HJ",
         ShardOpened => "HD",
         ShardOpenFailed => "HF",
+        CollectiveChunk => "CC",
         _ => throw new ArgumentException($"{o.GetType()} is not a Flover protocol message.", nameof(o)),
     };
 
@@ -120,6 +123,13 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             case WorkerState m: WriteWorkerState(w, m); break;
             case WorkerList m: WriteWorkerList(w, m); break;
             case OpenShard or ShardListening or JoinShardMesh or ShardOpened or ShardOpenFailed: WriteHostMessage(w, obj); break;
+            case CollectiveChunk m:
+                // A new manifest in format version 1: no existing message's bytes change.
+                w.Long(m.Sequence);
+                w.Int(m.Source);
+                w.Long(m.Offset);
+                w.Bytes(m.Payload);
+                break;
             case EngineDescription m:
                 // The tokenizer object stays on its node; the remote side tokenizes with Tokenize.
                 w.Int(m.VocabularySize);
@@ -215,6 +225,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "WQ" => ListWorkers.Instance,
             "WL" => ReadWorkerList(r),
             "HO" or "HL" or "HJ" or "HD" or "HF" => ReadHostMessage(r, manifest),
+            "CC" => new CollectiveChunk(r.Long(), r.Int(), r.Long(), r.Bytes()),
             "SY" => new ShardReady(r.Int(), r.Long(), r.NullableInt() is int dtype ? (Gpu.Checkpoints.TensorDType)dtype : null),
             _ => throw new WireFormatException($"unknown manifest '{manifest}'"),
         };

@@ -61,6 +61,8 @@ internal sealed class WireReader
         return MemoryMarshal.Cast<byte, float>(Take(count * sizeof(float))).ToArray();
     }
 
+    public byte[] Bytes() => Take(Count(1)).ToArray();
+
     public IReadOnlyList<string>? Strings()
     {
         int count = Int();

@@ -85,6 +85,12 @@ internal sealed class WireWriter : IDisposable
         _writer.Write(MemoryMarshal.AsBytes(values));
     }
 
+    public void Bytes(ReadOnlySpan<byte> values)
+    {
+        _writer.Write(values.Length);
+        _writer.Write(values);
+    }
+
     public void Strings(IReadOnlyList<string>? values)
     {
         _writer.Write(values?.Count ?? -1);

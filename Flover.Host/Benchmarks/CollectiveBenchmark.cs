@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Configuration;
+using Flover.Actors.Hosting;
+using Flover.Actors.Inference.Sharding.Collectives;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Collectives.Tcp;
@@ -14,7 +18,8 @@ internal sealed record CollectiveTiming(string Path, int Ranks, int Elements, do
 /// <summary>
 /// Times all-reduce on each data path a tensor-parallel group can use, ranks on threads of this
 /// process (the TCP paths over loopback sockets, as separate processes would use them): the shared-
-/// memory group, plain TCP, and TCP with mutual TLS (an ephemeral CA made for the run).
+/// memory group, plain TCP, TCP with mutual TLS (an ephemeral CA made for the run), and Akka.Remote
+/// messages (each rank in an actor system of its own, over loopback Akka.Remote).
 /// </summary>
 internal static class CollectiveBenchmark
 {
@@ -25,14 +30,16 @@ internal static class CollectiveBenchmark
         using var root = EphemeralAuthority.Create();
         foreach (int ranks in rankCounts)
         {
-            foreach (string path in (string[])["in-process", "tcp", "tcp+tls"])
+            foreach (string path in (string[])["in-process", "tcp", "tcp+tls", "akka-remote"])
             {
                 log.WriteLine($"bench-collectives: {ranks} ranks, {path}...");
+                var systems = new List<ActorSystem>();
                 ICommunicator[] group = path switch
                 {
                     "in-process" => [.. Enumerable.Range(0, ranks).Select(new InProcessCommunicatorGroup(ranks).Index)],
                     "tcp" => Mesh(ranks, _ => null),
-                    _ => Mesh(ranks, _ => new TcpCommunicatorOptions(root.Issue(), root.Certificate)),
+                    "tcp+tls" => Mesh(ranks, _ => new TcpCommunicatorOptions(root.Issue(), root.Certificate)),
+                    _ => AkkaMesh(ranks, systems),
                 };
                 try
                 {
@@ -49,6 +56,11 @@ internal static class CollectiveBenchmark
                     foreach (IDisposable disposable in group.OfType<IDisposable>())
                     {
                         disposable.Dispose();
+                    }
+
+                    foreach (ActorSystem system in systems)
+                    {
+                        system.Terminate().Wait(TimeSpan.FromSeconds(30));
                     }
                 }
             }
@@ -105,6 +117,25 @@ internal static class CollectiveBenchmark
                 listener.Dispose();
             }
         }
+    }
+
+    /// <summary>One actor system per rank on a loopback port of its own (Flover's Akka defaults: its serializer, its frame size), every rank's receiver resolved by every other.</summary>
+    private static AkkaRemoteCommunicator[] AkkaMesh(int ranks, List<ActorSystem> systems)
+    {
+        Config remote = ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+            """).WithFallback(FloverEngine.AkkaDefaults);
+        AkkaRemoteCommunicator[] mesh = [.. Enumerable.Range(0, ranks).Select(rank =>
+        {
+            var system = ActorSystem.Create($"flover-bench-rank-{rank}", remote);
+            systems.Add(system);
+            return AkkaRemoteCommunicator.Create(system, rank, ranks, "collectives");
+        })];
+        string[] paths = [.. mesh.Select(m => m.Path)];
+        Task.WaitAll([.. mesh.Select(m => m.ConnectAsync(paths, TimeSpan.FromSeconds(30)))]);
+        return mesh;
     }
 
     /// <summary>A throwaway certificate authority for the TLS path's run (never written anywhere).</summary>

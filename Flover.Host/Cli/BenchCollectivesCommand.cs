@@ -7,8 +7,9 @@ namespace Flover.Host.Cli;
 
 /// <summary>
 /// <c>flover bench-collectives</c>: all-reduce latency and bandwidth of each data path a tensor-parallel
-/// group can use (shared memory in one process; TCP, plain and with mutual TLS, between processes),
-/// ranks on threads of this process, the TCP paths over loopback, for decode-sized tensors.
+/// group can use (shared memory in one process; TCP, plain and with mutual TLS, and Akka.Remote
+/// messages, between processes), ranks on threads of this process, the others over loopback, for
+/// decode-sized tensors.
 /// </summary>
 internal static class BenchCollectivesCommand
 {
@@ -18,7 +19,7 @@ internal static class BenchCollectivesCommand
         var elements = new Option<string>("--elements") { Description = "Comma-separated float counts per all-reduce (768 = one gpt2 row; 65536 = 32 TinyLlama rows).", DefaultValueFactory = _ => "768,2048,24576,65536,1048576" };
         var iterations = new Option<int>("--iterations") { Description = "Timed calls per size and path.", DefaultValueFactory = _ => 200 };
         Option<bool> json = CommonOptions.Json();
-        var command = new Command("bench-collectives", "Measure all-reduce latency and bandwidth of the in-process, TCP and TCP+TLS data paths of tensor parallelism (loopback).")
+        var command = new Command("bench-collectives", "Measure all-reduce latency and bandwidth of the in-process, TCP, TCP+TLS and Akka.Remote data paths of tensor parallelism (loopback).")
         {
             ranks, elements, iterations, json,
         };
@@ -39,10 +40,10 @@ internal static class BenchCollectivesCommand
                 return 0;
             }
 
-            console.Out.WriteLine($"{"ranks",5} {"path",-10} {"elements",9} {"bytes",9} {"median us",10} {"min us",9} {"GB/s",7}");
+            console.Out.WriteLine($"{"ranks",5} {"path",-11} {"elements",9} {"bytes",9} {"median us",10} {"min us",9} {"GB/s",7}");
             foreach (CollectiveTiming t in timings)
             {
-                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{t.Ranks,5} {t.Path,-10} {t.Elements,9} {t.Elements * 4,9} {t.MedianMicroseconds,10:F1} {t.MinMicroseconds,9:F1} {t.GigabytesPerSecond,7:F2}"));
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{t.Ranks,5} {t.Path,-11} {t.Elements,9} {t.Elements * 4,9} {t.MedianMicroseconds,10:F1} {t.MinMicroseconds,9:F1} {t.GigabytesPerSecond,7:F2}"));
             }
 
             return 0;

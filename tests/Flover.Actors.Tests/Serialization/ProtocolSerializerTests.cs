@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using Flover.Actors.Cluster;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
+using Flover.Actors.Inference.Sharding.Collectives;
 using Flover.Actors.Serialization;
 using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
@@ -78,6 +79,7 @@ public sealed class ProtocolSerializerTests : TestKit
         { "JoinShardMesh", new JoinShardMesh(2, 1, ["10.0.0.1:40001", "10.0.0.2:41234", "[::1]:40003"]) },
         { "ShardOpened", new ShardOpened(2, 1) },
         { "ShardOpenFailed", new ShardOpenFailed(2, 1, "akka.tcp://flover@10.0.0.2:4053's shard host is full (1 of 1 ranks)") },
+        { "CollectiveChunk", new CollectiveChunk(7, 2, 65536, [0x00, 0x00, 0xC0, 0x3F, 0x00, 0x00, 0x80, 0xBF]) },
     };
 
     private static readonly WorkerFingerprint Tiny = new("tiny", "preset:tiny", "f32", "f16", "cpu", 1);
@@ -206,6 +208,23 @@ public sealed class ProtocolSerializerTests : TestKit
         var back = (ShardStepDone)serializer.FromBinary(bytes, "SD");
         Assert.Equal(row, back.Result!.Decode!.Row(0).ToArray());
     }
+
+    [Fact]
+    public void A_collective_chunk_is_pinned_and_its_floats_come_back_as_the_same_bytes()
+    {
+        var chunk = (CollectiveChunk)Messages.Single(m => (string)m[0] == "CollectiveChunk")[1];
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(chunk);
+
+        byte[] bytes = serializer.ToBinary(chunk);
+        var back = (CollectiveChunk)serializer.FromBinary(bytes, serializer.Manifest(chunk));
+
+        Assert.Equal(GoldenCollectiveChunk, Convert.ToHexString(bytes));
+        Assert.Equal((7L, 2, 65536L), (back.Sequence, back.Source, back.Offset));
+        Assert.Equal([1.5f, -1f], System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(back.Payload).ToArray());
+    }
+
+    // Format version 1 (a new manifest, CC: no other message's bytes changed). Sequence, source, byte offset, then the payload's length and bytes.
+    private const string GoldenCollectiveChunk = "01" + "0700000000000000" + "02000000" + "0000010000000000" + "08000000" + "0000C03F000080BF";
 
     // Format version 1. Little-endian; strings are a 4-byte length and UTF-8 (−1 for null).
     private const string GoldenGenerate = "01050000007265712D3102000000D0010000911A0000FFFFFFFF3333333F280000006666663F0000803F0000000000000000000000000C000000002A0000000000000001020000000100000050C40000000080FF01000000020000000A0A0100A0621FFE51DF08";

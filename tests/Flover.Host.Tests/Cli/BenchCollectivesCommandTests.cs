@@ -13,7 +13,7 @@ public sealed class BenchCollectivesCommandTests
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
         JsonElement[] timings = [.. document.RootElement.EnumerateArray()];
         Assert.Equal(
-            [.. from ranks in new[] { 2, 3 } from path in new[] { "in-process", "tcp", "tcp+tls" } from elements in new[] { 5, 768 } select $"{ranks} {path} {elements}"],
+            [.. from ranks in new[] { 2, 3 } from path in new[] { "in-process", "tcp", "tcp+tls", "akka-remote" } from elements in new[] { 5, 768 } select $"{ranks} {path} {elements}"],
             timings.Select(t => $"{t.GetProperty("ranks").GetInt32()} {t.GetProperty("path").GetString()} {t.GetProperty("elements").GetInt32()}"));
         Assert.All(timings, t => Assert.True(t.GetProperty("median_microseconds").GetDouble() > 0 && t.GetProperty("gigabytes_per_second").GetDouble() > 0));
     }
