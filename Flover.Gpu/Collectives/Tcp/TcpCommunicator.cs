@@ -27,7 +27,7 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
     internal const int SocketBufferBytes = 1 << 20;
 
     private readonly Stream?[] _peers;
-    private float[] _scratch = [];
+    private readonly PeerCollectives _collectives;
     private long _collectiveTicks;
     private volatile bool _aborted;
 
@@ -35,6 +35,7 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
     {
         Rank = rank;
         _peers = peers;
+        _collectives = new PeerCollectives(rank, peers.Length, Exchange);
     }
 
     /// <inheritdoc />
@@ -50,80 +51,15 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
     public void AllReduceSum(ArrayView<float> data)
     {
         long started = Stopwatch.GetTimestamp();
-        float* x = CpuAccelerator.Pointer(data);
-        long length = data.Length;
-        (long first, long end) = Share(length, Rank);
-        long mine = end - first;
-        if (_scratch.Length < mine * Size)
-        {
-            _scratch = new float[mine * Size];
-        }
-
-        fixed (float* scratch = _scratch)
-        {
-            // Reduce-scatter: every rank sends each owner that owner's share of its values...
-            float* received = scratch;
-            Exchange(
-                peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); },
-                peer => ((nint)(received + (peer * mine)), mine * sizeof(float)));
-
-            // ...and the owner adds them in rank order, its own values in its place in the order.
-            for (long i = 0; i < mine; i++)
-            {
-                float sum = Rank == 0 ? x[first + i] : received[i];
-                for (int r = 1; r < Size; r++)
-                {
-                    sum += r == Rank ? x[first + i] : received[(r * mine) + i];
-                }
-
-                x[first + i] = sum;
-            }
-        }
-
-        // All-gather: each owner sends its summed share to everyone.
-        Exchange(
-            _ => ((nint)(x + first), mine * sizeof(float)),
-            peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); });
+        _collectives.AllReduceSum(data);
         Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
     }
 
     /// <inheritdoc />
     public void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
     {
-        if (offsets.Length != Size + 1 || offsets[^1] != totalWidth)
-        {
-            throw new ArgumentException($"Offsets need {Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
-        }
-
         long started = Stopwatch.GetTimestamp();
-        int[] starts = offsets.ToArray();
-        int[] widths = [.. Enumerable.Range(0, Size).Select(r => starts[r + 1] - starts[r])];
-        long total = (long)rows * totalWidth;
-        if (_scratch.Length < total)
-        {
-            _scratch = new float[total];
-        }
-
-        float* source = CpuAccelerator.Pointer(local);
-        fixed (float* blocks = _scratch)
-        {
-            // Every rank's block lands whole at rows × its offset, then is spread into columns.
-            float* landed = blocks;
-            Exchange(
-                _ => ((nint)source, (long)rows * widths[Rank] * sizeof(float)),
-                peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * widths[peer] * sizeof(float)));
-            Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), (long)rows * widths[Rank] * sizeof(float), (long)rows * widths[Rank] * sizeof(float));
-            float* target = CpuAccelerator.Pointer(gathered);
-            for (int r = 0; r < Size; r++)
-            {
-                long bytes = (long)widths[r] * sizeof(float);
-                for (int row = 0; row < rows; row++)
-                {
-                    Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * widths[r]), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
-                }
-            }
-        }
-
+        _collectives.AllGatherColumns(local, rows, offsets, gathered, totalWidth);
         Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
     }
 
@@ -135,74 +71,16 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
     /// </summary>
     public void GatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth, int root)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
-        if (offsets.Length != Size + 1 || offsets[^1] != totalWidth)
-        {
-            throw new ArgumentException($"Offsets need {Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
-        }
-
         long started = Stopwatch.GetTimestamp();
-        int[] starts = offsets.ToArray();
-        float* source = CpuAccelerator.Pointer(local);
-        if (Rank != root)
-        {
-            long bytes = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
-            Exchange(peer => peer == root ? ((nint)source, bytes) : (0, 0), _ => (0, 0));
-            Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
-            return;
-        }
-
-        long total = (long)rows * totalWidth;
-        if (_scratch.Length < total)
-        {
-            _scratch = new float[total];
-        }
-
-        fixed (float* blocks = _scratch)
-        {
-            // As AllGatherColumns: each block lands whole, then is spread into columns.
-            float* landed = blocks;
-            Exchange(
-                _ => (0, 0),
-                peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * (starts[peer + 1] - starts[peer]) * sizeof(float)));
-            long own = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
-            Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), own, own);
-            float* target = CpuAccelerator.Pointer(gathered);
-            for (int r = 0; r < Size; r++)
-            {
-                int width = starts[r + 1] - starts[r];
-                long bytes = (long)width * sizeof(float);
-                for (int row = 0; row < rows; row++)
-                {
-                    Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * width), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
-                }
-            }
-        }
-
+        _collectives.GatherColumns(local, rows, offsets, gathered, totalWidth, root);
         Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
     }
 
     /// <inheritdoc />
-    public void Broadcast(ArrayView<float> data, int root)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
-        byte* bytes = (byte*)CpuAccelerator.Pointer(data);
-        long length = data.Length * sizeof(float);
-        Exchange(
-            _ => Rank == root ? ((nint)bytes, length) : (0, 0),
-            peer => peer == root ? ((nint)bytes, length) : (0, 0));
-    }
+    public void Broadcast(ArrayView<float> data, int root) => _collectives.Broadcast(data, root);
 
     /// <inheritdoc />
-    public void Barrier()
-    {
-        byte token = 1;
-        byte* sent = &token;
-        byte* received = stackalloc byte[Size];
-        nint one = (nint)sent;
-        nint each = (nint)received;
-        Exchange(_ => (one, 1), peer => (each + peer, 1));
-    }
+    public void Barrier() => _collectives.Barrier();
 
     /// <summary>Closes every connection: a rank blocked in a collective gets <see cref="CommunicatorAbortedException"/>.</summary>
     public void Abort()
@@ -213,8 +91,6 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
 
     /// <summary>Closes the connections.</summary>
     public void Dispose() => Close(_peers);
-
-    private (long First, long End) Share(long length, int rank) => (length * rank / Size, length * (rank + 1) / Size);
 
     /// <summary>
     /// Sends <paramref name="send"/>(peer) to every other rank and receives <paramref name="receive"/>(peer)

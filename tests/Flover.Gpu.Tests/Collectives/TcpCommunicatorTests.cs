@@ -16,9 +16,9 @@ namespace Flover.Gpu.Tests.Collectives;
 public sealed class TcpCommunicatorTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
-    private readonly Accelerator _accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
+    private readonly RankHarness _ranks = new(Limit);
 
-    public void Dispose() => _accelerator.Dispose();
+    public void Dispose() => _ranks.Dispose();
 
     [Theory]
     [InlineData(2, 1)]
@@ -31,10 +31,10 @@ public sealed class TcpCommunicatorTests : IDisposable
         var random = new Random(length + size);
         float[][] inputs = [.. Enumerable.Range(0, size).Select(_ => Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-20, 20)))).ToArray())];
         var group = new InProcessCommunicatorGroup(size);
-        float[][] inProcess = OnEveryRank(size, rank => Reduce(group[rank], inputs[rank]));
+        float[][] inProcess = _ranks.OnEveryRank(size, rank => _ranks.Reduce(group[rank], inputs[rank]));
 
         TcpCommunicator[] mesh = Mesh(size);
-        float[][] overTcp = OnEveryRank(size, rank => Reduce(mesh[rank], inputs[rank]));
+        float[][] overTcp = _ranks.OnEveryRank(size, rank => _ranks.Reduce(mesh[rank], inputs[rank]));
 
         for (int rank = 0; rank < size; rank++)
         {
@@ -52,24 +52,24 @@ public sealed class TcpCommunicatorTests : IDisposable
         const int Rows = 4;
         TcpCommunicator[] mesh = Mesh(3);
 
-        float[][] gathered = OnEveryRank(3, rank =>
+        float[][] gathered = _ranks.OnEveryRank(3, rank =>
         {
             int width = offsets[rank + 1] - offsets[rank];
             float[] local = [.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)];
-            using MemoryBuffer<float> source = Upload(local);
-            using MemoryBuffer<float> target = _accelerator.Allocate<float>(Rows * 13);
+            using MemoryBuffer<float> source = _ranks.Upload(local);
+            using MemoryBuffer<float> target = _ranks.Accelerator.Allocate<float>(Rows * 13);
             mesh[rank].AllGatherColumns(source.View, Rows, offsets, target.View, 13);
             mesh[rank].Barrier();
-            return Download(target);
+            return _ranks.Download(target);
         });
-        float[][] broadcast = OnEveryRank(3, rank =>
+        float[][] broadcast = _ranks.OnEveryRank(3, rank =>
         {
-            using MemoryBuffer<float> data = Upload(rank == 1 ? [1.5f, -2f, 3.25f] : [0f, 0f, 0f]);
+            using MemoryBuffer<float> data = _ranks.Upload(rank == 1 ? [1.5f, -2f, 3.25f] : [0f, 0f, 0f]);
             mesh[rank].Broadcast(data.View, root: 1);
-            return Download(data);
+            return _ranks.Download(data);
         });
 
-        float[] expected = GatheredRows(offsets, Rows);
+        float[] expected = RankHarness.GatheredRows(offsets, Rows);
 
         Assert.All(gathered, g => Assert.Equal(expected, g));
         Assert.All(broadcast, b => Assert.Equal([1.5f, -2f, 3.25f], b));
@@ -85,18 +85,18 @@ public sealed class TcpCommunicatorTests : IDisposable
         const int Rows = 4;
         TcpCommunicator[] mesh = Mesh(3);
 
-        float[][] gathered = OnEveryRank(3, rank =>
+        float[][] gathered = _ranks.OnEveryRank(3, rank =>
         {
             int width = offsets[rank + 1] - offsets[rank];
-            using MemoryBuffer<float> source = Upload([.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)]);
-            using MemoryBuffer<float> target = Upload([.. Enumerable.Repeat(-7f, Rows * 13)]);
+            using MemoryBuffer<float> source = _ranks.Upload([.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)]);
+            using MemoryBuffer<float> target = _ranks.Upload([.. Enumerable.Repeat(-7f, Rows * 13)]);
             mesh[rank].GatherColumns(source.View, Rows, offsets, target.View, 13, root);
             // The mesh stays in step afterwards: nothing a non-root rank skipped is left in a socket.
             mesh[rank].Barrier();
-            return Download(target);
+            return _ranks.Download(target);
         });
 
-        float[] expected = GatheredRows(offsets, Rows);
+        float[] expected = RankHarness.GatheredRows(offsets, Rows);
 
         for (int rank = 0; rank < 3; rank++)
         {
@@ -116,7 +116,7 @@ public sealed class TcpCommunicatorTests : IDisposable
         using X509Certificate2 intruder = Issue(stranger, strangerKey, "CN=rank-1");
 
         TcpCommunicator[] mesh = Mesh(2, rank => new TcpCommunicatorOptions(rank == 0 ? first : second, root));
-        float[][] sums = OnEveryRank(2, rank => Reduce(mesh[rank], [rank + 1f, 10f]));
+        float[][] sums = _ranks.OnEveryRank(2, rank => _ranks.Reduce(mesh[rank], [rank + 1f, 10f]));
         Dispose(mesh);
 
         Assert.All(sums, s => Assert.Equal([3f, 20f], s));
@@ -149,7 +149,7 @@ public sealed class TcpCommunicatorTests : IDisposable
     public void A_peer_that_dies_or_an_abort_ends_a_waiting_collective_with_the_group_aborted()
     {
         TcpCommunicator[] mesh = Mesh(2);
-        using MemoryBuffer<float> data = Upload([1f, 2f]);
+        using MemoryBuffer<float> data = _ranks.Upload([1f, 2f]);
 
         // Rank 1 never joins the collective and goes away: rank 0 learns it, naming the rank.
         Task waiting = Task.Run(() => mesh[0].AllReduceSum(data.View));
@@ -164,25 +164,6 @@ public sealed class TcpCommunicatorTests : IDisposable
         var aborted = Assert.Throws<CommunicatorAbortedException>(() => blocked.WaitAsync(Limit).GetAwaiter().GetResult());
         Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
         Dispose(second);
-    }
-
-    /// <summary>What gathering each rank's [rows × width] slice, valued rank·1000 + index, into rows of 13 columns gives.</summary>
-    private static float[] GatheredRows(int[] offsets, int rows)
-    {
-        float[] expected = new float[rows * 13];
-        for (int r = 0; r < offsets.Length - 1; r++)
-        {
-            int width = offsets[r + 1] - offsets[r];
-            for (int row = 0; row < rows; row++)
-            {
-                for (int c = 0; c < width; c++)
-                {
-                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
-                }
-            }
-        }
-
-        return expected;
     }
 
     private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null)
@@ -215,35 +196,6 @@ public sealed class TcpCommunicatorTests : IDisposable
                 listener.Dispose();
             }
         }
-    }
-
-    private static float[][] OnEveryRank(int size, Func<int, float[]> work)
-    {
-        // Collectives block their thread until every rank is in: each rank gets a thread of its own.
-        Task<float[]>[] ranks = [.. Enumerable.Range(0, size).Select(rank => Task.Factory.StartNew(() => work(rank), TaskCreationOptions.LongRunning))];
-        Task.WhenAll(ranks).WaitAsync(Limit).GetAwaiter().GetResult();
-        return [.. ranks.Select(r => r.Result)];
-    }
-
-    private float[] Reduce(ICommunicator communicator, float[] values)
-    {
-        using MemoryBuffer<float> buffer = Upload(values);
-        communicator.AllReduceSum(buffer.View);
-        return Download(buffer);
-    }
-
-    private MemoryBuffer<float> Upload(float[] values)
-    {
-        MemoryBuffer<float> buffer = _accelerator.Allocate<float>(values.Length);
-        _accelerator.CopyFromCpu<float>(values, buffer.View);
-        return buffer;
-    }
-
-    private float[] Download(MemoryBuffer<float> buffer)
-    {
-        var values = new float[buffer.View.Length];
-        _accelerator.CopyToCpu(buffer.View, values);
-        return values;
     }
 
     private static void Dispose(TcpCommunicator[] mesh)

@@ -33,7 +33,7 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
 
     private IActorRef?[] _peers;
     private long _sequence;
-    private float[] _scratch = [];
+    private readonly PeerCollectives _collectives;
 
     private AkkaRemoteCommunicator(ActorSystem system, int rank, int size, string name)
     {
@@ -43,6 +43,7 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
         _peers = new IActorRef?[size];
         _inboxes = [.. Enumerable.Range(0, size).Select(_ => new Queue<CollectiveChunk>())];
         _receiver = system.ActorOf(Props.Create(() => new Receiver(this)), name);
+        _collectives = new PeerCollectives(rank, size, Exchange);
     }
 
     /// <inheritdoc />
@@ -87,95 +88,17 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
     }
 
     /// <inheritdoc />
-    public unsafe void AllReduceSum(ArrayView<float> data)
-    {
-        float* x = CpuAccelerator.Pointer(data);
-        long length = data.Length;
-        (long first, long end) = Share(length, Rank);
-        long mine = end - first;
-        if (_scratch.Length < mine * Size)
-        {
-            _scratch = new float[mine * Size];
-        }
-
-        fixed (float* scratch = _scratch)
-        {
-            // Reduce-scatter: every rank sends each owner that owner's share of its values...
-            float* received = scratch;
-            Exchange(
-                peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); },
-                peer => ((nint)(received + (peer * mine)), mine * sizeof(float)));
-
-            // ...and the owner adds them in rank order, its own values in their place in the order.
-            for (long i = 0; i < mine; i++)
-            {
-                float sum = Rank == 0 ? x[first + i] : received[i];
-                for (int r = 1; r < Size; r++)
-                {
-                    sum += r == Rank ? x[first + i] : received[(r * mine) + i];
-                }
-
-                x[first + i] = sum;
-            }
-        }
-
-        // All-gather: each owner sends its summed share to everyone.
-        Exchange(
-            _ => ((nint)(x + first), mine * sizeof(float)),
-            peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); });
-    }
+    public void AllReduceSum(ArrayView<float> data) => _collectives.AllReduceSum(data);
 
     /// <inheritdoc />
-    public unsafe void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth)
-    {
-        if (offsets.Length != Size + 1 || offsets[^1] != totalWidth)
-        {
-            throw new ArgumentException($"Offsets need {Size + 1} entries ending at the total width {totalWidth}.", nameof(offsets));
-        }
-
-        int[] starts = offsets.ToArray();
-        long total = (long)rows * totalWidth;
-        if (_scratch.Length < total)
-        {
-            _scratch = new float[total];
-        }
-
-        float* source = CpuAccelerator.Pointer(local);
-        long own = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
-        fixed (float* blocks = _scratch)
-        {
-            // Every rank's block lands whole at rows × its offset, then is spread into columns.
-            float* landed = blocks;
-            Exchange(
-                _ => ((nint)source, own),
-                peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * (starts[peer + 1] - starts[peer]) * sizeof(float)));
-            Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), own, own);
-            float* target = CpuAccelerator.Pointer(gathered);
-            for (int r = 0; r < Size; r++)
-            {
-                int width = starts[r + 1] - starts[r];
-                long bytes = (long)width * sizeof(float);
-                for (int row = 0; row < rows; row++)
-                {
-                    Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * width), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
-                }
-            }
-        }
-    }
+    public void AllGatherColumns(ArrayView<float> local, int rows, ReadOnlySpan<int> offsets, ArrayView<float> gathered, int totalWidth) =>
+        _collectives.AllGatherColumns(local, rows, offsets, gathered, totalWidth);
 
     /// <inheritdoc />
-    public unsafe void Broadcast(ArrayView<float> data, int root)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
-        nint bytes = (nint)CpuAccelerator.Pointer(data);
-        long length = data.Length * sizeof(float);
-        Exchange(
-            _ => Rank == root ? (bytes, length) : null,
-            peer => peer == root ? (bytes, length) : null);
-    }
+    public void Broadcast(ArrayView<float> data, int root) => _collectives.Broadcast(data, root);
 
     /// <inheritdoc />
-    public void Barrier() => Exchange(_ => (0, 0), _ => (0, 0));
+    public void Barrier() => _collectives.Barrier();
 
     /// <summary>Wakes this rank if it waits in a collective (and fails every later one) with <see cref="CommunicatorAbortedException"/>.</summary>
     public void Abort() => Fail(AbortedMessage);
@@ -183,20 +106,17 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
     /// <summary>Stops the receiver: the other ranks' collectives abort, naming this rank.</summary>
     public void Dispose() => _system.Stop(_receiver);
 
-    private (long First, long End) Share(long length, int rank) => (length * rank / Size, length * (rank + 1) / Size);
-
     /// <summary>
-    /// Sends <paramref name="send"/>(peer) to every other rank (null: nothing) and receives
-    /// <paramref name="receive"/>(peer) from each (null: nothing expected). Tell never blocks, so all
-    /// sends go first on this thread and no two ranks can wait on each other's sends; a send is at
-    /// least one piece, so an empty one (a barrier) still arrives.
+    /// The <see cref="PeerExchange"/> of this transport: sends <paramref name="send"/>(peer) to every
+    /// other rank and receives <paramref name="receive"/>(peer) from each (length 0: nothing). Tell
+    /// never blocks, so all sends go first on this thread and no two ranks can wait on each other's sends.
     /// </summary>
-    private unsafe void Exchange(Func<int, (nint Bytes, long Length)?> send, Func<int, (nint Bytes, long Length)?> receive)
+    private unsafe void Exchange(Func<int, (nint Bytes, long Length)> send, Func<int, (nint Bytes, long Length)> receive)
     {
         long sequence = _sequence++;
         for (int peer = 0; peer < Size; peer++)
         {
-            if (peer != Rank && send(peer) is (nint bytes, long length))
+            if (peer != Rank && send(peer) is (nint bytes, long length) && length > 0)
             {
                 IActorRef target = _peers[peer] ?? throw new InvalidOperationException("The communicator is not connected: call ConnectAsync first.");
                 long offset = 0;
@@ -215,15 +135,15 @@ internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
 
         for (int peer = 0; peer < Size; peer++)
         {
-            if (peer != Rank && receive(peer) is (nint bytes, long length))
+            if (peer != Rank && receive(peer) is (nint bytes, long length) && length > 0)
             {
                 long offset = 0;
                 do
                 {
                     CollectiveChunk chunk = Take(peer);
                     // Pieces of one exchange arrive in order (Akka.Remote keeps the order of one sender's
-                    // messages to one receiver); an empty piece is a whole empty send, never part of a longer one.
-                    if (chunk.Sequence != sequence || chunk.Offset != offset || offset + chunk.Payload.Length > length || (chunk.Payload.Length == 0 && length > 0))
+                    // messages to one receiver); every piece holds bytes.
+                    if (chunk.Sequence != sequence || chunk.Offset != offset || offset + chunk.Payload.Length > length || chunk.Payload.Length == 0)
                     {
                         Fail($"Tensor-parallel rank {peer} is out of step with rank {Rank}: it sent exchange {chunk.Sequence} at byte {chunk.Offset} ({chunk.Payload.Length} bytes) where exchange {sequence} at byte {offset} of {length} was due.");
                         throw new CommunicatorAbortedException(_abortReason!);

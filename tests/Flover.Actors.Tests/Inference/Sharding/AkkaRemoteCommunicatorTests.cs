@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Flover.Actors.Inference.Sharding.Collectives;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Collectives;
+using Flover.Gpu.Tests.Collectives;
 
 namespace Flover.Actors.Tests.Inference.Sharding;
 
@@ -16,7 +17,7 @@ namespace Flover.Actors.Tests.Inference.Sharding;
 public sealed class AkkaRemoteCommunicatorTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
-    private readonly Accelerator _accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
+    private readonly RankHarness _ranks = new(Limit);
     private readonly List<ActorSystem> _systems = [];
 
     public void Dispose()
@@ -26,7 +27,7 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
             system.Terminate().Wait(Limit);
         }
 
-        _accelerator.Dispose();
+        _ranks.Dispose();
     }
 
     [Theory]
@@ -41,10 +42,10 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
         var random = new Random(length + size);
         float[][] inputs = [.. Enumerable.Range(0, size).Select(_ => Enumerable.Range(0, length).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-20, 20)))).ToArray())];
         var group = new InProcessCommunicatorGroup(size);
-        float[][] inProcess = OnEveryRank(size, rank => Reduce(group[rank], inputs[rank]));
+        float[][] inProcess = _ranks.OnEveryRank(size, rank => _ranks.Reduce(group[rank], inputs[rank]));
 
         AkkaRemoteCommunicator[] mesh = Mesh(size);
-        float[][] overAkka = OnEveryRank(size, rank => Reduce(mesh[rank], inputs[rank]));
+        float[][] overAkka = _ranks.OnEveryRank(size, rank => _ranks.Reduce(mesh[rank], inputs[rank]));
 
         for (int rank = 0; rank < size; rank++)
         {
@@ -61,24 +62,24 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
         AkkaRemoteCommunicator[] mesh = Mesh(3);
         float[] big = [.. Enumerable.Range(0, 40_000).Select(i => i * 0.5f)];
 
-        float[][] gathered = OnEveryRank(3, rank =>
+        float[][] gathered = _ranks.OnEveryRank(3, rank =>
         {
             int width = offsets[rank + 1] - offsets[rank];
-            using MemoryBuffer<float> source = Upload([.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)]);
-            using MemoryBuffer<float> target = _accelerator.Allocate<float>(Rows * 13);
+            using MemoryBuffer<float> source = _ranks.Upload([.. Enumerable.Range(0, Rows * width).Select(i => (rank * 1000f) + i)]);
+            using MemoryBuffer<float> target = _ranks.Accelerator.Allocate<float>(Rows * 13);
             mesh[rank].AllGatherColumns(source.View, Rows, offsets, target.View, 13);
             mesh[rank].Barrier();
-            return Download(target);
+            return _ranks.Download(target);
         });
-        float[][] broadcast = OnEveryRank(3, rank =>
+        float[][] broadcast = _ranks.OnEveryRank(3, rank =>
         {
             // 160 KB from the root: more than one piece, and more than Akka.Remote's default frame.
-            using MemoryBuffer<float> data = Upload(rank == 1 ? big : new float[big.Length]);
+            using MemoryBuffer<float> data = _ranks.Upload(rank == 1 ? big : new float[big.Length]);
             mesh[rank].Broadcast(data.View, root: 1);
-            return Download(data);
+            return _ranks.Download(data);
         });
 
-        Assert.All(gathered, g => Assert.Equal(GatheredRows(offsets, Rows), g));
+        Assert.All(gathered, g => Assert.Equal(RankHarness.GatheredRows(offsets, Rows), g));
         Assert.All(broadcast, b => Assert.Equal(big, b));
     }
 
@@ -86,7 +87,7 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
     public void A_peer_that_stops_or_an_abort_ends_a_waiting_collective_with_the_group_aborted()
     {
         AkkaRemoteCommunicator[] mesh = Mesh(2);
-        using MemoryBuffer<float> data = Upload([1f, 2f]);
+        using MemoryBuffer<float> data = _ranks.Upload([1f, 2f]);
 
         // Rank 1 never joins the collective and goes away: rank 0 learns it by death watch, naming the rank.
         Task waiting = Task.Run(() => mesh[0].AllReduceSum(data.View));
@@ -105,34 +106,15 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
     public void A_rank_that_calls_a_different_collective_is_reported_out_of_step_instead_of_its_bytes_being_taken()
     {
         AkkaRemoteCommunicator[] mesh = Mesh(2);
-        using MemoryBuffer<float> data = Upload([1.5f, -2f]);
+        using MemoryBuffer<float> data = _ranks.Upload([1.5f, -2f]);
 
-        // Rank 1 broadcasts 8 bytes where rank 0 waits in a barrier (an empty exchange).
+        // Rank 1 broadcasts 8 bytes where rank 0 waits in a barrier (one byte from each peer).
         Task barrier = Task.Run(() => mesh[0].Barrier());
         mesh[1].Broadcast(data.View, root: 1);
         var error = Assert.Throws<CommunicatorAbortedException>(() => barrier.WaitAsync(Limit).GetAwaiter().GetResult());
 
         Assert.Contains("rank 1 is out of step with rank 0", error.Message, StringComparison.Ordinal);
-        Assert.Contains("(8 bytes) where exchange 0 at byte 0 of 0 was due", error.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>What gathering each rank's [rows × width] slice, valued rank·1000 + index, into rows of 13 columns gives.</summary>
-    private static float[] GatheredRows(int[] offsets, int rows)
-    {
-        float[] expected = new float[rows * 13];
-        for (int r = 0; r < offsets.Length - 1; r++)
-        {
-            int width = offsets[r + 1] - offsets[r];
-            for (int row = 0; row < rows; row++)
-            {
-                for (int c = 0; c < width; c++)
-                {
-                    expected[(row * 13) + offsets[r] + c] = (r * 1000f) + (row * width) + c;
-                }
-            }
-        }
-
-        return expected;
+        Assert.Contains("(8 bytes) where exchange 0 at byte 0 of 1 was due", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>One actor system per rank, each on its own loopback port, every rank connected to every other.</summary>
@@ -153,32 +135,4 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
         return mesh;
     }
 
-    private static float[][] OnEveryRank(int size, Func<int, float[]> work)
-    {
-        // Collectives block their thread until every rank is in: each rank gets a thread of its own.
-        Task<float[]>[] ranks = [.. Enumerable.Range(0, size).Select(rank => Task.Factory.StartNew(() => work(rank), TaskCreationOptions.LongRunning))];
-        Task.WhenAll(ranks).WaitAsync(Limit).GetAwaiter().GetResult();
-        return [.. ranks.Select(r => r.Result)];
-    }
-
-    private float[] Reduce(ICommunicator communicator, float[] values)
-    {
-        using MemoryBuffer<float> buffer = Upload(values);
-        communicator.AllReduceSum(buffer.View);
-        return Download(buffer);
-    }
-
-    private MemoryBuffer<float> Upload(float[] values)
-    {
-        MemoryBuffer<float> buffer = _accelerator.Allocate<float>(values.Length);
-        _accelerator.CopyFromCpu<float>(values, buffer.View);
-        return buffer;
-    }
-
-    private float[] Download(MemoryBuffer<float> buffer)
-    {
-        var values = new float[buffer.View.Length];
-        _accelerator.CopyToCpu(buffer.View, values);
-        return values;
-    }
 }
