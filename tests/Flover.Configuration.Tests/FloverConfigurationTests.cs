@@ -171,6 +171,7 @@ public sealed class FloverConfigurationTests : IDisposable
     [InlineData("flover.engine=5", "must be an object")]
     [InlineData("flover.engine.memory-mode=packed", "must be one of indexed, holes, shuffle but is 'packed'")]
     [InlineData("flover.engine.kv-dtype=f8", "setting 'flover.engine.kv-dtype' must be one of f32, f16, bf16 but is 'f8'")]
+    [InlineData("flover.cluster.routing=random", "setting 'flover.cluster.routing' must be one of least-loaded, round-robin but is 'random'")]
     [InlineData("flover.http.port=70000", "must be between 0 and 65535 but is 70000")]
     [InlineData("flover.engine.device=gpu0", "setting 'flover.engine.device' must be cpu, cuda or cuda:N (N a device number) but is 'gpu0'")]
     [InlineData("flover.engine.kv-slots=0", "setting 'flover.engine.kv-slots' must be between 1 and 65536 but is 0")]

@@ -46,7 +46,7 @@ public sealed class DeviceChoiceTests
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => harness.Model.Decode([new DecodeRow(0, 0, 1, 301)]));
 
-        Assert.Contains("301", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Decode row 0 (slot 0, position 0, token 1): a choice on the device is made among 0..300 ids, not 301.", error.Message, StringComparison.Ordinal);
     }
 
     private static int ArgMax(float[] row, int candidates)
