@@ -36,15 +36,16 @@ internal sealed class EngineHost : IAsyncDisposable
         // Both roles for a cluster node that names none, and the wire-format role the compatibility check compares.
         Configuration = ClusterCompatibility.WithWireRole(configuration);
         Cluster = ClusterMode.From(configuration);
-        Routing = FloverSettings.From(configuration).Cluster;
+        FloverSettings settings = FloverSettings.From(configuration);
+        Routing = settings.Cluster;
         // Checked here, so a bad flover.parallel.nodes is one line before anything starts.
-        _placement = ShardHosting.Placement(FloverSettings.From(configuration).Parallel);
+        _placement = ShardHosting.Placement(settings.Parallel);
         Fingerprint = fingerprint;
         _weights = weights;
         _shards = shards;
         _loop = loop;
         Model = served;
-        Metrics = new EngineMetrics(shards?.Shape.SlotCount ?? FloverSettings.From(configuration).Engine.KvSlots);
+        Metrics = new EngineMetrics(shards?.Shape.SlotCount ?? settings.Engine.KvSlots);
     }
 
     /// <summary>The configuration the engine was loaded with (handed to Akka as the resolved tree).</summary>
