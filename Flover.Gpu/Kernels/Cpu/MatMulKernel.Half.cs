@@ -22,7 +22,18 @@ internal sealed unsafe partial class MatMulKernel
             for (int panel = first; panel < end; panel++)
             {
                 HalfWidening.Widen<TFormat>(weights.HalfPanels + (panel * weights.PanelElements), widened, weights.PanelElements);
-                RunPanel<float, F32Format>(widened, panel, tile, wideSingleRows: false);
+                RunPanel<float, F32Format>(_input, widened, panel, tile, wideSingleRows: false);
+            }
+
+            return;
+        }
+
+        if (_inputRebiased)
+        {
+            float* rebiased = (float*)Unsafe.AsPointer(ref _rebiasedInput[0]);
+            for (int panel = first; panel < end; panel++)
+            {
+                RunPanel<ushort, RebiasedF16Format>(rebiased, weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true);
             }
 
             return;
@@ -30,7 +41,36 @@ internal sealed unsafe partial class MatMulKernel
 
         for (int panel = first; panel < end; panel++)
         {
-            RunPanel<ushort, TFormat>(weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true);
+            RunPanel<ushort, TFormat>(_input, weights.HalfPanels + (panel * weights.PanelElements), panel, tile, wideSingleRows: true);
         }
+    }
+
+    /// <summary>
+    /// Writes the input times 2¹¹² for <see cref="RebiasedF16Format"/>, once per launch on the launching
+    /// thread (a few thousand multiplies against millions of weights). Returns false, leaving the launch to
+    /// the plain finite-F16 widening, when some value is not finite or |x| ≥ 2¹⁶ so its scaled value would
+    /// not be exact; both paths give the same bits, so the choice never shows in a result.
+    /// </summary>
+    private bool RebiasInput(float* input, long count)
+    {
+        if (_rebiasedInput.Length < count)
+        {
+            // Pinned so Execute can hold a pointer; grown to the largest input seen, then reused.
+            _rebiasedInput = GC.AllocateUninitializedArray<float>(checked((int)count), pinned: true);
+        }
+
+        float* scaled = (float*)Unsafe.AsPointer(ref _rebiasedInput[0]);
+        for (long i = 0; i < count; i++)
+        {
+            float value = input[i];
+            if (!(MathF.Abs(value) < RebiasedF16Format.InputLimit))
+            {
+                return false;
+            }
+
+            scaled[i] = value * RebiasedF16Format.InputScale;
+        }
+
+        return true;
     }
 }

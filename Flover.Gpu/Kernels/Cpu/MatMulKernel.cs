@@ -29,6 +29,8 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
     private bool _accumulate;
     private int _panelsPerChunk;
     private float[][] _scratch = [];
+    private float[] _rebiasedInput = [];
+    private bool _inputRebiased;
 
     public int ChunkCount { get; private set; }
 
@@ -46,6 +48,7 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
             }
         }
 
+        _inputRebiased = weights.HalfEncoding == HalfEncoding.FiniteF16 && rows < WidenedPanelRows && RebiasInput(input, (long)rows * weights.InputSize);
         _panelsPerChunk = panelsPerChunk;
         ChunkCount = (weights.PanelCount + panelsPerChunk - 1) / panelsPerChunk;
         _input = input;
@@ -68,7 +71,7 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
             case HalfEncoding.None:
                 for (int panel = first; panel < end; panel++)
                 {
-                    RunPanel<float, F32Format>(weights.Panels + (panel * weights.PanelElements), panel, tile, wideSingleRows: false);
+                    RunPanel<float, F32Format>(_input, weights.Panels + (panel * weights.PanelElements), panel, tile, wideSingleRows: false);
                 }
 
                 break;
@@ -89,7 +92,7 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
     /// Vector512 accumulators (<paramref name="wideSingleRows"/>: half panels, whose widening is
     /// cheaper 16 values at a time) or eight Vector256 ones (F32, and CPUs without AVX-512).
     /// </summary>
-    private void RunPanel<TElement, TFormat>(TElement* panelData, int panel, float* tile, bool wideSingleRows)
+    private void RunPanel<TElement, TFormat>(float* input, TElement* panelData, int panel, float* tile, bool wideSingleRows)
         where TElement : unmanaged
         where TFormat : IPanelFormat<TElement>
     {
@@ -99,7 +102,7 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
         {
             for (; row + 4 <= _rows; row += 4)
             {
-                Block4x512<TElement, TFormat>(_input + ((long)row * k), k, panelData, tile);
+                Block4x512<TElement, TFormat>(input + ((long)row * k), k, panelData, tile);
                 Epilogue(tile, row, 4, panel);
             }
         }
@@ -109,11 +112,11 @@ internal sealed unsafe partial class MatMulKernel : IWorkerJob
         {
             if (wide)
             {
-                Block1x512<TElement, TFormat>(_input + ((long)row * k), k, panelData, tile);
+                Block1x512<TElement, TFormat>(input + ((long)row * k), k, panelData, tile);
             }
             else
             {
-                Block1x256<TElement, TFormat>(_input + ((long)row * k), k, panelData, tile);
+                Block1x256<TElement, TFormat>(input + ((long)row * k), k, panelData, tile);
             }
 
             Epilogue(tile, row, 1, panel);

@@ -15,9 +15,9 @@ public sealed class CpuKernelTests
     }
 
     /// <summary>Runs one matmul of random data; returns the output and the float64 reference.</summary>
-    private static (float[] Actual, double[] Expected) MatMul(int threads, int m, int k, int n, MatrixLayout layout, KernelActivation activation, bool accumulate, int seed = 1, TensorDType dtype = TensorDType.F32, float[]? weightValues = null)
+    private static (float[] Actual, double[] Expected) MatMul(int threads, int m, int k, int n, MatrixLayout layout, KernelActivation activation, bool accumulate, int seed = 1, TensorDType dtype = TensorDType.F32, float[]? weightValues = null, float[]? inputValues = null)
     {
-        float[] x = Random(seed, m * k);
+        float[] x = inputValues ?? Random(seed, m * k);
         float[] w = weightValues ?? Random(seed + 1, k * n);
         float[] bias = Random(seed + 2, n);
         float[] initial = Random(seed + 3, m * n);
@@ -113,6 +113,28 @@ public sealed class CpuKernelTests
         Assert.Equal(some, many[..some.Length]);
         Assert.Equal(one, many[..one.Length]);
         Assert.Equal(widened, some);
+    }
+
+    [Theory]
+    [InlineData(65535.99f)]
+    [InlineData(65536f)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NaN)]
+    public void Few_row_f16_matmul_is_bitwise_the_f32_kernels_on_extreme_weights_and_inputs(float largest)
+    {
+        // Few rows scale the input by 2^112 and skip the weights' rebias (RebiasedF16Format) while every
+        // |x| < 2^16, and take the plain widening otherwise; either way the widened F32 weights' bits.
+        const int k = 40, n = 70, m = 3;
+        float[] extremes = [65504f, -65504f, 6.1035156e-05f, 5.9604645e-08f, -5.9604645e-08f, 1.1920929e-07f * 3, 0f, -0f, 1f, -0.33325195f];
+        float[] w = [.. Enumerable.Range(0, k * n).Select(i => (float)(Half)(extremes[i % extremes.Length] * (i % 7 == 0 ? 1 : 0.5f)))];
+        float[] x = Random(5, m * k);
+        x[3] = 1e-40f;
+        x[k + 7] = -65535f;
+        x[(2 * k) + 11] = largest;
+        (float[] half, _) = MatMul(threads: 2, m, k, n, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, dtype: TensorDType.F16, weightValues: w, inputValues: x);
+        (float[] single, _) = MatMul(threads: 1, m, k, n, MatrixLayout.InputMajor, KernelActivation.None, accumulate: false, weightValues: w, inputValues: x);
+
+        Assert.Equal(single.Select(BitConverter.SingleToUInt32Bits), half.Select(BitConverter.SingleToUInt32Bits));
     }
 
     [Fact]

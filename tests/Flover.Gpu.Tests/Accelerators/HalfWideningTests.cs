@@ -14,6 +14,41 @@ public sealed unsafe class HalfWideningTests
     }
 
     [Fact]
+    public void Rebiased_f16_widening_is_the_half_times_two_to_the_minus_112_exactly()
+    {
+        AssertWidening<RebiasedF16Format>(bits => (bits & 0x7C00) != 0x7C00, bits => (float)BitConverter.UInt16BitsToHalf(bits) / RebiasedF16Format.InputScale);
+    }
+
+    [Fact]
+    public void A_rebiased_weight_times_a_scaled_input_rounds_as_the_weight_times_the_input_for_every_finite_half()
+    {
+        // The identity RebiasedF16Format rests on: fma(w·2^-112, x·2^112, acc) == fma(w, x, acc), including
+        // subnormal halves (binary32 subnormals once rebiased), subnormal and near-limit inputs.
+        float[] inputs = [1f, -0.7f, 3.3e-3f, 1e-40f, -1.4e-45f, 65535.99f, -40000.5f, 1.0000001f];
+        float[] accumulators = [0f, -0f, 1f, -2.5e-7f, 1e30f, 3e-38f];
+        for (int bits = 0; bits < 65536; bits++)
+        {
+            if ((bits & 0x7C00) == 0x7C00)
+            {
+                continue;
+            }
+
+            float weight = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            ushort pattern = (ushort)bits;
+            float rebiased = RebiasedF16Format.Widen1(&pattern);
+            foreach (float x in inputs)
+            {
+                foreach (float acc in accumulators)
+                {
+                    float want = MathF.FusedMultiplyAdd(weight, x, acc);
+                    float got = MathF.FusedMultiplyAdd(rebiased, x * RebiasedF16Format.InputScale, acc);
+                    Assert.True(BitConverter.SingleToUInt32Bits(want) == BitConverter.SingleToUInt32Bits(got), $"0x{bits:X4} × {x} + {acc}: 0x{BitConverter.SingleToUInt32Bits(got):X8}, expected 0x{BitConverter.SingleToUInt32Bits(want):X8}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Full_f16_widening_is_exact_for_every_half_including_infinities_and_nans()
     {
         AssertWidening<F16Format>(_ => true, bits => (float)BitConverter.UInt16BitsToHalf(bits));
