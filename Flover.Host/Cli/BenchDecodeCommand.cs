@@ -14,13 +14,18 @@ namespace Flover.Host.Cli;
 /// <summary>
 /// <c>flover bench-decode [--model DIR|NAME | --preset NAME]</c>: decode throughput (default: the
 /// <c>gpt2</c> preset, 124M) at several batch sizes, weight precisions and KV-cache precisions. Each sequence gets a
-/// prompt, then the decode steps are timed (greedy sampling included), as llama.cpp's
+/// prompt, then the decode steps are timed (greedy sampling included) after a second of untimed
+/// warm-up steps, as llama.cpp's
 /// <c>llama-batched-bench -npp 32 -ntg 64</c> does. Beside it, the machine's read-only streaming
 /// bandwidth is measured with the same workers, so batch 1 (which reads every weight once per step)
 /// can be read as a fraction of what the memory allows (on the CPU only; <c>--device</c> runs it on a GPU).
 /// </summary>
 internal static class BenchDecodeCommand
 {
+    // At least this many untimed steps when warming up at all: tiered compilation promotes a method
+    // after 30 calls, and some run once per step.
+    private const int WarmUpSteps = 8;
+
     public static Command Create(CliConsole console)
     {
         var batches = new Option<string>("--batch") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,8,32,64" };
@@ -32,10 +37,13 @@ internal static class BenchDecodeCommand
         var kvDTypes = new Option<string>("--kv-dtype") { Description = "Comma-separated KV-cache precisions to measure: f32, f16, bf16.", DefaultValueFactory = _ => "f32" };
         var profile = new Option<bool>("--profile") { Description = "Also time every phase of a step (upload, embedding, each kernel, download) and the host's share; each phase synchronises the device, so tokens/s drops while profiling: compare phases, not speeds. One shard only." };
         var acrossSystems = new Option<bool>("--across-systems") { Description = "With more than one shard: each shard in an actor system of its own, joined over Akka.Remote on 127.0.0.1, the collectives over TCP (tensor parallelism across nodes, on one machine)." };
+        // One second covers tiered compilation's call counting, its 100 ms delay and the background
+        // tier-1 compiles on a busy 2-core machine.
+        var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed decode steps (at least 8) before each timed run, so the JIT's optimised code is what is timed, as in a long-running server; 0 skips it.", DefaultValueFactory = _ => 1.0 };
         var bandwidthMb = new Option<int>("--bandwidth-mb") { Description = "Size of the streaming-bandwidth probe's buffer in MiB (larger than the last-level cache); 0 skips it.", DefaultValueFactory = _ => 512 };
         var command = new Command("bench-decode", "Measure decode tokens/s and step time at several batch sizes and weight precisions (default: the gpt2 preset).")
         {
-            model, preset, batches, promptTokens, steps, kvDTypes, bandwidthMb, profile, acrossSystems, json,
+            model, preset, batches, promptTokens, steps, kvDTypes, warmUp, bandwidthMb, profile, acrossSystems, json,
         };
         EngineCommandOptions engine = EngineCommandOptions.AddTo(command, dtypeList: true);
         command.SetAction(parse =>
@@ -52,6 +60,7 @@ internal static class BenchDecodeCommand
             {
                 KvDTypes = [.. parse.GetValue(kvDTypes)!.Split(',', StringSplitOptions.TrimEntries).Select(name => TensorDTypeExtensions.ParseKvDType(name, "--kv-dtype"))],
                 Profile = parse.GetValue(profile),
+                WarmUpSeconds = parse.GetValue(warmUp) is >= 0 and < 3600 and var seconds ? seconds : throw new FloverException($"--warmup must be seconds from 0 to 3600, not {parse.GetValue(warmUp).ToString(CultureInfo.InvariantCulture)}."),
                 AcrossSystems = parse.GetValue(acrossSystems),
             };
             BenchDecodeReport report = Run(settings, console.Error);
@@ -141,7 +150,10 @@ internal static class BenchDecodeCommand
             }
         }
 
-        return new BenchDecodeReport(first.ResolveThreadCount(), first.TensorParallel, weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs);
+        return new BenchDecodeReport(first.ResolveThreadCount(), first.TensorParallel, weights.Source, device, settings.PromptTokens, settings.Steps, bandwidth / 1e9, runs)
+        {
+            WarmUpSeconds = settings.WarmUpSeconds,
+        };
     }
 
     private static BenchDecodeRun Measure(Bench.ToolModel tool, string dtype, int eosTokenId, int batch, BenchDecodeSettings settings)
@@ -158,6 +170,7 @@ internal static class BenchDecodeCommand
             samplers[i] = new RequestSampler(greedy, model.VocabularySize, eosTokenId, tokens);
         }
 
+        int warmUpSteps = WarmUp(model, prompts, greedy, eosTokenId, settings.Steps, settings.WarmUpSeconds);
         ModelLogits logits = model.Prefill(prompts);
         var rows = new DecodeRow[batch];
         for (int i = 0; i < batch; i++)
@@ -206,12 +219,53 @@ internal static class BenchDecodeCommand
             collectiveMilliseconds)
         {
             Profile = profile is null ? null : BenchDecodeProfile.Of(profile, settings.Steps, seconds * 1000 / settings.Steps),
+            WarmUpSteps = warmUpSteps,
         };
+    }
+
+    /// <summary>
+    /// Decodes untimed steps for at least <paramref name="seconds"/> (and <see cref="WarmUpSteps"/>
+    /// steps; nothing when it is 0) before the timed run, prefilling again whenever the positions run out. A long-running
+    /// server's step runs the JIT's fully optimised code; without this the first timed steps would run
+    /// parts of it at tier 0, which at batch 1 cost several percent of a 64-step run. The timed run's
+    /// own prefill then overwrites these steps' cache entries position by position.
+    /// </summary>
+    private static int WarmUp(IModel model, PrefillPrompt[] prompts, SamplingParameters greedy, int eosTokenId, int steps, double seconds)
+    {
+        if (seconds == 0)
+        {
+            return 0;
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        int done = 0;
+        while (done < WarmUpSteps || Stopwatch.GetElapsedTime(start).TotalSeconds < seconds)
+        {
+            ModelLogits logits = model.Prefill(prompts);
+            var rows = new DecodeRow[prompts.Length];
+            var samplers = new RequestSampler[prompts.Length];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                samplers[i] = new RequestSampler(greedy, model.VocabularySize, eosTokenId, prompts[i].Tokens.Span);
+                rows[i] = new DecodeRow(i, prompts[i].Tokens.Length, samplers[i].Sample(logits.Row(i)).TokenId);
+            }
+
+            for (int step = 0; step < steps && (done < WarmUpSteps || Stopwatch.GetElapsedTime(start).TotalSeconds < seconds); step++, done++)
+            {
+                logits = model.Decode(rows);
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    rows[i] = new DecodeRow(i, rows[i].Position + 1, samplers[i].Sample(logits.Row(i)).TokenId);
+                }
+            }
+        }
+
+        return done;
     }
 
     private static void WriteTable(BenchDecodeReport report, TextWriter output)
     {
-        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; {report.TensorParallel} tensor-parallel shard(s); prompt {report.PromptTokens} tokens, {report.Steps} timed steps");
+        output.WriteLine($"decode of {report.Model}; {report.Accelerator}; {report.TensorParallel} tensor-parallel shard(s); prompt {report.PromptTokens} tokens, {report.Steps} timed steps{(report.WarmUpSeconds > 0 ? string.Create(CultureInfo.InvariantCulture, $" after {report.WarmUpSeconds:0.###} s of warm-up") : "")}");
         if (report.ReadBandwidthGbs > 0)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"streaming read bandwidth: {report.ReadBandwidthGbs:F1} GB/s"));
@@ -240,6 +294,9 @@ internal sealed record BenchDecodeSettings(int[] Batches, int PromptTokens, int 
     /// <summary>Whether the timed steps are profiled phase by phase (<c>--profile</c>).</summary>
     public bool Profile { get; init; }
 
+    /// <summary>Seconds of untimed decoding before each timed run (<c>--warmup</c>); 0 for none.</summary>
+    public double WarmUpSeconds { get; init; } = 1.0;
+
     /// <summary>Whether each shard runs in an actor system of its own on loopback Akka.Remote, the collectives over TCP (<c>--across-systems</c>).</summary>
     public bool AcrossSystems { get; init; }
 }
@@ -253,7 +310,12 @@ internal sealed record BenchDecodeReport(
     int PromptTokens,
     int Steps,
     [property: JsonPropertyName("read_bandwidth_gbs")] double ReadBandwidthGbs,
-    IReadOnlyList<BenchDecodeRun> Runs);
+    IReadOnlyList<BenchDecodeRun> Runs)
+{
+    /// <summary>Seconds of untimed decoding before each timed run.</summary>
+    [JsonPropertyName("warmup_seconds")]
+    public double WarmUpSeconds { get; init; }
+}
 
 /// <summary>One batch size's measurement.</summary>
 internal sealed record BenchDecodeRun(
@@ -270,6 +332,10 @@ internal sealed record BenchDecodeRun(
     /// <summary>The KV cache's precision (f32, f16 or bf16).</summary>
     [JsonPropertyName("kv_dtype")]
     public string KvDType { get; init; } = "f32";
+
+    /// <summary>Untimed decode steps run before the timed ones (<c>--warmup</c>).</summary>
+    [JsonPropertyName("warmup_steps")]
+    public int WarmUpSteps { get; init; }
 
     /// <summary>With <c>--profile</c>: each phase's time per step, the host's share last; else null.</summary>
     [JsonPropertyName("profile")]

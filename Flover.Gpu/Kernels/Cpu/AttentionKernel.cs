@@ -68,7 +68,18 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
                 switch (_layout.ElementType)
                 {
                     case TensorDType.F16:
-                        RowHead<ushort, F16Format>(item / heads, item % heads, scores);
+                        // A cache row with no infinity or NaN (the rule: values written from finite
+                        // activations below 65520) takes the four-instruction finite widening; one scan of
+                        // the row's keys and values, already on their way into cache, decides.
+                        if (HoldsNonFiniteHalves(item / heads, item % heads))
+                        {
+                            RowHead<ushort, F16Format>(item / heads, item % heads, scores);
+                        }
+                        else
+                        {
+                            RowHead<ushort, FiniteF16Format>(item / heads, item % heads, scores);
+                        }
+
                         break;
                     case TensorDType.BF16:
                         RowHead<ushort, BF16Format>(item / heads, item % heads, scores);
@@ -166,6 +177,15 @@ internal sealed unsafe class AttentionKernel : IWorkerJob
             sum = Vector256.FusedMultiplyAdd(TFormat.Widen8(s2 + i), f2, sum);
             Vector256.Store(Vector256.FusedMultiplyAdd(TFormat.Widen8(s3 + i), f3, sum), destination + i);
         }
+    }
+
+    private bool HoldsNonFiniteHalves(int row, int head)
+    {
+        int kvHead = head / (_queryHeads / _layout.HeadCount);
+        int slot = _slots[row];
+        long count = (long)(_positions[row] + 1) * _layout.HeadSize;
+        return HalfWidening.AnyNonFiniteF16((ushort*)_cache + _layout.Offset(slot, _layer, 0, kvHead, 0), count)
+            || HalfWidening.AnyNonFiniteF16((ushort*)_cache + _layout.Offset(slot, _layer, 1, kvHead, 0), count);
     }
 
     private void RowHead<TElement, TFormat>(int row, int head, float* scores)

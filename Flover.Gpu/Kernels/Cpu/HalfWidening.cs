@@ -205,7 +205,20 @@ internal static unsafe class HalfWidening
     /// <summary>Whether any of <paramref name="count"/> F16 values is an infinity or a NaN (exponent 31).</summary>
     public static bool AnyNonFiniteF16(ushort* values, long count)
     {
-        for (long i = 0; i < count; i++)
+        // The largest magnitude pattern decides: exponent 31 is the only one at or above 0x7C00.
+        long i = 0;
+        Vector256<ushort> largest = Vector256<ushort>.Zero;
+        for (; i + Vector256<ushort>.Count <= count; i += Vector256<ushort>.Count)
+        {
+            largest = Vector256.Max(largest, Vector256.Load(values + i) & Vector256.Create((ushort)0x7FFF));
+        }
+
+        if (Vector256.GreaterThanOrEqualAny(largest, Vector256.Create((ushort)0x7C00)))
+        {
+            return true;
+        }
+
+        for (; i < count; i++)
         {
             if ((values[i] & 0x7C00) == 0x7C00)
             {

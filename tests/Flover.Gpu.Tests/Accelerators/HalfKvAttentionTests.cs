@@ -12,11 +12,12 @@ namespace Flover.Gpu.Tests.Accelerators;
 public sealed class HalfKvAttentionTests
 {
     [Theory]
-    [InlineData(TensorDType.F16, 16, 3)]
-    [InlineData(TensorDType.F16, 12, 1)]
-    [InlineData(TensorDType.BF16, 16, 2)]
-    [InlineData(TensorDType.BF16, 7, 4)]
-    public void Attention_over_a_half_cache_is_bitwise_attention_over_its_widened_values(TensorDType kvDType, int headSize, int threads)
+    [InlineData(TensorDType.F16, 16, 3, false)]
+    [InlineData(TensorDType.F16, 12, 1, false)]
+    [InlineData(TensorDType.F16, 16, 2, true)]
+    [InlineData(TensorDType.BF16, 16, 2, false)]
+    [InlineData(TensorDType.BF16, 7, 4, true)]
+    public void Attention_over_a_half_cache_is_bitwise_attention_over_its_widened_values(TensorDType kvDType, int headSize, int threads, bool poisoned)
     {
         using Accelerator accelerator = new AcceleratorContext(new EngineOptions(threads)).CreateDefault();
         var shape = new KvCacheLayout(SlotCount: 3, LayerCount: 2, HeadCount: 2, SlotCapacity: 9, HeadSize: headSize);
@@ -32,6 +33,14 @@ public sealed class HalfKvAttentionTests
         {
             // Values spread over many binades, F16 subnormals included, so every rounding path is taken.
             float[] qkv = [.. Enumerable.Range(0, 2 * 3 * width).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-26, 15))))];
+            if (poisoned && position == 3)
+            {
+                // An F16 overflow in one key of row 0's first head and a NaN in one value of row 1's
+                // second head: those heads take the full widening, the others the finite one.
+                qkv[width] = 1e6f;
+                qkv[(3 * width) + (2 * width) + headSize + 2] = float.NaN;
+            }
+
             queries = qkv;
             using MemoryBuffer<float> rows = Upload(accelerator, qkv);
             using MemoryBuffer<int> at = Upload(accelerator, [position, position]);

@@ -7,7 +7,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Json_output_reports_one_run_per_batch_size()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--bandwidth-mb", "0", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "3", "--steps", "2", "--threads", "2", "--warmup", "0", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -23,7 +23,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Profile_reports_each_phase_per_step_and_the_host_s_share_and_needs_one_shard()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0", "--profile", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--warmup", "0", "--bandwidth-mb", "0", "--profile", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -40,7 +40,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void A_llama_preset_is_measured_like_a_gpt2_one_and_what_llama_cannot_do_yet_is_one_line()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "1,3", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--dtype", "f32,bf16", "--bandwidth-mb", "0", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "1,3", "--prompt-tokens", "3", "--steps", "2", "--threads", "1", "--dtype", "f32,bf16", "--warmup", "0", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -51,8 +51,8 @@ public sealed class BenchDecodeCommandTests
         Assert.InRange(runs[2].GetProperty("weight_bytes").GetInt64(), runs[0].GetProperty("weight_bytes").GetInt64() / 2, runs[0].GetProperty("weight_bytes").GetInt64() * 0.51);
 
         string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "llama-mqa-tied-linear");
-        Assert.Equal(0, CliRunner.Run("bench-decode", "--model", folder, "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0").ExitCode);
-        CliResult split = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "2", "--threads", "2", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--bandwidth-mb", "0", "--json");
+        Assert.Equal(0, CliRunner.Run("bench-decode", "--model", folder, "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--warmup", "0", "--bandwidth-mb", "0").ExitCode);
+        CliResult split = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "2", "--threads", "2", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--warmup", "0", "--bandwidth-mb", "0", "--json");
         Assert.Equal(0, split.ExitCode);
         using (JsonDocument sharded = JsonDocument.Parse(split.Stdout))
         {
@@ -62,8 +62,8 @@ public sealed class BenchDecodeCommandTests
 
         Assert.Equal(
             "error: preset 'llama-tiny' (seed 20230517, random weights): 4 attention heads cannot be split evenly over 3 tensor-parallel shards; use a shard count that divides 4.",
-            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "3", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
-        CliResult profiled = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--bandwidth-mb", "0", "--profile", "--json");
+            CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--tensor-parallel", "3", "--warmup", "0", "--bandwidth-mb", "0").Stderr.Trim().Split('\n')[^1]);
+        CliResult profiled = CliRunner.Run("bench-decode", "--preset", "llama-tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--warmup", "0", "--bandwidth-mb", "0", "--profile", "--json");
         Assert.Equal(0, profiled.ExitCode);
         using JsonDocument phases = JsonDocument.Parse(profiled.Stdout);
         Assert.Equal(
@@ -74,7 +74,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Each_listed_dtype_gets_its_runs_next_to_the_measured_read_bandwidth()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,3", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--dtype", "f32,f16,bf16", "--bandwidth-mb", "8", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,3", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--dtype", "f32,f16,bf16", "--warmup", "0", "--bandwidth-mb", "8", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -90,7 +90,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Each_listed_kv_dtype_gets_its_runs_and_a_bad_one_is_refused_naming_the_option()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--kv-dtype", "f32,f16,bf16", "--bandwidth-mb", "0", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1,2", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--kv-dtype", "f32,f16,bf16", "--warmup", "0", "--bandwidth-mb", "0", "--json");
         CliResult bad = CliRunner.Run("bench-decode", "--preset", "tiny", "--kv-dtype", "f32,f8");
 
         Assert.Equal(0, result.ExitCode);
@@ -105,7 +105,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Tensor_parallel_runs_report_their_shard_count_and_time_in_collectives()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--warmup", "0", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -117,7 +117,7 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Across_systems_runs_each_shard_in_its_own_actor_system_over_remoting_and_tcp()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--bandwidth-mb", "0", "--across-systems", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "2", "--prompt-tokens", "2", "--steps", "3", "--threads", "2", "--tensor-parallel", "2", "--warmup", "0", "--bandwidth-mb", "0", "--across-systems", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
@@ -156,11 +156,39 @@ public sealed class BenchDecodeCommandTests
     [Fact]
     public void Thread_count_comes_from_flover_engine_threads_when_threads_is_not_given()
     {
-        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--bandwidth-mb", "0", "--json");
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "1", "--set", "flover.engine.threads=3", "--warmup", "0", "--bandwidth-mb", "0", "--json");
 
         Assert.Equal(0, result.ExitCode);
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
         Assert.Equal(3, document.RootElement.GetProperty("threads").GetInt32());
+    }
+
+    [Fact]
+    public void Warm_up_steps_run_before_the_timed_ones_and_are_reported()
+    {
+        // Two steps fit after the prompt, so the warm-up's eight steps take four prefills.
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--warmup", "0.01", "--bandwidth-mb", "0", "--json");
+        CliResult text = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--warmup", "0.01", "--bandwidth-mb", "0");
+        CliResult none = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--prompt-tokens", "2", "--steps", "2", "--threads", "1", "--warmup", "0", "--bandwidth-mb", "0", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using JsonDocument document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(0.01, document.RootElement.GetProperty("warmup_seconds").GetDouble());
+        Assert.True(document.RootElement.GetProperty("runs")[0].GetProperty("warmup_steps").GetInt32() >= 8);
+        Assert.Contains("prompt 2 tokens, 2 timed steps after 0.01 s of warm-up", text.Stdout, StringComparison.Ordinal);
+        using JsonDocument cold = JsonDocument.Parse(none.Stdout);
+        Assert.Equal(0, cold.RootElement.GetProperty("runs")[0].GetProperty("warmup_steps").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("NaN")]
+    public void A_warm_up_outside_0_to_3600_seconds_is_rejected(string seconds)
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--warmup", seconds);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: --warmup must be seconds from 0 to 3600, not {seconds}.", result.Stderr.Trim().Split('\n')[^1]);
     }
 
     [Fact]
