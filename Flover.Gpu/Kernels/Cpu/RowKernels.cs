@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
@@ -167,10 +168,18 @@ internal static unsafe class RowKernels
                 ushort* values = cache + layout.Offset(slot, layer, 1, head, position);
                 float* key = source + queryWidth + (head * size);
                 float* value = source + queryWidth + width + (head * size);
+                if (!brain)
+                {
+                    // The vectorised form of (Half)x, round to nearest even: the same bits as NarrowToF16.
+                    TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(key, size), new Span<Half>(keys, size));
+                    TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(value, size), new Span<Half>(values, size));
+                    continue;
+                }
+
                 for (int d = 0; d < size; d++)
                 {
-                    keys[d] = brain ? BFloat16Bits.FromSingle(key[d]) : HalfWidening.NarrowToF16(key[d]);
-                    values[d] = brain ? BFloat16Bits.FromSingle(value[d]) : HalfWidening.NarrowToF16(value[d]);
+                    keys[d] = BFloat16Bits.FromSingle(key[d]);
+                    values[d] = BFloat16Bits.FromSingle(value[d]);
                 }
             }
         }

@@ -61,6 +61,24 @@ public sealed unsafe class HalfWideningTests
     }
 
     [Fact]
+    public void The_kv_stores_vectorised_narrowing_is_the_scalar_rounding_on_every_kind_of_float()
+    {
+        // RowKernels.WriteKv narrows with TensorPrimitives.ConvertToHalf: it must give NarrowToF16's bits for
+        // ties, overflow, subnormals and NaN payloads alike. Every 2^32 / 4093 patterns plus the edges.
+        float[] values = [.. Enumerable.Range(0, 1 << 20).Select(i => BitConverter.UInt32BitsToSingle(unchecked((uint)i * 4093u)))
+            .Concat([65504f, 65519.996f, 65520f, -65520f, 5.9604645e-08f, 2.9802322e-08f, 2.9802326e-08f, float.NaN, -float.NaN, BitConverter.UInt32BitsToSingle(0x7FA00001)])];
+        var narrowed = new Half[values.Length];
+        System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(values, narrowed);
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            ushort want = HalfWidening.NarrowToF16(values[i]);
+            ushort got = BitConverter.HalfToUInt16Bits(narrowed[i]);
+            Assert.True(want == got, $"0x{BitConverter.SingleToUInt32Bits(values[i]):X8}: 0x{got:X4}, expected 0x{want:X4}");
+        }
+    }
+
+    [Fact]
     public void Non_finite_f16_values_are_detected()
     {
         ushort[] values = [0x3C00, 0x0001, 0x7BFF, 0xFC00];
