@@ -179,7 +179,9 @@ internal static class GpuCheckRunner
             ("bias+residual, gather, overlapping copy 5x13", checks.RowsAndCopies(5, 13)),
         };
         (string name, double error) = errors.MaxBy(e => e.Error);
-        return (error < 1e-5, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5");
+        // Fused kernels must give the separate kernels' bits on the device too, not merely close values.
+        int fusedMismatches = checks.FusedAttentionMismatches(4, 6, 2, 40, 64, TensorDType.F16) + checks.FusedAttentionMismatches(3, 12, 12, 33, 64, TensorDType.F32);
+        return (error < 1e-5 && fusedMismatches == 0, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5; fused attention vs separate kernels: {fusedMismatches} elements differ (0 expected)");
     }
 
     private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound, TensorDType kvType = TensorDType.F32)

@@ -9,7 +9,7 @@ namespace Flover.GpuCheck.Checks;
 /// of the matmul's row group or of any tile). Each check returns the relative L2 error of the
 /// device result; the callers (tests on ILGPU's CPU accelerator, the GPU check) bound it.
 /// </summary>
-internal sealed class KernelChecks(Accelerator accelerator) : IDisposable
+internal sealed partial class KernelChecks(Accelerator accelerator) : IDisposable
 {
     private readonly NativeModelWeights _tensors = new(CheckWeights.Config(), "kernel check tensors");
     private readonly List<IDisposable> _owned = [];

@@ -251,6 +251,14 @@ public sealed partial class IlgpuAccelerator
         Scratch(ref _scores, (long)rows * queryHeads * layout.SlotCapacity);
         Scratch(ref _sums, (long)rows * queryHeads);
         KvArgs args = KvArguments(qkv, slots, positions, cache, layout, layer, output, queryHeads);
+        if (FusedAttention)
+        {
+            Launch(nameof(AttentionKernels.Fused));
+            _kernels.FusedAttention(new KernelConfig(rows * queryHeads, _kernels.NormGroupSize), args);
+            End();
+            return;
+        }
+
         Launch(nameof(AttentionKernels.Scores));
         _kernels.Scores(new Index3D(layout.SlotCapacity, queryHeads, rows), args);
         Launch(nameof(AttentionKernels.Softmax));

@@ -72,6 +72,12 @@ public sealed partial class IlgpuAccelerator : Accelerator
     /// <summary>The k range of one split-K chunk (small on the CPU oracle, so tiny test models take the split path too).</summary>
     internal int MatMulChunk { get; }
 
+    /// <summary>
+    /// Whether attention runs as one launch (<c>AttentionKernels.Fused</c>, the default) or as its three
+    /// reference kernels; both give the same bits, the tests and the GPU check compare them.
+    /// </summary>
+    internal bool FusedAttention { get; set; } = true;
+
     /// <summary>Whether this runs on ILGPU's CPU accelerator (the test oracle) rather than a GPU.</summary>
     public bool IsCpuOracle => _device.AcceleratorType == AcceleratorType.CPU;
 

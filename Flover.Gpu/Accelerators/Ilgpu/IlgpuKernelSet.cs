@@ -40,6 +40,7 @@ internal sealed class IlgpuKernelSet
         Scores = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Scores));
         Softmax = Guarded(Load<Index2D, KvArgs>(accelerator, deviceName, AttentionKernels.Softmax));
         Combine = Guarded(Load<Index3D, KvArgs>(accelerator, deviceName, AttentionKernels.Combine));
+        FusedAttention = Guarded(Compile(deviceName, ((Action<KvArgs>)AttentionKernels.Fused).Method, () => accelerator.LoadStreamKernel<KvArgs>(AttentionKernels.Fused)));
         RmsNorm = Guarded(Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>(accelerator, deviceName, LlamaKernels.RmsNorm));
         Rotary = Guarded(Load<Index2D, RotaryArgs>(accelerator, deviceName, LlamaKernels.Rotary));
         SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
@@ -67,6 +68,7 @@ internal sealed class IlgpuKernelSet
         Method<Index3D, KvArgs>(AttentionKernels.Scores),
         Method<Index2D, KvArgs>(AttentionKernels.Softmax),
         Method<Index3D, KvArgs>(AttentionKernels.Combine),
+        ((Action<KvArgs>)AttentionKernels.Fused).Method,
         ((Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float>)LlamaKernels.RmsNorm).Method,
         Method<Index2D, RotaryArgs>(LlamaKernels.Rotary),
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
@@ -109,6 +111,9 @@ internal sealed class IlgpuKernelSet
     public Action<Index2D, KvArgs> Softmax { get; }
 
     public Action<Index3D, KvArgs> Combine { get; }
+
+    /// <summary>Scores, softmax and combine in one launch, explicitly grouped: launch with <c>(rows · query heads, <see cref="NormGroupSize"/>)</c>.</summary>
+    public Action<KernelConfig, KvArgs> FusedAttention { get; }
 
     public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int, float> RmsNorm { get; }
 

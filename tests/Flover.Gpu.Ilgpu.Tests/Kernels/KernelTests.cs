@@ -60,6 +60,14 @@ public sealed class KernelTests : IDisposable
         Assert.InRange(_checks.Attention(slots, heads, capacity, headSize, layers, kvType), 0, Bound);
 
     [Theory]
+    [InlineData(4, 3, 3, 9, 7, TensorDType.F32)]
+    [InlineData(3, 4, 2, 11, 8, TensorDType.F16)]
+    [InlineData(2, 6, 2, 5, 5, TensorDType.BF16)]
+    [InlineData(1, 2, 1, 300, 4, TensorDType.F32)]
+    public void Fused_attention_is_bitwise_the_three_separate_kernels(int slots, int queryHeads, int kvHeads, int capacity, int headSize, TensorDType kvType) =>
+        Assert.Equal(0, _checks.FusedAttentionMismatches(slots, queryHeads, kvHeads, capacity, headSize, kvType));
+
+    [Theory]
     [InlineData(12, 50, 37)]
     [InlineData(7, 1000, 997)]
     [InlineData(6, 1, 1)]

@@ -37,6 +37,6 @@ public sealed class PtxCompileTests
             compiled.Add(kernel.Name);
         }
 
-        Assert.Equal(19, compiled.Count);
+        Assert.Equal(20, compiled.Count);
     }
 }
