@@ -49,27 +49,33 @@ internal readonly unsafe struct FiniteF16Format : IPanelFormat<ushort>
     private const uint KeepSignExponentMantissa = 0x8FFFE000u;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Widen16(ushort* source)
+    public static Vector512<float> Widen16(ushort* source) => Unbiased16(source) * Vector512.Create(ExponentRebias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Widen8(ushort* source) => Unbiased8(source) * Vector256.Create(ExponentRebias);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Widen1(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source);
+
+    /// <summary>The halves' sign, exponent and mantissa in binary32 position: their values times 2⁻¹¹².</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Unbiased16(ushort* source)
     {
         Vector512<int> signExtended = Avx512F.IsSupported
             ? Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source))
             : Vector512.WidenLower(Vector512.Create(Vector256.Load((short*)source), Vector256<short>.Zero));
-        Vector512<uint> bits = (signExtended.AsUInt32() << 13) & Vector512.Create(KeepSignExponentMantissa);
-        return bits.AsSingle() * Vector512.Create(ExponentRebias);
+        return ((signExtended.AsUInt32() << 13) & Vector512.Create(KeepSignExponentMantissa)).AsSingle();
     }
 
+    /// <summary>Eight halves as <see cref="Unbiased16"/> makes sixteen.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Widen8(ushort* source)
+    internal static Vector256<float> Unbiased8(ushort* source)
     {
         Vector256<int> signExtended = Avx2.IsSupported
             ? Avx2.ConvertToVector256Int32((short*)source)
             : Vector256.WidenLower(Vector256.Create(Vector128.Load((short*)source), Vector128<short>.Zero));
-        Vector256<uint> bits = (signExtended.AsUInt32() << 13) & Vector256.Create(KeepSignExponentMantissa);
-        return bits.AsSingle() * Vector256.Create(ExponentRebias);
+        return ((signExtended.AsUInt32() << 13) & Vector256.Create(KeepSignExponentMantissa)).AsSingle();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Widen1(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source);
 }
 
 /// <summary>
@@ -88,25 +94,11 @@ internal readonly unsafe struct RebiasedF16Format : IPanelFormat<ushort>
     /// <summary>Largest input magnitude (exclusive) whose scaled value stays finite: 2¹⁶.</summary>
     public const float InputLimit = 65536f;
 
-    private const uint KeepSignExponentMantissa = 0x8FFFE000u;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Widen16(ushort* source) => FiniteF16Format.Unbiased16(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Widen16(ushort* source)
-    {
-        Vector512<int> signExtended = Avx512F.IsSupported
-            ? Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source))
-            : Vector512.WidenLower(Vector512.Create(Vector256.Load((short*)source), Vector256<short>.Zero));
-        return ((signExtended.AsUInt32() << 13) & Vector512.Create(KeepSignExponentMantissa)).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Widen8(ushort* source)
-    {
-        Vector256<int> signExtended = Avx2.IsSupported
-            ? Avx2.ConvertToVector256Int32((short*)source)
-            : Vector256.WidenLower(Vector256.Create(Vector128.Load((short*)source), Vector128<short>.Zero));
-        return ((signExtended.AsUInt32() << 13) & Vector256.Create(KeepSignExponentMantissa)).AsSingle();
-    }
+    public static Vector256<float> Widen8(ushort* source) => FiniteF16Format.Unbiased8(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Widen1(ushort* source) => (float)BitConverter.UInt16BitsToHalf(*source) / InputScale;

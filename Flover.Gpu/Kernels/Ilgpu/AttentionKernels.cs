@@ -74,13 +74,7 @@ internal static class AttentionKernels
 
         long query = ((long)row * a.RowWidth) + ((long)head * a.HeadSize);
         long key = a.KeyOffset(slot, a.KvHeadOf(head)) + ((long)j * a.HeadSize);
-        float dot = 0f;
-        for (int d = 0; d < a.HeadSize; d++)
-        {
-            dot += a.Qkv[query + d] * a.Cache.Load(key + d);
-        }
-
-        a.Scores[(((long)row * a.QueryHeads) + head) * a.SlotCapacity + j] = dot * a.Scale;
+        a.Scores[(((long)row * a.QueryHeads) + head) * a.SlotCapacity + j] = Score(a, query, key);
     }
 
     /// <summary>
@@ -116,34 +110,13 @@ internal static class AttentionKernels
         long scores = (((long)row * a.QueryHeads) + head) * a.SlotCapacity;
         for (int j = t; j <= position; j += size)
         {
-            long key = keys + ((long)j * a.HeadSize);
-            float dot = 0f;
-            for (int d = 0; d < a.HeadSize; d++)
-            {
-                dot += a.Qkv[query + d] * a.Cache.Load(key + d);
-            }
-
-            a.Scores[scores + j] = dot * a.Scale;
+            a.Scores[scores + j] = Score(a, query, keys + ((long)j * a.HeadSize));
         }
 
         Group.Barrier();
         if (t == 0)
         {
-            float max = float.NegativeInfinity;
-            for (int j = 0; j <= position; j++)
-            {
-                max = XMath.Max(max, a.Scores[scores + j]);
-            }
-
-            float total = 0f;
-            for (int j = 0; j <= position; j++)
-            {
-                float weight = XMath.Exp(a.Scores[scores + j] - max);
-                a.Scores[scores + j] = weight;
-                total += weight;
-            }
-
-            a.Sums[((long)row * a.QueryHeads) + head] = total;
+            a.Sums[((long)row * a.QueryHeads) + head] = SoftmaxInPlace(a, scores, position);
         }
 
         Group.Barrier();
@@ -151,13 +124,7 @@ internal static class AttentionKernels
         float inverse = 1f / a.Sums[((long)row * a.QueryHeads) + head];
         for (int d = t; d < a.HeadSize; d += size)
         {
-            float sum = 0f;
-            for (int j = 0; j <= position; j++)
-            {
-                sum += a.Scores[scores + j] * a.Cache.Load(values + d + ((long)j * a.HeadSize));
-            }
-
-            a.Output[output + d] = sum * inverse;
+            a.Output[output + d] = WeightedSum(a, scores, values + d, position) * inverse;
         }
     }
 
@@ -172,22 +139,7 @@ internal static class AttentionKernels
             return;
         }
 
-        long start = (((long)row * a.QueryHeads) + head) * a.SlotCapacity;
-        float max = float.NegativeInfinity;
-        for (int j = 0; j <= position; j++)
-        {
-            max = XMath.Max(max, a.Scores[start + j]);
-        }
-
-        float sum = 0f;
-        for (int j = 0; j <= position; j++)
-        {
-            float weight = XMath.Exp(a.Scores[start + j] - max);
-            a.Scores[start + j] = weight;
-            sum += weight;
-        }
-
-        a.Sums[((long)row * a.QueryHeads) + head] = sum;
+        a.Sums[((long)row * a.QueryHeads) + head] = SoftmaxInPlace(a, (((long)row * a.QueryHeads) + head) * a.SlotCapacity, position);
     }
 
     /// <summary><c>out[r, h, d] = (Σⱼ pⱼ · vⱼ[d]) · 1/Σⱼ pⱼ</c>, j in position order. Index: (d, h, r).</summary>
@@ -207,12 +159,50 @@ internal static class AttentionKernels
 
         long weights = (((long)row * a.QueryHeads) + head) * a.SlotCapacity;
         long value = a.KeyOffset(slot, a.KvHeadOf(head)) + a.KvStride + d;
+        a.Output[at] = WeightedSum(a, weights, value, position) * (1f / a.Sums[((long)row * a.QueryHeads) + head]);
+    }
+
+    /// <summary><c>q·k · scale</c>, over d in index order.</summary>
+    private static float Score(KvArgs a, long query, long key)
+    {
+        float dot = 0f;
+        for (int d = 0; d < a.HeadSize; d++)
+        {
+            dot += a.Qkv[query + d] * a.Cache.Load(key + d);
+        }
+
+        return dot * a.Scale;
+    }
+
+    /// <summary>Scores at <paramref name="start"/> for positions 0..<paramref name="position"/> become <c>exp(s − max)</c>; returns their sum, in position order.</summary>
+    private static float SoftmaxInPlace(KvArgs a, long start, int position)
+    {
+        float max = float.NegativeInfinity;
+        for (int j = 0; j <= position; j++)
+        {
+            max = XMath.Max(max, a.Scores[start + j]);
+        }
+
+        float sum = 0f;
+        for (int j = 0; j <= position; j++)
+        {
+            float weight = XMath.Exp(a.Scores[start + j] - max);
+            a.Scores[start + j] = weight;
+            sum += weight;
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>Σⱼ pⱼ · vⱼ[d]</c> in position order, <paramref name="value"/> the element's offset at position 0.</summary>
+    private static float WeightedSum(KvArgs a, long weights, long value, int position)
+    {
         float sum = 0f;
         for (int j = 0; j <= position; j++)
         {
             sum += a.Scores[weights + j] * a.Cache.Load(value + ((long)j * a.HeadSize));
         }
 
-        a.Output[at] = sum * (1f / a.Sums[((long)row * a.QueryHeads) + head]);
+        return sum;
     }
 }
