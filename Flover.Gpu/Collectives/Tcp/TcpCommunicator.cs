@@ -10,8 +10,10 @@ namespace Flover.Gpu.Collectives.Tcp;
 /// control plane. Sums are formed exactly as <see cref="InProcessCommunicatorGroup"/> forms them
 /// (each element <c>((x₀ + x₁) + x₂) + ...</c> in rank order, by the rank that owns its share,
 /// then sent to all), so a group split over processes gives bitwise the results of the same group
-/// in one process. Buffers must be host memory (the CPU accelerator's). Calls block their thread, as
-/// a shard's collective does; one call at a time per rank.
+/// in one process. Host buffers (the CPU accelerator's) are sent and received in place; a device's
+/// (an ILGPU accelerator's) are staged through host memory, the same values, so shards on GPUs of
+/// several nodes give the same bits too. Calls block their thread, as a shard's collective does; one
+/// call at a time per rank.
 /// </summary>
 public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
 {

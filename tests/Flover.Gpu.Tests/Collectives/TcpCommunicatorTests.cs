@@ -166,45 +166,9 @@ public sealed class TcpCommunicatorTests : IDisposable
         Dispose(second);
     }
 
-    private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null)
-    {
-        TcpCommunicatorListener[] listeners = [.. Enumerable.Range(0, size).Select(_ => new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0)))];
-        try
-        {
-            IPEndPoint[] endpoints = [.. listeners.Select(l => l.Endpoint)];
-            Task<TcpCommunicator>[] joining = [.. Enumerable.Range(0, size).Select(rank => TcpCommunicator.ConnectAsync(listeners[rank], rank, endpoints, options?.Invoke(rank)))];
-            try
-            {
-                Task.WhenAll(joining).WaitAsync(Limit).GetAwaiter().GetResult();
-            }
-            catch (Exception) when (joining.Any(j => j.IsFaulted))
-            {
-                foreach (Task<TcpCommunicator> formed in joining.Where(j => j.IsCompletedSuccessfully))
-                {
-                    formed.Result.Dispose();
-                }
+    private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null) => TcpMesh.Form(size, Limit, options);
 
-                throw joining.First(j => j.IsFaulted).Exception!.InnerException!;
-            }
-
-            return [.. joining.Select(j => j.Result)];
-        }
-        finally
-        {
-            foreach (TcpCommunicatorListener listener in listeners)
-            {
-                listener.Dispose();
-            }
-        }
-    }
-
-    private static void Dispose(TcpCommunicator[] mesh)
-    {
-        foreach (TcpCommunicator rank in mesh)
-        {
-            rank.Dispose();
-        }
-    }
+    private static void Dispose(TcpCommunicator[] mesh) => TcpMesh.Dispose(mesh);
 
     private static X509Certificate2 Authority(string name, out ECDsa key)
     {
