@@ -158,6 +158,41 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("Opened tensor-parallel rank 1 of 2", await spare.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Tensor_parallel_3_across_three_processes_gives_tp_3_in_one_process_bit_for_bit_and_the_whole_models_greedy_text()
+    {
+        using var limit = new CancellationTokenSource(s_limit);
+        // Two shard nodes (b the cluster's seed) hold ranks 1 and 2 of a TP 3 group whose rank 0 and
+        // decode loop run in the worker-and-frontend a. Two more processes, each a single node of its
+        // own cluster, give TP 3 in one process and the whole model (TP 1). Unpaced: nothing is killed.
+        int b = FreePort(), c = FreePort(), a = FreePort(), together = FreePort(), single = FreePort();
+        string[] unpaced = ["--set", "flover.engine.min-step-interval = 0s"];
+        string[] shard = [.. unpaced, "--set", "akka.cluster.roles = [shard]", "--set", "flover.parallel.tensor = 3"];
+        FloverNode first = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {b}"], b);
+        FloverNode second = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {c}"], b);
+        FloverNode inOne = Start("serve", ["--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {together}", "--set", "flover.parallel.tensor = 3"], together);
+        FloverNode reference = Start("serve", ["--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {single}"], single);
+        // The worker places its ranks once the shard nodes are up: before, it would wait a placement round.
+        await Task.WhenAll(first.StdoutLine("flover node: shard node ", limit.Token), second.StdoutLine("flover node: shard node ", limit.Token));
+        FloverNode worker = Start("serve", [
+            "--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {a}", "--set", "flover.parallel.tensor = 3",
+            "--set", $"flover.parallel.nodes = [\"akka.tcp://flover@127.0.0.1:{b}\", \"akka.tcp://flover@127.0.0.1:{c}\"]"], b);
+        using HttpClient across = Client(await worker.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tp3 = Client(await inOne.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tp1 = Client(await reference.StdoutLine("flover serve: ready at ", limit.Token));
+        Assert.Contains("Opened tensor-parallel rank 1 of 3", await first.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        Assert.Contains("Opened tensor-parallel rank 2 of 3", await second.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+
+        // Bitwise: every token's logprob and top 5 are the log-softmax of rank 0's gathered logits,
+        // written to the last bit (shortest round-trip floats), so equal JSON is equal logits' worth.
+        for (int i = 0; i < 2; i++)
+        {
+            (string text, string logprobs) = await CompleteWithLogprobsAsync(across, Prompt(i), limit.Token);
+            Assert.Equal(await CompleteWithLogprobsAsync(tp3, Prompt(i), limit.Token), (text, logprobs));
+            Assert.Equal(await CompleteAsync(tp1, Prompt(i), limit.Token), text);
+        }
+    }
+
     private static HttpClient Client(string readyLine) =>
         new() { BaseAddress = new Uri(readyLine["flover serve: ready at ".Length..].Split(' ')[0] + "/"), Timeout = s_limit };
 
@@ -261,6 +296,17 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         string body = await response.Content.ReadAsStringAsync(cancellation);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!;
+    }
+
+    /// <summary>A greedy completion's text and its <c>logprobs</c> object (top 5 of every token) as the server wrote it.</summary>
+    private static async Task<(string Text, string Logprobs)> CompleteWithLogprobsAsync(HttpClient client, string prompt, CancellationToken cancellation)
+    {
+        var body = new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = MaxTokens, ["temperature"] = 0, ["ignore_eos"] = true, ["logprobs"] = 5 };
+        using HttpResponseMessage response = await client.PostAsync("v1/completions", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"), cancellation);
+        string answer = await response.Content.ReadAsStringAsync(cancellation);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
+        JsonElement choice = JsonDocument.Parse(answer).RootElement.GetProperty("choices")[0];
+        return (choice.GetProperty("text").GetString()!, choice.GetProperty("logprobs").GetRawText());
     }
 
     private static StringContent Body(string prompt, bool stream) => new(
