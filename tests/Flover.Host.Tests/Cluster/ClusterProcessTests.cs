@@ -158,37 +158,42 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("Opened tensor-parallel rank 1 of 2", await spare.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Tensor_parallel_3_across_three_processes_gives_tp_3_in_one_process_bit_for_bit_and_the_whole_models_greedy_text()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Tensor_parallel_n_across_n_processes_gives_tp_n_in_one_process_bit_for_bit_and_the_whole_models_greedy_text(int size)
     {
         using var limit = new CancellationTokenSource(s_limit);
-        // Two shard nodes (b the cluster's seed) hold ranks 1 and 2 of a TP 3 group whose rank 0 and
-        // decode loop run in the worker-and-frontend a. Two more processes, each a single node of its
-        // own cluster, give TP 3 in one process and the whole model (TP 1). Unpaced: nothing is killed.
-        int b = FreePort(), c = FreePort(), a = FreePort(), together = FreePort(), single = FreePort();
+        // size - 1 shard nodes (the first the cluster's seed) hold ranks 1.. of a TP size group whose
+        // rank 0 and decode loop run in the worker-and-frontend. Two more processes, each a single node
+        // of its own cluster, give TP size in one process and the whole model (TP 1). Unpaced: nothing
+        // is killed.
+        int[] shardPorts = [.. Enumerable.Range(1, size - 1).Select(_ => FreePort())];
+        int seed = shardPorts[0], together = FreePort(), single = FreePort();
         string[] unpaced = ["--set", "flover.engine.min-step-interval = 0s"];
-        string[] shard = [.. unpaced, "--set", "akka.cluster.roles = [shard]", "--set", "flover.parallel.tensor = 3"];
-        FloverNode first = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {b}"], b);
-        FloverNode second = Start("node", [.. shard, "--set", $"akka.remote.dot-netty.tcp.port = {c}"], b);
-        FloverNode inOne = Start("serve", ["--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {together}", "--set", "flover.parallel.tensor = 3"], together);
+        string[] tensor = ["--set", $"flover.parallel.tensor = {size}"];
+        FloverNode[] shards = [.. shardPorts.Select(port => Start("node", [.. unpaced, .. tensor, "--set", "akka.cluster.roles = [shard]", "--set", $"akka.remote.dot-netty.tcp.port = {port}"], seed))];
+        FloverNode inOne = Start("serve", ["--port", "0", .. unpaced, .. tensor, "--set", $"akka.remote.dot-netty.tcp.port = {together}"], together);
         FloverNode reference = Start("serve", ["--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {single}"], single);
-        // The worker places its ranks once the shard nodes are up: before, it would wait a placement round.
-        await Task.WhenAll(first.StdoutLine("flover node: shard node ", limit.Token), second.StdoutLine("flover node: shard node ", limit.Token));
-        FloverNode worker = Start("serve", [
-            "--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {a}", "--set", "flover.parallel.tensor = 3",
-            "--set", $"flover.parallel.nodes = [\"akka.tcp://flover@127.0.0.1:{b}\", \"akka.tcp://flover@127.0.0.1:{c}\"]"], b);
+        // The worker places its ranks once the shard nodes are up: before, a host's silence would cost a placement round.
+        await Task.WhenAll(shards.Select(shard => shard.StdoutLine("flover node: shard node ", limit.Token)));
+        string nodes = string.Join(", ", shardPorts.Select(port => $"\"akka.tcp://flover@127.0.0.1:{port}\""));
+        FloverNode worker = Start("serve", ["--port", "0", .. unpaced, .. tensor, "--set", "akka.remote.dot-netty.tcp.port = 0", "--set", $"flover.parallel.nodes = [{nodes}]"], seed);
         using HttpClient across = Client(await worker.StdoutLine("flover serve: ready at ", limit.Token));
-        using HttpClient tp3 = Client(await inOne.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tpN = Client(await inOne.StdoutLine("flover serve: ready at ", limit.Token));
         using HttpClient tp1 = Client(await reference.StdoutLine("flover serve: ready at ", limit.Token));
-        Assert.Contains("Opened tensor-parallel rank 1 of 3", await first.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
-        Assert.Contains("Opened tensor-parallel rank 2 of 3", await second.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        for (int rank = 1; rank < size; rank++)
+        {
+            Assert.Contains($"Opened tensor-parallel rank {rank} of {size}", await shards[rank - 1].StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        }
 
         // Bitwise: every token's logprob and top 5 are the log-softmax of rank 0's gathered logits,
-        // written to the last bit (shortest round-trip floats), so equal JSON is equal logits' worth.
+        // written to the last bit (shortest round-trip floats), so equal JSON is equal logits' worth
+        // (TP 1's differ from TP N's in their last digits: the comparison sees the reduction order).
         for (int i = 0; i < 2; i++)
         {
             (string text, string logprobs) = await CompleteWithLogprobsAsync(across, Prompt(i), limit.Token);
-            Assert.Equal(await CompleteWithLogprobsAsync(tp3, Prompt(i), limit.Token), (text, logprobs));
+            Assert.Equal(await CompleteWithLogprobsAsync(tpN, Prompt(i), limit.Token), (text, logprobs));
             Assert.Equal(await CompleteAsync(tp1, Prompt(i), limit.Token), text);
         }
     }
