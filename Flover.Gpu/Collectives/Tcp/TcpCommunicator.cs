@@ -201,8 +201,14 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
         }
     }
 
+    /// <summary>
+    /// The failure of a read or write to <paramref name="peer"/>: this rank's own abort (which closed
+    /// the streams under it), or the peer's connection dropping, which names the peer so the group's
+    /// owner can suspect its node at once (a killed process's sockets are closed by its kernel long
+    /// before a failure detector declares the node gone).
+    /// </summary>
     private CommunicatorAbortedException Lost(int peer, Exception cause) =>
-        new(_aborted
-            ? "The tensor-parallel group was aborted while this rank waited in a collective."
-            : $"Tensor-parallel rank {peer}'s connection to rank {Rank} failed during a collective: {cause.Message}", cause);
+        _aborted
+            ? new("The tensor-parallel group was aborted while this rank waited in a collective.", cause)
+            : new($"Tensor-parallel rank {peer}'s connection to rank {Rank} failed during a collective: {cause.Message}", peer, cause);
 }

@@ -155,7 +155,8 @@ public sealed class TcpCommunicatorTests : IDisposable
         Task waiting = Task.Run(() => mesh[0].AllReduceSum(data.View));
         mesh[1].Dispose();
         var lost = Assert.Throws<CommunicatorAbortedException>(() => waiting.WaitAsync(Limit).GetAwaiter().GetResult());
-        Assert.Contains("rank 1", lost.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Tensor-parallel rank 1's connection to rank 0 failed during a collective: ", lost.Message, StringComparison.Ordinal);
+        Assert.Equal(1, lost.LostRank);
         mesh[0].Dispose();
 
         TcpCommunicator[] second = Mesh(2);
@@ -163,6 +164,8 @@ public sealed class TcpCommunicatorTests : IDisposable
         second[0].Abort();
         var aborted = Assert.Throws<CommunicatorAbortedException>(() => blocked.WaitAsync(Limit).GetAwaiter().GetResult());
         Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
+        // Its own abort names no peer: nobody else is to blame.
+        Assert.Null(aborted.LostRank);
         Dispose(second);
     }
 
