@@ -148,14 +148,20 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         // Greedy across processes == the whole model's text.
         Assert.Equal(await CompleteAsync(tp1, Prompt(0), limit.Token), await CompleteAsync(tp2, Prompt(0), limit.Token));
 
-        // kill -9 of rank 1's process mid-stream: the group is placed again on the spare (after the
-        // placement timeout passes the dead node over) and the stream ends with the undisturbed text.
+        // kill -9 of rank 1's process mid-stream: rank 0's collective fails on rank 1's dropped
+        // connection, so the dead node is asked last, the group is placed again on the spare at once,
+        // and the stream ends with the undisturbed text.
         var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<string> stream = StreamAsync(tp2, Prompt(1), flowing, limit.Token);
         await flowing.Task.WaitAsync(limit.Token);
+        var killed = Stopwatch.StartNew();
         holder.Process.Kill();
         Assert.Equal(await CompleteAsync(tp1, Prompt(1), limit.Token), await stream);
+        output.WriteLine($"the stream ended {killed.Elapsed.TotalSeconds:0.0} s after the kill");
         Assert.Contains("Opened tensor-parallel rank 1 of 2", await spare.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        Assert.Contains("connection to rank 1 dropped during a collective", await worker.StderrLine("failed: tensor-parallel shard 0", limit.Token), StringComparison.Ordinal);
+        // Never asked first, the dead node was never passed over after a placement timeout.
+        Assert.DoesNotContain("cannot be placed on", worker.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
