@@ -88,10 +88,19 @@ internal sealed partial class DecodeLoopActor
             if (_rebuild.Count == 0 && (_failure is null || !failed.Aborted))
             {
                 // Across nodes the step ends at the first report, which is often a survivor's: a rank
-                // whose peer failed or vanished sees its connection drop, and cannot tell which.
-                _failure = failed.Aborted && _shards.Remote
-                    ? $"tensor-parallel shard {failed.Rank}'s collectives failed: another rank failed or its node was lost (a rank's own error is in its node's log)"
-                    : $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}";
+                // whose peer failed or vanished sees that peer's connection drop, and cannot tell which
+                // of the two happened.
+                _failure = !failed.Aborted || !_shards.Remote ? $"tensor-parallel shard {failed.Rank} failed a step: {failed.Error}"
+                    : failed.LostRank is int lost ? $"tensor-parallel shard {failed.Rank}'s connection to rank {lost} dropped during a collective: rank {lost} failed or its node was lost (a rank's own error is in its node's log)"
+                    : $"tensor-parallel shard {failed.Rank}'s collectives failed: another rank failed or its node was lost (a rank's own error is in its node's log)";
+            }
+
+            if (failed.LostRank is int dropped && (uint)dropped < (uint)_shards.Count)
+            {
+                // A killed process's sockets close at once, long before Akka's failure detector says
+                // its node is gone (no Terminated comes first): without this, the next placement would
+                // ask that node first and wait a whole placement timeout for its silence.
+                _shards.Lost(dropped);
             }
 
             AnsweredFailing(failed.Rank);

@@ -31,9 +31,10 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// continuation, which it would otherwise start from scratch and repeat tokens. Version 3 added
     /// device choices (<see cref="Flover.Gpu.Models.DecodeRow.ChooseAmong"/>, <see cref="Flover.Gpu.Models.ModelLogits.ChosenOnDevice"/>):
     /// only a shard step or step result that carries one is written in version 3, appended after
-    /// the fields it extends.
+    /// the fields it extends. Version 4 added <see cref="ShardStepFailed.LostRank"/>, appended; only
+    /// a failure that names a lost rank is written in version 4.
     /// </summary>
-    public const byte Version = 3;
+    public const byte Version = 4;
 
     /// <summary>The format version of every message but a continued <see cref="Generate"/> (see <see cref="Version"/>).</summary>
     public const byte BaseVersion = 1;
@@ -102,6 +103,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// <summary>The oldest format version that holds <paramref name="obj"/>, so older nodes read whatever they can.</summary>
     private static byte FormatVersionOf(object obj) => obj switch
     {
+        ShardStepFailed { LostRank: not null } => 4,
         ShardStep m when CarriesChoices(m) => 3,
         ShardStepDone { Result: { } result } when CarriesChoices(result) => 3,
         Generate { ContinueFrom.Count: > 0 } => 2,
@@ -173,6 +175,12 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
                 w.Int(m.Rank);
                 w.String(m.Error);
                 w.Bool(m.Aborted);
+                if (m.LostRank is { } lost)
+                {
+                    // Version 4 (see FormatVersionOf): appended, so a failure without it keeps version 1's bytes.
+                    w.Int(lost);
+                }
+
                 break;
             case ShardDeviceFault m:
                 w.Long(m.Step);
@@ -217,7 +225,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
             "DX" => new Detokenized(r.String()!, r.String() ?? string.Empty),
             "SS" => ReadShardStep(r),
             "SD" => ReadShardStepDone(r),
-            "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()),
+            "SF" => new ShardStepFailed(r.Long(), r.Int(), r.String()!, r.Bool()) { LostRank = r.Version >= 4 ? r.Int() : null },
             "SX" => new ShardDeviceFault(r.Long(), r.Int(), r.String()!),
             "SQ" => ShardReadyQuery.Instance,
             "WR" => RegisterFrontend.Instance,

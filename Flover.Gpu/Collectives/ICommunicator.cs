@@ -63,4 +63,22 @@ public sealed class CommunicatorAbortedException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>Creates the exception for a collective that failed because rank <paramref name="lostRank"/>'s connection dropped.</summary>
+    /// <param name="message">What failed, one line.</param>
+    /// <param name="lostRank">The rank whose connection dropped (closed or reset by its end, not by this rank's abort).</param>
+    /// <param name="innerException">The transport's error.</param>
+    public CommunicatorAbortedException(string message, int lostRank, Exception innerException)
+        : base(message, innerException)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lostRank);
+        LostRank = lostRank;
+    }
+
+    /// <summary>
+    /// The rank whose connection dropped while this rank waited for it (its process died, its node
+    /// was lost, or it aborted the group after a failure of its own), or null when this rank's own
+    /// group was aborted or the transport cannot tell (in one process nothing drops).
+    /// </summary>
+    public int? LostRank { get; }
 }

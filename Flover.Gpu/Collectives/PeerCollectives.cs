@@ -15,11 +15,14 @@ internal delegate void PeerExchange(Func<int, (nint Bytes, long Length)> send, F
 /// as Akka.Remote messages): one algorithm for every transport. An all-reduce is a reduce-scatter
 /// (each rank owns a contiguous share and adds everyone's values for it in rank order, its own in
 /// its place: <c>((x₀ + x₁) + x₂) + ...</c>, as the in-process group does) then an all-gather of the
-/// summed shares, so every transport's result is bitwise the in-process group's. Buffers are host
-/// memory (the CPU accelerator's); one call at a time per rank.
+/// summed shares, so every transport's result is bitwise the in-process group's. Buffers in host
+/// memory (the CPU accelerator's) are read and written in place; a device's are staged through host
+/// memory (<see cref="HostStaging"/>), so shards on GPUs of several nodes use the same transports.
+/// One call at a time per rank.
 /// </summary>
 internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange exchange)
 {
+    private readonly HostStaging _staging = new();
     private float[] _scratch = [];
 
     public int Rank { get; } = rank;
@@ -29,7 +32,7 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
     /// <inheritdoc cref="ICommunicator.AllReduceSum"/>
     public void AllReduceSum(ArrayView<float> data)
     {
-        float* x = CpuAccelerator.Pointer(data);
+        float* x = _staging.Write(data, current: true);
         long length = data.Length;
         (long first, long end) = Share(length, Rank);
         long mine = end - first;
@@ -58,6 +61,7 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
         exchange(
             _ => ((nint)(x + first), mine * sizeof(float)),
             peer => { (long f, long e) = Share(length, peer); return ((nint)(x + f), (e - f) * sizeof(float)); });
+        _staging.Written(data);
     }
 
     /// <inheritdoc cref="ICommunicator.AllGatherColumns"/>
@@ -79,11 +83,16 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
     public void Broadcast(ArrayView<float> data, int root)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)root, (uint)Size, nameof(root));
-        nint bytes = (nint)CpuAccelerator.Pointer(data);
+        // The root only reads its buffer, the others only write theirs: nothing is copied that is not needed.
+        nint bytes = (nint)(Rank == root ? _staging.Read(data) : _staging.Write(data, current: false));
         long length = data.Length * sizeof(float);
         exchange(
             _ => Rank == root ? (bytes, length) : (0, 0),
             peer => peer == root ? (bytes, length) : (0, 0));
+        if (Rank != root)
+        {
+            _staging.Written(data);
+        }
     }
 
     /// <inheritdoc cref="ICommunicator.Barrier"/>
@@ -118,7 +127,7 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
         }
 
         int[] starts = offsets.ToArray();
-        float* source = CpuAccelerator.Pointer(local);
+        float* source = _staging.Read(local.SubView(0, (long)rows * (starts[Rank + 1] - starts[Rank])));
         long own = (long)rows * (starts[Rank + 1] - starts[Rank]) * sizeof(float);
         if (root is { } only && Rank != only)
         {
@@ -134,7 +143,8 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
                 _ => root is null ? ((nint)source, own) : (0, 0),
                 peer => ((nint)(landed + ((long)rows * starts[peer])), (long)rows * (starts[peer + 1] - starts[peer]) * sizeof(float)));
             Buffer.MemoryCopy(source, landed + ((long)rows * starts[Rank]), own, own);
-            float* target = CpuAccelerator.Pointer(gathered);
+            ArrayView<float> rowsGathered = gathered.SubView(0, (long)rows * totalWidth);
+            float* target = _staging.Write(rowsGathered, current: false);
             for (int r = 0; r < Size; r++)
             {
                 int width = starts[r + 1] - starts[r];
@@ -144,6 +154,8 @@ internal sealed unsafe class PeerCollectives(int rank, int size, PeerExchange ex
                     Buffer.MemoryCopy(landed + ((long)rows * starts[r]) + ((long)row * width), target + ((long)row * totalWidth) + starts[r], bytes, bytes);
                 }
             }
+
+            _staging.Written(rowsGathered);
         }
     }
 }

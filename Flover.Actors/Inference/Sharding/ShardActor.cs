@@ -116,7 +116,10 @@ internal sealed class ShardActor : ReceiveActor
                 Context.GetLogger().Error(exception, "Tensor-parallel rank {0} failed step {1}.", _rank, step.Step);
             }
 
-            Sender.Tell(new ShardStepFailed(step.Step, _rank, aborted ? "aborted by another shard's failure" : exception.Message, aborted));
+            // Across nodes the transport knows whose connection dropped under the collective: the
+            // loop asks that rank's node last when it places the group again.
+            int? lost = (exception as CommunicatorAbortedException)?.LostRank;
+            Sender.Tell(new ShardStepFailed(step.Step, _rank, aborted ? "aborted by another shard's failure" : exception.Message, aborted) { LostRank = lost });
         }
     }
 

@@ -78,9 +78,8 @@ public sealed class ShardHostActor : ReceiveActor
             Drop(old);
         }
 
-        string? refusal = _options.Model.Device != Gpu.Accelerators.AcceleratorKind.Cpu
-            ? $"{_address}'s shard host holds its model on {_options.Model.Device}; ranks across nodes need host memory (the TCP mesh reads CPU buffers)"
-            : open.Size != _options.Model.ShardCount
+        // A model on a device is no reason to refuse: the mesh stages device buffers through host memory.
+        string? refusal = open.Size != _options.Model.ShardCount
             ? $"{_address}'s shard host opens ranks of groups of {_options.Model.ShardCount}, not {open.Size}"
             : _ranks.Count >= _options.Capacity
             ? $"{_address}'s shard host is full ({_ranks.Count} of {_options.Capacity} ranks)"

@@ -24,7 +24,19 @@ public sealed record ShardStep(long Step, ModelStep Work);
 public sealed record ShardStepDone(long Step, int Rank, ModelStepResult? Result, TimeSpan ComputeTime, TimeSpan CopyTime);
 
 /// <summary>A shard's step failed (its group was aborted first, so no other shard waits for it).</summary>
-public sealed record ShardStepFailed(long Step, int Rank, string Error, bool Aborted);
+/// <param name="Step">The step.</param>
+/// <param name="Rank">The shard.</param>
+/// <param name="Error">Its own error, or that it was aborted.</param>
+/// <param name="Aborted">Whether its collectives failed because of another rank (or an abort), not through an error of its own.</param>
+public sealed record ShardStepFailed(long Step, int Rank, string Error, bool Aborted)
+{
+    /// <summary>
+    /// The rank whose connection dropped while this shard waited in a collective (across nodes: its
+    /// process died or its node was lost, or it aborted after an error of its own); null when unknown.
+    /// The decode loop asks that rank's node last when it places the group again.
+    /// </summary>
+    public int? LostRank { get; init; }
+}
 
 /// <summary>
 /// A shard's accelerator reported a device fault in a step (<see cref="Gpu.DeviceFaultException"/>):

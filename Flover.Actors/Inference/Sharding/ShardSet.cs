@@ -206,8 +206,9 @@ internal sealed class ShardSet
     public string? PlacementFailure(ShardPlacementFailed failed) => failed.Generation == _placement ? failed.Reason : null;
 
     /// <summary>
-    /// The shard of <paramref name="rank"/> stopped: across nodes its node may be gone, so the next
-    /// placement asks it last (until a placement succeeds). Nothing to do in one process.
+    /// The shard of <paramref name="rank"/> stopped, or its connection dropped under a collective:
+    /// across nodes its node may be gone, so the next placement asks it last (until a placement
+    /// succeeds). Nothing to do in one process.
     /// </summary>
     public void Lost(int rank)
     {

@@ -10,8 +10,10 @@ namespace Flover.Gpu.Collectives.Tcp;
 /// control plane. Sums are formed exactly as <see cref="InProcessCommunicatorGroup"/> forms them
 /// (each element <c>((x₀ + x₁) + x₂) + ...</c> in rank order, by the rank that owns its share,
 /// then sent to all), so a group split over processes gives bitwise the results of the same group
-/// in one process. Buffers must be host memory (the CPU accelerator's). Calls block their thread, as
-/// a shard's collective does; one call at a time per rank.
+/// in one process. Host buffers (the CPU accelerator's) are sent and received in place; a device's
+/// (an ILGPU accelerator's) are staged through host memory, the same values, so shards on GPUs of
+/// several nodes give the same bits too. Calls block their thread, as a shard's collective does; one
+/// call at a time per rank.
 /// </summary>
 public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
 {
@@ -199,8 +201,14 @@ public sealed unsafe partial class TcpCommunicator : ICommunicator, IDisposable
         }
     }
 
+    /// <summary>
+    /// The failure of a read or write to <paramref name="peer"/>: this rank's own abort (which closed
+    /// the streams under it), or the peer's connection dropping, which names the peer so the group's
+    /// owner can suspect its node at once (a killed process's sockets are closed by its kernel long
+    /// before a failure detector declares the node gone).
+    /// </summary>
     private CommunicatorAbortedException Lost(int peer, Exception cause) =>
-        new(_aborted
-            ? "The tensor-parallel group was aborted while this rank waited in a collective."
-            : $"Tensor-parallel rank {peer}'s connection to rank {Rank} failed during a collective: {cause.Message}", cause);
+        _aborted
+            ? new("The tensor-parallel group was aborted while this rank waited in a collective.", cause)
+            : new($"Tensor-parallel rank {peer}'s connection to rank {Rank} failed during a collective: {cause.Message}", peer, cause);
 }

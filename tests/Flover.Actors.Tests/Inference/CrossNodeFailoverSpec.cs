@@ -4,6 +4,7 @@ using Akka.TestKit;
 using Flover.Actors.Inference;
 using Flover.Actors.Inference.Sharding;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Collectives;
 using Flover.Gpu.Memory;
 using Flover.Gpu.Models;
 using Flover.Gpu.Models.Gpt2;
@@ -144,10 +145,70 @@ public sealed class CrossNodeFailoverSpec(ITestOutputHelper output) : CrossNodeS
         Assert.Equal(expected, tokens);
         // The step ends on the first report: rank 1's own, or rank 0's (its connection to rank 1
         // dropped when rank 1 aborted the mesh), whichever reaches the loop first.
-        Assert.Matches("shard 1 failed a step: injected|shard 0's collectives failed: another rank failed or its node was lost", replaced.ExpectMsg<ShardReplaced>().Reason);
+        Assert.Matches("shard 1 failed a step: injected|shard 0's connection to rank 1 dropped during a collective: rank 1 failed or its node was lost", replaced.ExpectMsg<ShardReplaced>().Reason);
         Assert.True(Volatile.Read(ref decodes) > 4, "rank 1 decoded again after the failure, in the group placed again");
     }
 
+    [Fact]
+    public void A_rank_whose_connection_drops_mid_step_has_its_node_asked_last_so_the_group_moves_to_the_spare_at_once()
+    {
+        var greedy = new SamplingParameters { Temperature = 0, MaxTokens = 12, IgnoreEos = true };
+        int[] prompt = [5, 17, 2, 90, 33];
+        List<int> expected;
+        using (ShardedModelClient reference = ShardedModelClient.Start(Sys, Shards(2), Slots))
+        {
+            expected = [.. SequenceGenerator.Generate(reference, 0, prompt, greedy, Config.EosTokenId).Tokens.Select(t => t.TokenId)];
+        }
+
+        // As kill -9 of rank 1's process looks from rank 0: in the fourth decode rank 1 goes silent
+        // (no answer, no Terminated: its node is not known to be gone) and rank 0's collective fails
+        // with rank 1's connection dropped, as the TCP mesh reports it. The silent node's host still
+        // answers, so only the order of the next placement keeps rank 1 off it.
+        using var frozen = new ManualResetEventSlim();
+        try
+        {
+            int zeroDecodes = 0, oneDecodes = 0;
+            Sys.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(2).WithWrap(model => new Breaks(model, () => Interlocked.Increment(ref zeroDecodes) == 4, () => throw new CommunicatorAbortedException("Tensor-parallel rank 1's connection to rank 0 failed during a collective: reset", 1, new IOException("reset")))), IPAddress.Loopback)), ShardHostActor.Name);
+            Address victim = StartNode(new ShardHostOptions(Shards(2).WithWrap(model => new Breaks(model, () => Interlocked.Increment(ref oneDecodes) == 4, () => frozen.Wait())), IPAddress.Loopback));
+            Address spare = StartNode(2);
+            var options = new DecodeLoopOptions(8, 512, MemoryMode.Indexed, Config.EosTokenId);
+            TestProbe replaced = CreateTestProbe();
+            Sys.EventStream.Subscribe(replaced.Ref, typeof(ShardReplaced));
+            // The victim comes first in the list, and a silent host would cost a minute.
+            ShardedModel shards = Shards(2).WithPlacement(new ShardPlacement([victim, spare]) { Timeout = TimeSpan.FromMinutes(1) });
+            IActorRef engine = Sys.ActorOf(InferenceEngine.Props(shards, options, Gpt2Tokenizer.Default), "engine");
+
+            (List<int> tokens, Completed completed) = Collect(CreateProbeFor(engine, prompt, greedy));
+
+            Assert.Equal(FinishReason.Length, completed.FinishReason);
+            Assert.Equal(expected, tokens);
+            Assert.Equal("tensor-parallel shard 0's connection to rank 1 dropped during a collective: rank 1 failed or its node was lost (a rank's own error is in its node's log)", replaced.ExpectMsg<ShardReplaced>().Reason);
+            // Rank 1 of the group placed again is the spare's: the victim was not asked first.
+            Nodes[1].ActorSelection($"/user/{ShardHostActor.Name}/*").Tell(new Identify(null), TestActor);
+            Assert.NotNull(ExpectMsg<ActorIdentity>().Subject);
+        }
+        finally
+        {
+            // The frozen rank's thread returns, so its node can stop.
+            frozen.Set();
+        }
+    }
+
+    /// <summary>A shard's model that runs <c>breaking</c> instead of a Decode when <c>now</c> says so (on the shard's thread); it owns the model it wraps.</summary>
+    private sealed class Breaks(IModel inner, Func<bool> now, Action breaking) : DelegatingModel(inner)
+    {
+        public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
+        {
+            if (now())
+            {
+                breaking();
+            }
+
+            return Inner.Decode(rows);
+        }
+
+        public override void Dispose() => Inner.Dispose();
+    }
 
     /// <summary>A shard's model whose Decode throws when <c>fails</c> says so (on the shard's thread).</summary>
     private sealed class FailsOnce(IModel inner, Func<bool> fails) : IModel

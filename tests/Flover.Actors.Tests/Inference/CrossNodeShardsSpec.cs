@@ -10,7 +10,8 @@ namespace Flover.Actors.Tests.Inference;
 
 /// <summary>
 /// Tensor parallelism across nodes as placed and computed: the split over 2-3 ActorSystems gives the
-/// split in one process bit for bit and the whole model's greedy tokens; what a node refuses (another
+/// split in one process bit for bit and the whole model's greedy tokens, on the CPU engine and with
+/// every rank on a device; what a node refuses (another
 /// group size, another certificate) fails the placement with one line naming it.
 /// </summary>
 [Trait("Category", "Slow")]
@@ -38,6 +39,23 @@ public sealed class CrossNodeShardsSpec(ITestOutputHelper output) : CrossNodeSpe
         using var whole = Gpt2Model.Load(new EngineOptions(1), Weights, new Gpt2ModelOptions(Slots));
         int[] prompt = [5, 17, 2, 90, 33];
         Assert.Equal(ShardedModelTests.Greedy(whole, prompt, 8), ShardedModelTests.Greedy(across, prompt, 8));
+    }
+
+    [Fact]
+    public void Ranks_on_devices_of_other_nodes_give_the_in_process_device_groups_logits_bit_for_bit_and_the_whole_models_greedy_tokens()
+    {
+        // Each rank on an ILGPU CPU accelerator of its own, as on each node's GPU: the mesh stages
+        // their buffers through host memory, the in-process group through its host-staged group.
+        Host(Sys, 2, AcceleratorKind.IlgpuCpu);
+        Address other = StartNode(2, AcceleratorKind.IlgpuCpu);
+        ShardedModel inProcess = Shards(2, AcceleratorKind.IlgpuCpu);
+        using ShardedModelClient local = ShardedModelClient.Start(Sys, inProcess, Slots);
+        using ShardedModelClient across = ShardedModelClient.Start(Sys, inProcess.WithPlacement(new ShardPlacement([other])), Slots, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(ShardedModelTests.Script(local), ShardedModelTests.Script(across));
+        using var whole = Gpt2Model.Load(new EngineOptions(1), Weights, new Gpt2ModelOptions(Slots));
+        int[] prompt = [5, 17, 2, 90, 33];
+        Assert.Equal(ShardedModelTests.Greedy(whole, prompt, 6), ShardedModelTests.Greedy(across, prompt, 6));
     }
 
     [Fact]

@@ -96,13 +96,14 @@ public abstract class CrossNodeSpec : TestKit, IDisposable
         return (tokens, Assert.IsType<Completed>(message));
     }
 
-    protected ShardedModel Shards(int size) =>
-        EngineSetup.Shards(new EngineOptions(size, TensorParallel: size), Weights, new Gpt2ModelOptions(Slots));
+    /// <summary>A group of <paramref name="size"/> shards, on the CPU engine or on <paramref name="device"/> (each shard opening an accelerator of its own).</summary>
+    protected ShardedModel Shards(int size, AcceleratorKind device = AcceleratorKind.Cpu) =>
+        EngineSetup.Shards(new EngineOptions(size, TensorParallel: size) { Device = new DeviceSpec(device) }, Weights, new Gpt2ModelOptions(Slots));
 
-    protected void Host(ActorSystem node, int size) =>
-        node.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(size), IPAddress.Loopback)), ShardHostActor.Name);
+    protected void Host(ActorSystem node, int size, AcceleratorKind device = AcceleratorKind.Cpu) =>
+        node.ActorOf(ShardHostActor.Props(new ShardHostOptions(Shards(size, device), IPAddress.Loopback)), ShardHostActor.Name);
 
-    protected Address StartNode(int size) => StartNode(new ShardHostOptions(Shards(size), IPAddress.Loopback));
+    protected Address StartNode(int size, AcceleratorKind device = AcceleratorKind.Cpu) => StartNode(new ShardHostOptions(Shards(size, device), IPAddress.Loopback));
 
     protected Address StartNode(ShardHostOptions host)
     {

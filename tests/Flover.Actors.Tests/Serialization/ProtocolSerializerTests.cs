@@ -61,6 +61,7 @@ public sealed class ProtocolSerializerTests : TestKit
         { "ShardStep with device choices", new ShardStep(10, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1)])) },
         { "ShardStepDone with device choices", new ShardStepDone(10, 0, new ModelStepResult(null, ChosenLogits()), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
+        { "ShardStepFailed naming a lost rank", new ShardStepFailed(9, 0, "aborted by another shard's failure", true) { LostRank = 2 } },
         { "ShardDeviceFault", new ShardDeviceFault(9, 0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
         { "ShardReadyQuery", ShardReadyQuery.Instance },
         { "ShardReady", new ShardReady(1, 123456, Flover.Gpu.Checkpoints.TensorDType.F16) },
@@ -125,8 +126,11 @@ public sealed class ProtocolSerializerTests : TestKit
 
         Assert.IsType(message.GetType(), back);
         Assert.Equal(bytes, serializer.ToBinary(back));
-        // A continuation needs format version 2 and device choices version 3; everything else keeps version 1's bytes.
-        byte expectedVersion = name.Contains("device choices", StringComparison.Ordinal) ? (byte)3 : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2 : ProtocolSerializer.BaseVersion;
+        // A continuation needs format version 2, device choices version 3 and a lost rank version 4; everything else keeps version 1's bytes.
+        byte expectedVersion = name.Contains("lost rank", StringComparison.Ordinal) ? (byte)4
+            : name.Contains("device choices", StringComparison.Ordinal) ? (byte)3
+            : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2
+            : ProtocolSerializer.BaseVersion;
         Assert.Equal(expectedVersion, bytes[0]);
         _output.WriteLine($"{name}: {Convert.ToHexString(bytes)}");
     }

@@ -155,7 +155,8 @@ public sealed class TcpCommunicatorTests : IDisposable
         Task waiting = Task.Run(() => mesh[0].AllReduceSum(data.View));
         mesh[1].Dispose();
         var lost = Assert.Throws<CommunicatorAbortedException>(() => waiting.WaitAsync(Limit).GetAwaiter().GetResult());
-        Assert.Contains("rank 1", lost.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Tensor-parallel rank 1's connection to rank 0 failed during a collective: ", lost.Message, StringComparison.Ordinal);
+        Assert.Equal(1, lost.LostRank);
         mesh[0].Dispose();
 
         TcpCommunicator[] second = Mesh(2);
@@ -163,48 +164,14 @@ public sealed class TcpCommunicatorTests : IDisposable
         second[0].Abort();
         var aborted = Assert.Throws<CommunicatorAbortedException>(() => blocked.WaitAsync(Limit).GetAwaiter().GetResult());
         Assert.Equal("The tensor-parallel group was aborted while this rank waited in a collective.", aborted.Message);
+        // Its own abort names no peer: nobody else is to blame.
+        Assert.Null(aborted.LostRank);
         Dispose(second);
     }
 
-    private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null)
-    {
-        TcpCommunicatorListener[] listeners = [.. Enumerable.Range(0, size).Select(_ => new TcpCommunicatorListener(new IPEndPoint(IPAddress.Loopback, 0)))];
-        try
-        {
-            IPEndPoint[] endpoints = [.. listeners.Select(l => l.Endpoint)];
-            Task<TcpCommunicator>[] joining = [.. Enumerable.Range(0, size).Select(rank => TcpCommunicator.ConnectAsync(listeners[rank], rank, endpoints, options?.Invoke(rank)))];
-            try
-            {
-                Task.WhenAll(joining).WaitAsync(Limit).GetAwaiter().GetResult();
-            }
-            catch (Exception) when (joining.Any(j => j.IsFaulted))
-            {
-                foreach (Task<TcpCommunicator> formed in joining.Where(j => j.IsCompletedSuccessfully))
-                {
-                    formed.Result.Dispose();
-                }
+    private static TcpCommunicator[] Mesh(int size, Func<int, TcpCommunicatorOptions>? options = null) => TcpMesh.Form(size, Limit, options);
 
-                throw joining.First(j => j.IsFaulted).Exception!.InnerException!;
-            }
-
-            return [.. joining.Select(j => j.Result)];
-        }
-        finally
-        {
-            foreach (TcpCommunicatorListener listener in listeners)
-            {
-                listener.Dispose();
-            }
-        }
-    }
-
-    private static void Dispose(TcpCommunicator[] mesh)
-    {
-        foreach (TcpCommunicator rank in mesh)
-        {
-            rank.Dispose();
-        }
-    }
+    private static void Dispose(TcpCommunicator[] mesh) => TcpMesh.Dispose(mesh);
 
     private static X509Certificate2 Authority(string name, out ECDsa key)
     {

@@ -148,14 +148,60 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         // Greedy across processes == the whole model's text.
         Assert.Equal(await CompleteAsync(tp1, Prompt(0), limit.Token), await CompleteAsync(tp2, Prompt(0), limit.Token));
 
-        // kill -9 of rank 1's process mid-stream: the group is placed again on the spare (after the
-        // placement timeout passes the dead node over) and the stream ends with the undisturbed text.
+        // kill -9 of rank 1's process mid-stream: rank 0's collective fails on rank 1's dropped
+        // connection, so the dead node is asked last, the group is placed again on the spare at once,
+        // and the stream ends with the undisturbed text.
         var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<string> stream = StreamAsync(tp2, Prompt(1), flowing, limit.Token);
         await flowing.Task.WaitAsync(limit.Token);
+        var killed = Stopwatch.StartNew();
         holder.Process.Kill();
         Assert.Equal(await CompleteAsync(tp1, Prompt(1), limit.Token), await stream);
+        output.WriteLine($"the stream ended {killed.Elapsed.TotalSeconds:0.0} s after the kill");
         Assert.Contains("Opened tensor-parallel rank 1 of 2", await spare.StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        Assert.Contains("connection to rank 1 dropped during a collective", await worker.StderrLine("failed: tensor-parallel shard 0", limit.Token), StringComparison.Ordinal);
+        // Never asked first, the dead node was never passed over after a placement timeout.
+        Assert.DoesNotContain("cannot be placed on", worker.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Tensor_parallel_n_across_n_processes_gives_tp_n_in_one_process_bit_for_bit_and_the_whole_models_greedy_text(int size)
+    {
+        using var limit = new CancellationTokenSource(s_limit);
+        // size - 1 shard nodes (the first the cluster's seed) hold ranks 1.. of a TP size group whose
+        // rank 0 and decode loop run in the worker-and-frontend. Two more processes, each a single node
+        // of its own cluster, give TP size in one process and the whole model (TP 1). Unpaced: nothing
+        // is killed.
+        int[] shardPorts = [.. Enumerable.Range(1, size - 1).Select(_ => FreePort())];
+        int seed = shardPorts[0], together = FreePort(), single = FreePort();
+        string[] unpaced = ["--set", "flover.engine.min-step-interval = 0s"];
+        string[] tensor = ["--set", $"flover.parallel.tensor = {size}"];
+        FloverNode[] shards = [.. shardPorts.Select(port => Start("node", [.. unpaced, .. tensor, "--set", "akka.cluster.roles = [shard]", "--set", $"akka.remote.dot-netty.tcp.port = {port}"], seed))];
+        FloverNode inOne = Start("serve", ["--port", "0", .. unpaced, .. tensor, "--set", $"akka.remote.dot-netty.tcp.port = {together}"], together);
+        FloverNode reference = Start("serve", ["--port", "0", .. unpaced, "--set", $"akka.remote.dot-netty.tcp.port = {single}"], single);
+        // The worker places its ranks once the shard nodes are up: before, a host's silence would cost a placement round.
+        await Task.WhenAll(shards.Select(shard => shard.StdoutLine("flover node: shard node ", limit.Token)));
+        string nodes = string.Join(", ", shardPorts.Select(port => $"\"akka.tcp://flover@127.0.0.1:{port}\""));
+        FloverNode worker = Start("serve", ["--port", "0", .. unpaced, .. tensor, "--set", "akka.remote.dot-netty.tcp.port = 0", "--set", $"flover.parallel.nodes = [{nodes}]"], seed);
+        using HttpClient across = Client(await worker.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tpN = Client(await inOne.StdoutLine("flover serve: ready at ", limit.Token));
+        using HttpClient tp1 = Client(await reference.StdoutLine("flover serve: ready at ", limit.Token));
+        for (int rank = 1; rank < size; rank++)
+        {
+            Assert.Contains($"Opened tensor-parallel rank {rank} of {size}", await shards[rank - 1].StderrLine("Opened tensor-parallel rank", limit.Token), StringComparison.Ordinal);
+        }
+
+        // Bitwise: every token's logprob and top 5 are the log-softmax of rank 0's gathered logits,
+        // written to the last bit (shortest round-trip floats), so equal JSON is equal logits' worth
+        // (TP 1's differ from TP N's in their last digits: the comparison sees the reduction order).
+        for (int i = 0; i < 2; i++)
+        {
+            (string text, string logprobs) = await CompleteWithLogprobsAsync(across, Prompt(i), limit.Token);
+            Assert.Equal(await CompleteWithLogprobsAsync(tpN, Prompt(i), limit.Token), (text, logprobs));
+            Assert.Equal(await CompleteAsync(tp1, Prompt(i), limit.Token), text);
+        }
     }
 
     private static HttpClient Client(string readyLine) =>
@@ -261,6 +307,17 @@ public sealed class ClusterProcessTests(ITestOutputHelper output) : IDisposable
         string body = await response.Content.ReadAsStringAsync(cancellation);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!;
+    }
+
+    /// <summary>A greedy completion's text and its <c>logprobs</c> object (top 5 of every token) as the server wrote it.</summary>
+    private static async Task<(string Text, string Logprobs)> CompleteWithLogprobsAsync(HttpClient client, string prompt, CancellationToken cancellation)
+    {
+        var body = new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = MaxTokens, ["temperature"] = 0, ["ignore_eos"] = true, ["logprobs"] = 5 };
+        using HttpResponseMessage response = await client.PostAsync("v1/completions", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"), cancellation);
+        string answer = await response.Content.ReadAsStringAsync(cancellation);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
+        JsonElement choice = JsonDocument.Parse(answer).RootElement.GetProperty("choices")[0];
+        return (choice.GetProperty("text").GetString()!, choice.GetProperty("logprobs").GetRawText());
     }
 
     private static StringContent Body(string prompt, bool stream) => new(

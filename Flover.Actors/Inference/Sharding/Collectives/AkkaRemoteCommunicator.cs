@@ -10,8 +10,8 @@ namespace Flover.Actors.Inference.Sharding.Collectives;
 /// of its own or several in one. The measured alternative to <see cref="Flover.Gpu.Collectives.Tcp.TcpCommunicator"/>
 /// (issue 25): sums are formed as the TCP path forms them (each element <c>((x₀ + x₁) + x₂) + ...</c>
 /// in rank order by the rank that owns its share, then sent to all), so the results are bitwise the
-/// in-process group's. Buffers must be host memory (the CPU accelerator's). Calls block their
-/// thread, as a shard's collective does; one call at a time per rank.
+/// in-process group's. Host buffers are used in place, a device's staged through host memory (as on
+/// the TCP path). Calls block their thread, as a shard's collective does; one call at a time per rank.
 /// </summary>
 internal sealed class AkkaRemoteCommunicator : ICommunicator, IDisposable
 {

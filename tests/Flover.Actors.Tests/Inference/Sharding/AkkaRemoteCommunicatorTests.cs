@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Flover.Actors.Inference.Sharding.Collectives;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Collectives;
 using Flover.Gpu.Tests.Collectives;
 
@@ -10,8 +11,8 @@ namespace Flover.Actors.Tests.Inference.Sharding;
 /// <summary>
 /// The Akka.Remote data path for collectives (issue 25's measured alternative to TCP): ranks in
 /// actor systems of their own over loopback Akka.Remote, results bitwise equal to the in-process
-/// group's, payloads larger than one piece, and a lost or aborted peer that ends a waiting
-/// collective instead of hanging it.
+/// group's (device buffers staged through host memory too), payloads larger than one piece, and a
+/// lost or aborted peer that ends a waiting collective instead of hanging it.
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class AkkaRemoteCommunicatorTests : IDisposable
@@ -51,6 +52,37 @@ public sealed class AkkaRemoteCommunicatorTests : IDisposable
         {
             Assert.Equal(inProcess[rank], overAkka[rank]);
             Assert.Equal(overAkka[0], overAkka[rank]);
+        }
+    }
+
+    [Fact]
+    public void All_reduce_of_device_buffers_over_akka_remote_is_bitwise_the_in_process_group_s()
+    {
+        // Each rank's buffer on an ILGPU CPU accelerator of its own, as on each node's GPU: staged
+        // through host memory on both ends, the same bits as host buffers summed in one process.
+        var random = new Random(11);
+        float[][] inputs = [.. Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, 1001).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(-20, 20)))).ToArray())];
+        var group = new InProcessCommunicatorGroup(3);
+        float[][] inProcess = _ranks.OnEveryRank(3, rank => _ranks.Reduce(group[rank], inputs[rank]));
+        AkkaRemoteCommunicator[] mesh = Mesh(3);
+        Accelerator[] devices = [.. Enumerable.Range(0, 3).Select(_ => IlgpuDevices.OpenCpuOracle())];
+        try
+        {
+            float[][] overAkka = _ranks.OnEveryRank(3, rank =>
+            {
+                using MemoryBuffer<float> data = devices[rank].Allocate<float>(inputs[rank].Length);
+                devices[rank].CopyFromCpu<float>(inputs[rank], data.View);
+                mesh[rank].AllReduceSum(data.View);
+                float[] result = new float[data.Length];
+                devices[rank].CopyToCpu(data.View, result);
+                return result;
+            });
+
+            Assert.All(overAkka, result => Assert.Equal(inProcess[0], result));
+        }
+        finally
+        {
+            Array.ForEach(devices, device => device.Dispose());
         }
     }
 
