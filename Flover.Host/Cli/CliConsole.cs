@@ -19,7 +19,13 @@ internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Erro
         {
             Console.InputEncoding = new global::System.Text.UTF8Encoding(false);
             Console.OutputEncoding = new global::System.Text.UTF8Encoding(false);
-            return new CliConsole(Console.In, Console.Out, Console.Error) { OutIsTerminal = !Console.IsOutputRedirected };
+            TextWriter results = Console.Out;
+            // Standard output carries a command's results only, through this console's Out. Libraries
+            // that print to Console.Out themselves go to stderr with the logs: Akka, once its loggers
+            // have stopped during a shutdown, prints what it still logs with its standard-out logger,
+            // which put an INFO line after serve's ready line under load.
+            Console.SetOut(Console.Error);
+            return new CliConsole(Console.In, results, Console.Error) { OutIsTerminal = !Console.IsOutputRedirected };
         }
     }
 }
