@@ -79,8 +79,9 @@ public sealed partial class FusedDecodeLoop
             }
             else if (sequence.Decoding)
             {
-                // A greedy request's token is chosen where the logits are: only its id comes back.
-                step.Rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken, sequence.Sampler.ArgMaxCandidates));
+                // A request's token is chosen where the logits are (greedy or sampled): only its id
+                // comes back. Only a request asking for logprobs still brings its row to the host.
+                step.Rows.Add(sequence.Sampler.NextRow(slot, sequence.KvLength, sequence.LastToken));
                 step.RowOwners.Add(sequence);
                 step.Involved.Add(sequence);
             }

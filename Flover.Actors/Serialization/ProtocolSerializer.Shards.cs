@@ -40,6 +40,11 @@ public sealed partial class ProtocolSerializer
         {
             // Version 3: each decode row's ChooseAmong, after everything version 1 holds.
             w.Ints([.. work.Decode.Select(row => row.ChooseAmong)]);
+            if (CarriesSampling(m))
+            {
+                // Version 4: each decode row's sampling, after the choices.
+                WriteSamplings(w, work.Decode);
+            }
         }
     }
 
@@ -82,6 +87,11 @@ public sealed partial class ProtocolSerializer
             for (int i = 0; i < rows.Length; i++)
             {
                 rows[i] = rows[i] with { ChooseAmong = chooseAmong[i] };
+            }
+
+            if (r.Version >= 4)
+            {
+                ReadSamplings(r, rows);
             }
         }
 

@@ -31,9 +31,11 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// continuation, which it would otherwise start from scratch and repeat tokens. Version 3 added
     /// device choices (<see cref="Flover.Gpu.Models.DecodeRow.ChooseAmong"/>, <see cref="Flover.Gpu.Models.ModelLogits.ChosenOnDevice"/>):
     /// only a shard step or step result that carries one is written in version 3, appended after
-    /// the fields it extends.
+    /// the fields it extends. Version 4 added a decode row's sampling on the device
+    /// (<see cref="Flover.Gpu.Models.DecodeRow.Sampling"/>): only a shard step with a sampled row is
+    /// written in version 4, appended after the choices.
     /// </summary>
-    public const byte Version = 3;
+    public const byte Version = 4;
 
     /// <summary>The format version of every message but a continued <see cref="Generate"/> (see <see cref="Version"/>).</summary>
     public const byte BaseVersion = 1;
@@ -102,6 +104,7 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// <summary>The oldest format version that holds <paramref name="obj"/>, so older nodes read whatever they can.</summary>
     private static byte FormatVersionOf(object obj) => obj switch
     {
+        ShardStep m when CarriesSampling(m) => 4,
         ShardStep m when CarriesChoices(m) => 3,
         ShardStepDone { Result: { } result } when CarriesChoices(result) => 3,
         Generate { ContinueFrom.Count: > 0 } => 2,

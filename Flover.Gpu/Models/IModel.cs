@@ -1,3 +1,5 @@
+using Flover.Gpu.Sampling;
+
 namespace Flover.Gpu.Models;
 
 /// <summary>
@@ -53,12 +55,14 @@ public interface IModel : IDisposable
 /// <param name="Position">The token's position; positions before it must already be in the slot.</param>
 /// <param name="Token">The token id.</param>
 /// <param name="ChooseAmong">
-/// 0 (the default): bring the row's logits back. n &gt; 0: choose the next token greedily among the first n
-/// ids where the logits are (<see cref="Accelerators.Accelerator.ArgMaxRows"/>) and bring back only that
-/// choice (<see cref="ModelLogits.ChosenOnDevice"/>), for a request whose choice is the plain arg-max
-/// (<see cref="Sampling.RequestSampler.ArgMaxCandidates"/>).
+/// 0 (the default): bring the row's logits back. n &gt; 0: choose the next token among the first n ids where
+/// the logits are and bring back only that choice (<see cref="ModelLogits.ChosenOnDevice"/>): greedily
+/// (<see cref="Accelerators.Accelerator.ArgMaxRows"/>) without <paramref name="Sampling"/>, for a request whose
+/// choice is the plain arg-max (<see cref="Sampling.RequestSampler.ArgMaxCandidates"/>), else as
+/// <paramref name="Sampling"/> says (<see cref="Accelerators.Accelerator.SampleRows"/>).
 /// </param>
-public readonly record struct DecodeRow(int Slot, int Position, int Token, int ChooseAmong = 0);
+/// <param name="Sampling">The request's sampling of this row's next token (<see cref="Sampling.RequestSampler.NextRow"/>), or null.</param>
+public readonly record struct DecodeRow(int Slot, int Position, int Token, int ChooseAmong = 0, RowSampling? Sampling = null);
 
 /// <summary>One prompt, or one chunk of a prompt, to prefill.</summary>
 /// <param name="Slot">The sequence's KV slot.</param>

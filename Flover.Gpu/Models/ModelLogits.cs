@@ -45,8 +45,8 @@ public sealed class ModelLogits
     }
 
     /// <summary>
-    /// The device's greedy choice for row <paramref name="row"/>, as <see cref="Accelerators.Accelerator.ArgMaxRows"/>
-    /// returns it: a token id, −1 when every candidate was −∞, or −2 − i when the row's first NaN is at token i
+    /// The device's choice for row <paramref name="row"/>, as <see cref="Accelerators.Accelerator.ArgMaxRows"/>
+    /// (greedy) or <see cref="Accelerators.Accelerator.SampleRows"/> (sampled) returns it: a token id, −1 when every candidate was −∞, or −2 − i when the row's first NaN is at token i
     /// (<see cref="Sampling.RequestSampler.AcceptChoice"/> turns the last two into the sampler's errors).
     /// </summary>
     /// <exception cref="InvalidOperationException">The row's logits came to the host instead.</exception>

@@ -1,3 +1,5 @@
+using Flover.Gpu.Sampling;
+
 namespace Flover.Gpu.Models;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal sealed class RowStager
     private readonly int[] _slots;
     private readonly int[] _logitRows;
     private readonly int[] _chooseAmong;
+    private readonly RowSampling?[] _sampling;
     private readonly bool[] _slotSeen;
     private int[] _rowsPerPrompt = [];
     private int _logitRowsFilled;
@@ -38,6 +41,7 @@ internal sealed class RowStager
         _slots = new int[rowsPerPass];
         _logitRows = new int[rowsPerPass];
         _chooseAmong = new int[rowsPerPass];
+        _sampling = new RowSampling?[rowsPerPass];
         _slotSeen = new bool[slotCount];
         Logits = new ModelLogits(vocabularySize);
     }
@@ -89,6 +93,9 @@ internal sealed class RowStager
 
     /// <summary>For each wanted row of this pass, the ids it is chosen among on the device, or 0 (<see cref="DecodeRow.ChooseAmong"/>).</summary>
     public ReadOnlySpan<int> ChooseAmong => _chooseAmong.AsSpan(0, Wanted);
+
+    /// <summary>For each wanted row of this pass, how it is sampled on the device, or null (greedy, or its logits come back; <see cref="DecodeRow.Sampling"/>).</summary>
+    public ReadOnlySpan<RowSampling?> Sampling => _sampling.AsSpan(0, Wanted);
 
     /// <summary>The <see cref="Logits"/> row of this pass's first wanted row.</summary>
     public int FirstLogitRow => _logitRowsFilled;
@@ -158,17 +165,41 @@ internal sealed class RowStager
                 throw new ArgumentOutOfRangeException(nameof(rows), $"{where}: a choice on the device is made among 0..{_vocabularySize} ids, not {row.ChooseAmong}.");
             }
 
+            CheckSampling(row, where);
+
             _rowsPerPrompt[i] = 1;
         }
 
         Begin(_rowsPerPrompt.AsSpan(0, rows.Length));
         foreach (DecodeRow row in rows)
         {
-            Stage(row.Slot, row.Position, row.Token, wantLogits: true, row.ChooseAmong);
+            Stage(row.Slot, row.Position, row.Token, wantLogits: true, row.ChooseAmong, row.Sampling);
         }
 
         Flush();
         return Logits;
+    }
+
+    /// <summary>A sampled row is chosen among its sampling's candidates, and its edits name only those (the device writes where they say).</summary>
+    private static void CheckSampling(DecodeRow row, InputPlace where)
+    {
+        if (row.Sampling is not { } sampling)
+        {
+            return;
+        }
+
+        if (sampling.Candidates != row.ChooseAmong)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), $"{where}: a sampled row is chosen among its sampling's {sampling.Candidates} ids, not {row.ChooseAmong}.");
+        }
+
+        foreach (LogitEdit edit in sampling.Edits.Span)
+        {
+            if ((uint)edit.Token >= (uint)sampling.Candidates)
+            {
+                throw new ArgumentOutOfRangeException(nameof(row), $"{where}: a logit edit names token {edit.Token}, outside the {sampling.Candidates} candidates.");
+            }
+        }
     }
 
     private void Begin(ReadOnlySpan<int> rowsPerPrompt)
@@ -179,7 +210,7 @@ internal sealed class RowStager
         Wanted = 0;
     }
 
-    private void Stage(int slot, int position, int token, bool wantLogits, int chooseAmong = 0)
+    private void Stage(int slot, int position, int token, bool wantLogits, int chooseAmong = 0, RowSampling? sampling = null)
     {
         int row = Rows++;
         _slots[row] = slot;
@@ -188,6 +219,7 @@ internal sealed class RowStager
         if (wantLogits)
         {
             _chooseAmong[Wanted] = chooseAmong;
+            _sampling[Wanted] = sampling;
             _logitRows[Wanted++] = row;
         }
 

@@ -170,9 +170,9 @@ internal sealed class StaticBatch
             bool carried = !live && _keepFinishedRows && member.GeneratedCount > 0 && member.KvLength < _slotCapacity;
             if (live || carried)
             {
-                // As in the fused loop: a greedy row's token is chosen where the logits are, and a
-                // carried row's discarded logits stay there (a choice among one id, never read).
-                rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken, live ? member.Sampler.ArgMaxCandidates : 1));
+                // As in the fused loop: a row's token is chosen where the logits are (greedy or
+                // sampled), and a carried row's discarded logits stay there (a choice among one id, never read).
+                rows.Add(live ? member.Sampler.NextRow(member.Slot, member.KvLength, member.LastToken) : new DecodeRow(member.Slot, member.KvLength, member.LastToken, 1));
                 _rowOwners.Add(live ? member : null);
                 member.KvLength++;
             }

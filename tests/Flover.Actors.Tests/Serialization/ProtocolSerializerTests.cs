@@ -59,6 +59,7 @@ public sealed class ProtocolSerializerTests : TestKit
         { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)]) { Released = [4, 6] }) },
         { "ShardStepDone", new ShardStepDone(9, 0, new ModelStepResult(null, ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f])), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStep with device choices", new ShardStep(10, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1)])) },
+        { "ShardStep with device sampling", new ShardStep(11, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1, 50257, new RowSampling(50257, 0.7f, 40, 0.9f, 0.25, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Bias, 1.2f, 0, -1.5f) })), new DecodeRow(5, 1, 2)])) },
         { "ShardStepDone with device choices", new ShardStepDone(10, 0, new ModelStepResult(null, ChosenLogits()), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardDeviceFault", new ShardDeviceFault(9, 0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
@@ -125,8 +126,10 @@ public sealed class ProtocolSerializerTests : TestKit
 
         Assert.IsType(message.GetType(), back);
         Assert.Equal(bytes, serializer.ToBinary(back));
-        // A continuation needs format version 2 and device choices version 3; everything else keeps version 1's bytes.
-        byte expectedVersion = name.Contains("device choices", StringComparison.Ordinal) ? (byte)3 : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2 : ProtocolSerializer.BaseVersion;
+        // A continuation needs format version 2, device choices version 3 and device sampling version 4; everything else keeps version 1's bytes.
+        byte expectedVersion = name.Contains("device sampling", StringComparison.Ordinal) ? (byte)4
+            : name.Contains("device choices", StringComparison.Ordinal) ? (byte)3
+            : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2 : ProtocolSerializer.BaseVersion;
         Assert.Equal(expectedVersion, bytes[0]);
         _output.WriteLine($"{name}: {Convert.ToHexString(bytes)}");
     }
@@ -147,6 +150,23 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal(GoldenGenerate, Convert.ToHexString(serializer.ToBinary(SampleGenerate)));
         Assert.Equal(GoldenToken, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "Token")[1])));
         Assert.Equal(GoldenShardStepDone, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "ShardStepDone")[1])));
+    }
+
+    [Fact]
+    public void A_decode_row_s_sampling_survives_the_trip_exactly_and_a_version_3_node_refuses_it()
+    {
+        var sampling = new RowSampling(300, 0.7f, 40, 0.9f, 0.123456789, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Subtract, 1.2f, 0.75f, 0), new LogitEdit(3, LogitEditKinds.Ban, 1f, 0, 0) });
+        var step = new ShardStep(4, new ModelStep([], [], [new DecodeRow(1, 2, 3, 300, sampling), new DecodeRow(2, 5, 6, 300)]));
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(step);
+        byte[] bytes = serializer.ToBinary(step);
+
+        var back = (ShardStep)serializer.FromBinary(bytes, Akka.Serialization.Serialization.ManifestFor(serializer, step));
+
+        RowSampling read = back.Work.Decode[0].Sampling!;
+        Assert.Equal((sampling.Candidates, sampling.Temperature, sampling.TopK, sampling.TopP, sampling.Draw), (read.Candidates, read.Temperature, read.TopK, read.TopP, read.Draw));
+        Assert.Equal(sampling.Edits.ToArray(), read.Edits.ToArray());
+        Assert.Equal(new DecodeRow(2, 5, 6, 300), back.Work.Decode[1]);
+        Assert.Contains("format version 4", Assert.Throws<WireFormatException>(() => new WireReader(bytes, "S", 3)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

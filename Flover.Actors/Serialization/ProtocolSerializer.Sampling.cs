@@ -1,0 +1,63 @@
+using Flover.Actors.Inference.Sharding;
+using Flover.Gpu.Models;
+using Flover.Gpu.Sampling;
+
+namespace Flover.Actors.Serialization;
+
+/// <summary>Version 4 of a shard step: each decode row's sampling on the device (<see cref="DecodeRow.Sampling"/>).</summary>
+public sealed partial class ProtocolSerializer
+{
+    private static bool CarriesSampling(ShardStep m) => m.Work.Decode.Any(row => row.Sampling is not null);
+
+    /// <summary>For each decode row, whether it is sampled, then its parameters, draw and edits.</summary>
+    private static void WriteSamplings(WireWriter w, DecodeRow[] rows)
+    {
+        foreach (DecodeRow row in rows)
+        {
+            w.Bool(row.Sampling is not null);
+            if (row.Sampling is not { } s)
+            {
+                continue;
+            }
+
+            w.Int(s.Candidates);
+            w.Float(s.Temperature);
+            w.Int(s.TopK);
+            w.Float(s.TopP);
+            w.Double(s.Draw);
+            w.Int(s.Edits.Length);
+            foreach (LogitEdit edit in s.Edits.Span)
+            {
+                w.Int(edit.Token);
+                w.Int((int)edit.Kinds);
+                w.Float(edit.RepetitionPenalty);
+                w.Float(edit.Subtract);
+                w.Float(edit.Bias);
+            }
+        }
+    }
+
+    private static void ReadSamplings(WireReader r, DecodeRow[] rows)
+    {
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (!r.Bool())
+            {
+                continue;
+            }
+
+            int candidates = r.Int();
+            float temperature = r.Float();
+            int topK = r.Int();
+            float topP = r.Float();
+            double draw = r.Double();
+            var edits = new LogitEdit[r.Count(20)];
+            for (int e = 0; e < edits.Length; e++)
+            {
+                edits[e] = new LogitEdit(r.Int(), (LogitEditKinds)r.Int(), r.Float(), r.Float(), r.Float());
+            }
+
+            rows[i] = rows[i] with { Sampling = new RowSampling(candidates, temperature, topK, topP, draw, edits) };
+        }
+    }
+}

@@ -1,0 +1,240 @@
+using ILGPU;
+
+namespace Flover.Gpu.Kernels.Ilgpu;
+
+/// <summary>
+/// Sampling on the device, a group per row, with no sort: every set the host sampler walks in order
+/// (top-k, the nucleus, the inverse-CDF pick) is found by a bitwise descent on a rank key, one pass
+/// over the row and one group reduction per key bit. A token's key orders as the host's walk does:
+/// by value then lower index (top-k and top-p), or by index alone (plain sampling). Then "the k best",
+/// "the smallest prefix whose weight reaches p" and "the first token whose cumulative weight exceeds
+/// the target" are each the greatest key K at which a count or weight of the keys ≥ K still passes.
+/// Weights are the host's float MathF.Exp((v − max) / T); sums are in double as on the host, in the
+/// group's fixed order instead of the host's sequential one.
+/// </summary>
+internal static partial class SamplingKernels
+{
+    /// <summary>One group per row (<c>Grid.IdxX</c>), groups of a power-of-two size up to <see cref="NormKernels.MaxGroupSize"/>.</summary>
+    public static void Sample(SampleArgs a)
+    {
+        ArrayView<double> sums = SharedMemory.Allocate<double>(NormKernels.MaxGroupSize);
+        ArrayView<long> longs = SharedMemory.Allocate<long>(NormKernels.MaxGroupSize);
+        int row = Grid.IdxX;
+        SamplingRow p = a.Rows[row];
+        int n = p.Candidates;
+        if (n == 0)
+        {
+            return;
+        }
+
+        int t = Group.IdxX;
+        int size = Group.DimX;
+        long start = (long)row * a.RowWidth;
+        ArrayView<float> values = a.Logits.SubView(start, n);
+        ArrayView<float> weights = a.Weights.SubView(start, n);
+
+        // The raw logits' first NaN fails the row, as the host checks before anything else.
+        long firstNaN = long.MaxValue;
+        for (int i = t; i < n; i += size)
+        {
+            firstNaN = float.IsNaN(values[i]) && i < firstNaN ? i : firstNaN;
+        }
+
+        firstNaN = GroupReduce.Min(firstNaN, longs);
+        if (firstNaN != long.MaxValue)
+        {
+            Finish(a, row, -2 - (int)firstNaN);
+            return;
+        }
+
+        // At most one edit per token, so the edits may run in parallel.
+        for (int e = t; e < p.EditCount; e += size)
+        {
+            DeviceLogitEdit edit = a.Edits[p.EditStart + e];
+            values[edit.Token] = Apply(edit, values[edit.Token]);
+        }
+
+        Group.Barrier();
+        float max = float.NegativeInfinity;
+        for (int i = t; i < n; i += size)
+        {
+            max = values[i] > max ? values[i] : max;
+        }
+
+        max = GroupReduce.Max(max, sums);
+        if (max == float.NegativeInfinity)
+        {
+            Finish(a, row, -1);
+            return;
+        }
+
+        if (p.Temperature == 0)
+        {
+            long first = long.MaxValue;
+            for (int i = t; i < n; i += size)
+            {
+                first = values[i] == max && i < first ? i : first;
+            }
+
+            Finish(a, row, (int)GroupReduce.Min(first, longs));
+            return;
+        }
+
+        Draw(a, p, row, values, weights, max, sums, longs);
+    }
+
+    /// <summary>Temperature, top-k, top-p and the pick, as the host sampler's Draw.</summary>
+    private static void Draw(SampleArgs a, SamplingRow p, int row, ArrayView<float> values, ArrayView<float> weights, float max, ArrayView<double> sums, ArrayView<long> longs)
+    {
+        int t = Group.IdxX;
+        int size = Group.DimX;
+        int n = p.Candidates;
+        float inverseTemperature = 1f / p.Temperature;
+        bool ranked = p.TopK > 0 || p.TopP < 1f;
+        int indexBits = 1;
+        while ((1 << indexBits) < n)
+        {
+            indexBits++;
+        }
+
+        int keyBits = ranked ? 32 + indexBits : indexBits;
+        long lowest = 0;
+        if (p.TopK > 0 && p.TopK < n)
+        {
+            // The k-th best key: the greatest K with at least k keys ≥ K.
+            for (int bit = keyBits - 1; bit >= 0; bit--)
+            {
+                long candidate = lowest | (1L << bit);
+                long count = 0;
+                for (int i = t; i < n; i += size)
+                {
+                    count += Key(values[i], i, ranked, indexBits) >= candidate ? 1 : 0;
+                }
+
+                lowest = GroupReduce.Sum(count, longs) >= p.TopK ? candidate : lowest;
+            }
+        }
+
+        // Only the candidates weigh anything (the host computes no other weight).
+        for (int i = t; i < n; i += size)
+        {
+            weights[i] = Key(values[i], i, ranked, indexBits) >= lowest ? MathF.Exp((values[i] - max) * inverseTemperature) : 0f;
+        }
+
+        Group.Barrier();
+        if (p.TopP < 1f)
+        {
+            // The nucleus: the greatest K whose keys ≥ K weigh at least top-p of the candidates.
+            double threshold = p.TopP * Mass(values, weights, n, ranked, indexBits, 0, sums);
+            long nucleus = Descend(values, weights, n, ranked, indexBits, keyBits, threshold, strict: false, sums);
+            for (int i = t; i < n; i += size)
+            {
+                weights[i] = Key(values[i], i, ranked, indexBits) >= nucleus ? weights[i] : 0f;
+            }
+
+            Group.Barrier();
+        }
+
+        double mass = Mass(values, weights, n, ranked, indexBits, 0, sums);
+        double target = p.Draw * mass;
+        long chosen;
+        if (mass > target)
+        {
+            // The first token in the walk whose cumulative weight exceeds the target.
+            chosen = Descend(values, weights, n, ranked, indexBits, keyBits, target, strict: true, sums);
+        }
+        else
+        {
+            // Rounding left the target unreached: the host takes the walk's last token with any weight.
+            long last = long.MaxValue;
+            for (int i = t; i < n; i += size)
+            {
+                long key = Key(values[i], i, ranked, indexBits);
+                last = weights[i] > 0 && key < last ? key : last;
+            }
+
+            chosen = GroupReduce.Min(last, longs);
+            if (chosen == long.MaxValue)
+            {
+                Finish(a, row, -1);
+                return;
+            }
+        }
+
+        long mask = (1L << indexBits) - 1;
+        Finish(a, row, (int)(mask - (chosen & mask)));
+    }
+
+    /// <summary>The greatest key K whose keys ≥ K weigh at least (or, <paramref name="strict"/>, more than) <paramref name="bound"/>.</summary>
+    private static long Descend(ArrayView<float> values, ArrayView<float> weights, int n, bool ranked, int indexBits, int keyBits, double bound, bool strict, ArrayView<double> sums)
+    {
+        long found = 0;
+        for (int bit = keyBits - 1; bit >= 0; bit--)
+        {
+            long candidate = found | (1L << bit);
+            double mass = Mass(values, weights, n, ranked, indexBits, candidate, sums);
+            found = (strict ? mass > bound : mass >= bound) ? candidate : found;
+        }
+
+        return found;
+    }
+
+    /// <summary>The weight of the tokens whose key is at least <paramref name="lowest"/>: each thread its own in index order, then the group's tree.</summary>
+    private static double Mass(ArrayView<float> values, ArrayView<float> weights, int n, bool ranked, int indexBits, long lowest, ArrayView<double> sums)
+    {
+        double mass = 0;
+        for (int i = Group.IdxX; i < n; i += Group.DimX)
+        {
+            mass += Key(values[i], i, ranked, indexBits) >= lowest ? weights[i] : 0.0;
+        }
+
+        return GroupReduce.Sum(mass, sums);
+    }
+
+    /// <summary>
+    /// A token's place in the host's walk as a non-negative integer, greater first: its value's order
+    /// bits (−0 as +0, which the host ranks equal) above its index reversed; or its index reversed alone.
+    /// </summary>
+    private static long Key(float value, int index, bool ranked, int indexBits)
+    {
+        long order = ((1L << indexBits) - 1) - index;
+        if (!ranked)
+        {
+            return order;
+        }
+
+        uint bits = Interop.FloatAsInt(value);
+        bits = (bits & 0x7FFFFFFFu) == 0 ? 0 : bits;
+        uint key = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+        return ((long)key << indexBits) | order;
+    }
+
+    /// <summary>The host's logit processors on one token, step by step in its order.</summary>
+    private static float Apply(DeviceLogitEdit edit, float value)
+    {
+        if ((edit.Kinds & 1) != 0)
+        {
+            value = value > 0 ? value / edit.RepetitionPenalty : value * edit.RepetitionPenalty;
+        }
+
+        if ((edit.Kinds & 2) != 0)
+        {
+            value -= edit.Subtract;
+        }
+
+        if ((edit.Kinds & 4) != 0)
+        {
+            value += edit.Bias;
+        }
+
+        return (edit.Kinds & 8) != 0 ? float.NegativeInfinity : value;
+    }
+
+    private static void Finish(SampleArgs a, int row, int choice)
+    {
+        if (Group.IdxX == 0)
+        {
+            a.Output[row] = choice;
+        }
+    }
+}

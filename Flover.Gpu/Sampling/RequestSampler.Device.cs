@@ -1,0 +1,108 @@
+using Flover.Gpu.Models;
+
+namespace Flover.Gpu.Sampling;
+
+/// <summary>The choice of the next token where the logits are: its specification, and the host sampler's own run of it.</summary>
+public sealed partial class RequestSampler
+{
+    /// <summary>
+    /// Whether the next token may be chosen where the logits are (<see cref="DeviceSampling"/>): the
+    /// request goes on and asks for no logprobs (those still need the whole row on the host).
+    /// </summary>
+    public bool SamplesOnDevice => Finish is null && _parameters.Logprobs is null;
+
+    /// <summary>
+    /// The next token's sampling as data for <see cref="Accelerators.Accelerator.SampleRows"/>: this
+    /// request's parameters, its draw <see cref="CounterRandom.Uniform"/>(seed, <see cref="GeneratedCount"/>),
+    /// and its penalties, logit bias and min-tokens ban as one edit per token; null unless <see cref="SamplesOnDevice"/>.
+    /// </summary>
+    public RowSampling? DeviceSampling()
+    {
+        if (!SamplesOnDevice)
+        {
+            return null;
+        }
+
+        var edits = new Dictionary<int, LogitEdit>();
+        if (_parameters.RepetitionPenalty != 1f)
+        {
+            foreach (int token in _seen)
+            {
+                if ((uint)token < (uint)_vocabularySize)
+                {
+                    edits[token] = new LogitEdit(token, LogitEditKinds.Repetition, _parameters.RepetitionPenalty, 0, 0);
+                }
+            }
+        }
+
+        if (_parameters.PresencePenalty != 0f || _parameters.FrequencyPenalty != 0f)
+        {
+            foreach ((int token, int count) in _generatedCounts)
+            {
+                // The same float expression as the host's Process, so the subtrahend rounds alike.
+                float subtract = _parameters.PresencePenalty + (_parameters.FrequencyPenalty * count);
+                LogitEdit e = edits.GetValueOrDefault(token, new LogitEdit(token, 0, 1f, 0, 0));
+                edits[token] = e with { Kinds = e.Kinds | LogitEditKinds.Subtract, Subtract = subtract };
+            }
+        }
+
+        foreach ((int token, float bias) in _parameters.LogitBias ?? new Dictionary<int, float>())
+        {
+            LogitEdit e = edits.GetValueOrDefault(token, new LogitEdit(token, 0, 1f, 0, 0));
+            edits[token] = e with { Kinds = e.Kinds | LogitEditKinds.Bias, Bias = bias };
+        }
+
+        if (GeneratedCount < _parameters.MinTokens && !_parameters.IgnoreEos)
+        {
+            foreach (int eos in _eosTokenIds.Where(eos => (uint)eos < (uint)_vocabularySize))
+            {
+                LogitEdit e = edits.GetValueOrDefault(eos, new LogitEdit(eos, 0, 1f, 0, 0));
+                edits[eos] = e with { Kinds = e.Kinds | LogitEditKinds.Ban };
+            }
+        }
+
+        return new RowSampling(_vocabularySize, _parameters.Temperature, _parameters.TopK, _parameters.TopP, CounterRandom.Uniform(_parameters.Seed, GeneratedCount), edits.Values.ToArray());
+    }
+
+    /// <summary>
+    /// The decode row that feeds <paramref name="token"/> at <paramref name="position"/> of
+    /// <paramref name="slot"/> and asks for the next token to be chosen where the logits are when it
+    /// can be: by arg-max (<see cref="ChoosesByArgMax"/>), else by <see cref="DeviceSampling"/>, else
+    /// (logprobs asked for) with the row's logits brought back.
+    /// </summary>
+    public DecodeRow NextRow(int slot, int position, int token) =>
+        ChoosesByArgMax ? new DecodeRow(slot, position, token, _vocabularySize)
+        : DeviceSampling() is { } sampling ? new DecodeRow(slot, position, token, sampling.Candidates, sampling)
+        : new DecodeRow(slot, position, token);
+
+    /// <summary>
+    /// <paramref name="sampling"/> run by the host sampler itself on <paramref name="row"/> (at least
+    /// <see cref="RowSampling.Candidates"/> raw logits; its leading values are overwritten): the CPU
+    /// accelerator's <see cref="Accelerators.Accelerator.SampleRows"/>, so the CPU path chooses exactly what
+    /// <see cref="Sample"/> does. Returns the id, −2 − i for a row whose first NaN is at i, or −1 when
+    /// every candidate is banned.
+    /// </summary>
+    internal static int Choose(Span<float> row, RowSampling sampling)
+    {
+        Span<float> values = row[..sampling.Candidates];
+        int nan = IndexOfNaN(values);
+        if (nan >= 0)
+        {
+            return -2 - nan;
+        }
+
+        foreach (LogitEdit edit in sampling.Edits.Span)
+        {
+            values[edit.Token] = edit.Apply(values[edit.Token]);
+        }
+
+        try
+        {
+            return sampling.Temperature == 0 ? ArgMax(values) : Draw(values, sampling.Draw, sampling.Temperature, sampling.TopK, sampling.TopP);
+        }
+        catch (FloverException)
+        {
+            return -1;
+        }
+    }
+}
