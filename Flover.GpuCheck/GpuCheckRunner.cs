@@ -108,6 +108,14 @@ internal static class GpuCheckRunner
         report.Run("fused == alone bitwise (indexed, F16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Indexed, TensorDType.F16) is { } half ? (false, half) : (true, "every row bitwise equal")));
         report.Run("fused == alone bitwise (shuffle, BF16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Shuffle, TensorDType.BF16) is { } brain ? (false, brain) : (true, "every row bitwise equal")));
 
+        report.Run("sampling on the device == the host sampler's ids (every mode)", () =>
+        {
+            using Accelerator accelerator = open();
+            IReadOnlyList<string> wrong = SamplingChecks.Compare(accelerator, 300, 257, 3);
+            return (wrong.Count == 0, wrong.Count == 0 ? $"{SamplingChecks.Cases.Count} modes, ties, a NaN and an all-banned row: every id equal" : string.Join("; ", wrong));
+        });
+        report.Run("sampled requests together, chosen on the device == each alone", () => (SampledDecodeCheck.Run(open, f32, 5) is { } sampled ? (false, sampled) : (true, "every token equal")));
+
         using NativeModelWeights fourHeads = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
         report.Run("tensor parallel: 2 shards on one device == TP 1 greedy", () => TensorParallel(open, fourHeads, 2));
         report.Run("tensor parallel: 3 shards on one device == TP 1 greedy", () => TensorParallel(open, f32, 3));
