@@ -9,7 +9,7 @@ public sealed partial class ProtocolSerializer
 {
     private static bool CarriesSampling(ShardStep m) => m.Work.Decode.Any(row => row.Sampling is not null);
 
-    /// <summary>For each decode row, whether it is sampled, then its parameters, draw and edits.</summary>
+    /// <summary>For each decode row, whether it is sampled, then its parameters, draw, logprobs and edits.</summary>
     private static void WriteSamplings(WireWriter w, DecodeRow[] rows)
     {
         foreach (DecodeRow row in rows)
@@ -25,6 +25,7 @@ public sealed partial class ProtocolSerializer
             w.Int(s.TopK);
             w.Float(s.TopP);
             w.Double(s.Draw);
+            w.Int(s.Logprobs);
             w.Int(s.Edits.Length);
             foreach (LogitEdit edit in s.Edits.Span)
             {
@@ -51,13 +52,14 @@ public sealed partial class ProtocolSerializer
             int topK = r.Int();
             float topP = r.Float();
             double draw = r.Double();
+            int logprobs = r.Int();
             var edits = new LogitEdit[r.Count(20)];
             for (int e = 0; e < edits.Length; e++)
             {
                 edits[e] = new LogitEdit(r.Int(), (LogitEditKinds)r.Int(), r.Float(), r.Float(), r.Float());
             }
 
-            rows[i] = rows[i] with { Sampling = new RowSampling(candidates, temperature, topK, topP, draw, edits) };
+            rows[i] = rows[i] with { Sampling = new RowSampling(candidates, temperature, topK, topP, draw, edits, logprobs) };
         }
     }
 }

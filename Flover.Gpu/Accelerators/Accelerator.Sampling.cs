@@ -18,8 +18,14 @@ public abstract partial class Accelerator
     /// <param name="rowWidth">Values from one row's start to the next's.</param>
     /// <param name="rows">Each row's sampling, or null for a row not sampled here.</param>
     /// <param name="output">One id per row.</param>
-    public void SampleRows(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output)
+    /// <param name="logprobs">
+    /// For rows asking for them (<see cref="RowSampling.Logprobs"/>), <see cref="RowSampling.LogprobsPerRow"/> floats
+    /// a row: the chosen token's log-probability, then the top alternatives' (best first); the default view when no row asks.
+    /// </param>
+    /// <param name="topIds">The top alternatives' ids, <see cref="RowSampling.MaxTopLogprobs"/> a row; the default view when no row asks.</param>
+    public void SampleRows(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output, ArrayView<float> logprobs = default, ArrayView<int> topIds = default)
     {
+        bool anyLogprobs = false;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowWidth);
         foreach (RowSampling? row in rows)
         {
@@ -30,6 +36,9 @@ public abstract partial class Accelerator
 
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(row.Candidates, nameof(rows));
             ArgumentOutOfRangeException.ThrowIfGreaterThan(row.Candidates, rowWidth, nameof(rows));
+            ArgumentOutOfRangeException.ThrowIfLessThan(row.Logprobs, -1, nameof(rows));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(row.Logprobs, RowSampling.MaxTopLogprobs, nameof(rows));
+            anyLogprobs |= row.Logprobs >= 0;
             foreach (LogitEdit edit in row.Edits.Span)
             {
                 ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)edit.Token, (uint)row.Candidates, nameof(rows));
@@ -38,9 +47,15 @@ public abstract partial class Accelerator
 
         CheckAtLeast(logits, (long)rows.Length * rowWidth, nameof(logits));
         CheckAtLeast(output, rows.Length, nameof(output));
-        SampleRowsCore(logits, rowWidth, rows, output);
+        if (anyLogprobs)
+        {
+            CheckAtLeast(logprobs, (long)rows.Length * RowSampling.LogprobsPerRow, nameof(logprobs));
+            CheckAtLeast(topIds, (long)rows.Length * RowSampling.MaxTopLogprobs, nameof(topIds));
+        }
+
+        SampleRowsCore(logits, rowWidth, rows, output, logprobs, topIds);
     }
 
     /// <summary>Runs a checked <see cref="SampleRows"/>.</summary>
-    protected abstract void SampleRowsCore(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output);
+    protected abstract void SampleRowsCore(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output, ArrayView<float> logprobs, ArrayView<int> topIds);
 }

@@ -5,6 +5,9 @@ namespace Flover.Gpu.Sampling;
 /// <summary>The choice of the next token where the logits are: its specification, and the host sampler's own run of it.</summary>
 public sealed partial class RequestSampler
 {
+    [ThreadStatic]
+    private static float[]? t_raw;
+
     /// <summary>
     /// Whether the next token may be chosen where the logits are (<see cref="DeviceSampling"/>): the
     /// request goes on and asks for no logprobs (those still need the whole row on the host).
@@ -14,11 +17,12 @@ public sealed partial class RequestSampler
     /// <summary>
     /// The next token's sampling as data for <see cref="Accelerators.Accelerator.SampleRows"/>: this
     /// request's parameters, its draw <see cref="CounterRandom.Uniform"/>(seed, <see cref="GeneratedCount"/>),
-    /// and its penalties, logit bias and min-tokens ban as one edit per token; null unless <see cref="SamplesOnDevice"/>.
+    /// its penalties, logit bias and min-tokens ban as one edit per token, and the logprobs it asks for;
+    /// null once the request has finished.
     /// </summary>
     public RowSampling? DeviceSampling()
     {
-        if (!SamplesOnDevice)
+        if (Finish is not null)
         {
             return null;
         }
@@ -61,18 +65,18 @@ public sealed partial class RequestSampler
             }
         }
 
-        return new RowSampling(_vocabularySize, _parameters.Temperature, _parameters.TopK, _parameters.TopP, CounterRandom.Uniform(_parameters.Seed, GeneratedCount), edits.Values.ToArray());
+        return new RowSampling(_vocabularySize, _parameters.Temperature, _parameters.TopK, _parameters.TopP, CounterRandom.Uniform(_parameters.Seed, GeneratedCount), edits.Values.ToArray(), _parameters.Logprobs ?? -1);
     }
 
     /// <summary>
     /// The decode row that feeds <paramref name="token"/> at <paramref name="position"/> of
     /// <paramref name="slot"/> and asks for the next token to be chosen where the logits are when it
-    /// can be: by arg-max (<see cref="ChoosesByArgMax"/>), else by <see cref="DeviceSampling"/>, else
-    /// (logprobs asked for) with the row's logits brought back.
+    /// can be: by arg-max (<see cref="ChoosesByArgMax"/>), else by <see cref="DeviceSampling"/> when
+    /// <see cref="SamplesOnDevice"/>, else (logprobs asked for) with the row's logits brought back.
     /// </summary>
     public DecodeRow NextRow(int slot, int position, int token) =>
         ChoosesByArgMax ? new DecodeRow(slot, position, token, _vocabularySize)
-        : DeviceSampling() is { } sampling ? new DecodeRow(slot, position, token, sampling.Candidates, sampling)
+        : SamplesOnDevice && DeviceSampling() is { } sampling ? new DecodeRow(slot, position, token, sampling.Candidates, sampling)
         : new DecodeRow(slot, position, token);
 
     /// <summary>
@@ -80,9 +84,10 @@ public sealed partial class RequestSampler
     /// <see cref="RowSampling.Candidates"/> raw logits; its leading values are overwritten): the CPU
     /// accelerator's <see cref="Accelerators.Accelerator.SampleRows"/>, so the CPU path chooses exactly what
     /// <see cref="Sample"/> does. Returns the id, −2 − i for a row whose first NaN is at i, or −1 when
-    /// every candidate is banned.
+    /// every candidate is banned. A row asking for logprobs also writes the chosen token's and its top
+    /// alternatives' into <paramref name="logprobs"/> and <paramref name="topIds"/> (<see cref="RowSampling.LogprobsPerRow"/> layout).
     /// </summary>
-    internal static int Choose(Span<float> row, RowSampling sampling)
+    internal static int Choose(Span<float> row, RowSampling sampling, Span<float> logprobs, Span<int> topIds)
     {
         Span<float> values = row[..sampling.Candidates];
         int nan = IndexOfNaN(values);
@@ -91,18 +96,40 @@ public sealed partial class RequestSampler
             return -2 - nan;
         }
 
+        Span<float> raw = default;
+        if (sampling.Logprobs >= 0)
+        {
+            // Logprobs are of the raw logits, which the edits below overwrite.
+            raw = Scratch(ref t_raw, values.Length);
+            values.CopyTo(raw);
+        }
+
         foreach (LogitEdit edit in sampling.Edits.Span)
         {
             values[edit.Token] = edit.Apply(values[edit.Token]);
         }
 
+        int token;
         try
         {
-            return sampling.Temperature == 0 ? ArgMax(values) : Draw(values, sampling.Draw, sampling.Temperature, sampling.TopK, sampling.TopP);
+            token = sampling.Temperature == 0 ? ArgMax(values) : Draw(values, sampling.Draw, sampling.Temperature, sampling.TopK, sampling.TopP);
         }
         catch (FloverException)
         {
             return -1;
         }
+
+        if (sampling.Logprobs >= 0)
+        {
+            (float chosen, TokenLogprob[] top) = Logprobs(raw, token, sampling.Logprobs);
+            logprobs[0] = chosen;
+            for (int i = 0; i < top.Length; i++)
+            {
+                topIds[i] = top[i].TokenId;
+                logprobs[1 + i] = top[i].Logprob;
+            }
+        }
+
+        return token;
     }
 }

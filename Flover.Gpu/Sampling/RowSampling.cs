@@ -11,4 +11,15 @@ namespace Flover.Gpu.Sampling;
 /// <param name="TopP">Top-p (1: off).</param>
 /// <param name="Draw">The request's counter-based draw for this token, <see cref="CounterRandom.Uniform"/>(seed, i).</param>
 /// <param name="Edits">The penalties, logit bias and min-tokens ban, at most one edit per token.</param>
-public sealed record RowSampling(int Candidates, float Temperature, int TopK, float TopP, double Draw, ReadOnlyMemory<LogitEdit> Edits);
+/// <param name="Logprobs">
+/// −1 (the default): no log-probabilities. 0..<see cref="MaxTopLogprobs"/>: the chosen token's log-probability and
+/// this many top alternatives, under the raw logits' softmax, as <see cref="RequestSampler.Sample"/> reports them.
+/// </param>
+public sealed record RowSampling(int Candidates, float Temperature, int TopK, float TopP, double Draw, ReadOnlyMemory<LogitEdit> Edits, int Logprobs = -1)
+{
+    /// <summary>The most top alternatives a row reports (the API's limit).</summary>
+    public const int MaxTopLogprobs = 20;
+
+    /// <summary>Floats of a row's log-probabilities in <see cref="Accelerators.Accelerator.SampleRows"/>' output: the chosen token's, then the top alternatives'.</summary>
+    public const int LogprobsPerRow = MaxTopLogprobs + 1;
+}

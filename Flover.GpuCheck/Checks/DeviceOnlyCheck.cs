@@ -82,8 +82,8 @@ internal static class DeviceOnlyCheck
         }
 
         // Per pass: tokens, positions, slots, logit rows (the prefill's 5 rows, each decode's 3), and
-        // the sampled step's three rows of parameters (32 bytes each) and four logit edits (20 bytes each).
-        long indexBytes = (((5 * 3) + 2 + (5 * ((3 * 3) + 3))) * sizeof(int)) + (3 * 32) + (4 * 20);
+        // the sampled step's three rows of parameters (40 bytes each) and four logit edits (20 bytes each).
+        long indexBytes = (((5 * 3) + 2 + (5 * ((3 * 3) + 3))) * sizeof(int)) + (3 * 40) + (4 * 20);
         if (c.HostToDeviceBytes != indexBytes)
         {
             problems.Add($"{c.HostToDeviceBytes} bytes went to the device; only the {indexBytes} bytes of row indices and sampling parameters should");

@@ -25,11 +25,15 @@ internal static class SamplingChecks
         ("logit bias and min-tokens, top-p 0.95", new SamplingParameters { Temperature = 0.9f, TopP = 0.95f, MinTokens = 64, MaxTokens = 64, LogitBias = new Dictionary<int, float> { [11] = 5f, [12] = float.NegativeInfinity, [Eos] = 2f } }),
         ("greedy with penalties", new SamplingParameters { Temperature = 0, RepetitionPenalty = 1.5f, FrequencyPenalty = 0.5f }),
         ("plain sampling with penalties", new SamplingParameters { RepetitionPenalty = 0.8f, PresencePenalty = -0.5f }),
+        ("logprobs 5, top-k 10", new SamplingParameters { TopK = 10, Logprobs = 5 }),
+        ("greedy, logprobs 0", new SamplingParameters { Temperature = 0, Logprobs = 0 }),
+        ("logprobs 20, penalties and bias, top-p 0.7", new SamplingParameters { TopP = 0.7f, RepetitionPenalty = 1.2f, FrequencyPenalty = 0.4f, LogitBias = new Dictionary<int, float> { [2] = 3f }, Logprobs = 20 }),
     ];
 
     /// <summary>
     /// Samples <paramref name="seeds"/> rows of each case (plus rows of ties, signed zeros, a NaN and a
-    /// fully banned row) in one launch with some rows not sampled; returns every row whose id differs.
+    /// fully banned row) in one launch with some rows not sampled; returns every row whose id, top
+    /// alternatives' ids or log-probabilities differ.
     /// </summary>
     public static IReadOnlyList<string> Compare(Accelerator accelerator, int rowWidth, int candidates, int seeds)
     {
@@ -57,7 +61,7 @@ internal static class SamplingChecks
         // Every fourth row is not sampled: its group must leave its id alone.
         var specs = new RowSampling?[rows.Count * 4 / 3];
         var logits = new float[specs.Length * rowWidth];
-        var expected = new int?[specs.Length];
+        var expected = new SampledToken?[specs.Length];
         var names = new string[specs.Length];
         for (int r = 0, next = 0; r < specs.Length; r++)
         {
@@ -75,38 +79,77 @@ internal static class SamplingChecks
 
         using MemoryBuffer<float> deviceLogits = accelerator.Allocate<float>(logits.Length);
         using MemoryBuffer<int> output = accelerator.Allocate<int>(specs.Length);
+        using MemoryBuffer<float> logprobs = accelerator.Allocate<float>(specs.Length * RowSampling.LogprobsPerRow);
+        using MemoryBuffer<int> topIds = accelerator.Allocate<int>(specs.Length * RowSampling.MaxTopLogprobs);
         accelerator.CopyFromCpu<float>(logits, deviceLogits.View);
         accelerator.CopyFromCpu<int>(Enumerable.Repeat(-77, specs.Length).ToArray(), output.View);
-        accelerator.SampleRows(deviceLogits.View, rowWidth, specs, output.View);
+        accelerator.SampleRows(deviceLogits.View, rowWidth, specs, output.View, logprobs.View, topIds.View);
         var actual = new int[specs.Length];
+        var actualLogprobs = new float[specs.Length * RowSampling.LogprobsPerRow];
+        var actualTop = new int[specs.Length * RowSampling.MaxTopLogprobs];
         accelerator.CopyToCpu(output.View, actual);
+        accelerator.CopyToCpu(logprobs.View, actualLogprobs);
+        accelerator.CopyToCpu(topIds.View, actualTop);
         var wrong = new List<string>();
         for (int r = 0; r < specs.Length; r++)
         {
-            int want = expected[r] ?? -77;
+            int want = expected[r]?.TokenId ?? -77;
             if (actual[r] != want)
             {
                 wrong.Add($"row {r} ({names[r] ?? "not sampled"}): device {actual[r]}, host {want}");
+            }
+            else if (expected[r] is { Logprob: float chosen, TopLogprobs: { } top }
+                && LogprobsDiffer(chosen, top, actualLogprobs.AsSpan(r * RowSampling.LogprobsPerRow), actualTop.AsSpan(r * RowSampling.MaxTopLogprobs)) is { } difference)
+            {
+                wrong.Add($"row {r} ({names[r]}): {difference}");
             }
         }
 
         return wrong;
     }
 
+    /// <summary>
+    /// Where the device's log-probabilities differ from the host's, or null. The ids must be equal; each
+    /// value within 2 units of its float's last place: both are (float)(v − (max + ln Σ exp(v' − max)))
+    /// computed in double, the device's sum in its group's order instead of index order (a relative
+    /// difference of a few 2⁻⁵³, far below a float's 2⁻²⁴) and with the device's own exp and ln, so the
+    /// rounding to float can land one place apart.
+    /// </summary>
+    private static string? LogprobsDiffer(float chosen, IReadOnlyList<TokenLogprob> top, ReadOnlySpan<float> logprobs, ReadOnlySpan<int> topIds)
+    {
+        if (!Close(chosen, logprobs[0]))
+        {
+            return $"chosen logprob device {logprobs[0]:R}, host {chosen:R}";
+        }
+
+        for (int i = 0; i < top.Count; i++)
+        {
+            if (top[i].TokenId != topIds[i] || !Close(top[i].Logprob, logprobs[1 + i]))
+            {
+                return $"top {i}: device {topIds[i]} {logprobs[1 + i]:R}, host {top[i].TokenId} {top[i].Logprob:R}";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Close(float host, float device) =>
+        host == device || Math.Abs(host - device) <= 2 * (MathF.BitIncrement(Math.Abs(host)) - Math.Abs(host));
+
     /// <summary>The host sampler's token, or its error as the device reports it (−2 − i for a NaN at i, −1 for all banned).</summary>
-    private static int HostChoice(RequestSampler sampler, float[] row)
+    private static SampledToken HostChoice(RequestSampler sampler, float[] row)
     {
         try
         {
-            return sampler.Sample(row).TokenId;
+            return sampler.Sample(row);
         }
         catch (Gpu.FloverException error) when (error.Message.Contains("NaN", StringComparison.Ordinal))
         {
-            return -2 - Array.FindIndex(row, float.IsNaN);
+            return new SampledToken(-2 - Array.FindIndex(row, float.IsNaN), null, null, null);
         }
         catch (Gpu.FloverException)
         {
-            return -1;
+            return new SampledToken(-1, null, null, null);
         }
     }
 

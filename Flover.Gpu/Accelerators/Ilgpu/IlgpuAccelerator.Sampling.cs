@@ -10,13 +10,15 @@ public sealed partial class IlgpuAccelerator
     private MemoryBuffer<SamplingRow>? _samplingRows;
     private MemoryBuffer<DeviceLogitEdit>? _samplingEdits;
     private MemoryBuffer<float>? _samplingWeights;
+    private MemoryBuffer<float>? _samplingRaw;
+    private MemoryBuffer<int>? _noInts;
     private SamplingRow[] _hostSamplingRows = [];
     private DeviceLogitEdit[] _hostEdits = [];
 
     /// <inheritdoc />
-    protected override void SampleRowsCore(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output)
+    protected override void SampleRowsCore(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output, ArrayView<float> logprobs, ArrayView<int> topIds)
     {
-        int edits = Stage(rows);
+        int edits = Stage(rows, out bool anyLogprobs);
         if (edits < 0)
         {
             return;
@@ -26,6 +28,8 @@ public sealed partial class IlgpuAccelerator
         MemoryBuffer<SamplingRow> rowBuffer = Scratch(ref _samplingRows, rows.Length);
         MemoryBuffer<DeviceLogitEdit> editBuffer = Scratch(ref _samplingEdits, Math.Max(edits, 1));
         MemoryBuffer<float> weights = Scratch(ref _samplingWeights, (long)rows.Length * rowWidth);
+        MemoryBuffer<float> raw = Scratch(ref _samplingRaw, anyLogprobs ? (long)rows.Length * rowWidth : 1);
+        MemoryBuffer<int> noInts = Scratch(ref _noInts, 1);
         CopyFromCpu<SamplingRow>(_hostSamplingRows.AsSpan(0, rows.Length), rowBuffer.View);
         if (edits > 0)
         {
@@ -38,6 +42,9 @@ public sealed partial class IlgpuAccelerator
         {
             Logits = View(logits),
             Weights = View(weights.View),
+            Raw = View(raw.View),
+            Logprobs = anyLogprobs ? View(logprobs) : _noFloats.View.AsContiguous(),
+            TopIds = anyLogprobs ? View(topIds) : View(noInts.View),
             Rows = View(rowBuffer.View),
             Edits = View(editBuffer.View),
             Output = View(output),
@@ -47,8 +54,9 @@ public sealed partial class IlgpuAccelerator
     }
 
     /// <summary>Lays the rows out for the device; returns the edits staged, or −1 when no row is sampled.</summary>
-    private int Stage(ReadOnlySpan<RowSampling?> rows)
+    private int Stage(ReadOnlySpan<RowSampling?> rows, out bool anyLogprobs)
     {
+        anyLogprobs = false;
         if (_hostSamplingRows.Length < rows.Length)
         {
             _hostSamplingRows = new SamplingRow[rows.Length];
@@ -65,6 +73,7 @@ public sealed partial class IlgpuAccelerator
             }
 
             any = true;
+            anyLogprobs |= sampling.Logprobs >= 0;
             ReadOnlySpan<LogitEdit> rowEdits = sampling.Edits.Span;
             if (_hostEdits.Length < edits + rowEdits.Length)
             {
@@ -78,6 +87,7 @@ public sealed partial class IlgpuAccelerator
                 Temperature = sampling.Temperature,
                 TopP = sampling.TopP,
                 Draw = sampling.Draw,
+                Logprobs = sampling.Logprobs,
                 EditStart = edits,
                 EditCount = rowEdits.Length,
             };

@@ -280,6 +280,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _samplingRows?.Dispose();
         _samplingEdits?.Dispose();
         _samplingWeights?.Dispose();
+        _samplingRaw?.Dispose();
+        _noInts?.Dispose();
         _noFloats.Dispose();
         _noBits.Dispose();
     }

@@ -66,6 +66,25 @@ internal static class GroupReduce
         return Result(shared);
     }
 
+    /// <summary>The group's greatest <paramref name="value"/>.</summary>
+    public static long Max(long value, ArrayView<long> shared)
+    {
+        int t = Group.IdxX;
+        shared[t] = value;
+        Group.Barrier();
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
+        {
+            if (t < half && shared[t + half] > shared[t])
+            {
+                shared[t] = shared[t + half];
+            }
+
+            Group.Barrier();
+        }
+
+        return Result(shared);
+    }
+
     /// <summary>The group's greatest <paramref name="value"/> (no NaN), exactly: a float widens to double without rounding.</summary>
     public static float Max(float value, ArrayView<double> shared)
     {

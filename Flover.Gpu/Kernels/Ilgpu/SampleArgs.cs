@@ -11,6 +11,9 @@ internal struct SamplingRow
     public float TopP;
     public double Draw;
 
+    /// <summary>Top alternatives to report with the chosen token's log-probability, or −1 for none.</summary>
+    public int Logprobs;
+
     /// <summary>The row's edits: <see cref="SampleArgs.Edits"/>[EditStart .. EditStart + EditCount).</summary>
     public int EditStart;
     public int EditCount;
@@ -34,6 +37,15 @@ internal struct SampleArgs
 
     /// <summary>Each row's weights (rows × <see cref="RowWidth"/>).</summary>
     public ArrayView<float> Weights;
+
+    /// <summary>A copy of the raw logits of each row asking for logprobs (rows × <see cref="RowWidth"/>; one float when none does).</summary>
+    public ArrayView<float> Raw;
+
+    /// <summary>Per row: the chosen token's log-probability, then the top alternatives' (<see cref="Sampling.RowSampling.LogprobsPerRow"/> a row).</summary>
+    public ArrayView<float> Logprobs;
+
+    /// <summary>Per row: the top alternatives' ids (<see cref="Sampling.RowSampling.MaxTopLogprobs"/> a row).</summary>
+    public ArrayView<int> TopIds;
     public ArrayView<SamplingRow> Rows;
     public ArrayView<DeviceLogitEdit> Edits;
     public ArrayView<int> Output;

@@ -47,6 +47,14 @@ internal static partial class SamplingKernels
             return;
         }
 
+        int indexBits = 1;
+        while ((1 << indexBits) < n)
+        {
+            indexBits++;
+        }
+
+        double logNormalizer = p.Logprobs >= 0 ? TopLogprobs(a, p, row, values, indexBits, sums, longs) : 0;
+
         // At most one edit per token, so the edits may run in parallel.
         for (int e = t; e < p.EditCount; e += size)
         {
@@ -55,6 +63,70 @@ internal static partial class SamplingKernels
         }
 
         Group.Barrier();
+        int choice = Choose(p, values, weights, indexBits, sums, longs);
+        Finish(a, row, choice);
+        if (p.Logprobs >= 0 && choice >= 0 && t == 0)
+        {
+            a.Logprobs[(long)row * Sampling.RowSampling.LogprobsPerRow] = (float)(a.Raw[start + choice] - logNormalizer);
+        }
+    }
+
+    /// <summary>
+    /// The host's log-probabilities from the raw logits (before any edit): ln of the softmax at
+    /// temperature 1 as max + ln Σ exp(v − max) in double, and the top alternatives by value then
+    /// index, one group reduction each. Keeps the raw row for the chosen token's; returns the log-normalizer.
+    /// </summary>
+    private static double TopLogprobs(SampleArgs a, SamplingRow p, int row, ArrayView<float> values, int indexBits, ArrayView<double> sums, ArrayView<long> longs)
+    {
+        int t = Group.IdxX;
+        int size = Group.DimX;
+        int n = p.Candidates;
+        ArrayView<float> raw = a.Raw.SubView((long)row * a.RowWidth, n);
+        float max = float.NegativeInfinity;
+        for (int i = t; i < n; i += size)
+        {
+            raw[i] = values[i];
+            max = values[i] > max ? values[i] : max;
+        }
+
+        max = GroupReduce.Max(max, sums);
+        double sum = 0;
+        for (int i = t; i < n; i += size)
+        {
+            sum += Math.Exp((double)values[i] - max);
+        }
+
+        double logNormalizer = max + Math.Log(GroupReduce.Sum(sum, sums));
+        long mask = (1L << indexBits) - 1;
+        long previous = long.MaxValue;
+        int alternatives = p.Logprobs < n ? p.Logprobs : n;
+        for (int j = 0; j < alternatives; j++)
+        {
+            long best = -1;
+            for (int i = t; i < n; i += size)
+            {
+                long key = Key(values[i], i, ranked: true, indexBits);
+                best = key < previous && key > best ? key : best;
+            }
+
+            previous = GroupReduce.Max(best, longs);
+            if (t == 0)
+            {
+                int token = (int)(mask - (previous & mask));
+                a.TopIds[((long)row * Sampling.RowSampling.MaxTopLogprobs) + j] = token;
+                a.Logprobs[((long)row * Sampling.RowSampling.LogprobsPerRow) + 1 + j] = (float)(raw[token] - logNormalizer);
+            }
+        }
+
+        return logNormalizer;
+    }
+
+    /// <summary>The choice on the edited values: −1 when all are banned, greedy at temperature 0, else <see cref="Draw"/>.</summary>
+    private static int Choose(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, int indexBits, ArrayView<double> sums, ArrayView<long> longs)
+    {
+        int t = Group.IdxX;
+        int size = Group.DimX;
+        int n = p.Candidates;
         float max = float.NegativeInfinity;
         for (int i = t; i < n; i += size)
         {
@@ -64,8 +136,7 @@ internal static partial class SamplingKernels
         max = GroupReduce.Max(max, sums);
         if (max == float.NegativeInfinity)
         {
-            Finish(a, row, -1);
-            return;
+            return -1;
         }
 
         if (p.Temperature == 0)
@@ -76,26 +147,20 @@ internal static partial class SamplingKernels
                 first = values[i] == max && i < first ? i : first;
             }
 
-            Finish(a, row, (int)GroupReduce.Min(first, longs));
-            return;
+            return (int)GroupReduce.Min(first, longs);
         }
 
-        Draw(a, p, row, values, weights, max, sums, longs);
+        return Draw(p, values, weights, max, indexBits, sums, longs);
     }
 
     /// <summary>Temperature, top-k, top-p and the pick, as the host sampler's Draw.</summary>
-    private static void Draw(SampleArgs a, SamplingRow p, int row, ArrayView<float> values, ArrayView<float> weights, float max, ArrayView<double> sums, ArrayView<long> longs)
+    private static int Draw(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, float max, int indexBits, ArrayView<double> sums, ArrayView<long> longs)
     {
         int t = Group.IdxX;
         int size = Group.DimX;
         int n = p.Candidates;
         float inverseTemperature = 1f / p.Temperature;
         bool ranked = p.TopK > 0 || p.TopP < 1f;
-        int indexBits = 1;
-        while ((1 << indexBits) < n)
-        {
-            indexBits++;
-        }
 
         int keyBits = ranked ? 32 + indexBits : indexBits;
         long lowest = 0;
@@ -156,13 +221,12 @@ internal static partial class SamplingKernels
             chosen = GroupReduce.Min(last, longs);
             if (chosen == long.MaxValue)
             {
-                Finish(a, row, -1);
-                return;
+                return -1;
             }
         }
 
         long mask = (1L << indexBits) - 1;
-        Finish(a, row, (int)(mask - (chosen & mask)));
+        return (int)(mask - (chosen & mask));
     }
 
     /// <summary>The greatest key K whose keys ≥ K weigh at least (or, <paramref name="strict"/>, more than) <paramref name="bound"/>.</summary>
