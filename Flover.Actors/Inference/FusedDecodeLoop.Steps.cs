@@ -134,7 +134,7 @@ public sealed partial class FusedDecodeLoop
             sequence.KvLength++;
             if (!RetiredMeanwhile(sequence, step.Finished))
             {
-                SampledToken token = logits!.IsChosenOnDevice(i) ? sequence.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : sequence.Sampler.Sample(logits.Row(i));
+                SampledToken token = sequence.Sampler.Accept(logits!, i);
                 Emit(sequence, token, tokens, step.Finished);
             }
         }

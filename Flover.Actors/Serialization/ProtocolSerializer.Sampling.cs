@@ -4,10 +4,55 @@ using Flover.Gpu.Sampling;
 
 namespace Flover.Actors.Serialization;
 
-/// <summary>Version 4 of a shard step: each decode row's sampling on the device (<see cref="DecodeRow.Sampling"/>).</summary>
+/// <summary>
+/// Version 4 of the shard protocol: each decode row's sampling on the device (<see cref="DecodeRow.Sampling"/>)
+/// in a step, and the log-probabilities sampled rows brought back (<see cref="ModelLogits.ChosenLogprobs"/>) in its result.
+/// </summary>
 public sealed partial class ProtocolSerializer
 {
     private static bool CarriesSampling(ShardStep m) => m.Work.Decode.Any(row => row.Sampling is not null);
+
+    private static bool CarriesLogprobs(ModelStepResult result) => result.Prefill?.AnyChosenLogprobs == true || result.Decode?.AnyChosenLogprobs == true;
+
+    /// <summary>Per row: whether it carries log-probabilities, then the chosen token's and the top alternatives'.</summary>
+    private static void WriteChosenLogprobs(WireWriter w, ModelLogits logits)
+    {
+        for (int row = 0; row < logits.RowCount; row++)
+        {
+            (float Logprob, IReadOnlyList<TokenLogprob> Top)? chosen = logits.ChosenLogprobs(row);
+            w.Bool(chosen is not null);
+            if (chosen is { } value)
+            {
+                w.Float(value.Logprob);
+                w.Int(value.Top.Count);
+                foreach (TokenLogprob top in value.Top)
+                {
+                    w.Int(top.TokenId);
+                    w.Float(top.Logprob);
+                }
+            }
+        }
+    }
+
+    private static void ReadChosenLogprobs(WireReader r, ModelLogits logits)
+    {
+        for (int row = 0; row < logits.RowCount; row++)
+        {
+            if (!r.Bool())
+            {
+                continue;
+            }
+
+            float logprob = r.Float();
+            var top = new TokenLogprob[r.Count(8)];
+            for (int i = 0; i < top.Length; i++)
+            {
+                top[i] = new TokenLogprob(r.Int(), r.Float());
+            }
+
+            logits.SetChosenLogprobs(row, logprob, top);
+        }
+    }
 
     /// <summary>For each decode row, whether it is sampled, then its parameters, draw, logprobs and edits.</summary>
     private static void WriteSamplings(WireWriter w, DecodeRow[] rows)

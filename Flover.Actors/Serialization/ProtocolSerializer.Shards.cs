@@ -107,8 +107,8 @@ public sealed partial class ProtocolSerializer
         w.Bool(m.Result is not null);
         if (m.Result is { } result)
         {
-            WriteLogits(w, result.Prefill, CarriesChoices(result));
-            WriteLogits(w, result.Decode, CarriesChoices(result));
+            WriteLogits(w, result.Prefill, CarriesChoices(result), CarriesLogprobs(result));
+            WriteLogits(w, result.Decode, CarriesChoices(result), CarriesLogprobs(result));
         }
     }
 
@@ -122,7 +122,7 @@ public sealed partial class ProtocolSerializer
         return new ShardStepDone(step, rank, result, compute, copy);
     }
 
-    private static void WriteLogits(WireWriter w, ModelLogits? logits, bool withChoices)
+    private static void WriteLogits(WireWriter w, ModelLogits? logits, bool withChoices, bool withLogprobs)
     {
         w.Bool(logits is not null);
         if (logits is null)
@@ -148,6 +148,12 @@ public sealed partial class ProtocolSerializer
                 w.Ints(logits.Choices);
             }
         }
+
+        if (withLogprobs)
+        {
+            // Version 4: the log-probabilities chosen rows brought back.
+            WriteChosenLogprobs(w, logits);
+        }
     }
 
     private static ModelLogits? ReadLogits(WireReader r)
@@ -164,6 +170,11 @@ public sealed partial class ProtocolSerializer
         if (r.Version >= 3 && r.Bool())
         {
             logits.SetChoices(r.Ints());
+        }
+
+        if (r.Version >= 4)
+        {
+            ReadChosenLogprobs(r, logits);
         }
 
         return logits;

@@ -18,6 +18,10 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
     private RowStager? _stager;
     private MemoryBuffer<int>? _choices;
     private int[] _hostChoices = [];
+    private MemoryBuffer<float>? _logprobs;
+    private MemoryBuffer<int>? _topIds;
+    private float[] _hostLogprobs = [];
+    private int[] _hostTopIds = [];
     private Accelerator? _ownedAccelerator;
 
     private protected SlotCacheModel(Accelerator accelerator)
@@ -115,6 +119,8 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         {
             _cache?.Dispose();
             _choices?.Dispose();
+            _logprobs?.Dispose();
+            _topIds?.Dispose();
             ReleaseBuffers();
             _ownedAccelerator?.Dispose();
         }
@@ -149,6 +155,10 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         _stager = new RowStager(cache.Layout.SlotCount, cache.Layout.SlotCapacity, vocabularySize, rowsPerPass, RunPass);
         _choices = Accelerator.Allocate<int>(rowsPerPass);
         _hostChoices = new int[rowsPerPass];
+        _logprobs = Accelerator.Allocate<float>((long)rowsPerPass * RowSampling.LogprobsPerRow);
+        _topIds = Accelerator.Allocate<int>((long)rowsPerPass * RowSampling.MaxTopLogprobs);
+        _hostLogprobs = new float[RowSampling.LogprobsPerRow];
+        _hostTopIds = new int[RowSampling.MaxTopLogprobs];
     }
 
     /// <summary>
@@ -180,13 +190,14 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         if (sampled)
         {
             // One launch for every sampled row (a group each); the others' groups return at once.
-            Accelerator.SampleRows(deviceLogits, vocabulary, sampling, _choices!.View);
+            Accelerator.SampleRows(deviceLogits, vocabulary, sampling, _choices!.View, _logprobs!.View, _topIds!.View);
             Accelerator.CopyToCpu(_choices.View.SubView(0, wanted), _hostChoices.AsSpan(0, wanted));
             for (int row = 0; row < wanted; row++)
             {
-                if (sampling[row] is not null)
+                if (sampling[row] is { } rowSampling)
                 {
                     staged.Logits.SetChosen(staged.FirstLogitRow + row, _hostChoices[row]);
+                    DeliverLogprobs(staged, row, rowSampling, _hostChoices[row]);
                 }
             }
         }
@@ -212,6 +223,33 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
             Accelerator.CopyToCpu(deviceLogits.SubView(start, length), destination.Slice((int)start, (int)length));
             first = end;
         }
+    }
+
+    /// <summary>
+    /// Brings back a sampled row's log-probabilities when its request asked for them: the chosen
+    /// token's and its top alternatives' (two small copies), nothing more.
+    /// </summary>
+    private void DeliverLogprobs(RowStager staged, int row, RowSampling sampling, int choice)
+    {
+        if (sampling.Logprobs < 0 || choice < 0)
+        {
+            return;
+        }
+
+        int alternatives = Math.Min(sampling.Logprobs, sampling.Candidates);
+        Accelerator.CopyToCpu(_logprobs!.View.SubView((long)row * RowSampling.LogprobsPerRow, 1 + alternatives), _hostLogprobs.AsSpan(0, 1 + alternatives));
+        if (alternatives > 0)
+        {
+            Accelerator.CopyToCpu(_topIds!.View.SubView((long)row * RowSampling.MaxTopLogprobs, alternatives), _hostTopIds.AsSpan(0, alternatives));
+        }
+
+        var top = new TokenLogprob[alternatives];
+        for (int i = 0; i < top.Length; i++)
+        {
+            top[i] = new TokenLogprob(_hostTopIds[i], _hostLogprobs[1 + i]);
+        }
+
+        staged.Logits.SetChosenLogprobs(staged.FirstLogitRow + row, _hostLogprobs[0], top);
     }
 
     /// <summary>

@@ -9,10 +9,10 @@ public sealed partial class RequestSampler
     private static float[]? t_raw;
 
     /// <summary>
-    /// Whether the next token may be chosen where the logits are (<see cref="DeviceSampling"/>): the
-    /// request goes on and asks for no logprobs (those still need the whole row on the host).
+    /// Whether the next token may be chosen where the logits are (<see cref="DeviceSampling"/>): while
+    /// the request goes on (logprobs come back with the id).
     /// </summary>
-    public bool SamplesOnDevice => Finish is null && _parameters.Logprobs is null;
+    public bool SamplesOnDevice => Finish is null;
 
     /// <summary>
     /// The next token's sampling as data for <see cref="Accelerators.Accelerator.SampleRows"/>: this
@@ -71,13 +71,36 @@ public sealed partial class RequestSampler
     /// <summary>
     /// The decode row that feeds <paramref name="token"/> at <paramref name="position"/> of
     /// <paramref name="slot"/> and asks for the next token to be chosen where the logits are when it
-    /// can be: by arg-max (<see cref="ChoosesByArgMax"/>), else by <see cref="DeviceSampling"/> when
-    /// <see cref="SamplesOnDevice"/>, else (logprobs asked for) with the row's logits brought back.
+    /// can be: by arg-max (<see cref="ChoosesByArgMax"/>), else by <see cref="DeviceSampling"/>, else
+    /// (the request has finished) with the row's logits brought back.
     /// </summary>
     public DecodeRow NextRow(int slot, int position, int token) =>
         ChoosesByArgMax ? new DecodeRow(slot, position, token, _vocabularySize)
-        : SamplesOnDevice && DeviceSampling() is { } sampling ? new DecodeRow(slot, position, token, sampling.Candidates, sampling)
+        : DeviceSampling() is { } sampling ? new DecodeRow(slot, position, token, sampling.Candidates, sampling)
         : new DecodeRow(slot, position, token);
+
+    /// <summary>
+    /// Records the token chosen where row <paramref name="row"/>'s logits are (<see cref="Models.ModelLogits.IsChosenOnDevice"/>)
+    /// with the log-probabilities that came back with it, or samples the row's logits on the host when they came back instead.
+    /// </summary>
+    /// <exception cref="FloverException">The logits held a NaN, or every candidate was −∞.</exception>
+    public SampledToken Accept(ModelLogits logits, int row)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        if (!logits.IsChosenOnDevice(row))
+        {
+            return Sample(logits.Row(row));
+        }
+
+        (float Logprob, IReadOnlyList<TokenLogprob> Top)? chosen = logits.ChosenLogprobs(row);
+        if (_parameters.Logprobs is not null && chosen is null && logits.ChosenOnDevice(row) >= 0)
+        {
+            throw new InvalidOperationException($"Row {row} was chosen on the device without the logprobs this request asks for.");
+        }
+
+        SampledToken token = RecordChoice(logits.ChosenOnDevice(row));
+        return _parameters.Logprobs is null ? token : token with { Logprob = chosen!.Value.Logprob, TopLogprobs = chosen.Value.Top };
+    }
 
     /// <summary>
     /// <paramref name="sampling"/> run by the host sampler itself on <paramref name="row"/> (at least

@@ -131,16 +131,19 @@ public sealed partial class RequestSampler
     /// Records the token the model chose where the logits are (<see cref="Models.ModelLogits.ChosenOnDevice"/>):
     /// by arg-max when <see cref="ChoosesByArgMax"/>, else by <see cref="DeviceSampling"/>, with the
     /// errors <see cref="Sample"/> gives for the same logits: a NaN logit, or every token banned.
+    /// A request asking for logprobs records them with <see cref="Accept"/>, which reads them from the logits.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The request has finished, or its next choice needs the logits on the host (logprobs).</exception>
+    /// <exception cref="InvalidOperationException">The request has finished, or asks for logprobs.</exception>
     /// <exception cref="FloverException">The logits held a NaN, or every candidate was −∞.</exception>
-    public SampledToken AcceptChoice(int choice)
+    public SampledToken AcceptChoice(int choice) => _parameters.Logprobs is null
+        ? RecordChoice(choice)
+        : throw new InvalidOperationException("This request asks for logprobs: record its choice with Accept(logits, row), which brings them.");
+
+    private SampledToken RecordChoice(int choice)
     {
         if (!SamplesOnDevice)
         {
-            throw new InvalidOperationException(Finish is null
-                ? "This request asks for logprobs: its next token is sampled on the host from the logits."
-                : $"The request already finished ({Finish}).");
+            throw new InvalidOperationException($"The request already finished ({Finish}).");
         }
 
         if (choice <= -2)

@@ -31,7 +31,7 @@ internal static class DeviceOnlyCheck
         // Warm-up at the full row budget sizes every scratch buffer, and a sampled step the sampling's.
         model.Prefill([new PrefillPrompt(0, new[] { 1, 2, 3, 4, 5, 6 }, 0, LogitsSelection.All)]);
         RowSampling topK = Sampled(vocabulary, topK: 40, topP: 1f, draw: 0.3);
-        RowSampling topP = Sampled(vocabulary, topK: 0, topP: 0.9f, draw: 0.7);
+        RowSampling topP = Sampled(vocabulary, topK: 0, topP: 0.9f, draw: 0.7) with { Logprobs = 3 };
         model.Decode([new DecodeRow(0, 6, 1, vocabulary, topK), new DecodeRow(1, 0, 2, vocabulary, topP), new DecodeRow(2, 0, 3)]);
         accelerator.Counters.Reset();
 
@@ -48,11 +48,13 @@ internal static class DeviceOnlyCheck
         managedBytesPerStep = GC.GetAllocatedBytesForCurrentThread() - before;
         // Rows 0 and 2 greedy, chosen on the device: only their ids come back, and row 1's logits.
         model.Decode([warm[0] with { Position = 9, ChooseAmong = vocabulary }, warm[1] with { Position = 6 }, warm[2] with { Position = 5, ChooseAmong = vocabulary }]);
-        // Rows 0 and 1 sampled on the device (top-k, top-p): only their ids come back, and row 2's logits.
+        // Rows 0 and 1 sampled on the device (top-k, top-p with 3 logprobs): only their ids and row 1's
+        // logprobs come back, and row 2's logits.
         ModelLogits sampled = model.Decode([warm[0] with { Position = 10, ChooseAmong = vocabulary, Sampling = topK }, warm[1] with { Position = 7, ChooseAmong = vocabulary, Sampling = topP }, warm[2] with { Position = 6 }]);
         IlgpuCounters c = accelerator.Counters;
         var problems = new List<string>();
-        if (!sampled.IsChosenOnDevice(0) || !sampled.IsChosenOnDevice(1) || sampled.IsChosenOnDevice(2) || (uint)sampled.ChosenOnDevice(0) >= (uint)vocabulary)
+        if (!sampled.IsChosenOnDevice(0) || !sampled.IsChosenOnDevice(1) || sampled.IsChosenOnDevice(2) || (uint)sampled.ChosenOnDevice(0) >= (uint)vocabulary
+            || sampled.ChosenLogprobs(0) is not null || sampled.ChosenLogprobs(1) is not { Top.Count: 3 })
         {
             problems.Add("the sampled step did not bring back the sampled rows' ids and the other row's logits");
         }
@@ -74,11 +76,12 @@ internal static class DeviceOnlyCheck
         }
 
         // Two logits rows (one per prompt), three decode steps of three rows, then the greedy step's
-        // and the sampled step's one host row and three ids each (one copy each) come back; nothing else does.
-        long logitBytes = (13L * vocabulary * sizeof(float)) + (6 * sizeof(int));
-        if (c.DeviceToHostBytes != logitBytes || c.DeviceToHostCopies != 8)
+        // and the sampled step's one host row and three ids each (one copy each), and the sampled row's
+        // requested logprobs (its token's and 3 alternatives': 4 floats and 3 ids, two copies) come back; nothing else does.
+        long logitBytes = (13L * vocabulary * sizeof(float)) + (6 * sizeof(int)) + (4 * sizeof(float)) + (3 * sizeof(int));
+        if (c.DeviceToHostBytes != logitBytes || c.DeviceToHostCopies != 10)
         {
-            problems.Add($"{c.DeviceToHostCopies} device-to-host copies of {c.DeviceToHostBytes} bytes; only the logits and the chosen ids ({logitBytes} bytes in 8 copies) should cross");
+            problems.Add($"{c.DeviceToHostCopies} device-to-host copies of {c.DeviceToHostBytes} bytes; only the logits, the chosen ids and the requested logprobs ({logitBytes} bytes in 10 copies) should cross");
         }
 
         // Per pass: tokens, positions, slots, logit rows (the prefill's 5 rows, each decode's 3), and

@@ -133,7 +133,8 @@ internal static class SamplingChecks
         return null;
     }
 
-    private static bool Close(float host, float device) =>
+    /// <summary>Whether a device log-probability is within two units of the last place of the host's.</summary>
+    internal static bool Close(float host, float device) =>
         host == device || Math.Abs(host - device) <= 2 * (MathF.BitIncrement(Math.Abs(host)) - Math.Abs(host));
 
     /// <summary>The host sampler's token, or its error as the device reports it (−2 − i for a NaN at i, −1 for all banned).</summary>

@@ -102,7 +102,7 @@ internal sealed class StaticBatch
             else
             {
                 LiveRows++;
-                Emit(member, logits!.IsChosenOnDevice(i) ? member.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : member.Sampler.Sample(logits.Row(i)));
+                Emit(member, member.Sampler.Accept(logits!, i));
             }
         }
     }

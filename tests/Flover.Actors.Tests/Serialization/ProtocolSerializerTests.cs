@@ -61,6 +61,7 @@ public sealed class ProtocolSerializerTests : TestKit
         { "ShardStep with device choices", new ShardStep(10, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1)])) },
         { "ShardStep with device sampling", new ShardStep(11, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1, 50257, new RowSampling(50257, 0.7f, 40, 0.9f, 0.25, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Bias, 1.2f, 0, -1.5f) })), new DecodeRow(5, 1, 2)])) },
         { "ShardStepDone with device choices", new ShardStepDone(10, 0, new ModelStepResult(null, ChosenLogits()), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
+        { "ShardStepDone with device sampling's logprobs", new ShardStepDone(11, 0, new ModelStepResult(null, ChosenLogits(withLogprobs: true)), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardDeviceFault", new ShardDeviceFault(9, 0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
         { "ShardReadyQuery", ShardReadyQuery.Instance },
@@ -135,10 +136,15 @@ public sealed class ProtocolSerializerTests : TestKit
     }
 
     /// <summary>Decode logits of two rows, the second chosen on the device (token 2): only its choice is meaningful.</summary>
-    private static ModelLogits ChosenLogits()
+    private static ModelLogits ChosenLogits(bool withLogprobs = false)
     {
         ModelLogits logits = ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f]);
         logits.SetChosen(1, 2);
+        if (withLogprobs)
+        {
+            logits.SetChosenLogprobs(1, -0.25f, [new TokenLogprob(2, -0.25f), new TokenLogprob(0, -1.5f)]);
+        }
+
         return logits;
     }
 
@@ -167,6 +173,20 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal(sampling.Edits.ToArray(), read.Edits.ToArray());
         Assert.Equal(new DecodeRow(2, 5, 6, 300), back.Work.Decode[1]);
         Assert.Contains("format version 4", Assert.Throws<WireFormatException>(() => new WireReader(bytes, "S", 3)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sampled_row_s_logprobs_survive_the_trip_exactly()
+    {
+        var done = new ShardStepDone(11, 0, new ModelStepResult(null, ChosenLogits(withLogprobs: true)), TimeSpan.Zero, TimeSpan.Zero);
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(done);
+
+        var back = (ShardStepDone)serializer.FromBinary(serializer.ToBinary(done), Akka.Serialization.Serialization.ManifestFor(serializer, done));
+
+        ModelLogits logits = back.Result!.Decode!;
+        Assert.Null(logits.ChosenLogprobs(0));
+        Assert.Equal(-0.25f, logits.ChosenLogprobs(1)!.Value.Logprob);
+        Assert.Equal([new TokenLogprob(2, -0.25f), new TokenLogprob(0, -1.5f)], logits.ChosenLogprobs(1)!.Value.Top);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
 
 namespace Flover.Gpu.Tests.Sampling;
@@ -21,24 +20,24 @@ public sealed class ArgMaxChoiceTests
 
     [Theory]
     [MemberData(nameof(HostOnly))]
-    public void Anything_but_the_plain_arg_max_is_sampled_and_only_logprobs_keep_it_on_the_host(string why, SamplingParameters parameters)
+    public void Anything_but_the_plain_arg_max_is_sampled_on_the_device_with_the_logprobs_it_asks_for(string why, SamplingParameters parameters)
     {
         var sampler = new RequestSampler(parameters, Vocabulary, Eos, []);
 
         Assert.False(sampler.ChoosesByArgMax, why);
         Assert.Equal(0, sampler.ArgMaxCandidates);
+        RowSampling sampling = sampler.DeviceSampling()!;
+        Assert.Equal(Vocabulary, sampling.Candidates);
+        Assert.Equal(parameters.Logprobs ?? -1, sampling.Logprobs);
+        Assert.Equal(Vocabulary, sampler.NextRow(1, 2, 3).ChooseAmong);
+        Assert.NotNull(sampler.NextRow(1, 2, 3).Sampling);
         if (parameters.Logprobs is not null)
         {
-            Assert.Equal(0, sampler.DeviceSampling()!.Logprobs);
-            Assert.Equal(new DecodeRow(1, 2, 3), sampler.NextRow(1, 2, 3));
+            // Its logprobs come with the choice in the logits (Accept), never without them.
             Assert.Throws<InvalidOperationException>(() => sampler.AcceptChoice(3));
             return;
         }
 
-        RowSampling sampling = sampler.DeviceSampling()!;
-        Assert.Equal(Vocabulary, sampling.Candidates);
-        Assert.Equal(Vocabulary, sampler.NextRow(1, 2, 3).ChooseAmong);
-        Assert.NotNull(sampler.NextRow(1, 2, 3).Sampling);
         Assert.Equal(new SampledToken(3, null, null, null), sampler.AcceptChoice(3));
     }
 
