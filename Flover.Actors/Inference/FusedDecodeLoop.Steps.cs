@@ -48,7 +48,8 @@ public sealed partial class FusedDecodeLoop
             bool completes = chunk == remaining;
             // A fresh request samples its first token from the prefill; a recovered one already has it.
             bool needsLogits = completes && sequence.Generated.Count == 0;
-            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None));
+            // Its first token is sampled where the logits are, like every later one: only the id comes back.
+            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None, needsLogits ? sequence.Sampler.DeviceSampling() : null));
             step.Chunks.Add(new PrefillChunk(sequence, chunk, completes, needsLogits));
             step.Involved.Add(sequence);
             budget -= chunk;
@@ -112,7 +113,7 @@ public sealed partial class FusedDecodeLoop
             else if (!RetiredMeanwhile(sequence, step.Finished))
             {
                 (int first, int count) = logits!.RowsOf(i);
-                Emit(sequence, sequence.Sampler.Sample(logits.Row(first + count - 1)), tokens, step.Finished);
+                Emit(sequence, sequence.Sampler.Accept(logits, first + count - 1), tokens, step.Finished);
             }
         }
 

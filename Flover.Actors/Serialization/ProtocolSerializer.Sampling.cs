@@ -10,7 +10,7 @@ namespace Flover.Actors.Serialization;
 /// </summary>
 public sealed partial class ProtocolSerializer
 {
-    private static bool CarriesSampling(ShardStep m) => m.Work.Decode.Any(row => row.Sampling is not null);
+    private static bool CarriesSampling(ShardStep m) => m.Work.Decode.Any(row => row.Sampling is not null) || m.Work.Prefill.Any(prompt => prompt.Sampling is not null);
 
     private static bool CarriesLogprobs(ModelStepResult result) => result.Prefill?.AnyChosenLogprobs == true || result.Decode?.AnyChosenLogprobs == true;
 
@@ -54,13 +54,13 @@ public sealed partial class ProtocolSerializer
         }
     }
 
-    /// <summary>For each decode row, whether it is sampled, then its parameters, draw, logprobs and edits.</summary>
-    private static void WriteSamplings(WireWriter w, DecodeRow[] rows)
+    /// <summary>For each decode row, then each prompt: whether it is sampled, then its parameters, draw, logprobs and edits.</summary>
+    private static void WriteSamplings(WireWriter w, ModelStep work)
     {
-        foreach (DecodeRow row in rows)
+        foreach (RowSampling? sampling in work.Decode.Select(row => row.Sampling).Concat(work.Prefill.Select(prompt => prompt.Sampling)))
         {
-            w.Bool(row.Sampling is not null);
-            if (row.Sampling is not { } s)
+            w.Bool(sampling is not null);
+            if (sampling is not { } s)
             {
                 continue;
             }
@@ -83,28 +83,38 @@ public sealed partial class ProtocolSerializer
         }
     }
 
-    private static void ReadSamplings(WireReader r, DecodeRow[] rows)
+    private static void ReadSamplings(WireReader r, DecodeRow[] rows, PrefillPrompt[] prompts)
     {
         for (int i = 0; i < rows.Length; i++)
         {
-            if (!r.Bool())
-            {
-                continue;
-            }
-
-            int candidates = r.Int();
-            float temperature = r.Float();
-            int topK = r.Int();
-            float topP = r.Float();
-            double draw = r.Double();
-            int logprobs = r.Int();
-            var edits = new LogitEdit[r.Count(20)];
-            for (int e = 0; e < edits.Length; e++)
-            {
-                edits[e] = new LogitEdit(r.Int(), (LogitEditKinds)r.Int(), r.Float(), r.Float(), r.Float());
-            }
-
-            rows[i] = rows[i] with { Sampling = new RowSampling(candidates, temperature, topK, topP, draw, edits, logprobs) };
+            rows[i] = rows[i] with { Sampling = ReadRowSampling(r) };
         }
+
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            prompts[i] = prompts[i] with { Sampling = ReadRowSampling(r) };
+        }
+    }
+
+    private static RowSampling? ReadRowSampling(WireReader r)
+    {
+        if (!r.Bool())
+        {
+            return null;
+        }
+
+        int candidates = r.Int();
+        float temperature = r.Float();
+        int topK = r.Int();
+        float topP = r.Float();
+        double draw = r.Double();
+        int logprobs = r.Int();
+        var edits = new LogitEdit[r.Count(20)];
+        for (int e = 0; e < edits.Length; e++)
+        {
+            edits[e] = new LogitEdit(r.Int(), (LogitEditKinds)r.Int(), r.Float(), r.Float(), r.Float());
+        }
+
+        return new RowSampling(candidates, temperature, topK, topP, draw, edits, logprobs);
     }
 }

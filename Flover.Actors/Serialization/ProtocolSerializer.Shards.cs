@@ -42,13 +42,13 @@ public sealed partial class ProtocolSerializer
             w.Ints([.. work.Decode.Select(row => row.ChooseAmong)]);
             if (CarriesSampling(m))
             {
-                // Version 4: each decode row's sampling, after the choices.
-                WriteSamplings(w, work.Decode);
+                // Version 4: each decode row's and prompt's sampling, after the choices.
+                WriteSamplings(w, work);
             }
         }
     }
 
-    private static bool CarriesChoices(ShardStep m) => m.Work.Decode.Any(row => row.ChooseAmong != 0);
+    private static bool CarriesChoices(ShardStep m) => m.Work.Decode.Any(row => row.ChooseAmong != 0) || CarriesSampling(m);
 
     private static bool CarriesChoices(ModelStepResult result) => result.Prefill?.AnyChosen == true || result.Decode?.AnyChosen == true;
 
@@ -91,7 +91,7 @@ public sealed partial class ProtocolSerializer
 
             if (r.Version >= 4)
             {
-                ReadSamplings(r, rows);
+                ReadSamplings(r, rows, prompts);
             }
         }
 

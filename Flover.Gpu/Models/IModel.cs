@@ -69,7 +69,12 @@ public readonly record struct DecodeRow(int Slot, int Position, int Token, int C
 /// <param name="Tokens">The tokens, at positions <paramref name="StartPosition"/>, <paramref name="StartPosition"/> + 1, ...</param>
 /// <param name="StartPosition">0 for a new prompt; the number of positions already filled for a continuing chunk.</param>
 /// <param name="Logits">Which rows' logits to return.</param>
-public sealed record PrefillPrompt(int Slot, ReadOnlyMemory<int> Tokens, int StartPosition = 0, LogitsSelection Logits = LogitsSelection.Last);
+/// <param name="Sampling">
+/// With <see cref="LogitsSelection.Last"/>: sample the token after the prompt where the logits are and bring back
+/// only its id (<see cref="ModelLogits.ChosenOnDevice"/>), as a decode row's <see cref="DecodeRow.Sampling"/>; null
+/// (the default) brings the last row's logits back.
+/// </param>
+public sealed record PrefillPrompt(int Slot, ReadOnlyMemory<int> Tokens, int StartPosition = 0, LogitsSelection Logits = LogitsSelection.Last, RowSampling? Sampling = null);
 
 /// <summary>Which logits a prefill returns for a prompt.</summary>
 public enum LogitsSelection

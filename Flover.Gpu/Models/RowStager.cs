@@ -130,8 +130,9 @@ internal sealed class RowStager
             ReadOnlySpan<int> tokens = prompt.Tokens.Span;
             for (int t = 0; t < tokens.Length; t++)
             {
-                bool wanted = prompt.Logits == LogitsSelection.All || (prompt.Logits == LogitsSelection.Last && t == tokens.Length - 1);
-                Stage(prompt.Slot, prompt.StartPosition + t, tokens[t], wanted);
+                bool last = t == tokens.Length - 1;
+                bool wanted = prompt.Logits == LogitsSelection.All || (prompt.Logits == LogitsSelection.Last && last);
+                Stage(prompt.Slot, prompt.StartPosition + t, tokens[t], wanted, last ? prompt.Sampling?.Candidates ?? 0 : 0, last ? prompt.Sampling : null);
             }
         }
 
@@ -165,7 +166,7 @@ internal sealed class RowStager
                 throw new ArgumentOutOfRangeException(nameof(rows), $"{where}: a choice on the device is made among 0..{_vocabularySize} ids, not {row.ChooseAmong}.");
             }
 
-            CheckSampling(row, where);
+            CheckSampling(row.Sampling, row.ChooseAmong, where);
 
             _rowsPerPrompt[i] = 1;
         }
@@ -180,24 +181,24 @@ internal sealed class RowStager
         return Logits;
     }
 
-    /// <summary>A sampled row is chosen among its sampling's candidates, and its edits name only those (the device writes where they say).</summary>
-    private static void CheckSampling(DecodeRow row, InputPlace where)
+    /// <summary>A sampled row is chosen among its sampling's candidates (within the vocabulary), and its edits name only those (the device writes where they say).</summary>
+    private void CheckSampling(RowSampling? sampling, int chooseAmong, InputPlace where)
     {
-        if (row.Sampling is not { } sampling)
+        if (sampling is null)
         {
             return;
         }
 
-        if (sampling.Candidates != row.ChooseAmong)
+        if (sampling.Candidates != chooseAmong || (uint)sampling.Candidates - 1 >= (uint)_vocabularySize)
         {
-            throw new ArgumentOutOfRangeException(nameof(row), $"{where}: a sampled row is chosen among its sampling's {sampling.Candidates} ids, not {row.ChooseAmong}.");
+            throw new ArgumentOutOfRangeException(nameof(sampling), $"{where}: a sampled row is chosen among its sampling's {sampling.Candidates} ids, which must be {chooseAmong} and lie in 1..{_vocabularySize}.");
         }
 
         foreach (LogitEdit edit in sampling.Edits.Span)
         {
             if ((uint)edit.Token >= (uint)sampling.Candidates)
             {
-                throw new ArgumentOutOfRangeException(nameof(row), $"{where}: a logit edit names token {edit.Token}, outside the {sampling.Candidates} candidates.");
+                throw new ArgumentOutOfRangeException(nameof(sampling), $"{where}: a logit edit names token {edit.Token}, outside the {sampling.Candidates} candidates.");
             }
         }
     }
@@ -259,6 +260,16 @@ internal sealed class RowStager
         foreach (int token in prompt.Tokens.Span)
         {
             CheckToken(token, where);
+        }
+
+        if (prompt.Sampling is { } sampling)
+        {
+            if (prompt.Logits != LogitsSelection.Last)
+            {
+                throw new ArgumentException($"{where}: only a prompt's last row (LogitsSelection.Last) is sampled on the device, not {prompt.Logits}.", nameof(prompt));
+            }
+
+            CheckSampling(sampling, sampling.Candidates, where);
         }
     }
 

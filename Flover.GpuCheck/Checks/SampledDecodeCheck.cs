@@ -7,7 +7,7 @@ using Flover.Gpu.Sampling;
 namespace Flover.GpuCheck.Checks;
 
 /// <summary>
-/// Sampled requests decoded together with their tokens chosen on the device (<see cref="RequestSampler.NextRow"/>)
+/// Sampled requests prefilled and decoded together with their tokens chosen on the device (<see cref="RequestSampler.NextRow"/>)
 /// give every token each gets alone with its logits sampled on the host: the model's rows are batch
 /// invariant, so the device sampler sees the logits the host sampler sees alone.
 /// </summary>
@@ -45,8 +45,14 @@ internal static class SampledDecodeCheck
 
         using var fused = new Gpt2Model(accelerator, weights, new Gpt2ModelOptions(SlotCount: prompts.Length, SlotCapacity: capacity, MaxRowsPerStep: 8));
         RequestSampler[] samplers = [.. requests.Select((r, i) => new RequestSampler(r, vocabulary, 0, prompts[i]))];
-        ModelLogits first = fused.Prefill([.. prompts.Select((p, i) => new PrefillPrompt(i, p))]);
-        List<SampledToken>[] together = [.. samplers.Select((s, i) => new List<SampledToken> { s.Sample(first.Row(i)) })];
+        // The first token too is chosen on the device, from the prompt's last row.
+        ModelLogits first = fused.Prefill([.. prompts.Select((p, i) => new PrefillPrompt(i, p, Sampling: samplers[i].DeviceSampling()))]);
+        List<SampledToken>[] together = [.. samplers.Select((s, i) => new List<SampledToken> { s.Accept(first, i) })];
+        if (Enumerable.Range(0, prompts.Length).Any(i => !first.IsChosenOnDevice(i)))
+        {
+            return "a prompt's first token was not chosen on the device";
+        }
+
         while (samplers.Any(s => s.Finish is null))
         {
             int[] live = [.. Enumerable.Range(0, samplers.Length).Where(i => samplers[i].Finish is null)];

@@ -97,7 +97,7 @@ internal sealed class StaticBatch
             {
                 member.KvLength = member.Prompt.Length;
                 (int first, int count) = logits!.RowsOf(i);
-                Emit(member, member.Sampler.Sample(logits.Row(first + count - 1)));
+                Emit(member, member.Sampler.Accept(logits, first + count - 1));
             }
             else
             {
@@ -150,7 +150,7 @@ internal sealed class StaticBatch
         var prompts = new List<PrefillPrompt>();
         foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
         {
-            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last));
+            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last, member.Sampler.DeviceSampling()));
             _rowOwners.Add(member);
             PrefillTokens += member.Prompt.Length;
         }

@@ -63,8 +63,11 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
             Assert.Equal(expected[request.Id], tokens[request.Id]);
         }
 
-        // Greedy rows (and holes) by arg-max, sampled rows by their sampling, logprobs rows too: no row brings back logits.
+        // Greedy rows (and holes) by arg-max, sampled rows by their sampling, logprobs rows too, and
+        // every request's first token after its prompt: no row brings back logits.
         Assert.All(model.Rows, row => Assert.Equal(vocabulary, row.ChooseAmong));
+        Assert.All(model.Prompts.Where(p => p.Logits != LogitsSelection.None), p => Assert.NotNull(p.Sampling));
+        Assert.Contains(model.Prompts, p => p.Sampling is { Temperature: 0 });
         Assert.Contains(model.Rows, row => row.Sampling is null);
         Assert.Contains(model.Rows, row => row.Sampling is { TopK: 40 });
         Assert.Contains(model.Rows, row => row.Sampling is { TopP: 0.8f, Edits.Length: > 0 });
@@ -382,10 +385,18 @@ internal sealed class RowRecordingModel(IModel inner) : DelegatingModel(inner)
 {
     public List<DecodeRow> Rows { get; } = [];
 
+    public List<PrefillPrompt> Prompts { get; } = [];
+
     public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         Rows.AddRange(rows);
         return Inner.Decode(rows);
+    }
+
+    public override ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
+    {
+        Prompts.AddRange(prompts);
+        return Inner.Prefill(prompts);
     }
 
 }

@@ -159,10 +159,10 @@ public sealed class ProtocolSerializerTests : TestKit
     }
 
     [Fact]
-    public void A_decode_row_s_sampling_survives_the_trip_exactly_and_a_version_3_node_refuses_it()
+    public void A_decode_row_s_and_a_prompt_s_sampling_survive_the_trip_exactly_and_a_version_3_node_refuses_them()
     {
         var sampling = new RowSampling(300, 0.7f, 40, 0.9f, 0.123456789, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Subtract, 1.2f, 0.75f, 0), new LogitEdit(3, LogitEditKinds.Ban, 1f, 0, 0) }, Logprobs: 5);
-        var step = new ShardStep(4, new ModelStep([], [], [new DecodeRow(1, 2, 3, 300, sampling), new DecodeRow(2, 5, 6, 300)]));
+        var step = new ShardStep(4, new ModelStep([], [new PrefillPrompt(3, new[] { 4, 5 }, 0, LogitsSelection.Last, sampling with { TopK = 7 }), new PrefillPrompt(4, new[] { 6 })], [new DecodeRow(1, 2, 3, 300, sampling), new DecodeRow(2, 5, 6, 300)]));
         var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(step);
         byte[] bytes = serializer.ToBinary(step);
 
@@ -172,6 +172,8 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal((sampling.Candidates, sampling.Temperature, sampling.TopK, sampling.TopP, sampling.Draw, sampling.Logprobs), (read.Candidates, read.Temperature, read.TopK, read.TopP, read.Draw, read.Logprobs));
         Assert.Equal(sampling.Edits.ToArray(), read.Edits.ToArray());
         Assert.Equal(new DecodeRow(2, 5, 6, 300), back.Work.Decode[1]);
+        Assert.Equal(7, back.Work.Prefill[0].Sampling!.TopK);
+        Assert.Null(back.Work.Prefill[1].Sampling);
         Assert.Contains("format version 4", Assert.Throws<WireFormatException>(() => new WireReader(bytes, "S", 3)).Message, StringComparison.Ordinal);
     }
 
