@@ -20,11 +20,16 @@ public sealed partial class RequestSampler
     /// its penalties, logit bias and min-tokens ban as one edit per token, and the logprobs it asks for;
     /// null once the request has finished.
     /// </summary>
-    public RowSampling? DeviceSampling()
+    public RowSampling? DeviceSampling() => Finish is not null ? null
+        : new RowSampling(_vocabularySize, _parameters.Temperature, _parameters.TopK, _parameters.TopP, CounterRandom.Uniform(_parameters.Seed, GeneratedCount), Edits(), _parameters.Logprobs ?? -1);
+
+    /// <summary>The logit processors' work for the next token as one edit per token (none at all for a request without any: no allocation).</summary>
+    private LogitEdit[] Edits()
     {
-        if (Finish is not null)
+        bool banEos = GeneratedCount < _parameters.MinTokens && !_parameters.IgnoreEos;
+        if (_parameters.RepetitionPenalty == 1f && _parameters.PresencePenalty == 0f && _parameters.FrequencyPenalty == 0f && _parameters.LogitBias is not { Count: > 0 } && !banEos)
         {
-            return null;
+            return [];
         }
 
         var edits = new Dictionary<int, LogitEdit>();
@@ -56,7 +61,7 @@ public sealed partial class RequestSampler
             edits[token] = e with { Kinds = e.Kinds | LogitEditKinds.Bias, Bias = bias };
         }
 
-        if (GeneratedCount < _parameters.MinTokens && !_parameters.IgnoreEos)
+        if (banEos)
         {
             foreach (int eos in _eosTokenIds.Where(eos => (uint)eos < (uint)_vocabularySize))
             {
@@ -65,7 +70,7 @@ public sealed partial class RequestSampler
             }
         }
 
-        return new RowSampling(_vocabularySize, _parameters.Temperature, _parameters.TopK, _parameters.TopP, CounterRandom.Uniform(_parameters.Seed, GeneratedCount), edits.Values.ToArray(), _parameters.Logprobs ?? -1);
+        return [.. edits.Values];
     }
 
     /// <summary>
