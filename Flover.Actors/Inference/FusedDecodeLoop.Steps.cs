@@ -49,7 +49,7 @@ public sealed partial class FusedDecodeLoop
             // A fresh request samples its first token from the prefill; a recovered one already has it.
             bool needsLogits = completes && sequence.Generated.Count == 0;
             // Its first token is sampled where the logits are, like every later one: only the id comes back.
-            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None, needsLogits ? sequence.Sampler.DeviceSampling() : null));
+            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None, needsLogits && _options.SampleOnDevice ? sequence.Sampler.DeviceSampling() : null));
             step.Chunks.Add(new PrefillChunk(sequence, chunk, completes, needsLogits));
             step.Involved.Add(sequence);
             budget -= chunk;
@@ -82,7 +82,9 @@ public sealed partial class FusedDecodeLoop
             {
                 // A request's token is chosen where the logits are (greedy or sampled): only its id
                 // comes back. Only a request asking for logprobs still brings its row to the host.
-                step.Rows.Add(sequence.Sampler.NextRow(slot, sequence.KvLength, sequence.LastToken));
+                step.Rows.Add(_options.SampleOnDevice
+                    ? sequence.Sampler.NextRow(slot, sequence.KvLength, sequence.LastToken)
+                    : new DecodeRow(slot, sequence.KvLength, sequence.LastToken, sequence.Sampler.ArgMaxCandidates));
                 step.RowOwners.Add(sequence);
                 step.Involved.Add(sequence);
             }

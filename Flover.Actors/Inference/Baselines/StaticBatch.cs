@@ -17,12 +17,14 @@ internal sealed class StaticBatch
     private readonly BaselineRequest[] _members;
     private readonly bool _keepFinishedRows;
     private readonly List<BaselineRequest?> _rowOwners = [];
+    private readonly bool _sampleOnDevice;
     private bool _prefilled;
     private bool _planned;
     private bool _planIsPrefill;
 
-    public StaticBatch(ModelShape model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows)
+    public StaticBatch(ModelShape model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows, bool sampleOnDevice = true)
     {
+        _sampleOnDevice = sampleOnDevice;
         if (members.Count > model.SlotCount)
         {
             throw new ArgumentException($"A batch of {members.Count} does not fit {model.SlotCount} KV slots.", nameof(members));
@@ -150,7 +152,7 @@ internal sealed class StaticBatch
         var prompts = new List<PrefillPrompt>();
         foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
         {
-            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last, member.Sampler.DeviceSampling()));
+            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last, _sampleOnDevice ? member.Sampler.DeviceSampling() : null));
             _rowOwners.Add(member);
             PrefillTokens += member.Prompt.Length;
         }
@@ -172,7 +174,9 @@ internal sealed class StaticBatch
             {
                 // As in the fused loop: a row's token is chosen where the logits are (greedy or
                 // sampled), and a carried row's discarded logits stay there (a choice among one id, never read).
-                rows.Add(live ? member.Sampler.NextRow(member.Slot, member.KvLength, member.LastToken) : new DecodeRow(member.Slot, member.KvLength, member.LastToken, 1));
+                rows.Add(!live ? new DecodeRow(member.Slot, member.KvLength, member.LastToken, 1)
+                    : _sampleOnDevice ? member.Sampler.NextRow(member.Slot, member.KvLength, member.LastToken)
+                    : new DecodeRow(member.Slot, member.KvLength, member.LastToken, member.Sampler.ArgMaxCandidates));
                 _rowOwners.Add(live ? member : null);
                 member.KvLength++;
             }

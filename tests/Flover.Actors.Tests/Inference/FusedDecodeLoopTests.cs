@@ -75,6 +75,29 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void With_greedy_device_sampling_only_arg_max_rows_are_chosen_on_the_device_and_every_token_is_the_same()
+    {
+        int vocabulary = fixture.Model.VocabularySize;
+        List<ScenarioRequest> requests = Scenario(seed: 5, count: 8);
+        var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+        var model = new RowRecordingModel(fixture.Model);
+        FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos) { SampleOnDevice = false });
+
+        (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests);
+
+        foreach (ScenarioRequest request in requests)
+        {
+            Assert.Equal(expected[request.Id], tokens[request.Id]);
+        }
+
+        // flover.engine.device-sampling = greedy: the earlier split, for comparison.
+        Assert.All(model.Rows, row => Assert.Null(row.Sampling));
+        Assert.All(model.Prompts, p => Assert.Null(p.Sampling));
+        Assert.Contains(model.Rows, row => row.ChooseAmong == vocabulary);
+        Assert.Contains(model.Rows, row => row.ChooseAmong == 0);
+    }
+
+    [Fact]
     public void Shuffle_planned_outside_the_loop_and_applied_at_the_next_step_keeps_every_request_exact()
     {
         List<ScenarioRequest> requests = Scenario(seed: 11, count: 10);
