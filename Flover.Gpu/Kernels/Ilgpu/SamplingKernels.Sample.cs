@@ -19,6 +19,7 @@ internal static partial class SamplingKernels
     {
         ArrayView<double> sums = SharedMemory.Allocate<double>(NormKernels.MaxGroupSize);
         ArrayView<long> longs = SharedMemory.Allocate<long>(NormKernels.MaxGroupSize);
+        ArrayView<int> histogram = SharedMemory.Allocate<int>(256);
         int row = Grid.IdxX;
         SamplingRow p = a.Rows[row];
         int n = p.Candidates;
@@ -63,7 +64,7 @@ internal static partial class SamplingKernels
         }
 
         Group.Barrier();
-        int choice = Choose(p, values, weights, indexBits, sums, longs);
+        int choice = Choose(p, values, weights, indexBits, sums, longs, histogram);
         Finish(a, row, choice);
         if (p.Logprobs >= 0 && choice >= 0 && t == 0)
         {
@@ -122,7 +123,7 @@ internal static partial class SamplingKernels
     }
 
     /// <summary>The choice on the edited values: −1 when all are banned, greedy at temperature 0, else <see cref="Draw"/>.</summary>
-    private static int Choose(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, int indexBits, ArrayView<double> sums, ArrayView<long> longs)
+    private static int Choose(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, int indexBits, ArrayView<double> sums, ArrayView<long> longs, ArrayView<int> histogram)
     {
         int t = Group.IdxX;
         int size = Group.DimX;
@@ -150,11 +151,11 @@ internal static partial class SamplingKernels
             return (int)GroupReduce.Min(first, longs);
         }
 
-        return Draw(p, values, weights, max, indexBits, sums, longs);
+        return Draw(p, values, weights, max, indexBits, sums, longs, histogram);
     }
 
     /// <summary>Temperature, top-k, top-p and the pick, as the host sampler's Draw.</summary>
-    private static int Draw(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, float max, int indexBits, ArrayView<double> sums, ArrayView<long> longs)
+    private static int Draw(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, float max, int indexBits, ArrayView<double> sums, ArrayView<long> longs, ArrayView<int> histogram)
     {
         int t = Group.IdxX;
         int size = Group.DimX;
@@ -166,18 +167,7 @@ internal static partial class SamplingKernels
         long lowest = 0;
         if (p.TopK > 0 && p.TopK < n)
         {
-            // The k-th best key: the greatest K with at least k keys ≥ K.
-            for (int bit = keyBits - 1; bit >= 0; bit--)
-            {
-                long candidate = lowest | (1L << bit);
-                long count = 0;
-                for (int i = t; i < n; i += size)
-                {
-                    count += Key(values[i], i, ranked, indexBits) >= candidate ? 1 : 0;
-                }
-
-                lowest = GroupReduce.Sum(count, longs) >= p.TopK ? candidate : lowest;
-            }
+            lowest = KthKey(values, n, indexBits, keyBits, p.TopK, longs, histogram);
         }
 
         // Only the candidates weigh anything (the host computes no other weight).
@@ -227,6 +217,60 @@ internal static partial class SamplingKernels
 
         long mask = (1L << indexBits) - 1;
         return (int)(mask - (chosen & mask));
+    }
+
+    /// <summary>
+    /// The k-th greatest key, a byte of it per pass: among the keys that share the bytes found so far, a
+    /// histogram of the next byte (integer counts, so the atomics' order cannot change them), and the
+    /// greatest byte value at which at least the remaining count of keys lies at or above it.
+    /// </summary>
+    private static long KthKey(ArrayView<float> values, int n, int indexBits, int keyBits, int k, ArrayView<long> longs, ArrayView<int> histogram)
+    {
+        int t = Group.IdxX;
+        int size = Group.DimX;
+        long found = 0;
+        int remaining = k;
+        for (int shift = ((keyBits - 1) / 8) * 8; shift >= 0; shift -= 8)
+        {
+            for (int b = t; b < 256; b += size)
+            {
+                histogram[b] = 0;
+            }
+
+            Group.Barrier();
+            long prefix = found >> (shift + 8);
+            for (int i = t; i < n; i += size)
+            {
+                long key = Key(values[i], i, ranked: true, indexBits);
+                if (key >> (shift + 8) == prefix)
+                {
+                    Atomic.Add(ref histogram[(int)((key >> shift) & 255)], 1);
+                }
+            }
+
+            Group.Barrier();
+            if (t == 0)
+            {
+                // Keys in higher bytes are already counted out of the remaining; the answer's byte holds the remaining-th.
+                int above = 0;
+                int digit = 255;
+                while (digit > 0 && above + histogram[digit] < remaining)
+                {
+                    above += histogram[digit];
+                    digit--;
+                }
+
+                longs[0] = digit;
+                longs[1] = above;
+            }
+
+            Group.Barrier();
+            found |= longs[0] << shift;
+            remaining -= (int)longs[1];
+            Group.Barrier();
+        }
+
+        return found;
     }
 
     /// <summary>The greatest key K whose keys ≥ K weigh at least (or, <paramref name="strict"/>, more than) <paramref name="bound"/>.</summary>
