@@ -4,11 +4,12 @@ namespace Flover.Gpu.Kernels.Ilgpu;
 
 /// <summary>
 /// Sampling on the device, a group per row, with no sort: every set the host sampler walks in order
-/// (top-k, the nucleus, the inverse-CDF pick) is found by a bitwise descent on a rank key, one pass
-/// over the row and one group reduction per key bit. A token's key orders as the host's walk does:
-/// by value then lower index (top-k and top-p), or by index alone (plain sampling). Then "the k best",
-/// "the smallest prefix whose weight reaches p" and "the first token whose cumulative weight exceeds
-/// the target" are each the greatest key K at which a count or weight of the keys ≥ K still passes.
+/// (top-k, the nucleus, the inverse-CDF pick) is found by a search on a rank key. A token's key orders
+/// as the host's walk does: by value then lower index (top-k and top-p), or by index alone (plain
+/// sampling). Then "the k best", "the smallest prefix whose weight reaches p" and "the first token
+/// whose cumulative weight exceeds the target" are each the greatest key K at which a count or weight
+/// of the keys ≥ K still passes: the count a byte per pass (<see cref="KthKey"/>), the weights a bit
+/// per pass (<see cref="Descend"/>), over the whole row or, after top-k, over the k candidates alone.
 /// Weights are the host's float MathF.Exp((v − max) / T); sums are in double as on the host, in the
 /// group's fixed order instead of the host's sequential one.
 /// </summary>
@@ -152,151 +153,6 @@ internal static partial class SamplingKernels
         }
 
         return Draw(p, values, weights, max, indexBits, sums, longs, histogram);
-    }
-
-    /// <summary>Temperature, top-k, top-p and the pick, as the host sampler's Draw.</summary>
-    private static int Draw(SamplingRow p, ArrayView<float> values, ArrayView<float> weights, float max, int indexBits, ArrayView<double> sums, ArrayView<long> longs, ArrayView<int> histogram)
-    {
-        int t = Group.IdxX;
-        int size = Group.DimX;
-        int n = p.Candidates;
-        float inverseTemperature = 1f / p.Temperature;
-        bool ranked = p.TopK > 0 || p.TopP < 1f;
-
-        int keyBits = ranked ? 32 + indexBits : indexBits;
-        long lowest = 0;
-        if (p.TopK > 0 && p.TopK < n)
-        {
-            lowest = KthKey(values, n, indexBits, keyBits, p.TopK, longs, histogram);
-        }
-
-        // Only the candidates weigh anything (the host computes no other weight).
-        for (int i = t; i < n; i += size)
-        {
-            weights[i] = Key(values[i], i, ranked, indexBits) >= lowest ? MathF.Exp((values[i] - max) * inverseTemperature) : 0f;
-        }
-
-        Group.Barrier();
-        if (p.TopP < 1f)
-        {
-            // The nucleus: the greatest K whose keys ≥ K weigh at least top-p of the candidates.
-            double threshold = p.TopP * Mass(values, weights, n, ranked, indexBits, 0, sums);
-            long nucleus = Descend(values, weights, n, ranked, indexBits, keyBits, threshold, strict: false, sums);
-            for (int i = t; i < n; i += size)
-            {
-                weights[i] = Key(values[i], i, ranked, indexBits) >= nucleus ? weights[i] : 0f;
-            }
-
-            Group.Barrier();
-        }
-
-        double mass = Mass(values, weights, n, ranked, indexBits, 0, sums);
-        double target = p.Draw * mass;
-        long chosen;
-        if (mass > target)
-        {
-            // The first token in the walk whose cumulative weight exceeds the target.
-            chosen = Descend(values, weights, n, ranked, indexBits, keyBits, target, strict: true, sums);
-        }
-        else
-        {
-            // Rounding left the target unreached: the host takes the walk's last token with any weight.
-            long last = long.MaxValue;
-            for (int i = t; i < n; i += size)
-            {
-                long key = Key(values[i], i, ranked, indexBits);
-                last = weights[i] > 0 && key < last ? key : last;
-            }
-
-            chosen = GroupReduce.Min(last, longs);
-            if (chosen == long.MaxValue)
-            {
-                return -1;
-            }
-        }
-
-        long mask = (1L << indexBits) - 1;
-        return (int)(mask - (chosen & mask));
-    }
-
-    /// <summary>
-    /// The k-th greatest key, a byte of it per pass: among the keys that share the bytes found so far, a
-    /// histogram of the next byte (integer counts, so the atomics' order cannot change them), and the
-    /// greatest byte value at which at least the remaining count of keys lies at or above it.
-    /// </summary>
-    private static long KthKey(ArrayView<float> values, int n, int indexBits, int keyBits, int k, ArrayView<long> longs, ArrayView<int> histogram)
-    {
-        int t = Group.IdxX;
-        int size = Group.DimX;
-        long found = 0;
-        int remaining = k;
-        for (int shift = ((keyBits - 1) / 8) * 8; shift >= 0; shift -= 8)
-        {
-            for (int b = t; b < 256; b += size)
-            {
-                histogram[b] = 0;
-            }
-
-            Group.Barrier();
-            long prefix = found >> (shift + 8);
-            for (int i = t; i < n; i += size)
-            {
-                long key = Key(values[i], i, ranked: true, indexBits);
-                if (key >> (shift + 8) == prefix)
-                {
-                    Atomic.Add(ref histogram[(int)((key >> shift) & 255)], 1);
-                }
-            }
-
-            Group.Barrier();
-            if (t == 0)
-            {
-                // Keys in higher bytes are already counted out of the remaining; the answer's byte holds the remaining-th.
-                int above = 0;
-                int digit = 255;
-                while (digit > 0 && above + histogram[digit] < remaining)
-                {
-                    above += histogram[digit];
-                    digit--;
-                }
-
-                longs[0] = digit;
-                longs[1] = above;
-            }
-
-            Group.Barrier();
-            found |= longs[0] << shift;
-            remaining -= (int)longs[1];
-            Group.Barrier();
-        }
-
-        return found;
-    }
-
-    /// <summary>The greatest key K whose keys ≥ K weigh at least (or, <paramref name="strict"/>, more than) <paramref name="bound"/>.</summary>
-    private static long Descend(ArrayView<float> values, ArrayView<float> weights, int n, bool ranked, int indexBits, int keyBits, double bound, bool strict, ArrayView<double> sums)
-    {
-        long found = 0;
-        for (int bit = keyBits - 1; bit >= 0; bit--)
-        {
-            long candidate = found | (1L << bit);
-            double mass = Mass(values, weights, n, ranked, indexBits, candidate, sums);
-            found = (strict ? mass > bound : mass >= bound) ? candidate : found;
-        }
-
-        return found;
-    }
-
-    /// <summary>The weight of the tokens whose key is at least <paramref name="lowest"/>: each thread its own in index order, then the group's tree.</summary>
-    private static double Mass(ArrayView<float> values, ArrayView<float> weights, int n, bool ranked, int indexBits, long lowest, ArrayView<double> sums)
-    {
-        double mass = 0;
-        for (int i = Group.IdxX; i < n; i += Group.DimX)
-        {
-            mass += Key(values[i], i, ranked, indexBits) >= lowest ? weights[i] : 0.0;
-        }
-
-        return GroupReduce.Sum(mass, sums);
     }
 
     /// <summary>
