@@ -67,12 +67,21 @@ internal static partial class SamplingKernels
             // The nucleus: the greatest K whose keys ≥ K weigh at least top-p of the candidates.
             double threshold = p.TopP * Mass(walk, 0, sums);
             long nucleus = Descend(walk, keyBits, threshold, strict: false, sums);
-            for (int j = t; j < walk.Count; j += size)
+            long kept = walk.Compacted ? walk.Count : Count(walk, nucleus, longs);
+            if (!walk.Compacted && kept <= n / 2)
             {
-                walk.SetWeight(j, walk.Key(j) >= nucleus ? walk.Weight(j) : 0f);
+                // A nucleus of at most half the row: the pick walks only it.
+                walk = Compact(values, weights, n, indexBits, nucleus, max, inverseTemperature, (int)kept, longs);
             }
+            else
+            {
+                for (int j = t; j < walk.Count; j += size)
+                {
+                    walk.SetWeight(j, walk.Key(j) >= nucleus ? walk.Weight(j) : 0f);
+                }
 
-            Group.Barrier();
+                Group.Barrier();
+            }
         }
 
         double mass = Mass(walk, 0, sums);

@@ -73,6 +73,18 @@ internal static partial class SamplingKernels
         return found;
     }
 
+    /// <summary>How many of the walk's tokens have a key of at least <paramref name="lowest"/>.</summary>
+    private static long Count(Walk walk, long lowest, ArrayView<long> longs)
+    {
+        long count = 0;
+        for (int j = Group.IdxX; j < walk.Count; j += Group.DimX)
+        {
+            count += walk.Key(j) >= lowest ? 1 : 0;
+        }
+
+        return GroupReduce.Sum(count, longs);
+    }
+
     /// <summary>The weight of the walk's tokens whose key is at least <paramref name="lowest"/>: each thread its own in walk order, then the group's tree.</summary>
     private static double Mass(Walk walk, long lowest, ArrayView<double> sums)
     {
