@@ -146,6 +146,17 @@ internal static class GpuCheckRunner
                     return (true, "timed");
                 });
             }
+
+            report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
+            {
+                using Accelerator accelerator = open();
+                foreach (string line in SamplingBench.Run(accelerator, 50_257, [1, 32, 128], 20))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "timed");
+            });
         }
 
         else if (bench)
@@ -154,6 +165,16 @@ internal static class GpuCheckRunner
             report.Run("bench-decode (tiny model, ILGPU CPU: path check only)", () =>
             {
                 foreach (string line in DecodeBench.Run(open, f32, TensorDType.BF16, [1, 3], 3))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "ran");
+            });
+            report.Run("sampling timing (ILGPU CPU: path check only)", () =>
+            {
+                using Accelerator accelerator = open();
+                foreach (string line in SamplingBench.Run(accelerator, 300, [2], 1))
                 {
                     report.Line(line);
                 }
