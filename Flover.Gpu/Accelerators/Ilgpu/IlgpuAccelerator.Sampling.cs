@@ -24,16 +24,17 @@ public sealed partial class IlgpuAccelerator
             return;
         }
 
-        // The parameters (a few dozen bytes a row) and the edits (one per penalised token) are all that goes up.
+        // The parameters (a few dozen bytes a row) and the edits (one per penalised token) are all that
+        // goes up, into the leading part of buffers that grow and are never shrunk.
         MemoryBuffer<SamplingRow> rowBuffer = Scratch(ref _samplingRows, rows.Length);
         MemoryBuffer<DeviceLogitEdit> editBuffer = Scratch(ref _samplingEdits, Math.Max(edits, 1));
         MemoryBuffer<float> weights = Scratch(ref _samplingWeights, (long)rows.Length * rowWidth);
         MemoryBuffer<float> raw = Scratch(ref _samplingRaw, anyLogprobs ? (long)rows.Length * rowWidth : 1);
         MemoryBuffer<int> noInts = Scratch(ref _noInts, 1);
-        CopyFromCpu<SamplingRow>(_hostSamplingRows.AsSpan(0, rows.Length), rowBuffer.View);
+        CopyFromCpu<SamplingRow>(_hostSamplingRows.AsSpan(0, rows.Length), rowBuffer.View.SubView(0, rows.Length));
         if (edits > 0)
         {
-            CopyFromCpu<DeviceLogitEdit>(_hostEdits.AsSpan(0, edits), editBuffer.View);
+            CopyFromCpu<DeviceLogitEdit>(_hostEdits.AsSpan(0, edits), editBuffer.View.SubView(0, edits));
         }
 
         Begin("SampleRows");

@@ -26,6 +26,16 @@ public sealed class SamplingTests
     }
 
     [Fact]
+    public void Sampling_again_with_fewer_rows_and_edits_reuses_the_grown_buffers()
+    {
+        using IlgpuAccelerator accelerator = IlgpuDevices.OpenCpuOracle();
+
+        // The parameters and edits go into the leading part of buffers grown by the first, larger call.
+        Assert.Empty(SamplingChecks.Compare(accelerator, 80, 70, 2));
+        Assert.Empty(SamplingChecks.Compare(accelerator, 80, 70, 1));
+    }
+
+    [Fact]
     public void The_cpu_accelerator_samples_with_the_host_sampler_itself()
     {
         using Accelerator accelerator = new AcceleratorContext(new EngineOptions(1)).CreateDefault();
