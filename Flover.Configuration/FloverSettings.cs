@@ -30,6 +30,7 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             MinStepInterval = reader.Duration<EngineSettings>(nameof(EngineSettings.MinStepInterval)),
             Device = reader.Device("flover.engine.device"),
             KvDType = reader.Word("flover.engine.kv-dtype", EngineSettings.KvDTypes),
+            DeviceSampling = reader.Word("flover.engine.device-sampling", EngineSettings.DeviceSamplings),
         };
         var scheduler = new SchedulerSettings(
             reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
@@ -164,6 +165,17 @@ public sealed record EngineSettings(
     /// halve the pool (each value rounded to nearest when written). <c>f32</c> when built in code.
     /// </summary>
     public string KvDType { get; init; } = "f32";
+
+    /// <summary>
+    /// Which requests' tokens are chosen where the logits are: <c>all</c> (greedy, sampled and logprobs
+    /// requests alike; only ids and requested logprobs cross to the host) or <c>greedy</c> (only plain
+    /// arg-max requests'; the others bring their logits rows to the host sampler, for comparison).
+    /// <c>all</c> when built in code.
+    /// </summary>
+    public string DeviceSampling { get; init; } = "all";
+
+    /// <summary>The allowed values of <c>flover.engine.device-sampling</c>.</summary>
+    public static IReadOnlyList<string> DeviceSamplings { get; } = ["all", "greedy"];
 
     /// <summary>The allowed values of <c>flover.engine.weight-dtype</c>.</summary>
     public static IReadOnlyList<string> WeightDTypes { get; } = ["auto", "f32", "f16", "bf16"];

@@ -108,6 +108,14 @@ internal static class GpuCheckRunner
         report.Run("fused == alone bitwise (indexed, F16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Indexed, TensorDType.F16) is { } half ? (false, half) : (true, "every row bitwise equal")));
         report.Run("fused == alone bitwise (shuffle, BF16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Shuffle, TensorDType.BF16) is { } brain ? (false, brain) : (true, "every row bitwise equal")));
 
+        report.Run("sampling on the device == the host sampler's ids (every mode)", () =>
+        {
+            using Accelerator accelerator = open();
+            IReadOnlyList<string> wrong = SamplingChecks.Compare(accelerator, 300, 257, 3);
+            return (wrong.Count == 0, wrong.Count == 0 ? $"{SamplingChecks.Cases.Count} modes, ties, a NaN and an all-banned row: every id equal" : string.Join("; ", wrong));
+        });
+        report.Run("sampled requests together, chosen on the device == each alone", () => (SampledDecodeCheck.Run(open, f32, 5) is { } sampled ? (false, sampled) : (true, "every token equal")));
+
         using NativeModelWeights fourHeads = CheckWeights.Create(CheckWeights.Config(embedding: 28, heads: 4));
         report.Run("tensor parallel: 2 shards on one device == TP 1 greedy", () => TensorParallel(open, fourHeads, 2));
         report.Run("tensor parallel: 3 shards on one device == TP 1 greedy", () => TensorParallel(open, f32, 3));
@@ -138,6 +146,17 @@ internal static class GpuCheckRunner
                     return (true, "timed");
                 });
             }
+
+            report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
+            {
+                using Accelerator accelerator = open();
+                foreach (string line in SamplingBench.Run(accelerator, 50_257, [1, 32, 128], 20))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "timed");
+            });
         }
 
         else if (bench)
@@ -146,6 +165,16 @@ internal static class GpuCheckRunner
             report.Run("bench-decode (tiny model, ILGPU CPU: path check only)", () =>
             {
                 foreach (string line in DecodeBench.Run(open, f32, TensorDType.BF16, [1, 3], 3))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "ran");
+            });
+            report.Run("sampling timing (ILGPU CPU: path check only)", () =>
+            {
+                using Accelerator accelerator = open();
+                foreach (string line in SamplingBench.Run(accelerator, 300, [2], 1))
                 {
                     report.Line(line);
                 }

@@ -48,7 +48,8 @@ public sealed partial class FusedDecodeLoop
             bool completes = chunk == remaining;
             // A fresh request samples its first token from the prefill; a recovered one already has it.
             bool needsLogits = completes && sequence.Generated.Count == 0;
-            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None));
+            // Its first token is sampled where the logits are, like every later one: only the id comes back.
+            step.Prompts.Add(new PrefillPrompt(sequence.Slot, history.AsMemory(sequence.KvLength, chunk), sequence.KvLength, needsLogits ? LogitsSelection.Last : LogitsSelection.None, needsLogits && _options.SampleOnDevice ? sequence.Sampler.DeviceSampling() : null));
             step.Chunks.Add(new PrefillChunk(sequence, chunk, completes, needsLogits));
             step.Involved.Add(sequence);
             budget -= chunk;
@@ -79,8 +80,11 @@ public sealed partial class FusedDecodeLoop
             }
             else if (sequence.Decoding)
             {
-                // A greedy request's token is chosen where the logits are: only its id comes back.
-                step.Rows.Add(new DecodeRow(slot, sequence.KvLength, sequence.LastToken, sequence.Sampler.ArgMaxCandidates));
+                // A request's token is chosen where the logits are (greedy or sampled): only its id
+                // comes back. Only a request asking for logprobs still brings its row to the host.
+                step.Rows.Add(_options.SampleOnDevice
+                    ? sequence.Sampler.NextRow(slot, sequence.KvLength, sequence.LastToken)
+                    : new DecodeRow(slot, sequence.KvLength, sequence.LastToken, sequence.Sampler.ArgMaxCandidates));
                 step.RowOwners.Add(sequence);
                 step.Involved.Add(sequence);
             }
@@ -111,7 +115,7 @@ public sealed partial class FusedDecodeLoop
             else if (!RetiredMeanwhile(sequence, step.Finished))
             {
                 (int first, int count) = logits!.RowsOf(i);
-                Emit(sequence, sequence.Sampler.Sample(logits.Row(first + count - 1)), tokens, step.Finished);
+                Emit(sequence, sequence.Sampler.Accept(logits, first + count - 1), tokens, step.Finished);
             }
         }
 
@@ -133,7 +137,7 @@ public sealed partial class FusedDecodeLoop
             sequence.KvLength++;
             if (!RetiredMeanwhile(sequence, step.Finished))
             {
-                SampledToken token = logits!.IsChosenOnDevice(i) ? sequence.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : sequence.Sampler.Sample(logits.Row(i));
+                SampledToken token = sequence.Sampler.Accept(logits!, i);
                 Emit(sequence, token, tokens, step.Finished);
             }
         }

@@ -39,6 +39,13 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
     /// </summary>
     public int? SampledVocabulary { get; init; }
 
+    /// <summary>
+    /// Whether every request's token is chosen where its logits are (<see cref="Gpu.Sampling.RequestSampler.NextRow"/>,
+    /// <c>flover.engine.device-sampling = all</c>, the default), or only plain arg-max requests' (<c>greedy</c>), the
+    /// others' logits rows coming to the host sampler.
+    /// </summary>
+    public bool SampleOnDevice { get; init; } = true;
+
     /// <summary>The ids sampling chooses among for a model of <paramref name="modelVocabulary"/> ids.</summary>
     public int SampledVocabularyOf(int modelVocabulary) => Math.Min(modelVocabulary, SampledVocabulary ?? modelVocabulary);
 
@@ -53,7 +60,7 @@ public sealed record DecodeLoopOptions(int MaxWaiting, int PrefillTokenBudget, M
             "shuffle" => MemoryMode.Shuffle,
             _ => throw new Gpu.FloverException($"flover.engine.memory-mode must be indexed, holes or shuffle, not '{settings.MemoryMode}'."),
         };
-        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, MaxConsecutiveFailures: settings.MaxStepFailures, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout, MinStepInterval = settings.MinStepInterval };
+        return new DecodeLoopOptions(settings.MaxWaiting, settings.PrefillTokenBudget, mode, eosTokenId, MaxConsecutiveFailures: settings.MaxStepFailures, IterationEventsInterval: settings.IterationEventsInterval) { StepTimeout = settings.StepTimeout, MinStepInterval = settings.MinStepInterval, SampleOnDevice = settings.DeviceSampling != "greedy" };
     }
 }
 

@@ -40,10 +40,15 @@ public sealed partial class ProtocolSerializer
         {
             // Version 3: each decode row's ChooseAmong, after everything version 1 holds.
             w.Ints([.. work.Decode.Select(row => row.ChooseAmong)]);
+            if (CarriesSampling(m))
+            {
+                // Version 4: each decode row's and prompt's sampling, after the choices.
+                WriteSamplings(w, work);
+            }
         }
     }
 
-    private static bool CarriesChoices(ShardStep m) => m.Work.Decode.Any(row => row.ChooseAmong != 0);
+    private static bool CarriesChoices(ShardStep m) => m.Work.Decode.Any(row => row.ChooseAmong != 0) || CarriesSampling(m);
 
     private static bool CarriesChoices(ModelStepResult result) => result.Prefill?.AnyChosen == true || result.Decode?.AnyChosen == true;
 
@@ -83,6 +88,11 @@ public sealed partial class ProtocolSerializer
             {
                 rows[i] = rows[i] with { ChooseAmong = chooseAmong[i] };
             }
+
+            if (r.Version >= 4)
+            {
+                ReadSamplings(r, rows, prompts);
+            }
         }
 
         return new ShardStep(step, new ModelStep(copies, prompts, rows) { Released = released });
@@ -97,8 +107,8 @@ public sealed partial class ProtocolSerializer
         w.Bool(m.Result is not null);
         if (m.Result is { } result)
         {
-            WriteLogits(w, result.Prefill, CarriesChoices(result));
-            WriteLogits(w, result.Decode, CarriesChoices(result));
+            WriteLogits(w, result.Prefill, CarriesChoices(result), CarriesLogprobs(result));
+            WriteLogits(w, result.Decode, CarriesChoices(result), CarriesLogprobs(result));
         }
     }
 
@@ -112,7 +122,7 @@ public sealed partial class ProtocolSerializer
         return new ShardStepDone(step, rank, result, compute, copy);
     }
 
-    private static void WriteLogits(WireWriter w, ModelLogits? logits, bool withChoices)
+    private static void WriteLogits(WireWriter w, ModelLogits? logits, bool withChoices, bool withLogprobs)
     {
         w.Bool(logits is not null);
         if (logits is null)
@@ -138,6 +148,12 @@ public sealed partial class ProtocolSerializer
                 w.Ints(logits.Choices);
             }
         }
+
+        if (withLogprobs)
+        {
+            // Version 4: the log-probabilities chosen rows brought back.
+            WriteChosenLogprobs(w, logits);
+        }
     }
 
     private static ModelLogits? ReadLogits(WireReader r)
@@ -154,6 +170,11 @@ public sealed partial class ProtocolSerializer
         if (r.Version >= 3 && r.Bool())
         {
             logits.SetChoices(r.Ints());
+        }
+
+        if (r.Version >= 4)
+        {
+            ReadChosenLogprobs(r, logits);
         }
 
         return logits;

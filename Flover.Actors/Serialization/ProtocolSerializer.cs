@@ -31,8 +31,11 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     /// continuation, which it would otherwise start from scratch and repeat tokens. Version 3 added
     /// device choices (<see cref="Flover.Gpu.Models.DecodeRow.ChooseAmong"/>, <see cref="Flover.Gpu.Models.ModelLogits.ChosenOnDevice"/>):
     /// only a shard step or step result that carries one is written in version 3, appended after
-    /// the fields it extends. Version 4 added <see cref="ShardStepFailed.LostRank"/>, appended; only
-    /// a failure that names a lost rank is written in version 4.
+    /// the fields it extends. Version 4 added a decode row's sampling on the device
+    /// (<see cref="Flover.Gpu.Models.DecodeRow.Sampling"/>) and the log-probabilities such a row brings back
+    /// (<see cref="Flover.Gpu.Models.ModelLogits.ChosenLogprobs"/>): only a shard step with a sampled row, or a
+    /// result with such log-probabilities, is written in version 4, appended after the choices; and
+    /// <see cref="ShardStepFailed.LostRank"/>, appended: only a failure that names a lost rank is written in version 4.
     /// </summary>
     public const byte Version = 4;
 
@@ -104,6 +107,8 @@ public sealed partial class ProtocolSerializer : SerializerWithStringManifest
     private static byte FormatVersionOf(object obj) => obj switch
     {
         ShardStepFailed { LostRank: not null } => 4,
+        ShardStep m when CarriesSampling(m) => 4,
+        ShardStepDone { Result: { } result } when CarriesLogprobs(result) => 4,
         ShardStep m when CarriesChoices(m) => 3,
         ShardStepDone { Result: { } result } when CarriesChoices(result) => 3,
         Generate { ContinueFrom.Count: > 0 } => 2,

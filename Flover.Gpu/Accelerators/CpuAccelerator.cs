@@ -1,6 +1,7 @@
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Kernels.Cpu;
 using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
 
 namespace Flover.Gpu.Accelerators;
 
@@ -206,6 +207,22 @@ internal sealed unsafe class CpuAccelerator : Accelerator
 
     protected override void ArgMaxRowsCore(ArrayView<float> logits, int rows, int rowWidth, int candidates, ArrayView<int> output) =>
         RowKernels.ArgMaxRows(Pointer(logits), rows, rowWidth, candidates, Pointer(output));
+
+    protected override void SampleRowsCore(ArrayView<float> logits, int rowWidth, ReadOnlySpan<RowSampling?> rows, ArrayView<int> output, ArrayView<float> logprobs, ArrayView<int> topIds)
+    {
+        // The host sampler itself on each row, in place: the CPU path chooses exactly as it always did.
+        for (int r = 0; r < rows.Length; r++)
+        {
+            if (rows[r] is not { } sampling)
+            {
+                continue;
+            }
+
+            Span<float> rowLogprobs = sampling.Logprobs < 0 ? default : new Span<float>(Pointer(logprobs) + ((long)r * RowSampling.LogprobsPerRow), RowSampling.LogprobsPerRow);
+            Span<int> rowTopIds = sampling.Logprobs < 0 ? default : new Span<int>(Pointer(topIds) + ((long)r * RowSampling.MaxTopLogprobs), RowSampling.MaxTopLogprobs);
+            Pointer(output)[r] = RequestSampler.Choose(new Span<float>(Pointer(logits) + ((long)r * rowWidth), rowWidth), sampling, rowLogprobs, rowTopIds);
+        }
+    }
 
     protected override void GatherRowsCore(ArrayView<float> input, ArrayView<int> rowIndices, int count, int width, ArrayView<float> output) =>
         RowKernels.GatherRows(Pointer(input), input.Length, Pointer(rowIndices), count, width, Pointer(output));

@@ -1,3 +1,5 @@
+using Flover.Gpu.Sampling;
+
 namespace Flover.Gpu.Models;
 
 /// <summary>
@@ -53,19 +55,26 @@ public interface IModel : IDisposable
 /// <param name="Position">The token's position; positions before it must already be in the slot.</param>
 /// <param name="Token">The token id.</param>
 /// <param name="ChooseAmong">
-/// 0 (the default): bring the row's logits back. n &gt; 0: choose the next token greedily among the first n
-/// ids where the logits are (<see cref="Accelerators.Accelerator.ArgMaxRows"/>) and bring back only that
-/// choice (<see cref="ModelLogits.ChosenOnDevice"/>), for a request whose choice is the plain arg-max
-/// (<see cref="Sampling.RequestSampler.ArgMaxCandidates"/>).
+/// 0 (the default): bring the row's logits back. n &gt; 0: choose the next token among the first n ids where
+/// the logits are and bring back only that choice (<see cref="ModelLogits.ChosenOnDevice"/>): greedily
+/// (<see cref="Accelerators.Accelerator.ArgMaxRows"/>) without <paramref name="Sampling"/>, for a request whose
+/// choice is the plain arg-max (<see cref="Sampling.RequestSampler.ArgMaxCandidates"/>), else as
+/// <paramref name="Sampling"/> says (<see cref="Accelerators.Accelerator.SampleRows"/>).
 /// </param>
-public readonly record struct DecodeRow(int Slot, int Position, int Token, int ChooseAmong = 0);
+/// <param name="Sampling">The request's sampling of this row's next token (<see cref="Sampling.RequestSampler.NextRow"/>), or null.</param>
+public readonly record struct DecodeRow(int Slot, int Position, int Token, int ChooseAmong = 0, RowSampling? Sampling = null);
 
 /// <summary>One prompt, or one chunk of a prompt, to prefill.</summary>
 /// <param name="Slot">The sequence's KV slot.</param>
 /// <param name="Tokens">The tokens, at positions <paramref name="StartPosition"/>, <paramref name="StartPosition"/> + 1, ...</param>
 /// <param name="StartPosition">0 for a new prompt; the number of positions already filled for a continuing chunk.</param>
 /// <param name="Logits">Which rows' logits to return.</param>
-public sealed record PrefillPrompt(int Slot, ReadOnlyMemory<int> Tokens, int StartPosition = 0, LogitsSelection Logits = LogitsSelection.Last);
+/// <param name="Sampling">
+/// With <see cref="LogitsSelection.Last"/>: sample the token after the prompt where the logits are and bring back
+/// only its id (<see cref="ModelLogits.ChosenOnDevice"/>), as a decode row's <see cref="DecodeRow.Sampling"/>; null
+/// (the default) brings the last row's logits back.
+/// </param>
+public sealed record PrefillPrompt(int Slot, ReadOnlyMemory<int> Tokens, int StartPosition = 0, LogitsSelection Logits = LogitsSelection.Last, RowSampling? Sampling = null);
 
 /// <summary>Which logits a prefill returns for a prompt.</summary>
 public enum LogitsSelection

@@ -1,3 +1,5 @@
+using Flover.Gpu.Sampling;
+
 namespace Flover.Gpu.Models;
 
 /// <summary>
@@ -12,6 +14,7 @@ public sealed class ModelLogits
     private float[] _values = [];
     private int[] _promptFirstRows = [];
     private int[] _chosen = [];
+    private (float Logprob, TokenLogprob[] Top)?[] _chosenLogprobs = [];
 
     internal ModelLogits(int vocabularySize)
     {
@@ -45,14 +48,25 @@ public sealed class ModelLogits
     }
 
     /// <summary>
-    /// The device's greedy choice for row <paramref name="row"/>, as <see cref="Accelerators.Accelerator.ArgMaxRows"/>
-    /// returns it: a token id, −1 when every candidate was −∞, or −2 − i when the row's first NaN is at token i
+    /// The device's choice for row <paramref name="row"/>, as <see cref="Accelerators.Accelerator.ArgMaxRows"/>
+    /// (greedy) or <see cref="Accelerators.Accelerator.SampleRows"/> (sampled) returns it: a token id, −1 when every candidate was −∞, or −2 − i when the row's first NaN is at token i
     /// (<see cref="Sampling.RequestSampler.AcceptChoice"/> turns the last two into the sampler's errors).
     /// </summary>
     /// <exception cref="InvalidOperationException">The row's logits came to the host instead.</exception>
     public int ChosenOnDevice(int row) => IsChosenOnDevice(row)
         ? _chosen[row]
         : throw new InvalidOperationException($"Row {row} was not chosen on the device; read its logits.");
+
+    /// <summary>
+    /// The log-probabilities the device reported with row <paramref name="row"/>'s choice (a sampled row
+    /// whose request asked for them, <see cref="Sampling.RowSampling.Logprobs"/>): the chosen token's and
+    /// the top alternatives', best first; null for any other row.
+    /// </summary>
+    public (float Logprob, IReadOnlyList<TokenLogprob> Top)? ChosenLogprobs(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)RowCount, nameof(row));
+        return _chosenLogprobs[row] is { } chosen ? (chosen.Logprob, chosen.Top) : null;
+    }
 
     /// <summary>The rows of prompt <paramref name="prompt"/> of a prefill (for a decode: row <paramref name="prompt"/> alone).</summary>
     public (int FirstRow, int Count) RowsOf(int prompt)
@@ -82,9 +96,11 @@ public sealed class ModelLogits
         if (_chosen.Length < total)
         {
             _chosen = new int[total];
+            _chosenLogprobs = new (float, TokenLogprob[])?[total];
         }
 
         _chosen.AsSpan(0, total).Fill(NotChosen);
+        _chosenLogprobs.AsSpan(0, total).Clear();
         long needed = (long)total * VocabularySize;
         if (needed > Array.MaxLength)
         {
@@ -108,6 +124,26 @@ public sealed class ModelLogits
 
     /// <summary>Records the device's choice for row <paramref name="row"/>.</summary>
     internal void SetChosen(int row, int choice) => _chosen[row] = choice;
+
+    /// <summary>Records the log-probabilities the device reported with row <paramref name="row"/>'s choice.</summary>
+    internal void SetChosenLogprobs(int row, float logprob, TokenLogprob[] top) => _chosenLogprobs[row] = (logprob, top);
+
+    /// <summary>Whether any row carries log-probabilities from the device.</summary>
+    internal bool AnyChosenLogprobs
+    {
+        get
+        {
+            foreach ((float, TokenLogprob[])? chosen in _chosenLogprobs.AsSpan(0, RowCount))
+            {
+                if (chosen is not null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     /// <summary>Takes the device choices read back from the wire (<see cref="int.MinValue"/>: a host row).</summary>
     internal void SetChoices(ReadOnlySpan<int> choices)
@@ -152,6 +188,7 @@ public sealed class ModelLogits
         Reset(rowsPerPrompt);
         source._values.AsSpan(0, source.RowCount * VocabularySize).CopyTo(_values);
         source.Choices.CopyTo(_chosen);
+        source._chosenLogprobs.AsSpan(0, source.RowCount).CopyTo(_chosenLogprobs);
     }
 
     /// <summary>Storage for rows [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="count"/>), to be filled.</summary>

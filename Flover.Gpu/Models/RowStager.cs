@@ -1,3 +1,5 @@
+using Flover.Gpu.Sampling;
+
 namespace Flover.Gpu.Models;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal sealed class RowStager
     private readonly int[] _slots;
     private readonly int[] _logitRows;
     private readonly int[] _chooseAmong;
+    private readonly RowSampling?[] _sampling;
     private readonly bool[] _slotSeen;
     private int[] _rowsPerPrompt = [];
     private int _logitRowsFilled;
@@ -38,6 +41,7 @@ internal sealed class RowStager
         _slots = new int[rowsPerPass];
         _logitRows = new int[rowsPerPass];
         _chooseAmong = new int[rowsPerPass];
+        _sampling = new RowSampling?[rowsPerPass];
         _slotSeen = new bool[slotCount];
         Logits = new ModelLogits(vocabularySize);
     }
@@ -90,6 +94,9 @@ internal sealed class RowStager
     /// <summary>For each wanted row of this pass, the ids it is chosen among on the device, or 0 (<see cref="DecodeRow.ChooseAmong"/>).</summary>
     public ReadOnlySpan<int> ChooseAmong => _chooseAmong.AsSpan(0, Wanted);
 
+    /// <summary>For each wanted row of this pass, how it is sampled on the device, or null (greedy, or its logits come back; <see cref="DecodeRow.Sampling"/>).</summary>
+    public ReadOnlySpan<RowSampling?> Sampling => _sampling.AsSpan(0, Wanted);
+
     /// <summary>The <see cref="Logits"/> row of this pass's first wanted row.</summary>
     public int FirstLogitRow => _logitRowsFilled;
 
@@ -123,8 +130,9 @@ internal sealed class RowStager
             ReadOnlySpan<int> tokens = prompt.Tokens.Span;
             for (int t = 0; t < tokens.Length; t++)
             {
-                bool wanted = prompt.Logits == LogitsSelection.All || (prompt.Logits == LogitsSelection.Last && t == tokens.Length - 1);
-                Stage(prompt.Slot, prompt.StartPosition + t, tokens[t], wanted);
+                bool last = t == tokens.Length - 1;
+                bool wanted = prompt.Logits == LogitsSelection.All || (prompt.Logits == LogitsSelection.Last && last);
+                Stage(prompt.Slot, prompt.StartPosition + t, tokens[t], wanted, last ? prompt.Sampling?.Candidates ?? 0 : 0, last ? prompt.Sampling : null);
             }
         }
 
@@ -158,17 +166,41 @@ internal sealed class RowStager
                 throw new ArgumentOutOfRangeException(nameof(rows), $"{where}: a choice on the device is made among 0..{_vocabularySize} ids, not {row.ChooseAmong}.");
             }
 
+            CheckSampling(row.Sampling, row.ChooseAmong, where);
+
             _rowsPerPrompt[i] = 1;
         }
 
         Begin(_rowsPerPrompt.AsSpan(0, rows.Length));
         foreach (DecodeRow row in rows)
         {
-            Stage(row.Slot, row.Position, row.Token, wantLogits: true, row.ChooseAmong);
+            Stage(row.Slot, row.Position, row.Token, wantLogits: true, row.ChooseAmong, row.Sampling);
         }
 
         Flush();
         return Logits;
+    }
+
+    /// <summary>A sampled row is chosen among its sampling's candidates (within the vocabulary), and its edits name only those (the device writes where they say).</summary>
+    private void CheckSampling(RowSampling? sampling, int chooseAmong, InputPlace where)
+    {
+        if (sampling is null)
+        {
+            return;
+        }
+
+        if (sampling.Candidates != chooseAmong || (uint)sampling.Candidates - 1 >= (uint)_vocabularySize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampling), $"{where}: a sampled row is chosen among its sampling's {sampling.Candidates} ids, which must be {chooseAmong} and lie in 1..{_vocabularySize}.");
+        }
+
+        foreach (LogitEdit edit in sampling.Edits.Span)
+        {
+            if ((uint)edit.Token >= (uint)sampling.Candidates)
+            {
+                throw new ArgumentOutOfRangeException(nameof(sampling), $"{where}: a logit edit names token {edit.Token}, outside the {sampling.Candidates} candidates.");
+            }
+        }
     }
 
     private void Begin(ReadOnlySpan<int> rowsPerPrompt)
@@ -179,7 +211,7 @@ internal sealed class RowStager
         Wanted = 0;
     }
 
-    private void Stage(int slot, int position, int token, bool wantLogits, int chooseAmong = 0)
+    private void Stage(int slot, int position, int token, bool wantLogits, int chooseAmong = 0, RowSampling? sampling = null)
     {
         int row = Rows++;
         _slots[row] = slot;
@@ -188,6 +220,7 @@ internal sealed class RowStager
         if (wantLogits)
         {
             _chooseAmong[Wanted] = chooseAmong;
+            _sampling[Wanted] = sampling;
             _logitRows[Wanted++] = row;
         }
 
@@ -227,6 +260,16 @@ internal sealed class RowStager
         foreach (int token in prompt.Tokens.Span)
         {
             CheckToken(token, where);
+        }
+
+        if (prompt.Sampling is { } sampling)
+        {
+            if (prompt.Logits != LogitsSelection.Last)
+            {
+                throw new ArgumentException($"{where}: only a prompt's last row (LogitsSelection.Last) is sampled on the device, not {prompt.Logits}.", nameof(prompt));
+            }
+
+            CheckSampling(sampling, sampling.Candidates, where);
         }
     }
 

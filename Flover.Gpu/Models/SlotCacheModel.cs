@@ -1,6 +1,7 @@
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Memory;
+using Flover.Gpu.Sampling;
 
 namespace Flover.Gpu.Models;
 
@@ -17,6 +18,10 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
     private RowStager? _stager;
     private MemoryBuffer<int>? _choices;
     private int[] _hostChoices = [];
+    private MemoryBuffer<float>? _logprobs;
+    private MemoryBuffer<int>? _topIds;
+    private float[] _hostLogprobs = [];
+    private int[] _hostTopIds = [];
     private Accelerator? _ownedAccelerator;
 
     private protected SlotCacheModel(Accelerator accelerator)
@@ -114,6 +119,8 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         {
             _cache?.Dispose();
             _choices?.Dispose();
+            _logprobs?.Dispose();
+            _topIds?.Dispose();
             ReleaseBuffers();
             _ownedAccelerator?.Dispose();
         }
@@ -148,13 +155,18 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
         _stager = new RowStager(cache.Layout.SlotCount, cache.Layout.SlotCapacity, vocabularySize, rowsPerPass, RunPass);
         _choices = Accelerator.Allocate<int>(rowsPerPass);
         _hostChoices = new int[rowsPerPass];
+        _logprobs = Accelerator.Allocate<float>((long)rowsPerPass * RowSampling.LogprobsPerRow);
+        _topIds = Accelerator.Allocate<int>((long)rowsPerPass * RowSampling.MaxTopLogprobs);
+        _hostLogprobs = new float[RowSampling.LogprobsPerRow];
+        _hostTopIds = new int[RowSampling.MaxTopLogprobs];
     }
 
     /// <summary>
     /// Brings this pass's wanted rows to the host from <paramref name="deviceLogits"/> (row after row):
     /// the logits of the rows that want them, and for the rows chosen on the device
-    /// (<see cref="DecodeRow.ChooseAmong"/>) only their greedy choice, so a step of greedy requests moves
-    /// a few bytes per row instead of a vocabulary of floats.
+    /// (<see cref="DecodeRow.ChooseAmong"/>) only their choice, greedy or sampled
+    /// (<see cref="DecodeRow.Sampling"/>), so a step moves a few bytes per such row instead of a
+    /// vocabulary of floats. A sampled row's logits are overwritten where they are.
     /// </summary>
     private protected void DeliverLogits(ArrayView<float> deviceLogits, RowStager staged)
     {
@@ -167,24 +179,25 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
             return;
         }
 
-        // One launch per distinct candidate count (in practice one: the loop's sampled vocabulary),
-        // at the first row asking for it; every wanted row is chosen (a group per row is cheap) and
-        // each flagged row takes the choice made among its own count.
-        for (int i = 0; i < wanted; i++)
+        ReadOnlySpan<RowSampling?> sampling = staged.Sampling;
+        ChooseGreedily(deviceLogits, staged, chooseAmong, sampling);
+        bool sampled = false;
+        foreach (RowSampling? row in sampling)
         {
-            int candidates = chooseAmong[i];
-            if (candidates == 0 || chooseAmong[..i].Contains(candidates))
-            {
-                continue;
-            }
+            sampled |= row is not null;
+        }
 
-            Accelerator.ArgMaxRows(deviceLogits, wanted, vocabulary, candidates, _choices!.View);
+        if (sampled)
+        {
+            // One launch for every sampled row (a group each); the others' groups return at once.
+            Accelerator.SampleRows(deviceLogits, vocabulary, sampling, _choices!.View, _logprobs!.View, _topIds!.View);
             Accelerator.CopyToCpu(_choices.View.SubView(0, wanted), _hostChoices.AsSpan(0, wanted));
-            for (int row = i; row < wanted; row++)
+            for (int row = 0; row < wanted; row++)
             {
-                if (chooseAmong[row] == candidates)
+                if (sampling[row] is { } rowSampling)
                 {
                     staged.Logits.SetChosen(staged.FirstLogitRow + row, _hostChoices[row]);
+                    DeliverLogprobs(staged, row, rowSampling, _hostChoices[row]);
                 }
             }
         }
@@ -210,6 +223,75 @@ public abstract class SlotCacheModel : IModel, IProfiledModel
             Accelerator.CopyToCpu(deviceLogits.SubView(start, length), destination.Slice((int)start, (int)length));
             first = end;
         }
+    }
+
+    /// <summary>
+    /// Brings back a sampled row's log-probabilities when its request asked for them: the chosen
+    /// token's and its top alternatives' (two small copies), nothing more.
+    /// </summary>
+    private void DeliverLogprobs(RowStager staged, int row, RowSampling sampling, int choice)
+    {
+        if (sampling.Logprobs < 0 || choice < 0)
+        {
+            return;
+        }
+
+        int alternatives = Math.Min(sampling.Logprobs, sampling.Candidates);
+        Accelerator.CopyToCpu(_logprobs!.View.SubView((long)row * RowSampling.LogprobsPerRow, 1 + alternatives), _hostLogprobs.AsSpan(0, 1 + alternatives));
+        if (alternatives > 0)
+        {
+            Accelerator.CopyToCpu(_topIds!.View.SubView((long)row * RowSampling.MaxTopLogprobs, alternatives), _hostTopIds.AsSpan(0, alternatives));
+        }
+
+        var top = new TokenLogprob[alternatives];
+        for (int i = 0; i < top.Length; i++)
+        {
+            top[i] = new TokenLogprob(_hostTopIds[i], _hostLogprobs[1 + i]);
+        }
+
+        staged.Logits.SetChosenLogprobs(staged.FirstLogitRow + row, _hostLogprobs[0], top);
+    }
+
+    /// <summary>
+    /// The greedy rows' choices: one launch per distinct candidate count (in practice one: the loop's
+    /// sampled vocabulary), at the first row asking for it; every wanted row is chosen (a group per row
+    /// is cheap) and each greedy row takes the choice made among its own count.
+    /// </summary>
+    private void ChooseGreedily(ArrayView<float> deviceLogits, RowStager staged, ReadOnlySpan<int> chooseAmong, ReadOnlySpan<RowSampling?> sampling)
+    {
+        int wanted = staged.Wanted;
+        for (int i = 0; i < wanted; i++)
+        {
+            int candidates = chooseAmong[i];
+            if (candidates == 0 || sampling[i] is not null || IsGreedyAmong(chooseAmong[..i], sampling, candidates))
+            {
+                continue;
+            }
+
+            Accelerator.ArgMaxRows(deviceLogits, wanted, VocabularySize, candidates, _choices!.View);
+            Accelerator.CopyToCpu(_choices.View.SubView(0, wanted), _hostChoices.AsSpan(0, wanted));
+            for (int row = i; row < wanted; row++)
+            {
+                if (chooseAmong[row] == candidates && sampling[row] is null)
+                {
+                    staged.Logits.SetChosen(staged.FirstLogitRow + row, _hostChoices[row]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether one of <paramref name="earlier"/> rows is greedy among <paramref name="candidates"/> ids (its launch already chose them all).</summary>
+    private static bool IsGreedyAmong(ReadOnlySpan<int> earlier, ReadOnlySpan<RowSampling?> sampling, int candidates)
+    {
+        for (int i = 0; i < earlier.Length; i++)
+        {
+            if (earlier[i] == candidates && sampling[i] is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Runs the rows <paramref name="staged"/> holds through the model and writes their wanted logits where it says.</summary>

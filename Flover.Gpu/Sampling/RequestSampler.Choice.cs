@@ -62,12 +62,10 @@ public sealed partial class RequestSampler
     }
 
     /// <summary>Temperature, then top-k, then top-p over the survivors, then the inverse-CDF pick of <paramref name="draw"/>.</summary>
-    private int Draw(Span<float> values, double draw)
+    private static int Draw(Span<float> values, double draw, float temperature, int topK, float topP)
     {
         float max = values[ArgMax(values)];
-        float inverseTemperature = 1f / _parameters.Temperature;
-        int topK = _parameters.TopK;
-        float topP = _parameters.TopP;
+        float inverseTemperature = 1f / temperature;
         if (topK == 0 && topP >= 1f)
         {
             // Plain sampling: weights in place, cumulative in index order; no selection at all.

@@ -96,7 +96,7 @@ public sealed partial class RequestSampler
         logits.CopyTo(values);
         Process(values);
         double draw = CounterRandom.Uniform(_parameters.Seed, GeneratedCount);
-        int token = _parameters.Temperature == 0 ? ArgMax(values) : Draw(values, draw);
+        int token = _parameters.Temperature == 0 ? ArgMax(values) : Draw(values, draw, _parameters.Temperature, _parameters.TopK, _parameters.TopP);
         float? logprob = null;
         TokenLogprob[]? top = null;
         if (_parameters.Logprobs is int alternatives)
@@ -128,18 +128,22 @@ public sealed partial class RequestSampler
     public int ArgMaxCandidates => ChoosesByArgMax ? _vocabularySize : 0;
 
     /// <summary>
-    /// Records the token the model chose by arg-max (<see cref="Models.ModelLogits.ChosenOnDevice"/>),
-    /// with the errors <see cref="Sample"/> gives for the same logits: a NaN logit, or every token banned.
+    /// Records the token the model chose where the logits are (<see cref="Models.ModelLogits.ChosenOnDevice"/>):
+    /// by arg-max when <see cref="ChoosesByArgMax"/>, else by <see cref="DeviceSampling"/>, with the
+    /// errors <see cref="Sample"/> gives for the same logits: a NaN logit, or every token banned.
+    /// A request asking for logprobs records them with <see cref="Accept"/>, which reads them from the logits.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The request has finished, or its next choice is not the plain arg-max.</exception>
+    /// <exception cref="InvalidOperationException">The request has finished, or asks for logprobs.</exception>
     /// <exception cref="FloverException">The logits held a NaN, or every candidate was −∞.</exception>
-    public SampledToken AcceptChoice(int choice)
+    public SampledToken AcceptChoice(int choice) => _parameters.Logprobs is null
+        ? RecordChoice(choice)
+        : throw new InvalidOperationException("This request asks for logprobs: record its choice with Accept(logits, row), which brings them.");
+
+    private SampledToken RecordChoice(int choice)
     {
-        if (!ChoosesByArgMax)
+        if (!SamplesOnDevice)
         {
-            throw new InvalidOperationException(Finish is null
-                ? "This request's next token is not the plain arg-max of the logits; sample it from them."
-                : $"The request already finished ({Finish}).");
+            throw new InvalidOperationException($"The request already finished ({Finish}).");
         }
 
         if (choice <= -2)

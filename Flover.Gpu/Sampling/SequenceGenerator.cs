@@ -41,7 +41,8 @@ public static class SequenceGenerator
 
         var sampler = new RequestSampler(parameters, model.VocabularySize, eosTokenId, prompt.Span);
         var tokens = new List<SampledToken>();
-        ModelLogits logits = model.Prefill([new PrefillPrompt(slot, prompt, 0, LogitsSelection.Last)]);
+        // Every token is chosen where the logits are (RequestSampler.NextRow): only its id comes back.
+        ModelLogits logits = model.Prefill([new PrefillPrompt(slot, prompt, 0, LogitsSelection.Last, sampler.DeviceSampling())]);
         int position = prompt.Length;
         while (true)
         {
@@ -50,7 +51,7 @@ public static class SequenceGenerator
                 return new GenerationResult(tokens, FinishReason.Cancelled);
             }
 
-            SampledToken token = sampler.Sample(logits.Row(0));
+            SampledToken token = sampler.Accept(logits, 0);
             tokens.Add(token);
             onToken?.Invoke(token);
             if (token.Finish is FinishReason finish)
@@ -64,7 +65,7 @@ public static class SequenceGenerator
                 return new GenerationResult(tokens, FinishReason.Length);
             }
 
-            logits = model.Decode([new DecodeRow(slot, position++, token.TokenId)]);
+            logits = model.Decode([sampler.NextRow(slot, position++, token.TokenId)]);
         }
     }
 }

@@ -17,6 +17,7 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
     private readonly int _maxBatchSize;
     private readonly TimeSpan _maxQueueDelay;
     private readonly RequestQueue _queue;
+    private readonly bool _sampleOnDevice;
     private StaticBatch? _batch;
     private List<LoopFinished>? _planned;
 
@@ -40,6 +41,7 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
         _maxBatchSize = maxBatchSize;
         _maxQueueDelay = maxQueueDelay;
         _queue = RequestQueue.For(model, options, clock);
+        _sampleOnDevice = options.SampleOnDevice;
     }
 
     /// <inheritdoc />
@@ -127,7 +129,7 @@ public sealed class DynamicBatchScheduler : IDecodeScheduler
                 members.Add(_queue.Dequeue());
             }
 
-            _batch = new StaticBatch(_model, members, keepFinishedRows: true);
+            _batch = new StaticBatch(_model, members, keepFinishedRows: true, _sampleOnDevice);
         }
 
         return _batch?.Plan(now) ?? ModelStep.Empty;

@@ -21,6 +21,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
     private readonly InstanceThreads _threads;
     private readonly List<StaticBatch?> _running = [];
     private readonly RequestQueue _queue;
+    private readonly bool _sampleOnDevice;
     private List<LoopFinished>? _planned;
 
     /// <summary>A fixed set of instances.</summary>
@@ -37,6 +38,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
 
         _models = [.. models];
         _queue = RequestQueue.For(ModelShape.Of(_models[0]), options, clock);
+        _sampleOnDevice = options.SampleOnDevice;
         _threads = new InstanceThreads(_queue.Clock);
         _running.AddRange(_models.Select(_ => (StaticBatch?)null));
     }
@@ -56,6 +58,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         _models = [newInstance(0)];
         _running.Add(null);
         _queue = RequestQueue.For(ModelShape.Of(_models[0]), options, clock);
+        _sampleOnDevice = options.SampleOnDevice;
         _threads = new InstanceThreads(_queue.Clock);
     }
 
@@ -174,7 +177,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         {
             if (_running[i] is null)
             {
-                StartOn(i, new StaticBatch(ModelShape.Of(_models[i]), [_queue.Dequeue()], keepFinishedRows: false));
+                StartOn(i, new StaticBatch(ModelShape.Of(_models[i]), [_queue.Dequeue()], keepFinishedRows: false, _sampleOnDevice));
             }
         }
 
@@ -182,7 +185,7 @@ public sealed class InstancesScheduler : IDecodeScheduler, IDisposable
         {
             _models.Add(_newInstance(_models.Count));
             _running.Add(null);
-            StartOn(_models.Count - 1, new StaticBatch(ModelShape.Of(_models[^1]), [_queue.Dequeue()], keepFinishedRows: false));
+            StartOn(_models.Count - 1, new StaticBatch(ModelShape.Of(_models[^1]), [_queue.Dequeue()], keepFinishedRows: false, _sampleOnDevice));
         }
     }
 

@@ -17,12 +17,14 @@ internal sealed class StaticBatch
     private readonly BaselineRequest[] _members;
     private readonly bool _keepFinishedRows;
     private readonly List<BaselineRequest?> _rowOwners = [];
+    private readonly bool _sampleOnDevice;
     private bool _prefilled;
     private bool _planned;
     private bool _planIsPrefill;
 
-    public StaticBatch(ModelShape model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows)
+    public StaticBatch(ModelShape model, IReadOnlyList<BaselineRequest> members, bool keepFinishedRows, bool sampleOnDevice = true)
     {
+        _sampleOnDevice = sampleOnDevice;
         if (members.Count > model.SlotCount)
         {
             throw new ArgumentException($"A batch of {members.Count} does not fit {model.SlotCount} KV slots.", nameof(members));
@@ -97,12 +99,12 @@ internal sealed class StaticBatch
             {
                 member.KvLength = member.Prompt.Length;
                 (int first, int count) = logits!.RowsOf(i);
-                Emit(member, member.Sampler.Sample(logits.Row(first + count - 1)));
+                Emit(member, member.Sampler.Accept(logits, first + count - 1));
             }
             else
             {
                 LiveRows++;
-                Emit(member, logits!.IsChosenOnDevice(i) ? member.Sampler.AcceptChoice(logits.ChosenOnDevice(i)) : member.Sampler.Sample(logits.Row(i)));
+                Emit(member, member.Sampler.Accept(logits!, i));
             }
         }
     }
@@ -150,7 +152,7 @@ internal sealed class StaticBatch
         var prompts = new List<PrefillPrompt>();
         foreach (BaselineRequest member in _members.Where(m => m.Finished is null))
         {
-            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last));
+            prompts.Add(new PrefillPrompt(member.Slot, member.Prompt, 0, LogitsSelection.Last, _sampleOnDevice ? member.Sampler.DeviceSampling() : null));
             _rowOwners.Add(member);
             PrefillTokens += member.Prompt.Length;
         }
@@ -170,9 +172,11 @@ internal sealed class StaticBatch
             bool carried = !live && _keepFinishedRows && member.GeneratedCount > 0 && member.KvLength < _slotCapacity;
             if (live || carried)
             {
-                // As in the fused loop: a greedy row's token is chosen where the logits are, and a
-                // carried row's discarded logits stay there (a choice among one id, never read).
-                rows.Add(new DecodeRow(member.Slot, member.KvLength, member.LastToken, live ? member.Sampler.ArgMaxCandidates : 1));
+                // As in the fused loop: a row's token is chosen where the logits are (greedy or
+                // sampled), and a carried row's discarded logits stay there (a choice among one id, never read).
+                rows.Add(!live ? new DecodeRow(member.Slot, member.KvLength, member.LastToken, 1)
+                    : _sampleOnDevice ? member.Sampler.NextRow(member.Slot, member.KvLength, member.LastToken)
+                    : new DecodeRow(member.Slot, member.KvLength, member.LastToken, member.Sampler.ArgMaxCandidates));
                 _rowOwners.Add(live ? member : null);
                 member.KvLength++;
             }

@@ -58,8 +58,9 @@ public static class DeviceMemoryPlan
         long attention = Math.Max(e, (long)config.HeadCount * config.HeadSize);
         long inner = config.IntermediateSize;
         long rows = options.MaxRowsPerStep;
-        // Residual, normed, qkv, attention, gate/up, MLP, logits, plus the attention and split-K scratch.
-        long workspace = rows * (e + (2 * attention) + config.QkvSize + (3 * inner) + config.VocabularySize + ((long)config.HeadCount * capacity) + (4 * inner)) * sizeof(float);
+        // Residual, normed, qkv, attention, gate/up, MLP, logits, plus the attention and split-K scratch
+        // and the sampling's (SamplingScratch).
+        long workspace = rows * (e + (2 * attention) + config.QkvSize + (3 * inner) + config.VocabularySize + ((long)config.HeadCount * capacity) + (4 * inner) + SamplingScratch(config.VocabularySize)) * sizeof(float);
         return (weightBytes, kvBytes, workspace);
     }
 
@@ -112,8 +113,15 @@ public static class DeviceMemoryPlan
         long kvBytes = options.SlotCount * config.KvBytesPerSlot(capacity, options.KvDType);
         long e = config.EmbeddingSize;
         long rows = options.MaxRowsPerStep;
-        // Residual, normed, qkv, attention, MLP, logits, plus the attention and split-K scratch.
-        long workspace = rows * ((4 * e) + (3 * e) + config.InnerSize + config.VocabularySize + ((long)config.HeadCount * capacity) + (4L * config.InnerSize)) * sizeof(float);
+        // Residual, normed, qkv, attention, MLP, logits, plus the attention and split-K scratch and the sampling's.
+        long workspace = rows * ((4 * e) + (3 * e) + config.InnerSize + config.VocabularySize + ((long)config.HeadCount * capacity) + (4L * config.InnerSize) + SamplingScratch(config.VocabularySize)) * sizeof(float);
         return (weightBytes, kvBytes, workspace);
     }
+
+    /// <summary>
+    /// 4-byte elements per row that sampling on the device holds (<see cref="Accelerator.SampleRows"/>): a row of
+    /// weights and a copy of the raw logits for logprobs, grown on the first sampled step, and the row's
+    /// choice, log-probabilities and top ids.
+    /// </summary>
+    private static long SamplingScratch(int vocabulary) => (2L * vocabulary) + 1 + Sampling.RowSampling.LogprobsPerRow + Sampling.RowSampling.MaxTopLogprobs;
 }

@@ -283,6 +283,11 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _sums?.Dispose();
         _bounce?.Dispose();
         _partials?.Dispose();
+        _samplingRows?.Dispose();
+        _samplingEdits?.Dispose();
+        _samplingWeights?.Dispose();
+        _samplingRaw?.Dispose();
+        _noInts?.Dispose();
         _noFloats.Dispose();
         _noBits.Dispose();
     }
@@ -308,8 +313,9 @@ public sealed partial class IlgpuAccelerator : Accelerator
         MakeCurrent();
     }
 
-    /// <summary>A scratch buffer of at least <paramref name="length"/> floats, grown (never shrunk) when a call needs more.</summary>
-    private MemoryBuffer<float> Scratch(ref MemoryBuffer<float>? buffer, long length)
+    /// <summary>A scratch buffer of at least <paramref name="length"/> elements, grown (never shrunk) when a call needs more.</summary>
+    private MemoryBuffer<T> Scratch<T>(ref MemoryBuffer<T>? buffer, long length)
+        where T : unmanaged
     {
         if (buffer is null || buffer.Length < length)
         {
@@ -321,7 +327,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
             }
 
             buffer = null;
-            buffer = Allocate<float>(length);
+            buffer = Allocate<T>(length);
         }
 
         return buffer;

@@ -45,6 +45,7 @@ internal sealed class IlgpuKernelSet
         Rotary = Guarded(Load<Index2D, RotaryArgs>(accelerator, deviceName, LlamaKernels.Rotary));
         SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
         ArgMax = Guarded(Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadStreamKernel<ArgMaxArgs>(SamplingKernels.ArgMax)));
+        Sample = Guarded(Compile(deviceName, ((Action<SampleArgs>)SamplingKernels.Sample).Method, () => accelerator.LoadStreamKernel<SampleArgs>(SamplingKernels.Sample)));
     }
 
     /// <summary>
@@ -73,6 +74,7 @@ internal sealed class IlgpuKernelSet
         Method<Index2D, RotaryArgs>(LlamaKernels.Rotary),
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
         ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
+        ((Action<SampleArgs>)SamplingKernels.Sample).Method,
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -88,11 +90,14 @@ internal sealed class IlgpuKernelSet
     /// <summary>Layer norm, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
     public Action<KernelConfig, LayerNormArgs> LayerNorm { get; }
 
-    /// <summary>Threads per row of <see cref="LayerNorm"/> and <see cref="ArgMax"/>: fixed for the device, so its sums' order is too.</summary>
+    /// <summary>Threads per row of <see cref="LayerNorm"/>, <see cref="ArgMax"/> and <see cref="Sample"/>: fixed for the device, so its sums' order is too.</summary>
     public int NormGroupSize { get; }
 
     /// <summary>Greedy choice per row, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
     public Action<KernelConfig, ArgMaxArgs> ArgMax { get; }
+
+    /// <summary>Sampling per row, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
+    public Action<KernelConfig, SampleArgs> Sample { get; }
 
     public Action<Index2D, EmbedArgs> Embed { get; }
 

@@ -22,7 +22,7 @@ internal struct ArgMaxArgs
 /// −2 − (its first NaN's index), which the host reports as the sampler does (the model produced a
 /// NaN logit at that token); a row whose greatest value is −∞ gives −1 (every token banned).
 /// </summary>
-internal static class SamplingKernels
+internal static partial class SamplingKernels
 {
     /// <summary>One group per row (<c>Grid.IdxX</c>), groups of a power-of-two size up to <see cref="NormKernels.MaxGroupSize"/>.</summary>
     public static void ArgMax(ArgMaxArgs a)

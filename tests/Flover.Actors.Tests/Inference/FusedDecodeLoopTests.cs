@@ -42,28 +42,59 @@ public sealed class FusedDecodeLoopTests(TinyModelFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void Greedy_rows_and_holes_are_chosen_on_the_device_sampled_rows_bring_back_logits_and_every_token_is_the_same()
+    public void Greedy_sampled_and_logprobs_rows_and_holes_are_chosen_on_the_device_and_every_token_is_the_same()
     {
         int vocabulary = fixture.Model.VocabularySize;
-        List<ScenarioRequest> mixed = Scenario(seed: 5, count: 8);
-        List<ScenarioRequest> greedy = [.. mixed.Select(r => r with { Id = r.Id + 100, Parameters = Greedy(r.Parameters.MaxTokens) })];
-        foreach ((List<ScenarioRequest> requests, bool allGreedy) in new[] { (mixed, false), (greedy, true) })
+        List<ScenarioRequest> mixed = [.. Scenario(seed: 5, count: 8).Select(r => r with { Parameters = (r.Id % 4) switch
         {
-            var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
-            var model = new RowRecordingModel(fixture.Model);
-            FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Holes, fixture.Eos));
+            0 => Greedy(r.Parameters.MaxTokens),
+            1 => r.Parameters,
+            2 => new SamplingParameters { TopP = 0.8f, RepetitionPenalty = 1.2f, PresencePenalty = 0.3f, Seed = (ulong)r.Id, MaxTokens = r.Parameters.MaxTokens },
+            _ => new SamplingParameters { Temperature = 0.7f, Logprobs = 2, Seed = (ulong)r.Id, MaxTokens = r.Parameters.MaxTokens },
+        } })];
+        var expected = mixed.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+        var model = new RowRecordingModel(fixture.Model);
+        FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Holes, fixture.Eos));
 
-            (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests);
+        (Dictionary<long, List<int>> tokens, _, _) = Run(loop, mixed);
 
-            foreach (ScenarioRequest request in requests)
-            {
-                Assert.Equal(expected[request.Id], tokens[request.Id]);
-            }
-
-            Assert.All(model.Rows, row => Assert.True(row.ChooseAmong == vocabulary || (!allGreedy && row.ChooseAmong == 0), $"{row}"));
-            Assert.Contains(model.Rows, row => row.ChooseAmong == vocabulary);
-            Assert.Equal(!allGreedy, model.Rows.Any(row => row.ChooseAmong == 0));
+        foreach (ScenarioRequest request in mixed)
+        {
+            Assert.Equal(expected[request.Id], tokens[request.Id]);
         }
+
+        // Greedy rows (and holes) by arg-max, sampled rows by their sampling, logprobs rows too, and
+        // every request's first token after its prompt: no row brings back logits.
+        Assert.All(model.Rows, row => Assert.Equal(vocabulary, row.ChooseAmong));
+        Assert.All(model.Prompts.Where(p => p.Logits != LogitsSelection.None), p => Assert.NotNull(p.Sampling));
+        Assert.Contains(model.Prompts, p => p.Sampling is { Temperature: 0 });
+        Assert.Contains(model.Rows, row => row.Sampling is null);
+        Assert.Contains(model.Rows, row => row.Sampling is { TopK: 40 });
+        Assert.Contains(model.Rows, row => row.Sampling is { TopP: 0.8f, Edits.Length: > 0 });
+        Assert.Contains(model.Rows, row => row.Sampling is { Logprobs: 2 });
+    }
+
+    [Fact]
+    public void With_greedy_device_sampling_only_arg_max_rows_are_chosen_on_the_device_and_every_token_is_the_same()
+    {
+        int vocabulary = fixture.Model.VocabularySize;
+        List<ScenarioRequest> requests = Scenario(seed: 5, count: 8);
+        var expected = requests.ToDictionary(r => r.Id, r => fixture.Alone(r.Prompt, r.Parameters).Tokens.Select(t => t.TokenId).ToList());
+        var model = new RowRecordingModel(fixture.Model);
+        FusedDecodeLoop loop = SchedulerStepping.Fused(model, new DecodeLoopOptions(64, 512, MemoryMode.Indexed, fixture.Eos) { SampleOnDevice = false });
+
+        (Dictionary<long, List<int>> tokens, _, _) = Run(loop, requests);
+
+        foreach (ScenarioRequest request in requests)
+        {
+            Assert.Equal(expected[request.Id], tokens[request.Id]);
+        }
+
+        // flover.engine.device-sampling = greedy: the earlier split, for comparison.
+        Assert.All(model.Rows, row => Assert.Null(row.Sampling));
+        Assert.All(model.Prompts, p => Assert.Null(p.Sampling));
+        Assert.Contains(model.Rows, row => row.ChooseAmong == vocabulary);
+        Assert.Contains(model.Rows, row => row.ChooseAmong == 0);
     }
 
     [Fact]
@@ -377,10 +408,18 @@ internal sealed class RowRecordingModel(IModel inner) : DelegatingModel(inner)
 {
     public List<DecodeRow> Rows { get; } = [];
 
+    public List<PrefillPrompt> Prompts { get; } = [];
+
     public override ModelLogits Decode(ReadOnlySpan<DecodeRow> rows)
     {
         Rows.AddRange(rows);
         return Inner.Decode(rows);
+    }
+
+    public override ModelLogits Prefill(IReadOnlyList<PrefillPrompt> prompts)
+    {
+        Prompts.AddRange(prompts);
+        return Inner.Prefill(prompts);
     }
 
 }

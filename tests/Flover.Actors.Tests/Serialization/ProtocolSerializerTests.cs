@@ -59,7 +59,9 @@ public sealed class ProtocolSerializerTests : TestKit
         { "ShardStep", new ShardStep(9, new ModelStep([new KvCopy(3, 1, 7)], [new PrefillPrompt(2, new[] { 5, 6, 7 }, 4, LogitsSelection.All)], [new DecodeRow(0, 11, 99)]) { Released = [4, 6] }) },
         { "ShardStepDone", new ShardStepDone(9, 0, new ModelStepResult(null, ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f])), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStep with device choices", new ShardStep(10, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1)])) },
+        { "ShardStep with device sampling", new ShardStep(11, new ModelStep([], [], [new DecodeRow(0, 11, 99, 50257), new DecodeRow(3, 2, 1, 50257, new RowSampling(50257, 0.7f, 40, 0.9f, 0.25, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Bias, 1.2f, 0, -1.5f) })), new DecodeRow(5, 1, 2)])) },
         { "ShardStepDone with device choices", new ShardStepDone(10, 0, new ModelStepResult(null, ChosenLogits()), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
+        { "ShardStepDone with device sampling's logprobs", new ShardStepDone(11, 0, new ModelStepResult(null, ChosenLogits(withLogprobs: true)), TimeSpan.FromTicks(1000), TimeSpan.Zero) },
         { "ShardStepFailed", new ShardStepFailed(9, 1, "aborted by another shard's failure", true) },
         { "ShardStepFailed naming a lost rank", new ShardStepFailed(9, 0, "aborted by another shard's failure", true) { LostRank = 2 } },
         { "ShardDeviceFault", new ShardDeviceFault(9, 0, "cuda:0: the device reported CudaException (an illegal memory access was encountered)") },
@@ -126,8 +128,8 @@ public sealed class ProtocolSerializerTests : TestKit
 
         Assert.IsType(message.GetType(), back);
         Assert.Equal(bytes, serializer.ToBinary(back));
-        // A continuation needs format version 2, device choices version 3 and a lost rank version 4; everything else keeps version 1's bytes.
-        byte expectedVersion = name.Contains("lost rank", StringComparison.Ordinal) ? (byte)4
+        // A continuation needs format version 2, device choices version 3, device sampling and a lost rank version 4; everything else keeps version 1's bytes.
+        byte expectedVersion = name.Contains("device sampling", StringComparison.Ordinal) || name.Contains("lost rank", StringComparison.Ordinal) ? (byte)4
             : name.Contains("device choices", StringComparison.Ordinal) ? (byte)3
             : message is Generate { ContinueFrom.Count: > 0 } ? (byte)2
             : ProtocolSerializer.BaseVersion;
@@ -136,10 +138,15 @@ public sealed class ProtocolSerializerTests : TestKit
     }
 
     /// <summary>Decode logits of two rows, the second chosen on the device (token 2): only its choice is meaningful.</summary>
-    private static ModelLogits ChosenLogits()
+    private static ModelLogits ChosenLogits(bool withLogprobs = false)
     {
         ModelLogits logits = ModelLogits.FromRows(3, [1, 1], [0.5f, -1f, 2f, 3f, 4f, 5f]);
         logits.SetChosen(1, 2);
+        if (withLogprobs)
+        {
+            logits.SetChosenLogprobs(1, -0.25f, [new TokenLogprob(2, -0.25f), new TokenLogprob(0, -1.5f)]);
+        }
+
         return logits;
     }
 
@@ -151,6 +158,39 @@ public sealed class ProtocolSerializerTests : TestKit
         Assert.Equal(GoldenGenerate, Convert.ToHexString(serializer.ToBinary(SampleGenerate)));
         Assert.Equal(GoldenToken, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "Token")[1])));
         Assert.Equal(GoldenShardStepDone, Convert.ToHexString(serializer.ToBinary(Messages.Single(m => (string)m[0] == "ShardStepDone")[1])));
+    }
+
+    [Fact]
+    public void A_decode_row_s_and_a_prompt_s_sampling_survive_the_trip_exactly_and_a_version_3_node_refuses_them()
+    {
+        var sampling = new RowSampling(300, 0.7f, 40, 0.9f, 0.123456789, new[] { new LogitEdit(7, LogitEditKinds.Repetition | LogitEditKinds.Subtract, 1.2f, 0.75f, 0), new LogitEdit(3, LogitEditKinds.Ban, 1f, 0, 0) }, Logprobs: 5);
+        var step = new ShardStep(4, new ModelStep([], [new PrefillPrompt(3, new[] { 4, 5 }, 0, LogitsSelection.Last, sampling with { TopK = 7 }), new PrefillPrompt(4, new[] { 6 })], [new DecodeRow(1, 2, 3, 300, sampling), new DecodeRow(2, 5, 6, 300)]));
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(step);
+        byte[] bytes = serializer.ToBinary(step);
+
+        var back = (ShardStep)serializer.FromBinary(bytes, Akka.Serialization.Serialization.ManifestFor(serializer, step));
+
+        RowSampling read = back.Work.Decode[0].Sampling!;
+        Assert.Equal((sampling.Candidates, sampling.Temperature, sampling.TopK, sampling.TopP, sampling.Draw, sampling.Logprobs), (read.Candidates, read.Temperature, read.TopK, read.TopP, read.Draw, read.Logprobs));
+        Assert.Equal(sampling.Edits.ToArray(), read.Edits.ToArray());
+        Assert.Equal(new DecodeRow(2, 5, 6, 300), back.Work.Decode[1]);
+        Assert.Equal(7, back.Work.Prefill[0].Sampling!.TopK);
+        Assert.Null(back.Work.Prefill[1].Sampling);
+        Assert.Contains("format version 4", Assert.Throws<WireFormatException>(() => new WireReader(bytes, "S", 3)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sampled_row_s_logprobs_survive_the_trip_exactly()
+    {
+        var done = new ShardStepDone(11, 0, new ModelStepResult(null, ChosenLogits(withLogprobs: true)), TimeSpan.Zero, TimeSpan.Zero);
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(done);
+
+        var back = (ShardStepDone)serializer.FromBinary(serializer.ToBinary(done), Akka.Serialization.Serialization.ManifestFor(serializer, done));
+
+        ModelLogits logits = back.Result!.Decode!;
+        Assert.Null(logits.ChosenLogprobs(0));
+        Assert.Equal(-0.25f, logits.ChosenLogprobs(1)!.Value.Logprob);
+        Assert.Equal([new TokenLogprob(2, -0.25f), new TokenLogprob(0, -1.5f)], logits.ChosenLogprobs(1)!.Value.Top);
     }
 
     [Fact]

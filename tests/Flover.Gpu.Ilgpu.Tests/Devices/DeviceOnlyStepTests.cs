@@ -4,7 +4,7 @@ using Flover.GpuCheck.Checks;
 
 namespace Flover.Gpu.Ilgpu.Tests.Devices;
 
-/// <summary>Not a stub: a step launches a device kernel in every operation, allocates nothing after warm-up and returns only logits.</summary>
+/// <summary>Not a stub: a step launches a device kernel in every operation, allocates nothing after warm-up and returns only logits, or the ids of rows chosen (greedy or sampled) on the device.</summary>
 public sealed class DeviceOnlyStepTests
 {
     [Fact]

@@ -18,6 +18,9 @@ public sealed class GpuCheckEntryPointTests
 
         Assert.True(exitCode == 0, output.ToString());
         Assert.Contains("PASS LLaMA vs transformers' float64 logits (llama-mqa-tied-linear)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("PASS sampling on the device == the host sampler's ids (every mode)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("PASS sampled requests together, chosen on the device == each alone", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("PASS sampling timing (ILGPU CPU: path check only)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
         Directory.Delete(folder, recursive: true);
     }

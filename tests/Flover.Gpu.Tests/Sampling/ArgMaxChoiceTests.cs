@@ -20,13 +20,25 @@ public sealed class ArgMaxChoiceTests
 
     [Theory]
     [MemberData(nameof(HostOnly))]
-    public void Anything_but_the_plain_arg_max_is_sampled_on_the_host(string why, SamplingParameters parameters)
+    public void Anything_but_the_plain_arg_max_is_sampled_on_the_device_with_the_logprobs_it_asks_for(string why, SamplingParameters parameters)
     {
         var sampler = new RequestSampler(parameters, Vocabulary, Eos, []);
 
         Assert.False(sampler.ChoosesByArgMax, why);
         Assert.Equal(0, sampler.ArgMaxCandidates);
-        Assert.Throws<InvalidOperationException>(() => sampler.AcceptChoice(3));
+        RowSampling sampling = sampler.DeviceSampling()!;
+        Assert.Equal(Vocabulary, sampling.Candidates);
+        Assert.Equal(parameters.Logprobs ?? -1, sampling.Logprobs);
+        Assert.Equal(Vocabulary, sampler.NextRow(1, 2, 3).ChooseAmong);
+        Assert.NotNull(sampler.NextRow(1, 2, 3).Sampling);
+        if (parameters.Logprobs is not null)
+        {
+            // Its logprobs come with the choice in the logits (Accept), never without them.
+            Assert.Throws<InvalidOperationException>(() => sampler.AcceptChoice(3));
+            return;
+        }
+
+        Assert.Equal(new SampledToken(3, null, null, null), sampler.AcceptChoice(3));
     }
 
     [Fact]
@@ -42,7 +54,7 @@ public sealed class ArgMaxChoiceTests
     }
 
     [Fact]
-    public void Min_tokens_keeps_the_choice_on_the_host_while_end_of_sequence_is_banned()
+    public void Min_tokens_keeps_the_choice_off_the_plain_arg_max_while_end_of_sequence_is_banned()
     {
         var sampler = new RequestSampler(new SamplingParameters { Temperature = 0, MinTokens = 1 }, Vocabulary, Eos, []);
         Assert.False(sampler.ChoosesByArgMax);
