@@ -86,10 +86,12 @@ internal static class DeviceOnlyCheck
 
         // Per pass: tokens, positions, slots, logit rows (the prefill's 5 rows, each decode's 3), and
         // the sampled step's three rows of parameters (40 bytes each) and four logit edits (20 bytes each).
+        // One copy per pass for its row indices (ModelWorkspace packs the four arrays), and one each for
+        // the sampled step's parameters and edits: 6 passes + 2.
         long indexBytes = (((5 * 3) + 2 + (5 * ((3 * 3) + 3))) * sizeof(int)) + (3 * 40) + (4 * 20);
-        if (c.HostToDeviceBytes != indexBytes)
+        if (c.HostToDeviceBytes != indexBytes || c.HostToDeviceCopies != 8)
         {
-            problems.Add($"{c.HostToDeviceBytes} bytes went to the device; only the {indexBytes} bytes of row indices and sampling parameters should");
+            problems.Add($"{c.HostToDeviceCopies} host-to-device copies of {c.HostToDeviceBytes} bytes; only the {indexBytes} bytes of row indices (one copy per pass) and sampling parameters (8 copies) should go");
         }
 
         if (c.DeviceCopies == 0)
