@@ -1,6 +1,8 @@
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Collectives;
 
+using static Flover.Gpu.Ilgpu.Tests.Collectives.DeviceBuffers;
+
 namespace Flover.Gpu.Ilgpu.Tests.Collectives;
 
 /// <summary>Collectives over device buffers of three ranks, each on its own ILGPU CPU accelerator, staged through the host.</summary>
@@ -101,19 +103,5 @@ public sealed class HostStagedCommunicatorGroupTests
 
         Assert.All(failures, Assert.Null);
         return results;
-    }
-
-    private static MemoryBuffer<float> Upload(Accelerator accelerator, float[] values)
-    {
-        MemoryBuffer<float> buffer = accelerator.Allocate<float>(values.Length);
-        accelerator.CopyFromCpu<float>(values, buffer.View);
-        return buffer;
-    }
-
-    private static float[] Download(Accelerator accelerator, ArrayView<float> view)
-    {
-        var values = new float[view.Length];
-        accelerator.CopyToCpu(view, values);
-        return values;
     }
 }

@@ -3,6 +3,8 @@ using Flover.Gpu.Collectives;
 using Flover.Gpu.Collectives.Tcp;
 using Flover.Gpu.Tests.Collectives;
 
+using static Flover.Gpu.Ilgpu.Tests.Collectives.DeviceBuffers;
+
 namespace Flover.Gpu.Ilgpu.Tests.Collectives;
 
 /// <summary>
@@ -94,19 +96,5 @@ public sealed class TcpDeviceBufferTests
         {
             Array.ForEach(accelerators, a => a.Dispose());
         }
-    }
-
-    private static MemoryBuffer<float> Upload(Accelerator accelerator, float[] values)
-    {
-        MemoryBuffer<float> buffer = accelerator.Allocate<float>(values.Length);
-        accelerator.CopyFromCpu<float>(values, buffer.View);
-        return buffer;
-    }
-
-    private static float[] Download(Accelerator accelerator, ArrayView<float> view)
-    {
-        var values = new float[view.Length];
-        accelerator.CopyToCpu(view, values);
-        return values;
     }
 }
