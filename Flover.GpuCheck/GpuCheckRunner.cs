@@ -107,6 +107,7 @@ internal static class GpuCheckRunner
 
         report.Run("fused == alone bitwise (indexed, F16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Indexed, TensorDType.F16) is { } half ? (false, half) : (true, "every row bitwise equal")));
         report.Run("fused == alone bitwise (shuffle, BF16 KV)", () => (ModelChecks.FusedEqualsAlone(open, f32, MemoryMode.Shuffle, TensorDType.BF16) is { } brain ? (false, brain) : (true, "every row bitwise equal")));
+        report.Run("4 instances on their own streams == alone bitwise", () => (StreamChecks.ConcurrentInstancesEqualAlone(open, f32, 4) is { } streams ? (false, streams) : (true, "every row bitwise equal")));
 
         report.Run("sampling on the device == the host sampler's ids (every mode)", () =>
         {

@@ -6,16 +6,16 @@ namespace Flover.Gpu.Accelerators.Ilgpu;
 /// <summary>
 /// Device faults: an error the device reports while it launches, copies or synchronises poisons
 /// the accelerator (on CUDA a sticky error poisons the whole context, so every later call fails
-/// as well), and from then on every operation throws <see cref="DeviceFaultException"/> at once.
-/// The owner must dispose the accelerator and create a new one; the decode loop's shards do.
+/// as well, its stream siblings' included), and from then on every operation throws
+/// <see cref="DeviceFaultException"/> at once. The owner must dispose the accelerator (and its
+/// siblings) and create a new one; the decode loop's shards do.
 /// </summary>
 public sealed partial class IlgpuAccelerator
 {
-    private DeviceFaultException? _fault;
     private long _faultAtLaunch;
 
-    /// <summary>The fault that poisoned this accelerator, or null while it is healthy.</summary>
-    public DeviceFaultException? Fault => Volatile.Read(ref _fault);
+    /// <summary>The fault that poisoned this accelerator's context (through it or a stream sibling), or null while it is healthy.</summary>
+    public DeviceFaultException? Fault => _shared.Fault;
 
     /// <summary>
     /// Test hook: the <paramref name="launches"/>-th kernel launch from now fails as a CUDA illegal
@@ -66,7 +66,7 @@ public sealed partial class IlgpuAccelerator
     private DeviceFaultException Poison(AcceleratorException cause)
     {
         var fault = new DeviceFaultException($"{Device.Name}: the device reported {cause.GetType().Name} ({FirstLine(cause.Message)}); its context is unusable until the accelerator is created again", cause);
-        Interlocked.CompareExchange(ref _fault, fault, null);
+        _shared.Poison(fault);
         return fault;
     }
 

@@ -21,7 +21,7 @@ public sealed partial class IlgpuAccelerator
         {
             Input = View(input),
             Weights = matrix.Weights(this),
-            Bias = bias.IsValid ? View(bias) : _noFloats.View.AsContiguous(),
+            Bias = bias.IsValid ? View(bias) : _shared.NoFloats.View.AsContiguous(),
             Output = View(output),
             Rows = rows,
             InputSize = matrix.InputSize,
@@ -29,7 +29,7 @@ public sealed partial class IlgpuAccelerator
             HasBias = bias.IsValid ? 1 : 0,
             Activation = (int)activation,
             Accumulate = accumulate ? 1 : 0,
-            Partials = _noFloats.View.AsContiguous(),
+            Partials = _shared.NoFloats.View.AsContiguous(),
             ChunkSize = matrix.InputSize,
             ChunkCount = 1,
         };
@@ -272,7 +272,7 @@ public sealed partial class IlgpuAccelerator
     {
         Tokens = View(tokens),
         Positions = View(positions),
-        Table = _noFloats.View.AsContiguous(),
+        Table = _shared.NoFloats.View.AsContiguous(),
         Columns = WeightsOf(Checkpoints.TensorDType.F32, null, null),
         PositionTable = View(positionTable),
         Output = View(output),
@@ -283,8 +283,8 @@ public sealed partial class IlgpuAccelerator
     // The pool as the kernels see it: F32 values, or half bits they round into and widen from.
     private WeightView CacheOf(ArrayView<float> single, ArrayView<ushort> bits, KvCacheLayout layout) => new()
     {
-        Single = single.IsValid ? View(single) : _noFloats.View.AsContiguous(),
-        Bits = bits.IsValid ? View(bits) : _noBits.View.AsContiguous(),
+        Single = single.IsValid ? View(single) : _shared.NoFloats.View.AsContiguous(),
+        Bits = bits.IsValid ? View(bits) : _shared.NoBits.View.AsContiguous(),
         Format = layout.ElementType switch
         {
             Checkpoints.TensorDType.F16 => DeviceMath.FormatF16,
@@ -299,9 +299,9 @@ public sealed partial class IlgpuAccelerator
         Slots = View(slots),
         Positions = View(positions),
         Cache = cache,
-        Scores = _scores is null ? _noFloats.View.AsContiguous() : View(_scores.View),
-        Sums = _sums is null ? _noFloats.View.AsContiguous() : View(_sums.View),
-        Output = output.IsValid ? View(output) : _noFloats.View.AsContiguous(),
+        Scores = _scores is null ? _shared.NoFloats.View.AsContiguous() : View(_scores.View),
+        Sums = _sums is null ? _shared.NoFloats.View.AsContiguous() : View(_sums.View),
+        Output = output.IsValid ? View(output) : _shared.NoFloats.View.AsContiguous(),
         SlotCount = layout.SlotCount,
         HeadCount = layout.HeadCount,
         QueryHeads = queryHeads,

@@ -44,7 +44,7 @@ public sealed partial class IlgpuAccelerator
             Logits = View(logits),
             Weights = View(weights.View),
             Raw = View(raw.View),
-            Logprobs = anyLogprobs ? View(logprobs) : _noFloats.View.AsContiguous(),
+            Logprobs = anyLogprobs ? View(logprobs) : _shared.NoFloats.View.AsContiguous(),
             TopIds = anyLogprobs ? View(topIds) : View(noInts.View),
             Rows = View(rowBuffer.View),
             Edits = View(editBuffer.View),

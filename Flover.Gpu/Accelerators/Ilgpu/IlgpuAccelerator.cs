@@ -19,38 +19,28 @@ namespace Flover.Gpu.Accelerators.Ilgpu;
 /// </remarks>
 public sealed partial class IlgpuAccelerator : Accelerator
 {
-    private readonly Context _context;
+    private readonly IlgpuDeviceContext _shared;
     private readonly ILGPU.Runtime.Accelerator _device;
-    private readonly IlgpuKernelSet _kernels;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _noFloats;
-    private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _noBits;
+    private readonly AcceleratorStream _stream;
+    private readonly bool _ownsStream;
+    private readonly IlgpuStreamKernels _kernels;
     private MemoryBuffer<float>? _scores;
     private MemoryBuffer<float>? _sums;
     private MemoryBuffer<float>? _bounce;
     private MemoryBuffer<float>? _partials;
-    private long _allocatedBytes;
 
-    /// <summary>The accelerator whose device context is current on this thread (CUDA contexts are per thread).</summary>
+    /// <summary>The device whose context is current on this thread (CUDA contexts are per thread; siblings share one).</summary>
     [ThreadStatic]
-    private static IlgpuAccelerator? t_bound;
+    private static ILGPU.Runtime.Accelerator? t_bound;
 
     internal IlgpuAccelerator(Context context, ILGPU.Runtime.Accelerator device, AcceleratorDevice description, long? memoryLimit = null, int matMulChunk = DefaultMatMulChunk)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(matMulChunk);
         MatMulChunk = matMulChunk;
-        _context = context;
-        _device = device;
         Device = description;
-        MemoryLimit = memoryLimit;
         try
         {
-            _kernels = new IlgpuKernelSet(device, description.Name, Poison);
-            _noFloats = device.Allocate1D<float>(1);
-            _noBits = device.Allocate1D<ushort>(1);
-            _noFloats.MemSetToZero();
-            _noBits.MemSetToZero();
-            // Creating the device made its context current on this thread.
-            t_bound = this;
+            _shared = new IlgpuDeviceContext(context, device, description.Name, memoryLimit);
         }
         catch
         {
@@ -58,6 +48,35 @@ public sealed partial class IlgpuAccelerator : Accelerator
             context.Dispose();
             throw;
         }
+
+        _device = device;
+        _stream = device.DefaultStream;
+        _kernels = _shared.Kernels.On(_stream, Poison);
+        // Creating the device made its context current on this thread.
+        t_bound = device;
+    }
+
+    private IlgpuAccelerator(IlgpuAccelerator home)
+    {
+        MatMulChunk = home.MatMulChunk;
+        Device = home.Device;
+        FusedAttention = home.FusedAttention;
+        _shared = home._shared;
+        _device = home._device;
+        home.Bind();
+        _shared.Hold();
+        try
+        {
+            _stream = _device.CreateStream();
+        }
+        catch
+        {
+            _shared.Release();
+            throw;
+        }
+
+        _ownsStream = true;
+        _kernels = _shared.Kernels.On(_stream, Poison);
     }
 
     /// <summary>The k range of one split-K chunk on a GPU.</summary>
@@ -84,8 +103,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
     /// <summary>Launches, allocations and host crossings so far.</summary>
     public IlgpuCounters Counters { get; } = new();
 
-    /// <summary>Bytes this accelerator has allocated and not yet released.</summary>
-    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
+    /// <summary>Bytes this accelerator and its stream siblings have allocated and not yet released.</summary>
+    public long AllocatedBytes => _shared.AllocatedBytes;
 
     /// <summary>Device memory free now, in bytes: the driver's count on a GPU, the rest of <see cref="MemoryLimit"/> (or the emulated memory size) on the CPU oracle.</summary>
     public long FreeBytes
@@ -107,7 +126,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     public long TotalBytes => MemoryLimit ?? _device.MemorySize;
 
     /// <summary>A cap on the CPU oracle's memory, so tests can see the out-of-memory error; null on a GPU.</summary>
-    internal long? MemoryLimit { get; }
+    internal long? MemoryLimit => _shared.MemoryLimit;
 
     /// <summary>The ILGPU accelerator underneath (the GPU check reads its properties).</summary>
     internal ILGPU.Runtime.Accelerator Native => _device;
@@ -116,14 +135,28 @@ public sealed partial class IlgpuAccelerator : Accelerator
     public override void Synchronize()
     {
         Bind();
-        Guard(_device.Synchronize);
+        // This accelerator's stream only: its siblings' work runs on, unwaited.
+        Guard(_stream.Synchronize);
     }
+
+    /// <summary>
+    /// A sibling of this accelerator on a stream of its own: same device, context, compiled kernels and
+    /// memory (a model may run on it over weights uploaded here, see <see cref="SharesMemoryWith"/>),
+    /// so model instances driven from their own threads run concurrently on the device, as
+    /// FasterTransformer's concurrent instances do. A device fault poisons every sibling (CUDA's sticky
+    /// errors poison the context). Dispose each sibling; the device goes with the last one disposed.
+    /// </summary>
+    public IlgpuAccelerator CreateStreamSibling() => new(this);
+
+    /// <inheritdoc />
+    /// <remarks>Stream siblings share one device memory.</remarks>
+    public override bool SharesMemoryWith(Accelerator other) => other is IlgpuAccelerator ilgpu && ilgpu._shared == _shared;
 
     /// <summary>The kernels' view of a weight matrix's elements.</summary>
     internal WeightView WeightsOf(TensorDType type, MemoryBuffer<float>? single, MemoryBuffer<ushort>? bits) => new()
     {
-        Single = single is null ? _noFloats.View.AsContiguous() : View(single.View),
-        Bits = bits is null ? _noBits.View.AsContiguous() : View(bits.View),
+        Single = single is null ? _shared.NoFloats.View.AsContiguous() : View(single.View),
+        Bits = bits is null ? _shared.NoBits.View.AsContiguous() : View(bits.View),
         Format = type switch
         {
             TensorDType.F16 => DeviceMath.FormatF16,
@@ -133,7 +166,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
     };
 
     /// <summary>Called by a buffer when it frees its memory.</summary>
-    internal void Released(long bytes) => Interlocked.Add(ref _allocatedBytes, -bytes);
+    internal void Released(long bytes) => _shared.Released(bytes);
 
     /// <summary>The ILGPU view of one of this accelerator's views.</summary>
     internal static ILGPU.ArrayView<T> View<T>(ArrayView<T> view)
@@ -154,14 +187,15 @@ public sealed partial class IlgpuAccelerator : Accelerator
         try
         {
             inner = _device.Allocate1D<T>(Math.Max(length, 1));
-            inner.MemSetToZero();
+            // On this accelerator's stream: a sibling's stream does not wait for the default one.
+            inner.MemSetToZero(_stream);
         }
         catch (Exception exception) when (exception is AcceleratorException or OutOfMemoryException)
         {
             throw OutOfMemory(bytes, FreeBytes, exception);
         }
 
-        Interlocked.Add(ref _allocatedBytes, bytes);
+        _shared.Allocated(bytes);
         Counters.Allocated();
         return new IlgpuMemoryBuffer<T>(this, length, inner, bytes);
     }
@@ -177,9 +211,9 @@ public sealed partial class IlgpuAccelerator : Accelerator
         Bind();
         try
         {
-            View(destination).CopyFromCPU(source);
+            ((ArrayView1D<T, Stride1D.Dense>)View(destination)).CopyFromCPU(_stream, source);
             // The source is pageable host memory the caller may reuse at once: wait for the copy.
-            _device.DefaultStream.Synchronize();
+            _stream.Synchronize();
         }
         catch (AcceleratorException exception)
         {
@@ -202,8 +236,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
         {
             // An earlier kernel's asynchronous fault (an illegal address) surfaces here, at the
             // step's one host crossing, which is why every copy is guarded, not only the launches.
-            View(source).CopyToCPU(destination);
-            _device.DefaultStream.Synchronize();
+            ((ArrayView1D<T, Stride1D.Dense>)View(source)).CopyToCPU(_stream, destination);
+            _stream.Synchronize();
         }
         catch (AcceleratorException exception)
         {
@@ -228,7 +262,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
             && destination.Index < source.Index + source.Length;
         if (!overlap || source.Index == destination.Index)
         {
-            Guard(() => View(source).CopyTo(View(destination)));
+            Guard(() => View(source).CopyTo(_stream, View(destination)));
             return;
         }
 
@@ -239,8 +273,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
         ILGPU.ArrayView<T> staging = View(bounce.View).Cast<T>().SubView(0, source.Length);
         Guard(() =>
         {
-            View(source).CopyTo(staging);
-            staging.CopyTo(View(destination));
+            View(source).CopyTo(_stream, staging);
+            staging.CopyTo(_stream, View(destination));
         });
     }
 
@@ -256,25 +290,20 @@ public sealed partial class IlgpuAccelerator : Accelerator
     {
         // The device context must be current on the disposing thread to free its memory.
         MakeCurrent();
-        if (Fault is not null)
+        try
         {
-            // A poisoned context refuses to free buffers one by one; destroying it frees them all.
-            try
+            DisposeBuffers();
+            if (_ownsStream)
             {
-                DisposeBuffers();
+                _stream.Dispose();
             }
-            catch (AcceleratorException)
-            {
-            }
-
-            _device.Dispose();
-            _context.Dispose();
-            return;
+        }
+        catch (AcceleratorException) when (Fault is not null)
+        {
+            // A poisoned context refuses to free buffers one by one; the last holder destroys it, freeing them all.
         }
 
-        DisposeBuffers();
-        _device.Dispose();
-        _context.Dispose();
+        _shared.Release();
     }
 
     private void DisposeBuffers()
@@ -288,8 +317,6 @@ public sealed partial class IlgpuAccelerator : Accelerator
         _samplingWeights?.Dispose();
         _samplingRaw?.Dispose();
         _noInts?.Dispose();
-        _noFloats.Dispose();
-        _noBits.Dispose();
     }
 
     /// <summary>
@@ -299,10 +326,10 @@ public sealed partial class IlgpuAccelerator : Accelerator
     /// </summary>
     internal void MakeCurrent()
     {
-        if (!ReferenceEquals(t_bound, this))
+        if (!ReferenceEquals(t_bound, _device))
         {
             _device.Bind();
-            t_bound = this;
+            t_bound = _device;
         }
     }
 
@@ -321,8 +348,8 @@ public sealed partial class IlgpuAccelerator : Accelerator
         {
             if (buffer is not null)
             {
-                // Kernels queued earlier may still read the old buffer.
-                _device.Synchronize();
+                // Kernels queued earlier on this stream may still read the old buffer.
+                _stream.Synchronize();
                 buffer.Dispose();
             }
 
