@@ -18,7 +18,11 @@ internal sealed record BenchWorkload(
     int DynamicMaxBatchSize,
     double DynamicMaxQueueDelayMs,
     string InstancesCount,
-    IReadOnlyList<double> StepTimeS);
+    IReadOnlyList<double> StepTimeS)
+{
+    /// <summary>How the instances baseline's instances run side by side on this device.</summary>
+    public string InstancesConcurrency { get; init; } = "";
+}
 
 /// <summary>KV shuffles applied in a run (shuffle memory mode only).</summary>
 internal sealed record ShuffleFigures(double Count, double Moves, double Bytes, double TimeS);

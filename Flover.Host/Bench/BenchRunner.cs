@@ -5,6 +5,7 @@ using Flover.Actors.Inference;
 using Flover.Configuration;
 using Flover.Gpu;
 using Flover.Gpu.Accelerators;
+using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Models;
 
 namespace Flover.Host.Bench;
@@ -44,13 +45,6 @@ internal static class BenchRunner
         if (settings.TensorParallel > 1 && settings.Schedulers.Contains("instances"))
         {
             throw new FloverException("--tensor-parallel applies to the fused, dynamic and sequential schedulers; instances share one upload of the whole model, which a split model cannot.");
-        }
-
-        if (settings.Device.Kind != AcceleratorKind.Cpu && settings.Schedulers.Contains("instances"))
-        {
-            // Instances run concurrently, each on an accelerator of its own sharing the home one's
-            // weights: CPU memory allows that, a device's context and stream do not.
-            throw new FloverException($"The instances scheduler runs on the CPU only; on {settings.Device} use --schedulers fused,dynamic,sequential.");
         }
 
         using Accelerator home = DeviceAccelerators.Open(settings.Device, new EngineOptions(settings.Threads));
@@ -105,7 +99,12 @@ internal static class BenchRunner
             var workloadFigures = new BenchWorkload(
                 models.Source, settings.Arrival, settings.IntervalMs, settings.Requests, settings.PromptLength, settings.OutputLength.ToString(), settings.Seeds,
                 settings.Temperature, threads, engine.KvSlots, settings.Flover.Scheduler.DynamicMaxBatchSize,
-                settings.Flover.Scheduler.DynamicMaxQueueDelay.TotalMilliseconds, settings.Flover.Scheduler.InstancesCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? SchedulerSettings.PerRequest, curve);
+                settings.Flover.Scheduler.DynamicMaxQueueDelay.TotalMilliseconds, settings.Flover.Scheduler.InstancesCount?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? SchedulerSettings.PerRequest, curve)
+            {
+                InstancesConcurrency = home is IlgpuAccelerator
+                    ? "each on a CUDA stream and a host thread of its own, all reading one upload of the weights, as FasterTransformer's concurrent instances"
+                    : "each on a host thread of its own with the kernel threads split among them, all reading one copy of the weights",
+            };
             return (new BenchResults(workloadFigures, [.. runs.Select(r => BenchRun.Median(perRun[r]))]), firstSeed);
         }
         finally
@@ -138,8 +137,12 @@ internal static class BenchRunner
 
         IModel Instance(int instance, int instances)
         {
-            // The threads are split among the instances; per-request instances get one each.
-            Accelerator accelerator = new AcceleratorContext(new EngineOptions(instances == 0 ? 1 : Math.Max(1, threads / instances))).CreateDefault();
+            // On a device each instance gets a stream of its own on the home context (its weights are
+            // the home's upload); on the CPU the threads are split among the instances, per-request
+            // instances getting one each.
+            Accelerator accelerator = home is IlgpuAccelerator device
+                ? device.CreateStreamSibling()
+                : new AcceleratorContext(new EngineOptions(instances == 0 ? 1 : Math.Max(1, threads / instances))).CreateDefault();
             lock (models)
             {
                 owned.Add(accelerator);
@@ -174,9 +177,10 @@ internal static class BenchRunner
         }
         finally
         {
-            foreach (IDisposable item in owned)
+            // Newest first: an instance's model goes before the accelerator it runs on.
+            for (int i = owned.Count - 1; i >= 0; i--)
             {
-                item.Dispose();
+                owned[i].Dispose();
             }
         }
     }

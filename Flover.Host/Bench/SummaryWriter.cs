@@ -30,7 +30,7 @@ internal static class SummaryWriter
         text.AppendLine();
         text.AppendLine(Invariant($"`{command}`"));
         text.AppendLine();
-        text.AppendLine(Invariant($"{w.Model}, {w.Threads} thread(s); {w.Requests} requests, {w.Arrival} arrivals every {w.IntervalMs} ms (mean), {w.PromptLen}-token prompts, output {w.OutputLen} tokens (EOS ignored), {(w.Temperature is { } t ? $"temperature {t}" : "greedy")}; seeds {string.Join(", ", w.Seeds)} (every figure the median over seeds). dynamic: batch {w.DynamicMaxBatchSize}, window {w.DynamicMaxQueueDelayMs} ms; instances: {w.InstancesCount}; fused: {w.KvSlots} KV slots."));
+        text.AppendLine(Invariant($"{w.Model}, {w.Threads} thread(s); {w.Requests} requests, {w.Arrival} arrivals every {w.IntervalMs} ms (mean), {w.PromptLen}-token prompts, output {w.OutputLen} tokens (EOS ignored), {(w.Temperature is { } t ? $"temperature {t}" : "greedy")}; seeds {string.Join(", ", w.Seeds)} (every figure the median over seeds). dynamic: batch {w.DynamicMaxBatchSize}, window {w.DynamicMaxQueueDelayMs} ms; instances: {w.InstancesCount}{(w.InstancesConcurrency.Length > 0 ? $" ({w.InstancesConcurrency})" : "")}; fused: {w.KvSlots} KV slots."));
         text.AppendLine();
         text.AppendLine("| run | makespan s | ideal s | tokens/s | iterations | mean live | peak KV MiB | loop overhead | e2e mean s | e2e p90 s | TTFT p50 s | TPOT p50 ms | shuffles (moves) |");
         text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");

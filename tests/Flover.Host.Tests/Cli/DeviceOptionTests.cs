@@ -5,6 +5,7 @@ using Flover.Gpu;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Accelerators.Ilgpu;
 using Flover.Gpu.Sampling;
+using Flover.Host.Bench;
 using Flover.Host.Cli;
 using Xunit.Abstractions;
 
@@ -156,6 +157,29 @@ public sealed class DeviceOptionTests(ITestOutputHelper output)
 
         Assert.Equal(4, cpu.Length);
         Assert.Equal(cpu, ilgpu);
+    }
+
+    /// <summary>
+    /// The paper's experiment on a device: the instances baseline runs there too, each instance on a
+    /// stream sibling of the home accelerator and a thread of its own, and the bench's own check
+    /// (every scheduler gives every request the same tokens) holds.
+    /// </summary>
+    [Fact]
+    public void Bench_on_ilgpu_cpu_runs_instances_concurrently_on_streams_of_their_own_with_the_fused_loops_tokens()
+    {
+        var settings = new BenchSettings(
+            null, "tiny", ["fused", "instances"], ["indexed"], "poisson", 5, 3, 4, OutputLengthSpec.Parse("4"), [1], null, 1,
+            FloverSettings.From(Http.TinyServerFixture.TestConfig("flover.engine.threads = 1")))
+        {
+            Device = new DeviceSpec(AcceleratorKind.IlgpuCpu),
+        };
+
+        (BenchResults results, _) = BenchRunner.Run(settings, TextWriter.Null);
+
+        Assert.Equal(["fused", "instances"], results.Runs.Select(r => r.Scheduler));
+        Assert.All(results.Runs, r => Assert.Equal(3 * 4, r.OutputTokens));
+        Assert.Contains("CUDA stream", results.Workload.InstancesConcurrency, StringComparison.Ordinal);
+        Assert.Contains("(each on a CUDA stream and a host thread of its own", SummaryWriter.Write(results, "flover bench"), StringComparison.Ordinal);
     }
 
     private static int[] GenerateIds(DeviceSpec device)
