@@ -279,6 +279,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
 
     private void DisposeBuffers()
     {
+        DisposeFastGemm();
         _scores?.Dispose();
         _sums?.Dispose();
         _bounce?.Dispose();

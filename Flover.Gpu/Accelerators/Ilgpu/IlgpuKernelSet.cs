@@ -46,6 +46,7 @@ internal sealed class IlgpuKernelSet
         SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
         ArgMax = Guarded(Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadStreamKernel<ArgMaxArgs>(SamplingKernels.ArgMax)));
         Sample = Guarded(Compile(deviceName, ((Action<SampleArgs>)SamplingKernels.Sample).Method, () => accelerator.LoadStreamKernel<SampleArgs>(SamplingKernels.Sample)));
+        Narrow = Guarded(Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(accelerator, deviceName, GemmKernels.Narrow));
     }
 
     /// <summary>
@@ -75,6 +76,7 @@ internal sealed class IlgpuKernelSet
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
         ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
         ((Action<SampleArgs>)SamplingKernels.Sample).Method,
+        Method<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(GemmKernels.Narrow),
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -125,6 +127,9 @@ internal sealed class IlgpuKernelSet
     public Action<Index2D, RotaryArgs> Rotary { get; }
 
     public Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> SwiGlu { get; }
+
+    /// <summary>F32 activations rounded to 16-bit for cuBLAS (the fast GEMM mode only).</summary>
+    public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int> Narrow { get; }
 
     /// <summary>
     /// A launch that fails because of the device (on CUDA, an earlier kernel's sticky error is
@@ -250,6 +255,8 @@ internal sealed class IlgpuKernelSet
     private static MethodInfo Method<TIndex, T1>(Action<TIndex, T1> kernel) => kernel.Method;
 
     private static MethodInfo Method<TIndex, T1, T2>(Action<TIndex, T1, T2> kernel) => kernel.Method;
+
+    private static MethodInfo Method<TIndex, T1, T2, T3>(Action<TIndex, T1, T2, T3> kernel) => kernel.Method;
 
     private static MethodInfo Method<TIndex, T1, T2, T3, T4>(Action<TIndex, T1, T2, T3, T4> kernel) => kernel.Method;
 }
