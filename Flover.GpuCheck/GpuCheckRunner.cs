@@ -32,6 +32,8 @@ internal static class GpuCheckRunner
         report.Line($"Flover GPU check: device {device}, {DateTime.UtcNow:u}, .NET {Environment.Version}");
 
         Func<Accelerator> open;
+        // The fast GEMM mode (flover.engine.batch-invariant = off): cuBLAS on a GPU, refused elsewhere.
+        Func<Accelerator>? openFast = null;
         bool cuda = device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
         if (cuda)
         {
@@ -47,6 +49,7 @@ internal static class GpuCheckRunner
             }
 
             open = () => IlgpuDevices.OpenCuda(spec.Ordinal);
+            openFast = () => IlgpuDevices.OpenCuda(spec.Ordinal, IlgpuAccelerator.DefaultMatMulChunk, batchInvariant: false);
             var timer = Stopwatch.StartNew();
             try
             {
@@ -70,6 +73,15 @@ internal static class GpuCheckRunner
         }
 
         report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
+        if (openFast is not null)
+        {
+            report.Run("fast GEMM (cuBLAS) vs batch-invariant kernel (GPT-2 shapes)", () => FastGemm(openFast));
+        }
+        else
+        {
+            report.Line("SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)");
+        }
+
         using NativeModelWeights f32 = CheckWeights.Create(CheckWeights.Config());
         using NativeModelWeights separate = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
         int[] prompt = [5, 17, 2, 90, 33, 61, 8];
@@ -97,6 +109,17 @@ internal static class GpuCheckRunner
         using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
+        if (openFast is not null)
+        {
+            report.Run("model BF16 weights, fast GEMM vs CPU engine", () =>
+            {
+                // Activations rounded to BF16 before every matmul: a looser bound, and the greedy
+                // tokens reported, not required (a near tie may flip).
+                ModelComparison result = ModelChecks.AgainstCpuEngine(openFast, f32, TensorDType.BF16, prompt, 6, TensorDType.F32);
+                return (result.WorstRelativeL2 < 3e-2, $"worst row rel L2 {result.WorstRelativeL2:E2} (bound 3e-2); greedy {(result.GreedyEqual ? "equal" : "different (allowed)")}: [{string.Join(", ", result.Greedy)}]");
+            });
+        }
+
         report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
         report.Run("model F16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.F16));
         report.Run("model BF16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.BF16));
@@ -146,6 +169,18 @@ internal static class GpuCheckRunner
                     return (true, "timed");
                 });
             }
+
+            // The same run in the fast GEMM mode, beside the batch-invariant rows above (128 added:
+            // large batches are where the tensor cores should pay).
+            report.Run("bench-decode gpt2 BF16 weights, fast GEMM (flover.engine.batch-invariant = off, cuBLAS)", () =>
+            {
+                foreach (string line in DecodeBench.Run(openFast!, gpt2, TensorDType.BF16, [1, 8, 32, 128], 64))
+                {
+                    report.Line(line);
+                }
+
+                return (true, "timed");
+            });
 
             report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
             {
@@ -211,6 +246,31 @@ internal static class GpuCheckRunner
         // Fused kernels must give the separate kernels' bits on the device too, not merely close values.
         int fusedMismatches = checks.FusedAttentionMismatches(4, 6, 2, 40, 64, TensorDType.F16) + checks.FusedAttentionMismatches(3, 12, 12, 33, 64, TensorDType.F32);
         return (error < 1e-5 && fusedMismatches == 0, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5; fused attention vs separate kernels: {fusedMismatches} elements differ (0 expected)");
+    }
+
+    /// <summary>cuBLAS against the batch-invariant kernel at GPT-2 small's shapes, every epilogue, each weight type; bound in <see cref="KernelChecks.FastGemmBound"/>.</summary>
+    private static (bool, string) FastGemm(Func<Accelerator> openFast)
+    {
+        using Accelerator accelerator = openFast();
+        if (accelerator.BatchInvariant)
+        {
+            return (false, "the accelerator was opened in the fast mode but still multiplies with the batch-invariant kernels");
+        }
+
+        using var checks = new KernelChecks(accelerator);
+        var errors = new List<(string Name, double Error)>
+        {
+            ("BF16 1x768x2304 (c_attn, batch 1)", checks.FastGemmError(1, 768, 2304, TensorDType.BF16, false, KernelActivation.None, false)),
+            ("BF16 7x768x2304 +bias", checks.FastGemmError(7, 768, 2304, TensorDType.BF16, true, KernelActivation.None, false)),
+            ("BF16 64x768x768 accumulate (beta 1)", checks.FastGemmError(64, 768, 768, TensorDType.BF16, false, KernelActivation.None, true)),
+            ("BF16 33x768x3072 +bias gelu (c_fc)", checks.FastGemmError(33, 768, 3072, TensorDType.BF16, true, KernelActivation.GeluTanh, false)),
+            ("BF16 64x3072x768 +bias accumulate (mlp c_proj)", checks.FastGemmError(64, 3072, 768, TensorDType.BF16, true, KernelActivation.None, true)),
+            ("BF16 4x768x50257 (LM head)", checks.FastGemmError(4, 768, 50257, TensorDType.BF16, false, KernelActivation.None, false)),
+            ("F16 7x768x3072 +bias gelu", checks.FastGemmError(7, 768, 3072, TensorDType.F16, true, KernelActivation.GeluTanh, false)),
+            ("F32 as TF32 7x768x2304 +bias", checks.FastGemmError(7, 768, 2304, TensorDType.F32, true, KernelActivation.None, false)),
+        };
+        (string name, double worst) = errors.MaxBy(e => e.Error);
+        return (worst <= KernelChecks.FastGemmBound, $"{errors.Count} cases, worst |fast - invariant| / sum|x*w| {worst:E2} ({name}); bound 2^-8 = {KernelChecks.FastGemmBound:E2}; {string.Join(", ", errors.Select(e => $"{e.Name} {e.Error:E1}"))}");
     }
 
     private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound, TensorDType kvType = TensorDType.F32)
@@ -289,6 +349,7 @@ internal static class GpuCheckRunner
         }
 
         Expect("bad device setting", () => throw new FloverException(Catch(() => DeviceSpec.Parse("gpu0"))), "cuda:N");
+        Expect("batch-invariant = off on the cpu device", () => DeviceAccelerators.Open(DeviceSpec.Cpu, new EngineOptions(1) { BatchInvariant = false }), "needs a CUDA device");
         return (ok, string.Join(" | ", lines));
     }
 
