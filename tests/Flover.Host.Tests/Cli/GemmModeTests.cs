@@ -36,6 +36,7 @@ public sealed class GemmModeTests
     [InlineData("info")]
     [InlineData("generate", "--prompt", "Hi", "--max-tokens", "1")]
     [InlineData("serve", "--port", "0")]
+    [InlineData("bench-decode", "--batch", "1", "--steps", "1")]
     public void Off_on_the_cpu_is_refused_at_start_up_in_one_line(string command, params string[] rest)
     {
         CliResult result = CliRunner.Run([command, "--preset", "tiny", .. rest, "--device", "cpu", "--set", "flover.engine.batch-invariant=off"]);
@@ -43,6 +44,15 @@ public sealed class GemmModeTests
         Assert.Equal(FloverCli.UserErrorExitCode, result.ExitCode);
         Assert.Equal(string.Empty, result.Stdout);
         Assert.Equal(Refusal, Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Bench_decode_says_which_gemm_mode_it_times()
+    {
+        CliResult result = CliRunner.Run("bench-decode", "--preset", "tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--bandwidth-mb", "0");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("bench-decode: GEMM batch-invariant (flover.engine.batch-invariant = on): fused == alone bitwise, exact failover\n", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
