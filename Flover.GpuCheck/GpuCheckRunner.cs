@@ -13,11 +13,12 @@ namespace Flover.GpuCheck;
 /// Runs every check on one device and reports each as PASS or FAIL with its numbers:
 /// <c>--device cuda[:N]</c> (the lent GPU; no GPU there is a failure) or <c>--device ilgpu-cpu</c>
 /// (ILGPU's CPU accelerator, as CI runs it); <c>--bench</c> adds decode timing at GPT-2's shapes;
+/// <c>--only fast-gemm</c> runs only the fast GEMM mode's checks (and, with <c>--bench</c>, its timing);
 /// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the GPT-2
 /// transformers reference and <c>--llama-reference DIR</c> the folder of the LLaMA ones (default: the
 /// test projects' copies, relative to the repository root).
 /// </summary>
-internal static class GpuCheckRunner
+internal static partial class GpuCheckRunner
 {
     public static int Run(string[] args, TextWriter console)
     {
@@ -72,19 +73,24 @@ internal static class GpuCheckRunner
             return report.Finish(outDirectory);
         }
 
-        report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
-        if (openFast is not null)
+        using NativeModelWeights f32 = CheckWeights.Create(CheckWeights.Config());
+        int[] prompt = [5, 17, 2, 90, 33, 61, 8];
+        FastGemmChecks(report, openFast, f32, prompt);
+        if (Option(args, "--only") == "fast-gemm")
         {
-            report.Run("fast GEMM (cuBLAS) vs batch-invariant kernel (GPT-2 shapes)", () => FastGemm(openFast));
-        }
-        else
-        {
-            report.Line("SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)");
+            // A short visit: the fast GEMM mode's checks and, with --bench, its decode timing beside the batch-invariant run's.
+            if (bench && openFast is not null)
+            {
+                using NativeModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Gpt2);
+                FastGemmBench(report, open, openFast, weights, includeBaseline: true);
+            }
+
+            return report.Finish(outDirectory);
         }
 
-        using NativeModelWeights f32 = CheckWeights.Create(CheckWeights.Config());
+        report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
         using NativeModelWeights separate = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
-        int[] prompt = [5, 17, 2, 90, 33, 61, 8];
+
         report.Run("model F32 vs CPU engine", () => Model(open, f32, null, prompt, 1e-5));
         report.Run("model F32 (own LM head, exact GELU) vs CPU engine", () => Model(open, separate, null, prompt, 1e-5));
         report.Run("model vs transformers' float64 logits (gpt2-small-random)", () =>
@@ -109,16 +115,6 @@ internal static class GpuCheckRunner
         using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
-        if (openFast is not null)
-        {
-            report.Run("model BF16 weights, fast GEMM vs CPU engine", () =>
-            {
-                // Activations rounded to BF16 before every matmul: a looser bound, and the greedy
-                // tokens reported, not required (a near tie may flip).
-                ModelComparison result = ModelChecks.AgainstCpuEngine(openFast, f32, TensorDType.BF16, prompt, 6, TensorDType.F32);
-                return (result.WorstRelativeL2 < 3e-2, $"worst row rel L2 {result.WorstRelativeL2:E2} (bound 3e-2); greedy {(result.GreedyEqual ? "equal" : "different (allowed)")}: [{string.Join(", ", result.Greedy)}]");
-            });
-        }
 
         report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
         report.Run("model F16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.F16));
@@ -170,17 +166,7 @@ internal static class GpuCheckRunner
                 });
             }
 
-            // The same run in the fast GEMM mode, beside the batch-invariant rows above (128 added:
-            // large batches are where the tensor cores should pay).
-            report.Run("bench-decode gpt2 BF16 weights, fast GEMM (flover.engine.batch-invariant = off, cuBLAS)", () =>
-            {
-                foreach (string line in DecodeBench.Run(openFast!, gpt2, TensorDType.BF16, [1, 8, 32, 128], 64))
-                {
-                    report.Line(line);
-                }
-
-                return (true, "timed");
-            });
+            FastGemmBench(report, open, openFast!, gpt2, includeBaseline: false);
 
             report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
             {
@@ -246,31 +232,6 @@ internal static class GpuCheckRunner
         // Fused kernels must give the separate kernels' bits on the device too, not merely close values.
         int fusedMismatches = checks.FusedAttentionMismatches(4, 6, 2, 40, 64, TensorDType.F16) + checks.FusedAttentionMismatches(3, 12, 12, 33, 64, TensorDType.F32);
         return (error < 1e-5 && fusedMismatches == 0, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5; fused attention vs separate kernels: {fusedMismatches} elements differ (0 expected)");
-    }
-
-    /// <summary>cuBLAS against the batch-invariant kernel at GPT-2 small's shapes, every epilogue, each weight type; bound in <see cref="KernelChecks.FastGemmBound"/>.</summary>
-    private static (bool, string) FastGemm(Func<Accelerator> openFast)
-    {
-        using Accelerator accelerator = openFast();
-        if (accelerator.BatchInvariant)
-        {
-            return (false, "the accelerator was opened in the fast mode but still multiplies with the batch-invariant kernels");
-        }
-
-        using var checks = new KernelChecks(accelerator);
-        var errors = new List<(string Name, double Error)>
-        {
-            ("BF16 1x768x2304 (c_attn, batch 1)", checks.FastGemmError(1, 768, 2304, TensorDType.BF16, false, KernelActivation.None, false)),
-            ("BF16 7x768x2304 +bias", checks.FastGemmError(7, 768, 2304, TensorDType.BF16, true, KernelActivation.None, false)),
-            ("BF16 64x768x768 accumulate (beta 1)", checks.FastGemmError(64, 768, 768, TensorDType.BF16, false, KernelActivation.None, true)),
-            ("BF16 33x768x3072 +bias gelu (c_fc)", checks.FastGemmError(33, 768, 3072, TensorDType.BF16, true, KernelActivation.GeluTanh, false)),
-            ("BF16 64x3072x768 +bias accumulate (mlp c_proj)", checks.FastGemmError(64, 3072, 768, TensorDType.BF16, true, KernelActivation.None, true)),
-            ("BF16 4x768x50257 (LM head)", checks.FastGemmError(4, 768, 50257, TensorDType.BF16, false, KernelActivation.None, false)),
-            ("F16 7x768x3072 +bias gelu", checks.FastGemmError(7, 768, 3072, TensorDType.F16, true, KernelActivation.GeluTanh, false)),
-            ("F32 as TF32 7x768x2304 +bias", checks.FastGemmError(7, 768, 2304, TensorDType.F32, true, KernelActivation.None, false)),
-        };
-        (string name, double worst) = errors.MaxBy(e => e.Error);
-        return (worst <= KernelChecks.FastGemmBound, $"{errors.Count} cases, worst |fast - invariant| / sum|x*w| {worst:E2} ({name}); bound 2^-8 = {KernelChecks.FastGemmBound:E2}; {string.Join(", ", errors.Select(e => $"{e.Name} {e.Error:E1}"))}");
     }
 
     private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound, TensorDType kvType = TensorDType.F32)

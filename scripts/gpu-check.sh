@@ -53,4 +53,6 @@ cat <<CALL
    carry:     ["$CARRY"]
    timeout_s: 420
    Results come back under \$OUT/gpu-check-*/ (results.txt, gpu-check.log, torch-peer.log, nvidia-smi.txt).
+   Only the fast GEMM mode (cuBLAS vs the batch-invariant kernel, its decode timing; about a minute):
+   command:   bash scripts/gpu-check-remote.sh --only fast-gemm
 CALL

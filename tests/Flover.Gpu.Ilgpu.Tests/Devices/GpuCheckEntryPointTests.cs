@@ -28,6 +28,18 @@ public sealed class GpuCheckEntryPointTests
     }
 
     [Fact]
+    public void Only_fast_gemm_runs_just_the_fast_gemm_part_which_without_cuda_is_one_skip_line()
+    {
+        var output = new StringWriter();
+
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--only", "fast-gemm", "--bench"], output);
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(0, exitCode);
+        Assert.Equal(["SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)", "ALL CHECKS PASSED"], lines[1..]);
+    }
+
+    [Fact]
     public void An_unknown_device_fails_the_check()
     {
         var output = new StringWriter();
