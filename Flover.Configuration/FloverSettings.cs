@@ -31,6 +31,8 @@ public sealed record FloverSettings(EngineSettings Engine, SchedulerSettings Sch
             Device = reader.Device("flover.engine.device"),
             KvDType = reader.Word("flover.engine.kv-dtype", EngineSettings.KvDTypes),
             DeviceSampling = reader.Word("flover.engine.device-sampling", EngineSettings.DeviceSamplings),
+            // The validator has already held it to a boolean (on/off, true/false, yes/no) like its default.
+            BatchInvariant = config.GetBoolean("flover.engine.batch-invariant", @default: true),
         };
         var scheduler = new SchedulerSettings(
             reader.Word("flover.scheduler.kind", SchedulerSettings.Kinds),
@@ -173,6 +175,15 @@ public sealed record EngineSettings(
     /// <c>all</c> when built in code.
     /// </summary>
     public string DeviceSampling { get; init; } = "all";
+
+    /// <summary>
+    /// The GEMM mode: true (<c>on</c>, the default; also when built in code) multiplies with the
+    /// batch-invariant kernels, whose reduction order does not depend on the batch, so a request's
+    /// tokens are bitwise the same fused or alone and a request may fail over exactly to a worker with
+    /// an equal fingerprint; false (<c>off</c>) runs the matmuls on cuBLAS's tensor cores (CUDA only),
+    /// faster at large batches but giving up bitwise batch invariance and with it exact failover.
+    /// </summary>
+    public bool BatchInvariant { get; init; } = true;
 
     /// <summary>The allowed values of <c>flover.engine.device-sampling</c>.</summary>
     public static IReadOnlyList<string> DeviceSamplings { get; } = ["all", "greedy"];

@@ -13,11 +13,12 @@ namespace Flover.GpuCheck;
 /// Runs every check on one device and reports each as PASS or FAIL with its numbers:
 /// <c>--device cuda[:N]</c> (the lent GPU; no GPU there is a failure) or <c>--device ilgpu-cpu</c>
 /// (ILGPU's CPU accelerator, as CI runs it); <c>--bench</c> adds decode timing at GPT-2's shapes;
+/// <c>--only fast-gemm</c> runs only the fast GEMM mode's checks (and, with <c>--bench</c>, its timing);
 /// <c>--out DIR</c> also writes <c>DIR/results.txt</c>; <c>--hf-reference DIR</c> names the GPT-2
 /// transformers reference and <c>--llama-reference DIR</c> the folder of the LLaMA ones (default: the
 /// test projects' copies, relative to the repository root).
 /// </summary>
-internal static class GpuCheckRunner
+internal static partial class GpuCheckRunner
 {
     public static int Run(string[] args, TextWriter console)
     {
@@ -32,6 +33,8 @@ internal static class GpuCheckRunner
         report.Line($"Flover GPU check: device {device}, {DateTime.UtcNow:u}, .NET {Environment.Version}");
 
         Func<Accelerator> open;
+        // The fast GEMM mode (flover.engine.batch-invariant = off): cuBLAS on a GPU, refused elsewhere.
+        Func<Accelerator>? openFast = null;
         bool cuda = device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase);
         if (cuda)
         {
@@ -47,6 +50,7 @@ internal static class GpuCheckRunner
             }
 
             open = () => IlgpuDevices.OpenCuda(spec.Ordinal);
+            openFast = () => IlgpuDevices.OpenCuda(spec.Ordinal, IlgpuAccelerator.DefaultMatMulChunk, batchInvariant: false);
             var timer = Stopwatch.StartNew();
             try
             {
@@ -69,10 +73,24 @@ internal static class GpuCheckRunner
             return report.Finish(outDirectory);
         }
 
-        report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
         using NativeModelWeights f32 = CheckWeights.Create(CheckWeights.Config());
-        using NativeModelWeights separate = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
         int[] prompt = [5, 17, 2, 90, 33, 61, 8];
+        FastGemmChecks(report, openFast, f32, prompt);
+        if (Option(args, "--only") == "fast-gemm")
+        {
+            // A short visit: the fast GEMM mode's checks and, with --bench, its decode timing beside the batch-invariant run's.
+            if (bench && openFast is not null)
+            {
+                using NativeModelWeights weights = Gpt2Presets.Create(Gpt2Presets.Gpt2);
+                FastGemmBench(report, open, openFast, weights, includeBaseline: true);
+            }
+
+            return report.Finish(outDirectory);
+        }
+
+        report.Run("kernels vs float64 (odd shapes)", () => Kernels(open));
+        using NativeModelWeights separate = CheckWeights.Create(CheckWeights.Config(activation: Gpt2Activation.GeluExact), separateHead: true);
+
         report.Run("model F32 vs CPU engine", () => Model(open, f32, null, prompt, 1e-5));
         report.Run("model F32 (own LM head, exact GELU) vs CPU engine", () => Model(open, separate, null, prompt, 1e-5));
         report.Run("model vs transformers' float64 logits (gpt2-small-random)", () =>
@@ -97,6 +115,7 @@ internal static class GpuCheckRunner
         using NativeModelWeights wide = CheckWeights.Create(CheckWeights.Config(embedding: 264, layers: 1));
         report.Run("model F32 264 wide (split-K at the device's chunk) vs CPU engine", () => Model(open, wide, null, prompt, 1e-5));
         report.Run("model BF16 weights vs CPU engine", () => Model(open, f32, TensorDType.BF16, prompt, 1e-4));
+
         report.Run("model F16 weights vs CPU engine", () => Model(open, f32, TensorDType.F16, prompt, 1e-4));
         report.Run("model F16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.F16));
         report.Run("model BF16 KV vs CPU engine", () => Model(open, f32, null, prompt, 1e-4, TensorDType.BF16));
@@ -147,6 +166,8 @@ internal static class GpuCheckRunner
                     return (true, "timed");
                 });
             }
+
+            FastGemmBench(report, open, openFast!, gpt2, includeBaseline: false);
 
             report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
             {
@@ -290,6 +311,7 @@ internal static class GpuCheckRunner
         }
 
         Expect("bad device setting", () => throw new FloverException(Catch(() => DeviceSpec.Parse("gpu0"))), "cuda:N");
+        Expect("batch-invariant = off on the cpu device", () => DeviceAccelerators.Open(DeviceSpec.Cpu, new EngineOptions(1) { BatchInvariant = false }), "needs a CUDA device");
         return (ok, string.Join(" | ", lines));
     }
 

@@ -2,6 +2,9 @@
 # Runs on the lent GPU machine from the repository root (prepared by scripts/gpu-check.sh, which
 # carried artifacts/gpu-check: the published Flover.GpuCheck and a .NET runtime tarball).
 # Writes one results folder under $OUT; exits non-zero if any check failed. No GPU is a failure.
+# Arguments go to Flover.GpuCheck: `bash scripts/gpu-check-remote.sh --only fast-gemm` runs only the
+# fast GEMM mode's checks and its decode timing beside the batch-invariant one (a short visit; the
+# PyTorch peer is skipped whenever arguments are given).
 set -uo pipefail
 OUT=${OUT:-$(pwd)/artifacts/gpu-check-out}
 RESULTS="$OUT/gpu-check-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -21,8 +24,13 @@ cp "$CARRY/BUILD-INFO.txt" "$RESULTS/" 2>/dev/null
 } > "$RESULTS/nvidia-smi.txt" 2>&1
 
 echo "== Flover GPU check (cuda)"
-timeout 240 dotnet "$CARRY/app/Flover.GpuCheck.dll" --device cuda --bench --out "$RESULTS" 2>&1 | tee "$RESULTS/gpu-check.log"
+timeout 240 dotnet "$CARRY/app/Flover.GpuCheck.dll" --device cuda --bench --out "$RESULTS" "$@" 2>&1 | tee "$RESULTS/gpu-check.log"
 RC=${PIPESTATUS[0]}
+
+if [ $# -gt 0 ]; then
+    echo "gpu check exit $RC; $(( $(date +%s) - START )) s on the device (arguments given: no PyTorch peer)" | tee -a "$RESULTS/gpu-check.log"
+    exit "$RC"
+fi
 
 echo "== PyTorch peer (scripts/torch_graph_peer.py), same GPU, same visit"
 if command -v python3 >/dev/null; then

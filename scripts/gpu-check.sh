@@ -66,4 +66,6 @@ cat <<CALL
          Results under \$OUT/gpu-check-*/ (results.txt, gpu-check.log, torch-peer.log, nvidia-smi.txt).
    two:  command bash scripts/gpu-paper-remote.sh; carry ["$CARRY"]; timeout_s 360
          Results under \$OUT/gpu-paper-*/ (one bench folder per arrival pattern, paper.log).
+   Only the fast GEMM mode (cuBLAS vs the batch-invariant kernel, its decode timing; about a minute):
+         command bash scripts/gpu-check-remote.sh --only fast-gemm; same carry
 CALL

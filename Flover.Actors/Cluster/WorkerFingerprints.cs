@@ -16,7 +16,8 @@ internal static class WorkerFingerprints
     /// folder's config.json and the names and sizes of its weight files (reading gigabytes of weights
     /// at every start is not worth it; equal files in equal folders are the deployment's promise), or
     /// of the preset's name (a preset's random weights are fixed by it). The device's kind counts, not
-    /// its number: two GPUs of a kind run the same kernels.
+    /// its number: two GPUs of a kind run the same kernels. The GEMM mode (<c>flover.engine.batch-invariant</c>)
+    /// is carried too: a worker whose matmuls are not batch invariant cannot take or give a failover.
     /// </summary>
     public static WorkerFingerprint For(string modelId, FloverModel model, FloverSettings settings, DeviceSpec device)
     {
@@ -25,7 +26,8 @@ internal static class WorkerFingerprints
         ArgumentNullException.ThrowIfNull(device);
         string hash = model.Folder is { } folder ? FolderHash(ModelLocator.Resolve(folder)) : $"preset:{model.Preset}";
         string kind = device.Kind == AcceleratorKind.Cuda ? "cuda" : device.ToString();
-        return new WorkerFingerprint(modelId, hash, settings.Engine.WeightDType, settings.Engine.KvDType, kind, settings.Parallel.Tensor);
+        // flover.engine.batch-invariant = off (cuBLAS) rules out exact failover to and from this worker.
+        return new WorkerFingerprint(modelId, hash, settings.Engine.WeightDType, settings.Engine.KvDType, kind, settings.Parallel.Tensor, settings.Engine.BatchInvariant);
     }
 
     private static string FolderHash(string folder)

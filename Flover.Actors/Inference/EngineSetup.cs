@@ -123,7 +123,7 @@ public static class EngineSetup
         int shards = settings.Parallel.Tensor;
         config.CheckShardCount(shards, source);
         device ??= Device(settings.Engine);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, shards) { Device = device };
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, shards) { Device = device, BatchInvariant = settings.Engine.BatchInvariant };
         return make(engine, options);
     }
 

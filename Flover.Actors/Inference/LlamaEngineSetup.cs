@@ -42,7 +42,7 @@ public static class LlamaEngineSetup
         ArgumentNullException.ThrowIfNull(config);
         LlamaModelOptions options = ModelOptions(settings.Engine, config);
         device ??= EngineSetup.Device(settings.Engine);
-        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = device };
+        var engine = new EngineOptions(settings.Engine.Threads, options.WeightDType, settings.Parallel.Tensor) { Device = device, BatchInvariant = settings.Engine.BatchInvariant };
         ShardedModel shards = Shards(engine, config, weights.Source, options, (each, sliced) => weights.Use(open => LlamaModel.Load(each, open, sliced)));
         // Closed once every shard has loaded; a replaced shard opens it again.
         return new ShardedModel(shards.Shape, shards.ShardCount, shards.Create, shards.Device, shards.Dispatcher) { WhenLoaded = weights.Release };

@@ -21,6 +21,14 @@ public abstract partial class Accelerator : IDisposable
     /// <summary>What this accelerator is.</summary>
     public abstract AcceleratorDevice Device { get; }
 
+    /// <summary>
+    /// Whether <see cref="MatMul"/> reduces every output element in one order that does not depend on
+    /// the rows in the call (every accelerator's kernels, the default), so a row fused with others is
+    /// bitwise the row alone. False on a CUDA device opened with <see cref="EngineOptions.BatchInvariant"/>
+    /// off: its matmuls run on cuBLAS's tensor cores, whose kernel choice and split follow the shape.
+    /// </summary>
+    public virtual bool BatchInvariant => true;
+
     /// <summary>Whether <see cref="Dispose()"/> has run.</summary>
     public bool IsDisposed { get; private set; }
 

@@ -20,6 +20,15 @@ public sealed record EngineOptions(int Threads = 0, TensorDType? WeightDType = n
     /// </summary>
     public DeviceSpec Device { get; init; } = DeviceSpec.Cpu;
 
+    /// <summary>
+    /// <c>flover.engine.batch-invariant</c>: true (the default) multiplies with the batch-invariant
+    /// kernels, so a row's results are bitwise the same alone or in any batch; false asks for the
+    /// fast GEMM mode, cuBLAS on the tensor cores, which only a CUDA device has
+    /// (<see cref="DeviceAccelerators.Open"/> refuses it elsewhere) and which gives up that
+    /// invariance and with it exact failover between workers.
+    /// </summary>
+    public bool BatchInvariant { get; init; } = true;
+
     /// <summary>The number of kernel workers these options ask for on this machine (at least 1).</summary>
     /// <exception cref="FloverException"><see cref="Threads"/> is negative.</exception>
     public int ResolveThreadCount()

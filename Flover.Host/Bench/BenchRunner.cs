@@ -42,6 +42,13 @@ internal static class BenchRunner
     public static (BenchResults Results, IReadOnlyDictionary<string, RunMeasurement> FirstSeed) Run(BenchSettings settings, TextWriter log)
     {
         int threads = new EngineOptions(settings.Threads).ResolveThreadCount();
+        if (!settings.Flover.Engine.BatchInvariant)
+        {
+            // Not ignored: bench checks every scheduler gave each request the same tokens, which only
+            // the batch-invariant GEMM guarantees.
+            throw new FloverException("flover bench compares the schedulers' tokens, which needs flover.engine.batch-invariant = on; time the fast GEMM mode with bench-decode.");
+        }
+
         if (settings.TensorParallel > 1 && settings.Schedulers.Contains("instances"))
         {
             throw new FloverException("--tensor-parallel applies to the fused, dynamic and sequential schedulers; instances share one upload of the whole model, which a split model cannot.");

@@ -122,6 +122,8 @@ internal static class BenchDecodeCommand
         using (Accelerator probe = DeviceAccelerators.Open(first.Device, first))
         {
             device = probe.Device.Details;
+            // Timings of the two GEMM modes are different measurements: say which one this is.
+            log.WriteLine($"bench-decode: GEMM {GemmMode.Describe(first.BatchInvariant)}");
             if (settings.BandwidthMegabytes > 0 && probe is CpuAccelerator cpu)
             {
                 log.WriteLine($"bench-decode: {device}; measuring streaming read bandwidth over {settings.BandwidthMegabytes} MiB...");

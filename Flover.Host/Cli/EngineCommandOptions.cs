@@ -79,7 +79,11 @@ internal sealed class EngineCommandOptions
         }
     }
 
-    /// <summary>The engine options in force: the configuration's <c>flover.engine</c>, with <c>--threads</c>, <c>--dtype</c> and <c>--device</c> over it.</summary>
+    /// <summary>
+    /// The engine options in force: the configuration's <c>flover.engine</c> (its GEMM mode,
+    /// <c>batch-invariant</c>, included; <c>--set flover.engine.batch-invariant=off</c> sets it), with
+    /// <c>--threads</c>, <c>--dtype</c> and <c>--device</c> over it.
+    /// </summary>
     /// <exception cref="ConfigurationException">The configuration is invalid (the message names the file, line and key).</exception>
     /// <exception cref="Flover.Gpu.FloverException"><c>--dtype</c> is not a precision.</exception>
     public EngineOptions Resolve(ParseResult parse) => ResolveAll(parse)[0];
@@ -102,11 +106,11 @@ internal sealed class EngineCommandOptions
         string? listed = parse.GetValue(_dtype);
         if (listed is null)
         {
-            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards) { Device = device }];
+            return [new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(engine.WeightDType, "flover.engine.weight-dtype"), shards) { Device = device, BatchInvariant = engine.BatchInvariant }];
         }
 
         return [.. listed.Split(',', StringSplitOptions.TrimEntries)
-            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards) { Device = device })];
+            .Select(name => new EngineOptions(threads, TensorDTypeExtensions.ParseWeightDType(name, "--dtype"), shards) { Device = device, BatchInvariant = engine.BatchInvariant })];
     }
 
     /// <summary>

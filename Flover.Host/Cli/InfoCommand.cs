@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Flover.Configuration;
 using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
@@ -11,10 +12,12 @@ using Flover.Gpu.Models;
 namespace Flover.Host.Cli;
 
 /// <summary>
-/// <c>flover info (--model DIR|NAME | --preset NAME) [--device D] [--json]</c>: opens the weights
-/// (which runs every loader check), reads every weight once to rule out NaN and infinity, then prints
-/// the configuration, parameter count, dtypes and bytes; with <c>--device</c>, also opens that device
-/// and prints what it is (so a GPU host can be checked without serving).
+/// <c>flover info (--model DIR|NAME | --preset NAME) [--device D] [--config F] [--set K=V] [--json]</c>:
+/// opens the weights (which runs every loader check), reads every weight once to rule out NaN and
+/// infinity, then prints the configuration, parameter count, dtypes and bytes, and the GEMM mode the
+/// configuration asks for (<c>flover.engine.batch-invariant</c>; the fast mode says what it gives
+/// up); with <c>--device</c>, also opens that device in that mode and prints what it is (so a GPU
+/// host can be checked without serving).
 /// </summary>
 internal static class InfoCommand
 {
@@ -32,14 +35,18 @@ internal static class InfoCommand
             device,
             json,
         };
+        ConfigOptions config = ConfigOptions.AddTo(command);
         command.SetAction(parse =>
         {
+            // Read first, so a bad setting fails before the weights are scanned.
+            bool batchInvariant = FloverSettings.From(config.Load(parse)).Engine.BatchInvariant;
             var clock = Stopwatch.StartNew();
-            ModelReport report = Open(parse.GetValue(model), parse.GetValue(preset), console, clock);
+            ModelReport report = Open(parse.GetValue(model), parse.GetValue(preset), console, clock) with { BatchInvariant = batchInvariant };
             AcceleratorDevice? opened = null;
             if (EngineCommandOptions.ParseDevice(parse.GetValue(device)) is { } spec)
             {
-                using Accelerator accelerator = DeviceAccelerators.Open(spec, EngineOptions.Default);
+                // In the configured mode: off on a device without cuBLAS is refused here as at serve.
+                using Accelerator accelerator = DeviceAccelerators.Open(spec, EngineOptions.Default with { BatchInvariant = batchInvariant });
                 opened = accelerator.Device;
             }
 
@@ -132,6 +139,7 @@ internal static class InfoCommand
         Line("tensors", $"{report.Tensors} ({string.Join(", ", report.DTypes.Select(p => $"{p.Key}: {p.Value}"))})");
         Line("lm_head", report.LmHeadTied ? $"tied to {report.TokenEmbedding}" : "stored");
         Line("bytes", string.Create(CultureInfo.InvariantCulture, $"{report.Bytes} ({report.Bytes / 1048576.0:0.0} MiB)"));
+        Line("gemm", GemmMode.Describe(report.BatchInvariant));
         if (device is not null)
         {
             Line("device", $"{device.Name} ({device.Details})");
@@ -180,6 +188,12 @@ internal static class InfoCommand
             writer.WriteNumber("bytes", report.Bytes);
             writer.WriteBoolean("lm_head_tied", report.LmHeadTied);
             writer.WriteNumber("load_seconds", Math.Round(report.LoadSeconds, 3));
+            writer.WriteStartObject("gemm");
+            writer.WriteString("mode", GemmMode.Name(report.BatchInvariant));
+            writer.WriteBoolean("batch_invariant", report.BatchInvariant);
+            // What the mode means for serving, as the text output says it.
+            writer.WriteBoolean("exact_failover", report.BatchInvariant);
+            writer.WriteEndObject();
             if (device is not null)
             {
                 writer.WriteStartObject("device");
@@ -239,5 +253,8 @@ internal static class InfoCommand
     {
         /// <summary>The token embedding's name in the family's checkpoints (what a tied head is tied to).</summary>
         public string TokenEmbedding { get; init; } = "wte";
+
+        /// <summary><c>flover.engine.batch-invariant</c>: the GEMM mode the configuration asks for.</summary>
+        public bool BatchInvariant { get; init; } = true;
     }
 }

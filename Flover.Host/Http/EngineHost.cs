@@ -11,6 +11,7 @@ using Flover.Gpu.Accelerators;
 using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 using Flover.Gpu.Sampling;
+using Flover.Host.Cli;
 
 namespace Flover.Host.Http;
 
@@ -102,7 +103,7 @@ internal sealed class EngineHost : IAsyncDisposable
         // (as one shard would) so no driver, no such GPU or a kernel that does not compile is
         // one line before serving, not a shard that fails to start, and the log names it.
         string details;
-        using (Accelerator probe = DeviceAccelerators.Open(device, new EngineOptions(Math.Max(1, new EngineOptions(settings.Engine.Threads).ResolveThreadCount() / settings.Parallel.Tensor))))
+        using (Accelerator probe = DeviceAccelerators.Open(device, new EngineOptions(Math.Max(1, new EngineOptions(settings.Engine.Threads).ResolveThreadCount() / settings.Parallel.Tensor)) { BatchInvariant = settings.Engine.BatchInvariant }))
         {
             details = probe.Device.Details;
         }
@@ -116,7 +117,7 @@ internal sealed class EngineHost : IAsyncDisposable
             // A folder's chat template is parsed now, so a bad one fails at start-up.
             ChatTemplate chat = ChatTemplate.For(opened.Tokenizer);
             int capacity = opened.Shards.Shape.SlotCapacity;
-            log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions in {settings.Engine.KvDType}");
+            log.WriteLine($"{role}: {opened.Weights.Source}; {settings.Parallel.Tensor} shard actor(s), each on {details}; {settings.Engine.WeightDType} weights; {settings.Engine.KvSlots} KV slot(s) of {capacity} positions in {settings.Engine.KvDType}; GEMM {GemmMode.Describe(settings.Engine.BatchInvariant)}");
             var served = new ServedModel(ModelId(modelArgument, preset), capacity, opened.VocabularySize, opened.EosTokenId, opened.Tokenizer, DateTimeOffset.UtcNow, chat);
             ShardedModel wrapped = wrapModel is null ? opened.Shards : opened.Shards.WithWrap(wrapModel);
             WorkerFingerprint fingerprint = WorkerFingerprints.For(served.Id, modelArgument is null ? FloverModel.FromPreset(preset!) : FloverModel.FromFolder(modelArgument), settings, device);

@@ -264,6 +264,29 @@ public sealed class FloverConfigurationTests : IDisposable
         Assert.Equal(expected, FloverSettings.From(FloverConfiguration.Load(Sources(null, overrides))).Engine.KvDType);
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("flover.engine.batch-invariant=off", false)]
+    [InlineData("flover.engine.batch-invariant=on", true)]
+    [InlineData("flover.engine.batch-invariant=false", false)]
+    public void Batch_invariance_defaults_to_on_and_reads_off(string? set, bool expected)
+    {
+        string[] overrides = set is null ? [] : [set];
+
+        Assert.Equal(expected, FloverSettings.From(FloverConfiguration.Load(Sources(null, overrides))).Engine.BatchInvariant);
+    }
+
+    [Fact]
+    public void A_bad_batch_invariant_value_is_one_line_naming_the_setting_and_the_allowed_values()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => FloverConfiguration.Load(Sources(null, "flover.engine.batch-invariant=fast")));
+
+        // Exact but for the reference.conf position of the default, which moves as settings are added.
+        Assert.StartsWith("--set flover.engine.batch-invariant=fast:1:31: setting 'flover.engine.batch-invariant' must be a boolean (on/off, true/false, yes/no) like its default \"on\" (reference.conf:", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(") but is string \"fast\"", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
     [Fact]
     public void A_bad_kv_dtype_is_one_line_naming_the_setting_and_the_words()
     {

@@ -9,6 +9,8 @@ namespace Flover.Gpu.Accelerators.Ilgpu;
 /// probes only libcuda.so / cuda.so / libcuda, never the driver's own soname libcuda.so.1, so on a
 /// host without the dev symlink it silently finds 0 devices; and ILGPU.Algorithms knows cuBLAS up
 /// to libcublas.so.12 while CUDA 13 ships libcublas.so.13. Registered once, before any CUDA call.
+/// Flover's own cuBLAS import (<see cref="CuBlasNative"/>, the fast GEMM) goes through the same
+/// cuBLAS probing as ILGPU.Algorithms'.
 /// </summary>
 internal static class CudaLibraryResolver
 {
@@ -31,6 +33,8 @@ internal static class CudaLibraryResolver
             _registered = true;
             NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, ResolveDriver);
             NativeLibrary.SetDllImportResolver(typeof(CuBlas).Assembly, ResolveBlas);
+            // Flover.Gpu's other imports (libc) fall through: the resolver answers 0 for them.
+            NativeLibrary.SetDllImportResolver(typeof(CudaLibraryResolver).Assembly, ResolveBlas);
         }
     }
 

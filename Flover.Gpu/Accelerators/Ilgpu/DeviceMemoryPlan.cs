@@ -114,6 +114,9 @@ public static class DeviceMemoryPlan
         long e = config.EmbeddingSize;
         long rows = options.MaxRowsPerStep;
         // Residual, normed, qkv, attention, MLP, logits, plus the attention and split-K scratch and the sampling's.
+        // The fast GEMM mode's scratch (a product before its epilogue and the rounded activations, at
+        // most 1.5 × inner floats a row) fits in the split-K allowance that mode never uses; cuBLAS's
+        // own workspace (tens of MiB, allocated by cuBLAS) is not counted.
         long workspace = rows * ((4 * e) + (3 * e) + config.InnerSize + config.VocabularySize + ((long)config.HeadCount * capacity) + (4L * config.InnerSize) + SamplingScratch(config.VocabularySize)) * sizeof(float);
         return (weightBytes, kvBytes, workspace);
     }

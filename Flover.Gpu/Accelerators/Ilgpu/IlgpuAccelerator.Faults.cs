@@ -63,9 +63,17 @@ public sealed partial class IlgpuAccelerator
         }
     }
 
-    private DeviceFaultException Poison(AcceleratorException cause)
+    private DeviceFaultException Poison(AcceleratorException cause) =>
+        Poison($"the device reported {cause.GetType().Name} ({FirstLine(cause.Message)})", cause);
+
+    /// <summary>
+    /// Poisons the accelerator with <paramref name="reported"/> (what failed, one line): also a
+    /// library call on the device's stream (cuBLAS), whose failure leaves the stream's state unknown.
+    /// </summary>
+    private DeviceFaultException Poison(string reported, Exception? cause)
     {
-        var fault = new DeviceFaultException($"{Device.Name}: the device reported {cause.GetType().Name} ({FirstLine(cause.Message)}); its context is unusable until the accelerator is created again", cause);
+        string message = $"{Device.Name}: {reported}; its context is unusable until the accelerator is created again";
+        DeviceFaultException fault = cause is null ? new DeviceFaultException(message) : new DeviceFaultException(message, cause);
         _shared.Poison(fault);
         return fault;
     }

@@ -17,6 +17,12 @@ public sealed partial class IlgpuAccelerator
 
         var matrix = (IlgpuMatrix)weights;
         Begin("MatMul");
+        if (TryFastMatMul(input, rows, matrix, bias, output, activation, accumulate))
+        {
+            End();
+            return;
+        }
+
         var args = new MatMulArgs
         {
             Input = View(input),

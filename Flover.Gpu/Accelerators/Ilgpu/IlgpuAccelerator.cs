@@ -77,6 +77,21 @@ public sealed partial class IlgpuAccelerator : Accelerator
 
         _ownsStream = true;
         _kernels = _shared.Kernels.On(_stream, Poison);
+        UseBatchInvariantKernels = home.UseBatchInvariantKernels;
+        if (home._blas is not null)
+        {
+            // The home multiplies on cuBLAS: so does its sibling, with a handle on its own stream.
+            try
+            {
+                EnableFastGemm();
+            }
+            catch
+            {
+                _stream.Dispose();
+                _shared.Release();
+                throw;
+            }
+        }
     }
 
     /// <summary>The k range of one split-K chunk on a GPU.</summary>
@@ -308,6 +323,7 @@ public sealed partial class IlgpuAccelerator : Accelerator
 
     private void DisposeBuffers()
     {
+        DisposeFastGemm();
         _scores?.Dispose();
         _sums?.Dispose();
         _bounce?.Dispose();

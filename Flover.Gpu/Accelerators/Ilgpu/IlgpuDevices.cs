@@ -14,8 +14,31 @@ public static class IlgpuDevices
     /// <exception cref="FloverException">No CUDA driver, no CUDA device, <paramref name="ordinal"/> out of range, or a kernel that does not compile.</exception>
     public static IlgpuAccelerator OpenCuda(int ordinal = 0) => OpenCuda(ordinal, IlgpuAccelerator.DefaultMatMulChunk);
 
-    /// <summary>As <see cref="OpenCuda(int)"/> with another split-K chunk (the GPU check times a few).</summary>
-    internal static IlgpuAccelerator OpenCuda(int ordinal, int matMulChunk)
+    /// <summary>
+    /// As <see cref="OpenCuda(int)"/> with another split-K chunk (the GPU check times a few) and, with
+    /// <paramref name="batchInvariant"/> false, the fast GEMM mode (matmuls on cuBLAS).
+    /// </summary>
+    internal static IlgpuAccelerator OpenCuda(int ordinal, int matMulChunk, bool batchInvariant = true)
+    {
+        IlgpuAccelerator accelerator = OpenCudaKernels(ordinal, matMulChunk);
+        if (batchInvariant)
+        {
+            return accelerator;
+        }
+
+        try
+        {
+            accelerator.EnableFastGemm();
+            return accelerator;
+        }
+        catch
+        {
+            accelerator.Dispose();
+            throw;
+        }
+    }
+
+    private static IlgpuAccelerator OpenCudaKernels(int ordinal, int matMulChunk)
     {
         string name = $"cuda:{ordinal}";
         CudaLibraryResolver.Register();

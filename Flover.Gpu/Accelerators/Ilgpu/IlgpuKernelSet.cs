@@ -48,6 +48,7 @@ internal sealed class IlgpuKernelSet
         SwiGlu = Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu);
         ArgMax = Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadKernel<ArgMaxArgs>(SamplingKernels.ArgMax));
         Sample = Compile(deviceName, ((Action<SampleArgs>)SamplingKernels.Sample).Method, () => accelerator.LoadKernel<SampleArgs>(SamplingKernels.Sample));
+        Narrow = Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(accelerator, deviceName, GemmKernels.Narrow);
     }
 
     /// <summary>
@@ -77,6 +78,7 @@ internal sealed class IlgpuKernelSet
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
         ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
         ((Action<SampleArgs>)SamplingKernels.Sample).Method,
+        Method<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(GemmKernels.Narrow),
     ];
 
     public Action<AcceleratorStream, Index2D, MatMulArgs> MatMul { get; }
@@ -127,6 +129,9 @@ internal sealed class IlgpuKernelSet
     public Action<AcceleratorStream, Index2D, RotaryArgs> Rotary { get; }
 
     public Action<AcceleratorStream, Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> SwiGlu { get; }
+
+    /// <summary>F32 activations rounded to 16-bit for cuBLAS (the fast GEMM mode only).</summary>
+    public Action<AcceleratorStream, Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int> Narrow { get; }
 
     /// <summary>Compiles and loads one kernel, turning any compiler failure into one clear error.</summary>
     internal static Action<AcceleratorStream, TIndex, T1> Load<TIndex, T1>(ILGPU.Runtime.Accelerator accelerator, string deviceName, Action<TIndex, T1> kernel)
@@ -187,6 +192,8 @@ internal sealed class IlgpuKernelSet
     private static MethodInfo Method<TIndex, T1>(Action<TIndex, T1> kernel) => kernel.Method;
 
     private static MethodInfo Method<TIndex, T1, T2>(Action<TIndex, T1, T2> kernel) => kernel.Method;
+
+    private static MethodInfo Method<TIndex, T1, T2, T3>(Action<TIndex, T1, T2, T3> kernel) => kernel.Method;
 
     private static MethodInfo Method<TIndex, T1, T2, T3, T4>(Action<TIndex, T1, T2, T3, T4> kernel) => kernel.Method;
 

@@ -45,6 +45,7 @@ internal sealed class IlgpuStreamKernels
         RmsNorm = Bind(kernels.RmsNorm);
         Rotary = Bind(kernels.Rotary);
         SwiGlu = Bind(kernels.SwiGlu);
+        Narrow = Bind(kernels.Narrow);
     }
 
     /// <inheritdoc cref="IlgpuKernelSet.NormGroupSize"/>
@@ -95,6 +96,9 @@ internal sealed class IlgpuStreamKernels
     public Action<Index2D, RotaryArgs> Rotary { get; }
 
     public Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int> SwiGlu { get; }
+
+    /// <inheritdoc cref="IlgpuKernelSet.Narrow"/>
+    public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int> Narrow { get; }
 
     private Action<TIndex, T1> Bind<TIndex, T1>(Action<AcceleratorStream, TIndex, T1> kernel) => (index, a) =>
     {

@@ -21,8 +21,22 @@ public sealed class GpuCheckEntryPointTests
         Assert.Contains("PASS sampling on the device == the host sampler's ids (every mode)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("PASS sampled requests together, chosen on the device == each alone", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("PASS sampling timing (ILGPU CPU: path check only)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("batch-invariant = off on the cpu device: flover.engine.batch-invariant = off needs a CUDA device (cuBLAS tensor cores); device cpu has only the batch-invariant kernels.", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
         Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void Only_fast_gemm_runs_just_the_fast_gemm_part_which_without_cuda_is_one_skip_line()
+    {
+        var output = new StringWriter();
+
+        int exitCode = GpuCheckRunner.Run(["--device", "ilgpu-cpu", "--only", "fast-gemm", "--bench"], output);
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(0, exitCode);
+        Assert.Equal(["SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)", "ALL CHECKS PASSED"], lines[1..]);
     }
 
     [Fact]

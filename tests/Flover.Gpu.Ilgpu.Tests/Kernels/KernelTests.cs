@@ -28,6 +28,15 @@ public sealed class KernelTests : IDisposable
     public void MatMul_matches_float64(int rows, int k, int n, TensorDType dtype, MatrixLayout layout, bool bias, KernelActivation activation, bool accumulate) =>
         Assert.InRange(_checks.MatMul(rows, k, n, dtype, layout, bias, activation, accumulate), 0, Bound);
 
+    [Fact]
+    public void The_fast_gemm_check_runs_on_the_oracle_where_both_passes_take_the_kernel()
+    {
+        // The GPU check's harness (uploads, the kernel switch, the error scale) without cuBLAS: both
+        // passes are the batch-invariant kernel, so they agree exactly.
+        Assert.Equal(0, _checks.FastGemmError(5, 37, 29, TensorDType.BF16, true, KernelActivation.GeluTanh, true));
+        Assert.Equal(0, _checks.FastGemmError(3, 300, 7, TensorDType.F32, false, KernelActivation.None, false));
+    }
+
     [Theory]
     [InlineData(1, 5)]
     [InlineData(5, 37)]

@@ -61,6 +61,7 @@ public sealed class InfoCommandTests : IDisposable
                 "tensors             28 (F32: 28)",
                 "lm_head             tied to wte",
                 "bytes               20292480 (19.4 MiB)",
+                "gemm                batch-invariant (flover.engine.batch-invariant = on): fused == alone bitwise, exact failover",
             ],
             lines[1..]);
         Assert.StartsWith("loaded and checked preset 'tiny'", result.Stderr, StringComparison.Ordinal);
