@@ -188,6 +188,8 @@ internal static class BenchDecodeCommand
             whole.Profile = profile;
         }
 
+        // Collections inside the timed steps, to tell a GC pause from other long steps.
+        var gc = GcWindow.Open();
         long start = Stopwatch.GetTimestamp();
         for (int step = 0; step < settings.Steps; step++)
         {
@@ -202,6 +204,7 @@ internal static class BenchDecodeCommand
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        (int collections, double pausedMilliseconds) = gc.Close();
         if (tool.Profilable is { } profiled)
         {
             profiled.Profile = null;
@@ -222,6 +225,8 @@ internal static class BenchDecodeCommand
         {
             Profile = profile is null ? null : BenchDecodeProfile.Of(profile, settings.Steps, seconds * 1000 / settings.Steps),
             WarmUpSteps = warmUpSteps,
+            GcCollections = collections,
+            GcPauseMilliseconds = pausedMilliseconds,
         };
     }
 
@@ -338,6 +343,14 @@ internal sealed record BenchDecodeRun(
     /// <summary>Untimed decode steps run before the timed ones (<c>--warmup</c>).</summary>
     [JsonPropertyName("warmup_steps")]
     public int WarmUpSteps { get; init; }
+
+    /// <summary>Garbage collections (of any generation: each starts with generation 0) during the timed steps.</summary>
+    [JsonPropertyName("gc_collections")]
+    public int GcCollections { get; init; }
+
+    /// <summary>Milliseconds the runtime paused threads for those collections.</summary>
+    [JsonPropertyName("gc_pause_ms")]
+    public double GcPauseMilliseconds { get; init; }
 
     /// <summary>With <c>--profile</c>: each phase's time per step, the host's share last; else null.</summary>
     [JsonPropertyName("profile")]

@@ -175,6 +175,8 @@ public sealed class BenchDecodeCommandTests
         using JsonDocument document = JsonDocument.Parse(result.Stdout);
         Assert.Equal(0.01, document.RootElement.GetProperty("warmup_seconds").GetDouble());
         Assert.True(document.RootElement.GetProperty("runs")[0].GetProperty("warmup_steps").GetInt32() >= 8);
+        Assert.True(document.RootElement.GetProperty("runs")[0].GetProperty("gc_collections").GetInt32() >= 0);
+        Assert.True(document.RootElement.GetProperty("runs")[0].GetProperty("gc_pause_ms").GetDouble() >= 0);
         Assert.Contains("prompt 2 tokens, 2 timed steps after 0.01 s of warm-up", text.Stdout, StringComparison.Ordinal);
         using JsonDocument cold = JsonDocument.Parse(none.Stdout);
         Assert.Equal(0, cold.RootElement.GetProperty("runs")[0].GetProperty("warmup_steps").GetInt32());
