@@ -46,6 +46,7 @@ internal sealed class IlgpuKernelSet
         SwiGlu = Guarded(Load<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>(accelerator, deviceName, LlamaKernels.SwiGlu));
         ArgMax = Guarded(Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadStreamKernel<ArgMaxArgs>(SamplingKernels.ArgMax)));
         Sample = Guarded(Compile(deviceName, ((Action<SampleArgs>)SamplingKernels.Sample).Method, () => accelerator.LoadStreamKernel<SampleArgs>(SamplingKernels.Sample)));
+        PresetFill = Guarded(Load<Index1D, PresetFillArgs>(accelerator, deviceName, PresetKernels.Fill));
     }
 
     /// <summary>
@@ -75,6 +76,7 @@ internal sealed class IlgpuKernelSet
         ((Action<Index2D, ILGPU.ArrayView<float>, ILGPU.ArrayView<float>, int>)LlamaKernels.SwiGlu).Method,
         ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
         ((Action<SampleArgs>)SamplingKernels.Sample).Method,
+        Method<Index1D, PresetFillArgs>(PresetKernels.Fill),
     ];
 
     public Action<Index2D, MatMulArgs> MatMul { get; }
@@ -98,6 +100,9 @@ internal sealed class IlgpuKernelSet
 
     /// <summary>Sampling per row, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
     public Action<KernelConfig, SampleArgs> Sample { get; }
+
+    /// <summary>Preset weights generated on the device, one counter pair per thread.</summary>
+    public Action<Index1D, PresetFillArgs> PresetFill { get; }
 
     public Action<Index2D, EmbedArgs> Embed { get; }
 
