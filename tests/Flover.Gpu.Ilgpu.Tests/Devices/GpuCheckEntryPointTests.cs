@@ -21,6 +21,7 @@ public sealed class GpuCheckEntryPointTests
         Assert.Contains("PASS sampling on the device == the host sampler's ids (every mode)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("PASS sampled requests together, chosen on the device == each alone", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("PASS sampling timing (ILGPU CPU: path check only)", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("PASS preset weights generated on the device == the host generator's, bitwise (small odd shapes)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
         Directory.Delete(folder, recursive: true);
     }
