@@ -147,6 +147,7 @@ internal static partial class GpuCheckRunner
             return problem is null ? (true, $"every operation launched kernels; no device allocation after warm-up; only logits came back; {measured}") : (false, $"{problem}; {measured}");
         });
         report.Run("start-up errors are one clear line", () => Errors(cuda, device, f32));
+        report.Run($"preset weights generated on the device == the host generator's, bitwise ({(cuda ? "gpt2's shapes" : "small odd shapes")})", () => PresetGeneration(open, cuda));
 
         if (bench && cuda)
         {
@@ -168,6 +169,15 @@ internal static partial class GpuCheckRunner
             }
 
             FastGemmBench(report, open, openFast!, gpt2, includeBaseline: false);
+            foreach (TensorDType held in (TensorDType[])[TensorDType.BF16, TensorDType.F32])
+            {
+                report.Run($"gptj-6b weights generated on the device ({held} matrices, F32 vectors)", () =>
+                {
+                    using var accelerator = (IlgpuAccelerator)open();
+                    (double seconds, long bytes) = PresetGenerationCheck.TimePreset(accelerator, Gpt2Presets.GptJ6B, held);
+                    return (true, $"{bytes / 1e9:F2} GB in {seconds:F2} s ({bytes / seconds / 1e9:F0} GB/s written; no host copy)");
+                });
+            }
 
             report.Run("sampling timing (GPT-2's vocabulary of 50 257; device vs rows to the host)", () =>
             {
@@ -233,6 +243,26 @@ internal static partial class GpuCheckRunner
         // Fused kernels must give the separate kernels' bits on the device too, not merely close values.
         int fusedMismatches = checks.FusedAttentionMismatches(4, 6, 2, 40, 64, TensorDType.F16) + checks.FusedAttentionMismatches(3, 12, 12, 33, 64, TensorDType.F32);
         return (error < 1e-5 && fusedMismatches == 0, $"{errors.Count} checks, worst rel L2 {error:E2} ({name}); bound 1e-5; fused attention vs separate kernels: {fusedMismatches} elements differ (0 expected)");
+    }
+
+    private static (bool, string) PresetGeneration(Func<Accelerator> open, bool cuda)
+    {
+        using var accelerator = (IlgpuAccelerator)open();
+        // gpt2's token embedding (held output-major, as the LM head), an MLP matrix and the position
+        // table; on ILGPU's CPU accelerator, which runs each thread as managed code, small odd shapes.
+        GeneratedTensor Recipe(string name, long[] shape, TensorDType dtype) =>
+            new(name, cuda ? shape : [.. shape.Select(d => (d % 61) + 7)], PresetFill.Normal, PresetWeightGenerator.InitializerRange, StreamKey.For(Gpt2Presets.DefaultSeed, name), dtype);
+        var cases = new List<(string Name, long Mismatches)>
+        {
+            ("wte F32 -> F32 output-major", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.wte.weight", [50257, 768], TensorDType.F32), MatrixLayout.OutputMajor, TensorDType.F32)),
+            ("wte F32 -> BF16 output-major", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.wte.weight", [50257, 768], TensorDType.F32), MatrixLayout.OutputMajor, TensorDType.BF16)),
+            ("c_fc F32 -> F16", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.h.0.mlp.c_fc.weight", [768, 3072], TensorDType.F32), MatrixLayout.InputMajor, TensorDType.F16)),
+            ("c_fc BF16 -> BF16", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.h.0.mlp.c_fc.weight", [768, 3072], TensorDType.BF16), MatrixLayout.InputMajor, TensorDType.BF16)),
+            ("c_fc F16 -> F32", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.h.0.mlp.c_fc.weight", [768, 3072], TensorDType.F16), MatrixLayout.InputMajor, TensorDType.F32)),
+            ("wpe F32 vector", PresetGenerationCheck.Mismatches(accelerator, Recipe("transformer.wpe.weight", [1024, 768], TensorDType.F32), null, TensorDType.F32)),
+        };
+        long total = cases.Sum(c => c.Mismatches);
+        return (total == 0, total == 0 ? $"{cases.Count} tensors, every element equal" : string.Join("; ", cases.Where(c => c.Mismatches > 0).Select(c => $"{c.Name}: {c.Mismatches:N0} elements differ")));
     }
 
     private static (bool, string) Model(Func<Accelerator> open, IModelWeights weights, TensorDType? type, int[] prompt, double bound, TensorDType kvType = TensorDType.F32)

@@ -15,7 +15,8 @@ internal static class WorkerFingerprints
     /// <paramref name="settings"/> on <paramref name="device"/> runs. The weights' hash is of the
     /// folder's config.json and the names and sizes of its weight files (reading gigabytes of weights
     /// at every start is not worth it; equal files in equal folders are the deployment's promise), or
-    /// of the preset's name (a preset's random weights are fixed by it). The device's kind counts, not
+    /// of the preset's name (a preset's random weights are fixed by it, the seed being the default; a
+    /// GPU generates them in device memory bit for bit as the host does). The device's kind counts, not
     /// its number: two GPUs of a kind run the same kernels. The GEMM mode (<c>flover.engine.batch-invariant</c>)
     /// is carried too: a worker whose matmuls are not batch invariant cannot take or give a failover.
     /// </summary>

@@ -43,7 +43,9 @@ internal sealed record OpenedModel(IEngineCheckpoint Weights, ITokenizer Tokeniz
             return OpenLlama(settings, ModelLocator.Resolve(model.Folder), device);
         }
 
-        var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset), () => ModelSource.Open(model.Folder, model.Preset));
+        // On a GPU a preset's weights are generated in device memory (gptj-6b's 23 GB never on the host).
+        bool deferPreset = (device ?? EngineSetup.Device(settings.Engine)).Kind != AcceleratorKind.Cpu;
+        var weights = new ReopenableWeights(ModelSource.Open(model.Folder, model.Preset, deferPreset), () => ModelSource.Open(model.Folder, model.Preset, deferPreset));
         try
         {
             // A folder's tokenizer.json (LLaMA) or vocab.json + merges.txt (GPT-2).

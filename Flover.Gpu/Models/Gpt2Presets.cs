@@ -66,8 +66,11 @@ public static class Gpt2Presets
         // Checked before a byte is generated: gptj-6b in F32 is 23.6 GB, and a machine without it
         // would otherwise swap or be killed part-way instead of saying so.
         CheckFits(name, dtype, Accelerators.HostMemoryPlan.AvailableBytes());
-        return PresetWeightGenerator.Generate(config, $"preset '{name}' (seed {seed}, random weights)", seed, dtype, maxDegreeOfParallelism: -1);
+        return PresetWeightGenerator.Generate(config, SourceOf(name, seed), seed, dtype, maxDegreeOfParallelism: -1);
     }
+
+    /// <summary>How messages name preset <paramref name="name"/>'s weights under <paramref name="seed"/>.</summary>
+    internal static string SourceOf(string name, ulong seed) => $"preset '{name}' (seed {seed}, random weights)";
 
     /// <summary>Throws unless preset <paramref name="name"/>'s weights in <paramref name="dtype"/> fit in <paramref name="availableBytes"/>.</summary>
     internal static void CheckFits(string name, TensorDType dtype, long availableBytes) =>

@@ -17,7 +17,15 @@ public static class ModelSource
     /// <param name="preset">A name from <see cref="Gpt2Presets.Names"/>, or null.</param>
     /// <param name="environment">Reads environment variables for the cache lookup; the process environment when null.</param>
     /// <exception cref="FloverException">Both or neither given, or the model or preset cannot be opened.</exception>
-    public static IModelWeights Open(string? model, string? preset, Func<string, string?>? environment = null)
+    public static IModelWeights Open(string? model, string? preset, Func<string, string?>? environment = null) => Open(model, preset, deferPreset: false, environment);
+
+    /// <summary>
+    /// As <see cref="Open(string?, string?, Func{string, string?}?)"/>; with <paramref name="deferPreset"/>
+    /// a GPT-2 preset opens as recipes (<see cref="PresetWeights"/>): a model on a GPU generates its
+    /// tensors in device memory, and only a reader of the bytes makes the host copy. For devices
+    /// other than the CPU, whose weights would otherwise be generated on the host only to be copied.
+    /// </summary>
+    internal static IModelWeights Open(string? model, string? preset, bool deferPreset, Func<string, string?>? environment = null)
     {
         bool hasModel = !string.IsNullOrWhiteSpace(model);
         bool hasPreset = !string.IsNullOrWhiteSpace(preset);
@@ -30,7 +38,7 @@ public static class ModelSource
         {
             return Llama.LlamaPresets.IsPreset(preset)
                 ? throw new FloverException($"preset '{preset}' is a LLaMA model; this command takes GPT-2 models ({string.Join(", ", Gpt2Presets.Names)}).")
-                : Gpt2Presets.Create(preset!);
+                : deferPreset ? new PresetWeights(preset!) : Gpt2Presets.Create(preset!);
         }
 
         if (!hasModel)
@@ -62,7 +70,14 @@ public static class ModelSource
     /// precision only need not generate an F32 copy twice its size first.
     /// </summary>
     /// <exception cref="FloverException">Both or neither given, or the model or preset cannot be opened.</exception>
-    public static AnyFamilyWeights OpenAnyFamily(string? model, string? preset, TensorDType presetDType = TensorDType.F32, Func<string, string?>? environment = null)
+    public static AnyFamilyWeights OpenAnyFamily(string? model, string? preset, TensorDType presetDType = TensorDType.F32, Func<string, string?>? environment = null) =>
+        OpenAnyFamily(model, preset, presetDType, deferPreset: false, environment);
+
+    /// <summary>
+    /// As <see cref="OpenAnyFamily(string?, string?, TensorDType, Func{string, string?}?)"/>; with
+    /// <paramref name="deferPreset"/> a GPT-2 preset opens as recipes, as <see cref="Open(string?, string?, bool, Func{string, string?}?)"/> says.
+    /// </summary>
+    internal static AnyFamilyWeights OpenAnyFamily(string? model, string? preset, TensorDType presetDType, bool deferPreset, Func<string, string?>? environment = null)
     {
         if (string.IsNullOrWhiteSpace(model) && Llama.LlamaPresets.IsPreset(preset))
         {
@@ -72,7 +87,7 @@ public static class ModelSource
         if (string.IsNullOrWhiteSpace(model) && !string.IsNullOrWhiteSpace(preset))
         {
             return Gpt2Presets.Names.Contains(preset, StringComparer.Ordinal)
-                ? AnyFamilyWeights.Of(Gpt2Presets.Create(preset, Gpt2Presets.DefaultSeed, presetDType))
+                ? AnyFamilyWeights.Of(deferPreset ? new PresetWeights(preset, Gpt2Presets.DefaultSeed, presetDType) : Gpt2Presets.Create(preset, Gpt2Presets.DefaultSeed, presetDType))
                 : throw new FloverException($"Unknown preset '{preset}'; valid presets: {string.Join(", ", Gpt2Presets.Names.Concat(Llama.LlamaPresets.Names))}.");
         }
 
@@ -86,7 +101,7 @@ public static class ModelSource
         }
 
         // Everything else (GPT-2 folders, both or neither given, a missing folder) as Open words it.
-        return AnyFamilyWeights.Of(Open(model, preset, environment));
+        return AnyFamilyWeights.Of(Open(model, preset, deferPreset, environment));
     }
 
     private static bool LooksLikePath(string model) =>

@@ -31,15 +31,10 @@ internal static unsafe class PresetWeightGenerator
         try
         {
             var tensors = new List<PresetTensor>();
-            float residualStd = InitializerRange / MathF.Sqrt(2 * config.LayerCount);
-            foreach ((string name, long[] shape) in Gpt2TensorShapes.Required(config))
+            foreach (GeneratedTensor tensor in Describe(config, seed, dtype))
             {
-                weights.Allocate(name, dtype, shape);
-                (PresetFill kind, float std) = name.EndsWith(".bias", StringComparison.Ordinal) ? (PresetFill.Zeros, 0f)
-                    : name.Contains("ln_", StringComparison.Ordinal) ? (PresetFill.Ones, 0f)
-                    : name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? (PresetFill.Normal, residualStd)
-                    : (PresetFill.Normal, InitializerRange);
-                tensors.Add(new PresetTensor(weights.Get(name), kind, std, StreamKey.For(seed, name)));
+                weights.Allocate(tensor.Name, dtype, tensor.Shape);
+                tensors.Add(new PresetTensor(weights.Get(tensor.Name), tensor.Fill, tensor.Std, tensor.Key));
             }
 
             FillAll(tensors, dtype, maxDegreeOfParallelism);
@@ -50,6 +45,51 @@ internal static unsafe class PresetWeightGenerator
         {
             weights.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// What <see cref="Generate"/> makes of each tensor of <paramref name="config"/>, without making
+    /// it: GPT-2's initialisation (biases 0, layer-norm gains 1, residual projections
+    /// N(0, 0.02 / sqrt(2 · n_layer)), everything else N(0, 0.02)), keyed by seed and name.
+    /// </summary>
+    public static IReadOnlyList<GeneratedTensor> Describe(Gpt2Config config, ulong seed, TensorDType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        float residualStd = InitializerRange / MathF.Sqrt(2 * config.LayerCount);
+        var tensors = new List<GeneratedTensor>();
+        foreach ((string name, long[] shape) in Gpt2TensorShapes.Required(config))
+        {
+            (PresetFill kind, float std) = name.EndsWith(".bias", StringComparison.Ordinal) ? (PresetFill.Zeros, 0f)
+                : name.Contains("ln_", StringComparison.Ordinal) ? (PresetFill.Ones, 0f)
+                : name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? (PresetFill.Normal, residualStd)
+                : (PresetFill.Normal, InitializerRange);
+            tensors.Add(new GeneratedTensor(name, shape, kind, std, StreamKey.For(seed, name), dtype));
+        }
+
+        return tensors;
+    }
+
+    /// <summary>
+    /// Generates the one tensor <paramref name="tensor"/> into host memory, hands it to
+    /// <paramref name="use"/> (which must copy what it keeps) and frees it: an accelerator's upload
+    /// of a preset tensor, one tensor's memory at a time.
+    /// </summary>
+    public static T WithHostCopy<T>(GeneratedTensor tensor, Func<TensorView, T> use)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(use);
+        long bytes = tensor.ElementCount * tensor.DType.ByteSize();
+        byte* data = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
+        try
+        {
+            var view = new TensorView(tensor.Name, tensor.DType, tensor.Shape, data, bytes);
+            FillAll([new PresetTensor(view, tensor.Fill, tensor.Std, tensor.Key)], tensor.DType, maxDegreeOfParallelism: -1);
+            return use(view);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
         }
     }
 
@@ -150,3 +190,14 @@ internal enum PresetFill
 
 /// <summary>A preset tensor to fill: where, how, and the random stream it draws from.</summary>
 internal readonly record struct PresetTensor(TensorView Tensor, PresetFill Fill, float Std, StreamKey Key);
+
+/// <summary>
+/// A preset tensor as a recipe rather than bytes: its name and shape, how it is filled, from which
+/// random stream, and the dtype its values are rounded to. Any accelerator can make it
+/// (<see cref="Accelerators.Accelerator"/>'s generation operations); the bytes equal the host's.
+/// </summary>
+internal sealed record GeneratedTensor(string Name, long[] Shape, PresetFill Fill, float Std, StreamKey Key, TensorDType DType)
+{
+    /// <summary>The tensor's element count.</summary>
+    public long ElementCount => Shape.Aggregate(1L, (product, dim) => product * dim);
+}

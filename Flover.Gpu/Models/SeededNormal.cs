@@ -16,18 +16,14 @@ namespace Flover.Gpu.Models;
 /// (sign reflections of a first-quadrant angle cover the circle uniformly). The 8 cosines fill
 /// the block's first half, the 8 sines its second. <c>ln</c>, <c>sin</c> and <c>cos</c> are
 /// polynomials (errors of a few 1e-7) built from plain IEEE operations, so results are the
-/// same bit for bit with or without hardware vectors.
+/// same bit for bit with or without hardware vectors. The constants, and the same steps for one
+/// pair in scalar form (which the device kernel runs), are <see cref="SeededNormalMath"/>'s.
 /// </remarks>
 internal static class SeededNormal
 {
     /// <summary>Elements produced per block; chunks handed to <see cref="Fill"/> start on a block boundary.</summary>
     public const int BlockSize = 16;
 
-    private const float Sqrt2 = 1.41421356f;
-    private const float Ln2 = 0.693147181f;
-    private const float QuarterPi = 0.785398163f;
-    private const float InverseSqrt2 = 0.707106781f;
-    private const float TwoToMinus24 = 1f / 16777216f;
 
     /// <summary>Fills <paramref name="destination"/> with N(0, <paramref name="std"/>) values for elements starting at <paramref name="firstElement"/>.</summary>
     // Fully optimised from the first call: presets are generated once, at start-up, so tiered
@@ -68,16 +64,16 @@ internal static class SeededNormal
         Vector256<uint> angleBits = Mix(Mix(counters ^ Vector256.Create(key.K2)) + Vector256.Create(key.K3));
 
         // u in (0, 1] from the top 24 bits, so ln(u) is finite.
-        Vector256<float> u = Vector256.ConvertToSingle((radiusBits >> 8).AsInt32() + Vector256<int>.One) * Vector256.Create(TwoToMinus24);
-        Vector256<float> radius = Vector256.Sqrt(Log(u) * Vector256.Create(-2f * std * std));
+        Vector256<float> u = Vector256.ConvertToSingle((radiusBits >> 8).AsInt32() + Vector256<int>.One) * Vector256.Create(SeededNormalMath.TwoToMinus24);
+        Vector256<float> radius = Vector256.Sqrt(Log(u) * Vector256.Create(SeededNormalMath.RadiusScale(std)));
 
         // Angle in [0, pi/2), evaluated around pi/4 where the polynomials are most accurate.
-        Vector256<float> f = Vector256.ConvertToSingle((angleBits >> 8).AsInt32()) * Vector256.Create(TwoToMinus24);
+        Vector256<float> f = Vector256.ConvertToSingle((angleBits >> 8).AsInt32()) * Vector256.Create(SeededNormalMath.TwoToMinus24);
         Vector256<float> x = (f * Vector256.Create(2f)) - Vector256<float>.One;
-        x *= Vector256.Create(QuarterPi);
+        x *= Vector256.Create(SeededNormalMath.QuarterPi);
         SinCos(x, out Vector256<float> sinX, out Vector256<float> cosX);
-        Vector256<float> sin = (sinX + cosX) * Vector256.Create(InverseSqrt2);
-        Vector256<float> cos = (cosX - sinX) * Vector256.Create(InverseSqrt2);
+        Vector256<float> sin = (sinX + cosX) * Vector256.Create(SeededNormalMath.InverseSqrt2);
+        Vector256<float> cos = (cosX - sinX) * Vector256.Create(SeededNormalMath.InverseSqrt2);
 
         Vector256<uint> cosSign = angleBits << 31;
         Vector256<uint> sinSign = (angleBits >> 1) << 31;
@@ -89,9 +85,9 @@ internal static class SeededNormal
     private static Vector256<uint> Mix(Vector256<uint> x)
     {
         x ^= x >> 16;
-        x *= Vector256.Create(0x7feb352du);
+        x *= Vector256.Create(SeededNormalMath.HashMultiplier1);
         x ^= x >> 15;
-        x *= Vector256.Create(0x846ca68bu);
+        x *= Vector256.Create(SeededNormalMath.HashMultiplier2);
         return x ^ (x >> 16);
     }
 
@@ -104,18 +100,18 @@ internal static class SeededNormal
         Vector256<float> mantissa = ((bits & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x3F800000)).AsSingle();
 
         // Centre the mantissa on 1 ([sqrt(1/2), sqrt(2))) so the series converges fast.
-        Vector256<float> large = Vector256.GreaterThan(mantissa, Vector256.Create(Sqrt2));
+        Vector256<float> large = Vector256.GreaterThan(mantissa, Vector256.Create(SeededNormalMath.Sqrt2));
         mantissa = Vector256.ConditionalSelect(large, mantissa * Vector256.Create(0.5f), mantissa);
         Vector256<float> e = Vector256.ConvertToSingle(exponent) + (large & Vector256<float>.One);
 
         Vector256<float> s = (mantissa - Vector256<float>.One) / (mantissa + Vector256<float>.One);
         Vector256<float> s2 = s * s;
-        Vector256<float> series = Vector256.Create(1f / 9);
-        series = (series * s2) + Vector256.Create(1f / 7);
-        series = (series * s2) + Vector256.Create(1f / 5);
-        series = (series * s2) + Vector256.Create(1f / 3);
+        Vector256<float> series = Vector256.Create(SeededNormalMath.Log9);
+        series = (series * s2) + Vector256.Create(SeededNormalMath.Log7);
+        series = (series * s2) + Vector256.Create(SeededNormalMath.Log5);
+        series = (series * s2) + Vector256.Create(SeededNormalMath.Log3);
         series = (series * s2) + Vector256<float>.One;
-        return (e * Vector256.Create(Ln2)) + (Vector256.Create(2f) * s * series);
+        return (e * Vector256.Create(SeededNormalMath.Ln2)) + (Vector256.Create(2f) * s * series);
     }
 
     /// <summary>Sine and cosine by Taylor polynomials, accurate for |x| ≤ pi/4.</summary>
@@ -123,18 +119,18 @@ internal static class SeededNormal
     internal static void SinCos(Vector256<float> x, out Vector256<float> sin, out Vector256<float> cos)
     {
         Vector256<float> x2 = x * x;
-        Vector256<float> s = Vector256.Create(1f / 362880);
-        s = (s * x2) - Vector256.Create(1f / 5040);
-        s = (s * x2) + Vector256.Create(1f / 120);
-        s = (s * x2) - Vector256.Create(1f / 6);
+        Vector256<float> s = Vector256.Create(SeededNormalMath.Sin9);
+        s = (s * x2) + Vector256.Create(SeededNormalMath.Sin7);
+        s = (s * x2) + Vector256.Create(SeededNormalMath.Sin5);
+        s = (s * x2) + Vector256.Create(SeededNormalMath.Sin3);
         s = (s * x2) + Vector256<float>.One;
         sin = s * x;
 
-        Vector256<float> c = Vector256.Create(-1f / 3628800);
-        c = (c * x2) + Vector256.Create(1f / 40320);
-        c = (c * x2) - Vector256.Create(1f / 720);
-        c = (c * x2) + Vector256.Create(1f / 24);
-        c = (c * x2) - Vector256.Create(0.5f);
+        Vector256<float> c = Vector256.Create(SeededNormalMath.Cos10);
+        c = (c * x2) + Vector256.Create(SeededNormalMath.Cos8);
+        c = (c * x2) + Vector256.Create(SeededNormalMath.Cos6);
+        c = (c * x2) + Vector256.Create(SeededNormalMath.Cos4);
+        c = (c * x2) + Vector256.Create(SeededNormalMath.Cos2);
         cos = (c * x2) + Vector256<float>.One;
     }
 }

@@ -42,7 +42,8 @@ internal sealed class BenchModels : IDisposable
     /// <exception cref="FloverException">The model cannot be opened, or the instances scheduler was asked for a LLaMA model.</exception>
     public static BenchModels Open(BenchSettings settings, Accelerator home)
     {
-        AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset);
+        // On a GPU a GPT-2 preset is generated in device memory, never on the host.
+        AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset, TensorDType.F32, deferPreset: home.Device.Kind != AcceleratorKind.Cpu);
         try
         {
             if (weights.Gpt2 is { } gpt2)

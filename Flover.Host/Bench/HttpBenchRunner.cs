@@ -1,3 +1,4 @@
+using Flover.Gpu.Checkpoints;
 using Flover.Gpu.Models;
 
 namespace Flover.Host.Bench;
@@ -16,7 +17,8 @@ internal static class HttpBenchRunner
     {
         string source;
         int vocabulary;
-        using (AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset))
+        // Only the name and the vocabulary are read: a preset's weights are never made.
+        using (AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset, TensorDType.F32, deferPreset: true))
         {
             source = weights.Source;
             vocabulary = weights.VocabularySize;

@@ -108,7 +108,8 @@ internal static class BenchDecodeCommand
         // A preset measured in one 16-bit precision only is generated in it: llama-3-8b's F32 copy
         // alone would not fit where its BF16 weights do.
         TensorDType presetDType = settings.Engines.Select(e => e.WeightDType ?? TensorDType.F32).Distinct().Count() == 1 ? first.WeightDType ?? TensorDType.F32 : TensorDType.F32;
-        using AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset, presetDType);
+        // On a GPU a GPT-2 preset is generated in device memory by each upload, never on the host.
+        using AnyFamilyWeights weights = ModelSource.OpenAnyFamily(settings.Model, settings.Preset, presetDType, deferPreset: first.Device.Kind != AcceleratorKind.Cpu);
         int capacity = settings.PromptTokens + settings.Steps;
         if (capacity > weights.MaxPositions)
         {

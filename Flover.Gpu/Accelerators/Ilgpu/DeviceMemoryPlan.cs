@@ -82,7 +82,11 @@ public static class DeviceMemoryPlan
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
         bool ownHead = weights.TensorNames.Contains(Gpt2TensorNames.LmHead);
-        return Estimate(weights.Config, weights.TensorNames.Select(name => weights.Get(name)).Select(t => (t.Name, t.Shape, t.DType)), ownHead, options);
+        // A preset's recipes give the same names, shapes and dtypes as its host copy would, without making it.
+        IEnumerable<(string, IReadOnlyList<long>, TensorDType)> tensors = weights is PresetWeights preset
+            ? weights.TensorNames.Select(preset.Recipe).Select(t => (t.Name, (IReadOnlyList<long>)t.Shape, t.DType))
+            : weights.TensorNames.Select(weights.Get).Select(t => (t.Name, t.Shape, t.DType));
+        return Estimate(weights.Config, tensors, ownHead, options);
     }
 
     /// <summary>

@@ -49,6 +49,7 @@ internal sealed class IlgpuKernelSet
         ArgMax = Compile(deviceName, ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method, () => accelerator.LoadKernel<ArgMaxArgs>(SamplingKernels.ArgMax));
         Sample = Compile(deviceName, ((Action<SampleArgs>)SamplingKernels.Sample).Method, () => accelerator.LoadKernel<SampleArgs>(SamplingKernels.Sample));
         Narrow = Load<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(accelerator, deviceName, GemmKernels.Narrow);
+        PresetFill = Load<Index1D, PresetFillArgs>(accelerator, deviceName, PresetKernels.Fill);
     }
 
     /// <summary>
@@ -79,6 +80,7 @@ internal sealed class IlgpuKernelSet
         ((Action<ArgMaxArgs>)SamplingKernels.ArgMax).Method,
         ((Action<SampleArgs>)SamplingKernels.Sample).Method,
         Method<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int>(GemmKernels.Narrow),
+        Method<Index1D, PresetFillArgs>(PresetKernels.Fill),
     ];
 
     public Action<AcceleratorStream, Index2D, MatMulArgs> MatMul { get; }
@@ -102,6 +104,9 @@ internal sealed class IlgpuKernelSet
 
     /// <summary>Sampling per row, explicitly grouped: launch with <c>(rows, <see cref="NormGroupSize"/>)</c>.</summary>
     public Action<AcceleratorStream, KernelConfig, SampleArgs> Sample { get; }
+
+    /// <summary>Preset weights generated on the device, one counter pair per thread.</summary>
+    public Action<AcceleratorStream, Index1D, PresetFillArgs> PresetFill { get; }
 
     public Action<AcceleratorStream, Index2D, EmbedArgs> Embed { get; }
 

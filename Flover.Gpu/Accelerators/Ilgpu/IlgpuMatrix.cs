@@ -36,26 +36,17 @@ internal sealed class IlgpuMatrix : DeviceMatrix
     {
         long rows = tensor.Shape[0];
         long columns = tensor.Shape[1];
-        (long k, long n) = layout == MatrixLayout.InputMajor ? (rows, columns) : (columns, rows);
-        if (k > int.MaxValue || n > int.MaxValue || k * n > Array.MaxLength)
-        {
-            throw new FloverException($"Tensor '{tensor.Name}' [{rows}, {columns}] is too large for a matmul weight.");
-        }
-
-        if (elementType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
-        {
-            throw new FloverException($"Tensor '{tensor.Name}': weight matrices are held as F32, F16 or BF16, not {elementType}.");
-        }
+        (int k, int n) = CheckShape(tensor.Name, rows, columns, layout, elementType);
 
         // Device memory is checked (bytes needed and free) before the host copy is built.
-        long count = k * n;
+        long count = (long)k * n;
         if (elementType == TensorDType.F32)
         {
             MemoryBuffer<float> single = accelerator.Allocate<float>(count);
             var values = new float[count];
             tensor.CopyToSingle(values);
             accelerator.CopyFromCpu<float>(InputMajor(values, rows, columns, layout), single.View);
-            return new IlgpuMatrix(accelerator, tensor.Name, (int)k, (int)n, elementType, single, null);
+            return new IlgpuMatrix(accelerator, tensor.Name, k, n, elementType, single, null);
         }
 
         MemoryBuffer<ushort> bits = accelerator.Allocate<ushort>(count);
@@ -75,7 +66,55 @@ internal sealed class IlgpuMatrix : DeviceMatrix
         }
 
         accelerator.CopyFromCpu<ushort>(InputMajor(raw, rows, columns, layout), bits.View);
-        return new IlgpuMatrix(accelerator, tensor.Name, (int)k, (int)n, elementType, null, bits);
+        return new IlgpuMatrix(accelerator, tensor.Name, k, n, elementType, null, bits);
+    }
+
+    /// <summary>The held elements, <c>[K][N]</c>, as raw bits (F32 as its float bits): for checks that compare matrices bitwise.</summary>
+    public uint[] DownloadBits(IlgpuAccelerator accelerator)
+    {
+        long count = (long)InputSize * OutputSize;
+        var bits = new uint[count];
+        if (_single is not null)
+        {
+            var values = new float[count];
+            accelerator.CopyToCpu<float>(_single.View, values);
+            for (long i = 0; i < count; i++)
+            {
+                bits[i] = BitConverter.SingleToUInt32Bits(values[i]);
+            }
+        }
+        else
+        {
+            var halves = new ushort[count];
+            accelerator.CopyToCpu<ushort>(_bits!.View, halves);
+            for (long i = 0; i < count; i++)
+            {
+                bits[i] = halves[i];
+            }
+        }
+
+        return bits;
+    }
+
+    /// <summary>A matrix over device memory already filled (generated on the device), <c>[K][N]</c>; it owns the buffer.</summary>
+    public static IlgpuMatrix Wrap(IlgpuAccelerator accelerator, string name, int inputSize, int outputSize, TensorDType elementType, MemoryBuffer<float>? single, MemoryBuffer<ushort>? bits) =>
+        new(accelerator, name, inputSize, outputSize, elementType, single, bits);
+
+    /// <summary>The <c>[K][N]</c> sizes of checkpoint tensor <c>[rows, columns]</c> in <paramref name="layout"/>, refused (one line) when too large or not a matmul precision.</summary>
+    public static (int K, int N) CheckShape(string name, long rows, long columns, MatrixLayout layout, TensorDType elementType)
+    {
+        (long k, long n) = layout == MatrixLayout.InputMajor ? (rows, columns) : (columns, rows);
+        if (k > int.MaxValue || n > int.MaxValue || k * n > Array.MaxLength)
+        {
+            throw new FloverException($"Tensor '{name}' [{rows}, {columns}] is too large for a matmul weight.");
+        }
+
+        if (elementType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
+        {
+            throw new FloverException($"Tensor '{name}': weight matrices are held as F32, F16 or BF16, not {elementType}.");
+        }
+
+        return ((int)k, (int)n);
     }
 
     protected override void DisposeCore()

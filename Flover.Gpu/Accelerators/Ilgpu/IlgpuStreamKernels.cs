@@ -46,6 +46,7 @@ internal sealed class IlgpuStreamKernels
         Rotary = Bind(kernels.Rotary);
         SwiGlu = Bind(kernels.SwiGlu);
         Narrow = Bind(kernels.Narrow);
+        PresetFill = Bind(kernels.PresetFill);
     }
 
     /// <inheritdoc cref="IlgpuKernelSet.NormGroupSize"/>
@@ -99,6 +100,9 @@ internal sealed class IlgpuStreamKernels
 
     /// <inheritdoc cref="IlgpuKernelSet.Narrow"/>
     public Action<Index1D, ILGPU.ArrayView<float>, ILGPU.ArrayView<ushort>, int> Narrow { get; }
+
+    /// <inheritdoc cref="IlgpuKernelSet.PresetFill"/>
+    public Action<Index1D, PresetFillArgs> PresetFill { get; }
 
     private Action<TIndex, T1> Bind<TIndex, T1>(Action<AcceleratorStream, TIndex, T1> kernel) => (index, a) =>
     {

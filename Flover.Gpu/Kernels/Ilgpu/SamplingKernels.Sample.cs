@@ -8,8 +8,8 @@ namespace Flover.Gpu.Kernels.Ilgpu;
 /// as the host's walk does: by value then lower index (top-k and top-p), or by index alone (plain
 /// sampling). Then "the k best", "the smallest prefix whose weight reaches p" and "the first token
 /// whose cumulative weight exceeds the target" are each the greatest key K at which a count or weight
-/// of the keys ≥ K still passes: the count a byte per pass (<see cref="KthKey"/>), the weights a bit
-/// per pass (<see cref="Descend"/>), over the whole row or, after top-k, over the k candidates alone.
+/// of the keys ≥ K still passes: the count a byte per pass (<see cref="KthKey"/>), the weights four
+/// bits per pass (<see cref="Descend"/>), over the whole row or, after top-k, over the k candidates alone.
 /// Weights are the host's float MathF.Exp((v − max) / T); sums are in double as on the host, in the
 /// group's fixed order instead of the host's sequential one.
 /// </summary>
@@ -18,7 +18,8 @@ internal static partial class SamplingKernels
     /// <summary>One group per row (<c>Grid.IdxX</c>), groups of a power-of-two size up to <see cref="NormKernels.MaxGroupSize"/>.</summary>
     public static void Sample(SampleArgs a)
     {
-        ArrayView<double> sums = SharedMemory.Allocate<double>(NormKernels.MaxGroupSize);
+        // Descend's 15 sums per thread (30 KiB); the reductions use the first group-size of them.
+        ArrayView<double> sums = SharedMemory.Allocate<double>(DescendCandidates * NormKernels.MaxGroupSize);
         ArrayView<long> longs = SharedMemory.Allocate<long>(NormKernels.MaxGroupSize);
         ArrayView<int> histogram = SharedMemory.Allocate<int>(256);
         int row = Grid.IdxX;

@@ -8,9 +8,10 @@ namespace Flover.Gpu.Models.Gpt2;
 /// stored by default), vectors and the position embedding as F32 buffers (F16 and BF16 widened
 /// exactly). When the LM head is tied to the token embedding, as in GPT-2, the table is held once,
 /// as the LM head, and embedding lookups read its columns. Shapes are checked against the config,
-/// naming the tensor on a mismatch.
+/// naming the tensor on a mismatch. A preset's weights (<see cref="PresetWeights"/>, whole model)
+/// are made by the accelerator itself, on the device where it can.
 /// </summary>
-internal sealed class Gpt2DeviceWeights : IDisposable
+internal sealed partial class Gpt2DeviceWeights : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
@@ -21,6 +22,12 @@ internal sealed class Gpt2DeviceWeights : IDisposable
         _matrixType = matrixType;
         try
         {
+            if (shard is null && weights is PresetWeights preset)
+            {
+                Generate(accelerator, preset);
+                return;
+            }
+
             Gpt2Config config = weights.Config;
             int e = config.EmbeddingSize;
             TensorView tokenEmbedding = Expect(weights, Gpt2TensorNames.TokenEmbedding, config.VocabularySize, e);
@@ -71,17 +78,17 @@ internal sealed class Gpt2DeviceWeights : IDisposable
     }
 
     /// <summary>The token embedding table, or null when it is the LM head's columns (tied).</summary>
-    public MemoryBuffer<float>? TokenEmbedding { get; }
+    public MemoryBuffer<float>? TokenEmbedding { get; private set; }
 
-    public MemoryBuffer<float> PositionEmbedding { get; }
+    public MemoryBuffer<float> PositionEmbedding { get; private set; }
 
-    public MemoryBuffer<float> FinalNormWeight { get; }
+    public MemoryBuffer<float> FinalNormWeight { get; private set; }
 
-    public MemoryBuffer<float> FinalNormBias { get; }
+    public MemoryBuffer<float> FinalNormBias { get; private set; }
 
-    public DeviceMatrix LmHead { get; }
+    public DeviceMatrix LmHead { get; private set; }
 
-    public Gpt2LayerWeights[] Layers { get; }
+    public Gpt2LayerWeights[] Layers { get; private set; }
 
     /// <summary>Bytes of weights held on the device.</summary>
     public long ByteSize { get; private set; }

@@ -23,6 +23,7 @@ public sealed class GpuCheckEntryPointTests
         Assert.Contains("PASS sampling timing (ILGPU CPU: path check only)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("SKIP fast GEMM (cuBLAS) vs batch-invariant kernel: needs a CUDA device (flover.engine.batch-invariant = off is refused here)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("batch-invariant = off on the cpu device: flover.engine.batch-invariant = off needs a CUDA device (cuBLAS tensor cores); device cpu has only the batch-invariant kernels.", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("PASS preset weights generated on the device == the host generator's, bitwise (small odd shapes)", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ALL CHECKS PASSED", File.ReadAllText(Path.Combine(folder, "results.txt")), StringComparison.Ordinal);
         Directory.Delete(folder, recursive: true);
     }

@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Flover.Gpu.Accelerators.Ilgpu;
+using Flover.Gpu.Kernels.Ilgpu;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
@@ -12,7 +14,7 @@ namespace Flover.Gpu.Ilgpu.Tests.Kernels;
 /// Every device kernel compiled to PTX for an H200 (SM_90, CUDA 13 driver) with ILGPU's PTX backend,
 /// which needs no GPU: a kernel ILGPU cannot compile for CUDA fails CI, not a GPU visit. GPT-2 has 15;
 /// LLaMA adds RMSNorm, rotary and SwiGLU (its grouped-query attention shares the attention kernels); greedy choice on the device adds the arg-max, sampling on the device the sampler, the fast GEMM mode the
-/// rounding of activations for cuBLAS.
+/// rounding of activations for cuBLAS, preset weights generated on the device the fill.
 /// </summary>
 public sealed class PtxCompileTests
 {
@@ -38,6 +40,43 @@ public sealed class PtxCompileTests
             compiled.Add(kernel.Name);
         }
 
-        Assert.Equal(22, compiled.Count);
+        Assert.Equal(23, compiled.Count);
+    }
+
+    [Fact]
+    public void The_preset_fill_leaves_ptxas_no_live_float_addition_to_fuse()
+    {
+        string[] ptx = [.. CompileForSm90(typeof(PresetKernels).GetMethod(nameof(PresetKernels.Fill))!)
+            .Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0)];
+
+        // ptxas may contract a plain mul.f32 feeding a plain add.f32 into one fma, which rounds once
+        // where the host rounds twice; the .rn forms SeededNormalMath emits on CUDA are never
+        // contracted. ILGPU keeps the managed twin of each (for its CPU accelerator) behind a branch
+        // on a constant-true predicate: every plain add or sub must sit there, unreachable, so no
+        // live addition remains for a multiply to be fused into.
+        Assert.Contains(ptx, line => line.StartsWith("mul.rn.f32", StringComparison.Ordinal));
+        Assert.Contains(ptx, line => line.StartsWith("add.rn.f32", StringComparison.Ordinal));
+        Assert.Contains(ptx, line => line.StartsWith("div.rn.f32", StringComparison.Ordinal));
+        Assert.Contains(ptx, line => line.StartsWith("sqrt.rn.f32", StringComparison.Ordinal));
+        Assert.DoesNotContain(ptx, line => line.StartsWith("fma.", StringComparison.Ordinal));
+        for (int i = 2; i < ptx.Length; i++)
+        {
+            if (ptx[i].StartsWith("add.f32", StringComparison.Ordinal) || ptx[i].StartsWith("sub.f32", StringComparison.Ordinal))
+            {
+                Match always = Regex.Match(ptx[i - 2], @"^mov\.pred\s+(%p\d+), 1;$");
+                Assert.True(always.Success && ptx[i - 1].StartsWith($"@{always.Groups[1].Value} bra.uni", StringComparison.Ordinal), $"a reachable plain addition: {ptx[i]}");
+            }
+        }
+    }
+
+    private static string CompileForSm90(MethodInfo kernel)
+    {
+        CudaLibraryResolver.Register();
+        using Context context = Context.Create(builder => builder.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var capabilities = (CudaCapabilityContext)Activator.CreateInstance(
+            typeof(CudaCapabilityContext), BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null, [CudaArchitecture.SM_90], null)!;
+        Assert.True(CudaAccelerator.TryGetInstructionSet(capabilities.TargetArchitecture, CudaDriverVersion.FromValue(13000), out _, out CudaInstructionSet isa));
+        using var backend = new PTXBackend(context, capabilities, CudaArchitecture.SM_90, isa, null);
+        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty)).PTXAssembly;
     }
 }

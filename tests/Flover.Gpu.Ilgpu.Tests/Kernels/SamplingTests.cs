@@ -14,6 +14,7 @@ public sealed class SamplingTests
     [Theory]
     [InlineData(300, 257, 3)]
     [InlineData(64, 64, 2)]
+    [InlineData(1000, 999, 2)]
     public void Device_sampling_gives_the_host_samplers_ids_in_every_mode(int rowWidth, int candidates, int seeds)
     {
         using IlgpuAccelerator accelerator = IlgpuDevices.OpenCpuOracle(warpSize: 3);
