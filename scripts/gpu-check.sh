@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares both GPU visits for a lent GPU machine (which has no .NET SDK and no network):
-#   1. publishes Flover.GpuCheck (framework-dependent, Release) into artifacts/gpu-check/app and
-#      `flover` (Flover.Host, for the paper's experiment) as artifacts/gpu-check/host.tar.xz,
+#   1. publishes Flover.GpuCheck (framework-dependent, Release) and `flover` (Flover.Host, for the
+#      decode benches and the paper's experiment), packed as artifacts/gpu-check/app.tar.xz and host.tar.xz,
 #   2. packs the .NET runtime of the local install (dotnet, host/, shared/Microsoft.NETCore.App/<v>
 #      and shared/Microsoft.AspNetCore.App/<v>, which `flover` needs) as
 #      artifacts/gpu-check/dotnet-runtime.tar.xz,
@@ -20,10 +20,12 @@ LIMIT=$((64 * 1024 * 1024))
 rm -rf "$CARRY"
 mkdir -p "$CARRY"
 echo "== publish Flover.GpuCheck"
-dotnet publish Flover.GpuCheck/Flover.GpuCheck.csproj -c Release -o "$CARRY/app" --nologo -v quiet
+dotnet publish Flover.GpuCheck/Flover.GpuCheck.csproj -c Release -o "$CARRY/app-publish" --nologo -v quiet
+tar -C "$CARRY/app-publish" -cJf "$CARRY/app.tar.xz" .
+rm -rf "$CARRY/app-publish"
 echo "== publish flover (Flover.Host)"
 dotnet publish Flover.Host/Flover.Host.csproj -c Release -o "$CARRY/host-publish" --nologo -v quiet
-# Packed: the publish is ~20 MB of mostly compressible assemblies, and everything that travels counts.
+# Both publishes are packed: ~30 MB of mostly compressible assemblies, and everything that travels counts.
 tar -C "$CARRY/host-publish" -cJf "$CARRY/host.tar.xz" .
 rm -rf "$CARRY/host-publish"
 
@@ -33,7 +35,7 @@ echo "built $(date -u +%FT%TZ) with .NET SDK $(dotnet --version)" >> "$CARRY/BUI
 
 echo "== pack the .NET runtime"
 DOTNET_ROOT_LOCAL=$(dirname "$(readlink -f "$(command -v dotnet)")")
-RUNTIME=$(sed -n 's/.*"version": *"\([0-9.]*\)".*/\1/p' "$CARRY/app/Flover.GpuCheck.runtimeconfig.json" | head -1)
+RUNTIME=$(tar -xJOf "$CARRY/app.tar.xz" ./Flover.GpuCheck.runtimeconfig.json | sed -n 's/.*"version": *"\([0-9.]*\)".*/\1/p' | head -1)
 # The app asks for 10.0.x and rolls forward within the major; carry the newest installed 10.0 runtime.
 RUNTIME_DIR=$(ls -d "$DOTNET_ROOT_LOCAL"/shared/Microsoft.NETCore.App/"${RUNTIME%%.*}".* | sort -V | tail -1)
 echo "   app needs Microsoft.NETCore.App $RUNTIME; carrying $(basename "$RUNTIME_DIR") from $DOTNET_ROOT_LOCAL"
@@ -54,8 +56,9 @@ if [ "$TOTAL" -gt "$LIMIT" ]; then
 fi
 
 echo "== smoke test of the published entry point on ILGPU's CPU accelerator"
-dotnet "$CARRY/app/Flover.GpuCheck.dll" --device ilgpu-cpu | tail -1
 SMOKE=$(mktemp -d)
+tar -C "$SMOKE" -xJf "$CARRY/app.tar.xz"
+dotnet "$SMOKE/Flover.GpuCheck.dll" --device ilgpu-cpu | tail -1
 tar -C "$SMOKE" -xJf "$CARRY/host.tar.xz"
 dotnet "$SMOKE/flover.dll" bench-decode --preset tiny --batch 1 --steps 4 --warmup 0 --bandwidth-mb 0 2>/dev/null | tail -1
 rm -rf "$SMOKE"
@@ -63,7 +66,7 @@ rm -rf "$SMOKE"
 cat <<CALL
 == ready. On the GPU machine (device tool), from the repository root, two visits of at most 6 minutes:
    one:  command bash scripts/gpu-check-remote.sh; carry ["$CARRY"]; timeout_s 360
-         Results under \$OUT/gpu-check-*/ (results.txt, gpu-check.log, torch-peer.log, nvidia-smi.txt).
+         Results under \$OUT/gpu-check-*/ (results.txt, gpu-check.log, gptj-6b-{on,off}.json, torch-peer.log, nvidia-smi.txt).
    two:  command bash scripts/gpu-paper-remote.sh; carry ["$CARRY"]; timeout_s 360
          Results under \$OUT/gpu-paper-*/ (one bench folder per arrival pattern, paper.log).
    Only the fast GEMM mode (cuBLAS vs the batch-invariant kernel, its decode timing; about a minute):

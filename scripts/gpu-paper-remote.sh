@@ -16,28 +16,15 @@
 set -uo pipefail
 DEVICE=${DEVICE:-cuda}
 PRESET=${PRESET:-gptj-6b}
-OUT=${OUT:-$(pwd)/artifacts/gpu-paper-out}
-RESULTS="$OUT/gpu-paper-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$RESULTS"
-CARRY=artifacts/gpu-check
-START=$(date +%s)
-
-RT="${TMPDIR:-/tmp}/flover-dotnet"
-APP="${TMPDIR:-/tmp}/flover-host"
-mkdir -p "$RT" "$APP"
-tar -C "$RT" -xJf "$CARRY/dotnet-runtime.tar.xz"
-tar -C "$APP" -xJf "$CARRY/host.tar.xz"
-export DOTNET_ROOT="$RT" PATH="$RT:$PATH" DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-cp "$CARRY/BUILD-INFO.txt" "$RESULTS/" 2>/dev/null
+source scripts/gpu-remote-setup.sh gpu-paper
 echo "device $DEVICE, preset $PRESET" > "$RESULTS/paper.log"
-nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv > "$RESULTS/nvidia-smi.txt" 2>&1
 
 FAILED=0
 run() { # name timeout_s bench-args...
   local name=$1 limit=$2
   shift 2
   echo "== $name (limit ${limit} s; $(( $(date +%s) - START )) s into the visit)" | tee -a "$RESULTS/paper.log"
-  timeout "$limit" dotnet "$APP/flover.dll" bench --device "$DEVICE" --preset "$PRESET" --set flover.engine.weight-dtype=f16 \
+  timeout "$limit" dotnet "$FLOVER" bench --device "$DEVICE" --preset "$PRESET" --set flover.engine.weight-dtype=f16 \
       --schedulers fused,dynamic,instances --set flover.scheduler.instances.count=per-request --requests 32 --prompt-len 32 --output-len 64 --seeds 1 \
       --out "$RESULTS/$name" "$@" 2>&1 | tail -25 | tee -a "$RESULTS/paper.log"
   local rc=${PIPESTATUS[0]}
