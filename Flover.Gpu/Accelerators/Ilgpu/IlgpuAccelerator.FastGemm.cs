@@ -75,22 +75,7 @@ public sealed partial class IlgpuAccelerator
 
         if (epilogue)
         {
-            var args = new MatMulArgs
-            {
-                Input = View(input),
-                Weights = weights,
-                Bias = bias.IsValid ? View(bias) : _shared.NoFloats.View.AsContiguous(),
-                Output = View(output),
-                Rows = rows,
-                InputSize = matrix.InputSize,
-                OutputSize = matrix.OutputSize,
-                HasBias = bias.IsValid ? 1 : 0,
-                Activation = (int)activation,
-                Accumulate = accumulate ? 1 : 0,
-                Partials = product,
-                ChunkSize = matrix.InputSize,
-                ChunkCount = 1,
-            };
+            MatMulArgs args = MatMulArguments(input, rows, matrix, weights, bias, output, activation, accumulate, product);
             Launch(nameof(LinearKernels.MatMulReduce));
             _kernels.MatMulReduce(new Index2D(matrix.OutputSize, rows), args);
         }

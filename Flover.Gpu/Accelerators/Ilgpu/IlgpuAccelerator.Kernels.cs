@@ -23,22 +23,7 @@ public sealed partial class IlgpuAccelerator
             return;
         }
 
-        var args = new MatMulArgs
-        {
-            Input = View(input),
-            Weights = matrix.Weights(this),
-            Bias = bias.IsValid ? View(bias) : _shared.NoFloats.View.AsContiguous(),
-            Output = View(output),
-            Rows = rows,
-            InputSize = matrix.InputSize,
-            OutputSize = matrix.OutputSize,
-            HasBias = bias.IsValid ? 1 : 0,
-            Activation = (int)activation,
-            Accumulate = accumulate ? 1 : 0,
-            Partials = _shared.NoFloats.View.AsContiguous(),
-            ChunkSize = matrix.InputSize,
-            ChunkCount = 1,
-        };
+        MatMulArgs args = MatMulArguments(input, rows, matrix, matrix.Weights(this), bias, output, activation, accumulate, _shared.NoFloats.View.AsContiguous());
         int groups = (rows + LinearKernels.RowsPerThread - 1) / LinearKernels.RowsPerThread;
         // Split K when the matrix has too few columns to fill the device. The choice and the
         // partition depend on the matrix's shape only, never on the rows: batch invariance holds.
@@ -327,4 +312,22 @@ public sealed partial class IlgpuAccelerator
     }
 
     private void End() => Counters.EndOperation();
+
+    /// <summary>A matmul's kernel arguments over one chunk of K (<paramref name="partials"/>: the split-K partial sums, or a cuBLAS product for the epilogue).</summary>
+    private MatMulArgs MatMulArguments(ArrayView<float> input, int rows, IlgpuMatrix matrix, WeightView weights, ArrayView<float> bias, ArrayView<float> output, KernelActivation activation, bool accumulate, ILGPU.ArrayView<float> partials) => new()
+    {
+        Input = View(input),
+        Weights = weights,
+        Bias = bias.IsValid ? View(bias) : _shared.NoFloats.View.AsContiguous(),
+        Output = View(output),
+        Rows = rows,
+        InputSize = matrix.InputSize,
+        OutputSize = matrix.OutputSize,
+        HasBias = bias.IsValid ? 1 : 0,
+        Activation = (int)activation,
+        Accumulate = accumulate ? 1 : 0,
+        Partials = partials,
+        ChunkSize = matrix.InputSize,
+        ChunkCount = 1,
+    };
 }

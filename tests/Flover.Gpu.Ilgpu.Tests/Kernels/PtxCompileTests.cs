@@ -21,14 +21,8 @@ public sealed class PtxCompileTests
     [Fact]
     public void Every_kernel_compiles_to_ptx_for_sm_90()
     {
-        // Default() probes CUDA too: register our driver resolver first, as every CUDA path does.
-        CudaLibraryResolver.Register();
-        using Context context = Context.Create(builder => builder.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        // The capability context and instruction set exactly as a CudaAccelerator on SM_90 with driver 13.0 builds them.
-        var capabilities = (CudaCapabilityContext)Activator.CreateInstance(
-            typeof(CudaCapabilityContext), BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null, [CudaArchitecture.SM_90], null)!;
-        Assert.True(CudaAccelerator.TryGetInstructionSet(capabilities.TargetArchitecture, CudaDriverVersion.FromValue(13000), out _, out CudaInstructionSet isa));
-        using var backend = new PTXBackend(context, capabilities, CudaArchitecture.SM_90, isa, null);
+        using Context context = CreateContext();
+        using PTXBackend backend = Sm90Backend(context);
 
         var compiled = new List<string>();
         foreach (MethodInfo kernel in IlgpuKernelSet.Methods)
@@ -71,12 +65,24 @@ public sealed class PtxCompileTests
 
     private static string CompileForSm90(MethodInfo kernel)
     {
+        using Context context = CreateContext();
+        using PTXBackend backend = Sm90Backend(context);
+        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty)).PTXAssembly;
+    }
+
+    private static Context CreateContext()
+    {
+        // Default() probes CUDA too: register our driver resolver first, as every CUDA path does.
         CudaLibraryResolver.Register();
-        using Context context = Context.Create(builder => builder.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        return Context.Create(builder => builder.Default().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+    }
+
+    /// <summary>The capability context and instruction set exactly as a CudaAccelerator on SM_90 with driver 13.0 builds them.</summary>
+    private static PTXBackend Sm90Backend(Context context)
+    {
         var capabilities = (CudaCapabilityContext)Activator.CreateInstance(
             typeof(CudaCapabilityContext), BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null, [CudaArchitecture.SM_90], null)!;
         Assert.True(CudaAccelerator.TryGetInstructionSet(capabilities.TargetArchitecture, CudaDriverVersion.FromValue(13000), out _, out CudaInstructionSet isa));
-        using var backend = new PTXBackend(context, capabilities, CudaArchitecture.SM_90, isa, null);
-        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty)).PTXAssembly;
+        return new PTXBackend(context, capabilities, CudaArchitecture.SM_90, isa, null);
     }
 }
