@@ -10,7 +10,9 @@ mean, median and p90 per policy, and the ratio of the means. Policies alternate 
 Usage: scripts/bench-cluster-routing.py [FLOVER]   (default Flover.Host/bin/Release/net10.0/flover)
 Environment: ROUNDS [2], REQUESTS [48], RATE [8] requests/s, PRESET [tiny], SEED [1].
 """
-import json, os, random, re, socket, statistics, subprocess, sys, threading, time, urllib.request
+import json, os, random, re, statistics, sys, threading, time, urllib.request
+
+from flover_loopback import complete, free_port, start as start_process, wait_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLOVER = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Flover.Host/bin/Release/net10.0/flover")
@@ -21,45 +23,13 @@ PRESET = os.environ.get("PRESET", "tiny")
 SEED = int(os.environ.get("SEED", "1"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(command, seed_port, *settings):
-    args = [FLOVER, command, "--preset", PRESET, "--set", "akka.actor.provider = cluster",
-            "--set", 'akka.remote.dot-netty.tcp.hostname = "127.0.0.1"',
-            "--set", f'akka.cluster.seed-nodes = ["akka.tcp://flover@127.0.0.1:{seed_port}"]',
-            "--set", "flover.engine.threads = 1"]
-    for s in settings:
-        args += ["--set", s]
-    if command == "serve":
-        args += ["--port", "0"]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-
-def wait_line(process, prefix, limit=120):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"process exited before '{prefix}'")
-        if line.startswith(prefix):
-            return line.strip()
-    raise RuntimeError(f"no '{prefix}' within {limit} s")
+def start(command, seed_port, port, *settings):
+    return start_process(FLOVER, PRESET, command, seed_port, port, "flover.engine.threads = 1", *settings)
 
 
 def get(url):
     with urllib.request.urlopen(url, timeout=30) as r:
         return json.loads(r.read())
-
-
-def complete(base, prompt, tokens):
-    body = json.dumps({"prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}).encode()
-    request = urllib.request.Request(base + "/v1/completions", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=600) as r:
-        json.loads(r.read())
 
 
 def workload():
@@ -73,12 +43,12 @@ def workload():
 def run(policy):
     seed = free_port()
     routing = f"flover.cluster.routing = {policy}"
-    frontend = start("serve", seed, f"akka.remote.dot-netty.tcp.port = {seed}", "akka.cluster.roles = [frontend]", routing)
-    workers = [start("node", seed, "akka.remote.dot-netty.tcp.port = 0", "akka.cluster.roles = [worker]") for _ in range(2)]
+    frontend = start("serve", seed, seed, "akka.cluster.roles = [frontend]", routing)
+    workers = [start("node", seed, 0, "akka.cluster.roles = [worker]") for _ in range(2)]
     try:
-        base = wait_line(frontend, "flover serve: ready at ").split()[4]
+        base = wait_line(frontend, "flover serve: ready at ", 120).split()[4]
         for w in workers:
-            wait_line(w, "flover node: worker ")
+            wait_line(w, "flover node: worker ", 120)
         while True:
             try:
                 ready = get(base + "/ready")

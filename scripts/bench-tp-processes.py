@@ -15,7 +15,9 @@ processes every rank's process gets 1, as the ranks of one process with THREADS 
 Usage: scripts/bench-tp-processes.py [FLOVER]   (default Flover.Host/bin/Release/net10.0/flover)
 Environment: ROUNDS [2], STEPS [64], BATCHES [1,8], PRESET [gpt2], THREADS [2], TP [2,3].
 """
-import json, os, re, socket, subprocess, sys, threading, time, urllib.error, urllib.request
+import json, os, re, sys, threading, time, urllib.error, urllib.request
+
+from flover_loopback import complete, free_port, start as start_process, wait_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLOVER = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Flover.Host/bin/Release/net10.0/flover")
@@ -27,41 +29,8 @@ THREADS = int(os.environ.get("THREADS", "2"))
 TPS = [int(t) for t in os.environ.get("TP", "2,3").split(",")]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(command, seed_port, port, *settings):
-    args = [FLOVER, command, "--preset", PRESET, "--set", "akka.actor.provider = cluster",
-            "--set", 'akka.remote.dot-netty.tcp.hostname = "127.0.0.1"',
-            "--set", f"akka.remote.dot-netty.tcp.port = {port}",
-            "--set", f'akka.cluster.seed-nodes = ["akka.tcp://flover@127.0.0.1:{seed_port}"]',
-            "--set", "flover.engine.min-step-interval = 0s"]
-    for s in settings:
-        args += ["--set", s]
-    if command == "serve":
-        args += ["--port", "0"]
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-
-def wait_line(process, prefix, limit=300):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"process exited before '{prefix}'")
-        if line.startswith(prefix):
-            return line.strip()
-    raise RuntimeError(f"no '{prefix}' within {limit} s")
-
-
-def complete(base, prompt, tokens):
-    body = json.dumps({"prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True}).encode()
-    request = urllib.request.Request(base + "/v1/completions", body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=600) as r:
-        json.loads(r.read())
+    return start_process(FLOVER, PRESET, command, seed_port, port, "flover.engine.min-step-interval = 0s", *settings)
 
 
 def iterations(base):
@@ -88,13 +57,13 @@ def measure(tp, across):
             shards = [start("node", ports[0], p, "akka.cluster.roles = [shard]", f"flover.parallel.tensor = {tp}", "flover.engine.threads = 1") for p in ports]
             processes += shards
             for s in shards:
-                wait_line(s, "flover node: shard node ")
+                wait_line(s, "flover node: shard node ", 300)
             nodes = ", ".join(f'"akka.tcp://flover@127.0.0.1:{p}"' for p in ports)
             serve = start("serve", ports[0], 0, f"flover.parallel.tensor = {tp}", f"flover.parallel.nodes = [{nodes}]", "flover.engine.threads = 1")
         else:
             serve = start("serve", seed, seed, f"flover.parallel.tensor = {tp}", f"flover.engine.threads = {THREADS}")
         processes.append(serve)
-        base = wait_line(serve, "flover serve: ready at ").split()[4]
+        base = wait_line(serve, "flover serve: ready at ", 300).split()[4]
         # Warm-up (JIT, placement across nodes): retried while the group is being placed.
         for _ in range(120):
             try:
