@@ -1,7 +1,7 @@
 namespace Flover.Gpu.Accelerators.Ilgpu;
 
 /// <summary>
-/// One cuBLAS handle of one CUDA accelerator, bound to ILGPU's stream so a GEMM runs in order with
+/// One cuBLAS handle of one CUDA accelerator, bound to that accelerator's stream (a stream sibling has its own) so a GEMM runs in order with
 /// the kernels around it (nothing waits on the host). Created once per accelerator, with its device
 /// context current (cuBLAS allocates its workspace in the current context); destroyed with it.
 /// </summary>
@@ -15,7 +15,7 @@ internal sealed class CuBlasGemm : IDisposable
     }
 
     /// <summary>Creates the handle on the current context and sets its stream to <paramref name="stream"/>.</summary>
-    /// <param name="stream">ILGPU's CUDA stream (<c>CudaStream.StreamPtr</c>).</param>
+    /// <param name="stream">The accelerator's CUDA stream (<c>CudaStream.StreamPtr</c>; 0 for the default stream).</param>
     /// <param name="deviceName">The device, for the error line.</param>
     /// <exception cref="FloverException">cuBLAS does not load or refuses the handle: one line naming the setting, the call and the status.</exception>
     public static CuBlasGemm Create(nint stream, string deviceName)
